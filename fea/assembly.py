@@ -1,0 +1,298 @@
+"""Stiffness assembly in numba.
+
+The CSR pattern is built once per mesh (`Pattern`): node adjacency -> 3x3 DOF blocks, int32
+indices, plus for each element the position of every (node a, node b) block in row a. Elements are
+greedily coloured so that no two elements of one colour share a node; each colour is assembled in
+parallel straight into the CSR data with no race and no per-element matrix stored.
+DOF numbering: node i owns DOFs 3i, 3i+1, 3i+2 (x, y, z).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit, prange
+
+from .elements import default_tet_rule, tet_quadrature, tet_shape
+
+
+# ---------------------------------------------------------------- pattern
+@njit(cache=True)
+def _node_to_cells(cells, n_nodes):
+    m, nn = cells.shape
+    count = np.zeros(n_nodes + 1, np.int64)
+    for e in range(m):
+        for a in range(nn):
+            count[cells[e, a] + 1] += 1
+    ptr = np.cumsum(count)
+    fill = ptr[:-1].copy()
+    out = np.empty(ptr[-1], np.int64)
+    for e in range(m):
+        for a in range(nn):
+            n = cells[e, a]
+            out[fill[n]] = e
+            fill[n] += 1
+    return ptr, out
+
+
+@njit(parallel=True, cache=True)
+def _node_graph(cells, n_nodes, n2c_ptr, n2c):
+    """Sorted neighbour lists (self included) of every node, as CSR."""
+    nn = cells.shape[1]
+    counts = np.zeros(n_nodes, np.int64)
+    for i in prange(n_nodes):
+        buf = np.empty((n2c_ptr[i + 1] - n2c_ptr[i]) * nn, np.int64)
+        k = 0
+        for p in range(n2c_ptr[i], n2c_ptr[i + 1]):
+            for a in range(nn):
+                buf[k] = cells[n2c[p], a]
+                k += 1
+        counts[i] = len(np.unique(buf))
+    ptr = np.zeros(n_nodes + 1, np.int64)
+    ptr[1:] = np.cumsum(counts)
+    idx = np.empty(ptr[-1], np.int32)
+    for i in prange(n_nodes):
+        buf = np.empty((n2c_ptr[i + 1] - n2c_ptr[i]) * nn, np.int64)
+        k = 0
+        for p in range(n2c_ptr[i], n2c_ptr[i + 1]):
+            for a in range(nn):
+                buf[k] = cells[n2c[p], a]
+                k += 1
+        u = np.unique(buf)
+        for j in range(len(u)):
+            idx[ptr[i] + j] = u[j]
+    return ptr, idx
+
+
+@njit(parallel=True, cache=True)
+def _block_positions(cells, gptr, gidx):
+    m, nn = cells.shape
+    pos = np.empty((m, nn, nn), np.int32)
+    for e in prange(m):
+        for a in range(nn):
+            row = cells[e, a]
+            lo, hi = gptr[row], gptr[row + 1]
+            for b in range(nn):
+                col = cells[e, b]
+                pos[e, a, b] = np.searchsorted(gidx[lo:hi], col)
+    return pos
+
+
+@njit(parallel=True, cache=True)
+def _dof_pattern(gptr, gidx):
+    n = len(gptr) - 1
+    indptr = np.empty(3 * n + 1, np.int64)
+    indptr[0] = 0
+    for i in range(n):
+        L = 3 * (gptr[i + 1] - gptr[i])
+        for c in range(3):
+            indptr[3 * i + c + 1] = indptr[3 * i] + (c + 1) * L
+    indices = np.empty(indptr[-1], np.int32)
+    for i in prange(n):
+        L = 3 * (gptr[i + 1] - gptr[i])
+        for c in range(3):
+            start = indptr[3 * i + c]
+            for k in range(gptr[i + 1] - gptr[i]):
+                col = gidx[gptr[i] + k]
+                for d in range(3):
+                    indices[start + 3 * k + d] = 3 * col + d
+    return indptr, indices
+
+
+@njit(cache=True)
+def _color_cells(cells, n_nodes):
+    """Greedy colouring on corner nodes (mid-edge nodes are shared only with corner-sharers)."""
+    m = cells.shape[0]
+    words = 8  # up to 512 colours
+    used = np.zeros((n_nodes, words), np.uint64)
+    color = np.empty(m, np.int64)
+    for e in range(m):
+        chosen = -1
+        for w in range(words):
+            mask = np.uint64(0)
+            for a in range(4):
+                mask |= used[cells[e, a], w]
+            if mask != np.uint64(0xFFFFFFFFFFFFFFFF):
+                for bit in range(64):
+                    if (mask >> np.uint64(bit)) & np.uint64(1) == 0:
+                        chosen = w * 64 + bit
+                        break
+                break
+        if chosen < 0:
+            raise ValueError("element colouring needs more than 512 colours")
+        color[e] = chosen
+        w, bit = chosen // 64, chosen % 64
+        for a in range(4):
+            used[cells[e, a], w] |= np.uint64(1) << np.uint64(bit)
+    return color
+
+
+@dataclass
+class Pattern:
+    """Sparsity of the global stiffness of one mesh, reused for every assembly."""
+
+    indptr: np.ndarray  # (3n+1,) int64
+    indices: np.ndarray  # (nnz,) int32
+    block_pos: np.ndarray  # (m, nn, nn) int32: position of node b within node row a
+    color_ptr: np.ndarray  # (ncolors+1,)
+    color_cells: np.ndarray  # element indices grouped by colour
+
+    @property
+    def n_dof(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    def matrix(self, data: np.ndarray) -> sp.csr_matrix:
+        n = self.n_dof
+        idxptr = self.indptr.astype(np.int32) if self.nnz < 2**31 - 1 else self.indptr
+        K = sp.csr_matrix((data, self.indices, idxptr), shape=(n, n))
+        K.has_sorted_indices = True
+        return K
+
+
+def build_pattern(cells: np.ndarray, n_nodes: int) -> Pattern:
+    cells = np.ascontiguousarray(cells, dtype=np.int64)
+    ptr, n2c = _node_to_cells(cells, n_nodes)
+    gptr, gidx = _node_graph(cells, n_nodes, ptr, n2c)
+    pos = _block_positions(cells, gptr, gidx)
+    indptr, indices = _dof_pattern(gptr, gidx)
+    color = _color_cells(cells, n_nodes)
+    order = np.argsort(color, kind="stable")
+    color_ptr = np.searchsorted(color[order], np.arange(color.max() + 2))
+    return Pattern(indptr, indices, pos, color_ptr, order)
+
+
+# ---------------------------------------------------------------- element kernel
+@njit(cache=True, inline="always")
+def _gradients(xe, dN, G):
+    """Fill G (nn,3) with dN/dx at one point; return detJ."""
+    nn = xe.shape[0]
+    J = np.zeros((3, 3))
+    for n in range(nn):
+        for a in range(3):
+            for b in range(3):
+                J[a, b] += xe[n, a] * dN[n, b]
+    det = (
+        J[0, 0] * (J[1, 1] * J[2, 2] - J[1, 2] * J[2, 1])
+        - J[0, 1] * (J[1, 0] * J[2, 2] - J[1, 2] * J[2, 0])
+        + J[0, 2] * (J[1, 0] * J[2, 1] - J[1, 1] * J[2, 0])
+    )
+    inv = np.empty((3, 3))
+    inv[0, 0] = (J[1, 1] * J[2, 2] - J[1, 2] * J[2, 1]) / det
+    inv[0, 1] = (J[0, 2] * J[2, 1] - J[0, 1] * J[2, 2]) / det
+    inv[0, 2] = (J[0, 1] * J[1, 2] - J[0, 2] * J[1, 1]) / det
+    inv[1, 0] = (J[1, 2] * J[2, 0] - J[1, 0] * J[2, 2]) / det
+    inv[1, 1] = (J[0, 0] * J[2, 2] - J[0, 2] * J[2, 0]) / det
+    inv[1, 2] = (J[0, 2] * J[1, 0] - J[0, 0] * J[1, 2]) / det
+    inv[2, 0] = (J[1, 0] * J[2, 1] - J[1, 1] * J[2, 0]) / det
+    inv[2, 1] = (J[0, 1] * J[2, 0] - J[0, 0] * J[2, 1]) / det
+    inv[2, 2] = (J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]) / det
+    for n in range(nn):
+        for a in range(3):
+            s = 0.0
+            for b in range(3):
+                s += dN[n, b] * inv[b, a]
+            G[n, a] = s
+    return det
+
+
+@njit(cache=True, inline="always")
+def _b_column(g, c, out):
+    """Column c (0,1,2) of a node's 6x3 strain-displacement block, Voigt xx,yy,zz,xy,yz,xz."""
+    out[:] = 0.0
+    if c == 0:
+        out[0] = g[0]
+        out[3] = g[1]
+        out[5] = g[2]
+    elif c == 1:
+        out[1] = g[1]
+        out[3] = g[0]
+        out[4] = g[2]
+    else:
+        out[2] = g[2]
+        out[4] = g[1]
+        out[5] = g[0]
+
+
+@njit(cache=True)
+def element_stiffness(xe, D, dN, w, Ke):
+    """Ke (3nn, 3nn) of one tetrahedron: sum over points of B^T D B detJ w."""
+    nq, nn = dN.shape[0], dN.shape[1]
+    Ke[:, :] = 0.0
+    G = np.empty((nn, 3))
+    DB = np.empty((nn, 3, 6))
+    bcol = np.empty(6)
+    for q in range(nq):
+        detJ = _gradients(xe, dN[q], G)
+        f = detJ * w[q]
+        for b in range(nn):
+            for c in range(3):
+                _b_column(G[b], c, bcol)
+                for r in range(6):
+                    s = 0.0
+                    for k in range(6):
+                        s += D[r, k] * bcol[k]
+                    DB[b, c, r] = s * f
+        for a in range(nn):
+            for ca in range(3):
+                _b_column(G[a], ca, bcol)
+                ia = 3 * a + ca
+                for b in range(a, nn):
+                    for cb in range(3):
+                        s = 0.0
+                        for r in range(6):
+                            s += bcol[r] * DB[b, cb, r]
+                        Ke[ia, 3 * b + cb] += s
+    for a in range(nn):  # mirror the lower node blocks
+        for b in range(a + 1, nn):
+            for ca in range(3):
+                for cb in range(3):
+                    Ke[3 * b + cb, 3 * a + ca] = Ke[3 * a + ca, 3 * b + cb]
+
+
+@njit(parallel=True, cache=True)
+def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data):
+    nn = cells.shape[1]
+    data[:] = 0.0
+    for c in range(len(color_ptr) - 1):
+        lo, hi = color_ptr[c], color_ptr[c + 1]
+        for k in prange(hi - lo):
+            e = color_cells[lo + k]
+            xe = np.empty((nn, 3))
+            for a in range(nn):
+                for d in range(3):
+                    xe[a, d] = nodes[cells[e, a], d]
+            Ke = np.empty((3 * nn, 3 * nn))
+            element_stiffness(xe, Ds[mat[e]], dN, w, Ke)
+            for a in range(nn):
+                na = cells[e, a]
+                rowlen = indptr[3 * na + 1] - indptr[3 * na]
+                for b in range(nn):
+                    p = 3 * pos[e, a, b]
+                    for i in range(3):
+                        # rows 3na, 3na+1, 3na+2 have equal length: row 3na+i starts i*rowlen on
+                        base = indptr[3 * na] + i * rowlen + p
+                        for j in range(3):
+                            data[base + j] += Ke[3 * a + i, 3 * b + j]
+
+
+def assemble_stiffness(
+    nodes: np.ndarray, cells: np.ndarray, mat_id: np.ndarray, Ds: np.ndarray, pattern: Pattern
+) -> sp.csr_matrix:
+    """Global stiffness (3n x 3n CSR, N/mm). mat_id: (m,) index into Ds (nmat, 6, 6)."""
+    nn = cells.shape[1]
+    pts, w = tet_quadrature(default_tet_rule(nn))
+    _, dN = tet_shape(nn, pts)
+    data = np.empty(pattern.nnz)
+    _assemble(
+        np.ascontiguousarray(nodes), np.ascontiguousarray(cells, dtype=np.int64),
+        np.ascontiguousarray(mat_id, dtype=np.int64), np.ascontiguousarray(Ds),
+        np.ascontiguousarray(dN), w, pattern.block_pos, pattern.indptr,
+        pattern.color_ptr, pattern.color_cells, data,
+    )
+    return pattern.matrix(data)

@@ -1,0 +1,75 @@
+"""Command line: `spinefea <command> ...` == `python run_sim.py <command> ...`.
+
+Each command lives in fea/commands/<name>.py with `add_parser(subparsers)` and `run(args)`.
+Exit status: 0 success, 1 bad input or failed case, 3 a solve did not converge (results written
+and flagged `converged: false`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+UNITS = """units: lengths mm, forces N, stresses and moduli MPa (N/mm^2), moments N*mm inside the
+solver; files say their units in key names (E_MPa, force_N, moment_Nm, pressure_MPa,
+displacement_mm, rotation_deg). Anatomical frame: +x patient left, +y anterior, +z cranial."""
+
+COMMANDS = ["solve", "export", "mesh", "run", "compare", "plot", "show"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="spinefea",
+        description="Finite-element stability checks for 3D-printed upper-cervical implants. "
+        "With no command, runs the default demo study.",
+        epilog=UNITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"fea.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"fea.commands.{name}":
+                continue  # command not built yet
+            raise
+        sp = mod.add_parser(sub)
+        sp.set_defaults(_run=mod.run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    from .errors import FeaError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        if "run" not in {a for a in COMMANDS if _has(a)}:
+            parser.print_help()
+            return 0
+        args = parser.parse_args(["run"])
+    try:
+        return int(args._run(args) or 0)
+    except FeaError as exc:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _has(name: str) -> bool:
+    try:
+        importlib.import_module(f"fea.commands.{name}")
+        return True
+    except ModuleNotFoundError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""`solve MODEL [--loadcase LC] --out DIR`: one model under one load case."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "solve", help="solve one model under one load case",
+        description="Solve MODEL (a TOML model file or an Abaqus/CalculiX .inp deck) under a "
+        "load case and write result.vtu, steps/*.vtu and summary.json to --out. A deck carries "
+        "its own steps, so --loadcase is optional for decks.",
+        epilog="units: mm, N, MPa, N*mm (files: E_MPa, force_N, moment_Nm, pressure_MPa, "
+        "displacement_mm, rotation_deg). Exit status 3 = not converged (results flagged).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", type=Path, help="model .toml or Abaqus/CalculiX .inp")
+    p.add_argument("--loadcase", "-l", type=Path, help="load case .toml")
+    p.add_argument("--out", "-o", type=Path, required=True, help="output folder")
+    add_solver_options(p)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    p.add_argument("--verbose", "-v", action="store_true", help="log every phase with times")
+    return p
+
+
+def add_solver_options(p):
+    p.add_argument("--backend", choices=["auto", "amg", "direct"], default="auto",
+                   help="linear solver: AMG-preconditioned CG, sparse LU, or chosen by size")
+    p.add_argument("--rtol", type=float, default=1e-8, help="CG relative tolerance (1e-8)")
+
+
+def run(args) -> int:
+    from rich.console import Console
+
+    from ..config import check_loadcase_against, load_loadcase, load_model
+    from ..errors import ConfigError
+    from ..linsolve import SolverSettings
+    from ..progress import phase_status
+    from ..results import write_case
+    from ..solve_case import solve_case
+
+    console = Console(stderr=True)
+    settings = SolverSettings(backend=args.backend, rtol=args.rtol)
+    with phase_status(args.quiet, args.verbose) as progress:
+        progress("reading", str(args.model))
+        if args.model.suffix.lower() == ".inp":
+            from ..abaqus import read_deck
+
+            deck = read_deck(args.model)
+            model, loadcase = deck.model, deck.loadcase
+        else:
+            model, loadcase = load_model(args.model), None
+        if args.loadcase is not None:
+            loadcase = load_loadcase(args.loadcase)
+        if loadcase is None:
+            raise ConfigError(f"{args.model}: no steps in the model; give --loadcase FILE")
+        check_loadcase_against(model, loadcase)
+        result, writers, extra = solve_case(model, loadcase, settings, progress)
+        progress("writing", str(args.out))
+        summary = write_case(result, args.out, writers, extra)
+    ok = summary["converged"]
+    if not args.quiet:
+        last = summary["steps"][-1]
+        console.print(
+            f"{'[green]converged[/]' if ok else '[bold red]NOT CONVERGED[/]'}: "
+            f"{summary['n_dof_free']} DOFs, max displacement {last['max_displacement_mm']:.4g} mm, "
+            f"solver {last['solver']['backend']} ({last['solver']['iterations']} it, residual "
+            f"{last['solver']['residual']:.1e}); results in {args.out}"
+        )
+        if not ok:
+            console.print(f"[red]{summary['not_converged']}[/]")
+    return 0 if ok else 3

@@ -1,0 +1,403 @@
+"""TOML model and load-case files: schemas, validation with messages naming file and key, and
+conversion to the in-memory `Model` / `LoadCase` (units converted here, once).
+
+Keys carry their unit where a user might guess wrong: E_MPa, force_N, moment_Nm, pressure_MPa,
+traction_MPa, displacement_mm, rotation_deg, position_mm.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+DOF_NAMES = {"ux": 0, "uy": 1, "uz": 2, "rx": 3, "ry": 4, "rz": 5}
+Vec3 = tuple[float, float, float]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- model file
+class MeshSpec(Strict):
+    file: str | None = None  # .msh / any meshio volume mesh / .inp, relative to the model file
+    builder: str | None = None  # a registered gmsh builder (fea.geometry.registry)
+    params: dict = Field(default_factory=dict)  # builder parameters
+    size_mm: float | None = Field(default=None, gt=0)  # target element size for builders
+    element_order: Literal[1, 2] = 2  # 2 = TET10 (default); a TET4 mesh file is upgraded
+
+    @model_validator(mode="after")
+    def one_source(self):
+        if (self.file is None) == (self.builder is None):
+            raise ValueError("give exactly one of 'file' (a mesh file) or 'builder'")
+        return self
+
+
+class MaterialSpec(Strict):
+    E_MPa: float | None = Field(default=None, gt=0)
+    nu: float | None = Field(default=None, gt=-1.0, lt=0.5)
+    library: str | None = None  # a named default from fea.materials.LIBRARY
+    yield_MPa: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def complete(self):
+        if self.library is None and (self.E_MPa is None or self.nu is None):
+            raise ValueError("give E_MPa and nu, or library = '<name>'")
+        return self
+
+
+class SectionSpec(Strict):
+    cell_set: str
+    material: str
+
+
+class SupportSpec(Strict):
+    name: str = ""
+    set: str | None = None
+    ref_point: str | None = None
+    dofs: list[Literal["ux", "uy", "uz", "rx", "ry", "rz"]] | None = None
+    displacement_mm: float | list[float] = 0.0  # for ux, uy, uz
+    rotation_deg: float | list[float] = 0.0  # for rx, ry, rz
+
+    @model_validator(mode="after")
+    def one_target(self):
+        if (self.set is None) == (self.ref_point is None):
+            raise ValueError("give exactly one of 'set' or 'ref_point'")
+        if self.set is not None and self.dofs and any(d[0] == "r" for d in self.dofs):
+            raise ValueError("mesh nodes have no rotations: use rx/ry/rz on a ref_point")
+        return self
+
+
+class RefPointSpec(Strict):
+    position_mm: Vec3
+    coupling: Literal["kinematic", "distributing"] = "distributing"
+    surface: str
+
+
+class InterfaceSpec(Strict):
+    name: str = ""
+    slave: str
+    master: str
+    law: Literal["tied", "frictionless", "friction"] = "friction"
+    mu: float | None = Field(default=None, ge=0.0, le=2.0)
+    adjust_mm: float = Field(default=0.0, ge=0.0)  # close initial gaps below this tolerance
+
+    @model_validator(mode="after")
+    def mu_for_friction(self):
+        if self.law == "friction" and self.mu is None:
+            raise ValueError("law 'friction' needs mu (0 <= mu <= 2)")
+        return self
+
+
+class ModelHeader(Strict):
+    name: str
+    description: str = ""
+
+
+class ModelFile(Strict):
+    model: ModelHeader
+    mesh: MeshSpec
+    materials: dict[str, MaterialSpec]
+    sections: list[SectionSpec] = Field(min_length=1)
+    supports: list[SupportSpec] = Field(default_factory=list)
+    ref_points: dict[str, RefPointSpec] = Field(default_factory=dict)
+    interfaces: list[InterfaceSpec] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- load-case file
+class LoadSpec(Strict):
+    ref_point: str | None = None
+    surface: str | None = None
+    node_set: str | None = None
+    force_N: Vec3 | None = None  # on a ref point, or per node of a node set
+    moment_Nm: Vec3 | None = None  # on a ref point, about the ref point
+    pressure_MPa: float | None = None  # on a surface, positive pushes into the body
+    traction_MPa: Vec3 | None = None  # on a surface
+    total_force_N: Vec3 | None = None  # on a surface, spread uniformly
+
+    @model_validator(mode="after")
+    def consistent(self):
+        targets = [k for k in ("ref_point", "surface", "node_set") if getattr(self, k) is not None]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of 'ref_point', 'surface' or 'node_set'")
+        allowed = {
+            "ref_point": {"force_N", "moment_Nm"},
+            "surface": {"pressure_MPa", "traction_MPa", "total_force_N"},
+            "node_set": {"force_N"},
+        }[targets[0]]
+        given = {k for k in ("force_N", "moment_Nm", "pressure_MPa", "traction_MPa",
+                             "total_force_N") if getattr(self, k) is not None}
+        if not given:
+            raise ValueError(f"a load on a {targets[0]} needs one of {sorted(allowed)}")
+        wrong = given - allowed
+        if wrong:
+            raise ValueError(f"{sorted(wrong)} cannot act on a {targets[0]}; use {sorted(allowed)}")
+        if targets[0] == "surface" and len(given) > 1:
+            raise ValueError("one load quantity per surface load entry")
+        return self
+
+
+class StepSpec(Strict):
+    name: str
+    increments: int = Field(default=1, ge=1, le=1000)
+    replace: bool = False
+    loads: list[LoadSpec] = Field(default_factory=list)
+    displacements: list[SupportSpec] = Field(default_factory=list)
+
+
+class LoadCaseHeader(Strict):
+    name: str
+    description: str = ""
+
+
+class LoadCaseFile(Strict):
+    loadcase: LoadCaseHeader
+    steps: list[StepSpec] = Field(min_length=1)
+
+    @field_validator("steps")
+    @classmethod
+    def unique_names(cls, v):
+        names = [s.name for s in v]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"step names must be unique, repeated: {sorted(dup)}")
+        return v
+
+
+# ---------------------------------------------------------------- reading and messages
+def read_toml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"file '{path}' does not exist")
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (UTF-8) TOML file") from None
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _allowed_keys(schema: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the (nested) schema at a location, for did-you-mean hints."""
+    cur = schema
+    for part in loc[:-1]:
+        if isinstance(part, int) or cur is None:
+            continue
+        f = cur.model_fields.get(part) if hasattr(cur, "model_fields") else None
+        if f is None:
+            return []
+        ann = f.annotation
+        for sub in getattr(ann, "__args__", ()) or (ann,):
+            for leaf in getattr(sub, "__args__", ()) or (sub,):
+                if isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                    cur = leaf
+                    break
+    return list(cur.model_fields) if hasattr(cur, "model_fields") else []
+
+
+def format_validation(path: Path, exc: ValidationError, schema: type[BaseModel]) -> str:
+    lines = [f"{path}: invalid {schema.__name__.replace('File', '').lower()} file:"]
+    for err in exc.errors():
+        loc = _loc(err["loc"])
+        if err["type"] == "extra_forbidden":
+            key = str(err["loc"][-1])
+            hint = difflib.get_close_matches(key, _allowed_keys(schema, err["loc"]), n=1)
+            did = f"; did you mean '{hint[0]}'?" if hint else ""
+            lines.append(f"  {loc}: unknown key '{key}'{did}")
+        elif err["type"] == "missing":
+            lines.append(f"  {loc}: required key is missing")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"  {loc or '(top level)'}: {msg} (got {err.get('input')!r})"
+                         if not isinstance(err.get("input"), dict) else f"  {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def validate(path: Path, data: dict, schema: type[BaseModel]):
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation(path, exc, schema)) from None
+
+
+def parse_dofs(names, default) -> tuple[int, ...]:
+    return tuple(DOF_NAMES[d] for d in (names or default))
+
+
+def support_from_spec(s: SupportSpec, default_dofs=("ux", "uy", "uz")):
+    from .model import Support
+
+    dofs = parse_dofs(s.dofs, default_dofs)
+
+    def per_dof(v, n):
+        return [float(v)] * n if np.isscalar(v) else [float(x) for x in v]
+
+    trans = [d for d in dofs if d < 3]
+    rot = [d for d in dofs if d >= 3]
+    tv = per_dof(s.displacement_mm, len(trans))
+    rv = [np.deg2rad(x) for x in per_dof(s.rotation_deg, len(rot))]
+    if len(tv) != len(trans) or len(rv) != len(rot):
+        raise ConfigError(
+            f"support '{s.name or s.set or s.ref_point}': give one value per dof "
+            f"({len(trans)} translations, {len(rot)} rotations)"
+        )
+    values = tuple(tv + rv)
+    return Support(s.set or s.ref_point, tuple(trans + rot), values, s.name or s.set or s.ref_point)
+
+
+def load_model(path: str | Path, mesh_cache=None):
+    """Read and validate a model file (TOML, or an Abaqus .inp deck) into a Model."""
+    path = Path(path)
+    if path.suffix.lower() == ".inp":
+        from .abaqus import read_deck
+
+        return read_deck(path).model
+    spec = validate(path, read_toml(path), ModelFile)
+    return model_from_spec(spec, path, mesh_cache)
+
+
+def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
+    from .materials import LinearElastic, library_material
+    from .model import Model, RefPoint, Section
+
+    mesh = build_mesh(spec.mesh, path, mesh_cache)
+    materials = {}
+    for name, m in spec.materials.items():
+        if m.library:
+            base = library_material(m.library, name)
+            materials[name] = LinearElastic(
+                name, m.E_MPa or base.E, base.nu if m.nu is None else m.nu,
+                m.yield_MPa or base.yield_MPa,
+            )
+        else:
+            materials[name] = LinearElastic(name, m.E_MPa, m.nu, m.yield_MPa)
+    sections = [Section(s.cell_set, s.material) for s in spec.sections]
+    for i, s in enumerate(spec.sections):
+        if s.material not in materials:
+            raise ConfigError(f"{path}: sections[{i}].material: '{s.material}' is not defined "
+                              f"under [materials] ({', '.join(materials)})")
+        if s.cell_set not in mesh.cell_sets:
+            raise ConfigError(f"{path}: sections[{i}].cell_set: {mesh._unknown(s.cell_set, 'cell set')}")
+    refs = {n: RefPoint(n, np.array(r.position_mm, float), r.coupling, r.surface)
+            for n, r in spec.ref_points.items()}
+    for n, r in refs.items():
+        if r.surface not in mesh.set_names():
+            raise ConfigError(f"{path}: ref_points.{n}.surface: "
+                              f"{mesh._unknown(r.surface, 'face set')}")
+    supports = []
+    for i, s in enumerate(spec.supports):
+        _check_target(path, f"supports[{i}]", s, mesh, refs)
+        supports.append(support_from_spec(s, ("ux", "uy", "uz") if s.set else
+                                          ("ux", "uy", "uz", "rx", "ry", "rz")))
+    from .model import Interface
+
+    interfaces = []
+    for i, it in enumerate(spec.interfaces):
+        for side in ("slave", "master"):
+            if getattr(it, side) not in mesh.face_sets:
+                raise ConfigError(f"{path}: interfaces[{i}].{side}: "
+                                  f"{mesh._unknown(getattr(it, side), 'face set')}")
+        interfaces.append(Interface(it.name or f"{it.slave}|{it.master}", it.slave, it.master,
+                                    it.law, it.mu or 0.0, it.adjust_mm))
+    return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path))
+
+
+def _check_target(path, where, s: SupportSpec, mesh, refs):
+    if s.set is not None and s.set not in mesh.set_names():
+        raise ConfigError(f"{path}: {where}.set: {mesh._unknown(s.set, 'set')}")
+    if s.ref_point is not None and s.ref_point not in refs:
+        hint = difflib.get_close_matches(s.ref_point, list(refs), n=1)
+        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise ConfigError(f"{path}: {where}.ref_point: no reference point '{s.ref_point}'.{did}")
+
+
+def build_mesh(spec: MeshSpec, path: Path, mesh_cache=None):
+    from .mesh_io import read_mesh
+
+    if spec.file is not None:
+        mpath = (path.parent / spec.file).resolve()
+        if not mpath.exists():
+            raise ConfigError(f"{path}: mesh.file: '{spec.file}' not found (looked at {mpath})")
+        if mpath.suffix.lower() == ".inp":
+            from .abaqus import read_deck
+
+            mesh = read_deck(mpath).model.mesh
+        else:
+            mesh = read_mesh(mpath)
+    else:
+        from .geometry.registry import build
+
+        mesh = build(spec.builder, dict(spec.params), spec.size_mm, spec.element_order,
+                     where=f"{path}: mesh", cache=mesh_cache)
+    if spec.element_order == 2 and mesh.nodes_per_cell == 4:
+        mesh = mesh.to_tet10()
+    elif spec.element_order == 1 and mesh.nodes_per_cell == 10:
+        raise ConfigError(f"{path}: mesh.element_order = 1 but '{spec.file}' holds TET10 cells")
+    return mesh
+
+
+def load_loadcase(path: str | Path):
+    from .model import LoadCase, NodalForce, Pressure, RefLoad, Step, SurfaceForce, Traction
+
+    path = Path(path)
+    spec = validate(path, read_toml(path), LoadCaseFile)
+    steps = []
+    for st in spec.steps:
+        loads = []
+        for ld in st.loads:
+            if ld.ref_point is not None:
+                loads.append(RefLoad(ld.ref_point, np.array(ld.force_N or (0, 0, 0), float),
+                                     1000.0 * np.array(ld.moment_Nm or (0, 0, 0), float)))
+            elif ld.node_set is not None:
+                loads.append(NodalForce(ld.node_set, np.array(ld.force_N, float)))
+            elif ld.pressure_MPa is not None:
+                loads.append(Pressure(ld.surface, float(ld.pressure_MPa)))
+            elif ld.traction_MPa is not None:
+                loads.append(Traction(ld.surface, np.array(ld.traction_MPa, float)))
+            else:
+                loads.append(SurfaceForce(ld.surface, np.array(ld.total_force_N, float)))
+        disps = [support_from_spec(d, ("ux", "uy", "uz") if d.set else
+                                   ("ux", "uy", "uz", "rx", "ry", "rz")) for d in st.displacements]
+        steps.append(Step(st.name, loads, disps, st.increments, st.replace))
+    return LoadCase(spec.loadcase.name, steps, str(path), spec.loadcase.description)
+
+
+def check_loadcase_against(model, lc) -> None:
+    """Every target a load case names must exist in the model (named in the message)."""
+    from .model import RefLoad
+
+    names = set(model.mesh.set_names())
+    for st in lc.steps:
+        for i, ld in enumerate(st.loads):
+            ok = ld.target in model.ref_points if isinstance(ld, RefLoad) else ld.target in names
+            if not ok:
+                kind = "reference point" if isinstance(ld, RefLoad) else "set"
+                pool = list(model.ref_points) if isinstance(ld, RefLoad) else sorted(names)
+                hint = difflib.get_close_matches(ld.target, pool, n=1)
+                did = f" Did you mean '{hint[0]}'?" if hint else ""
+                raise ConfigError(
+                    f"{lc.source}: steps '{st.name}' loads[{i}]: model '{model.name}' has no "
+                    f"{kind} named '{ld.target}'.{did} Available: {', '.join(pool) or 'none'}"
+                )
+        for i, d in enumerate(st.displacements):
+            if d.target not in names and d.target not in model.ref_points:
+                raise ConfigError(f"{lc.source}: steps '{st.name}' displacements[{i}]: model "
+                                  f"'{model.name}' has no set or reference point '{d.target}'")

@@ -1,0 +1,1 @@
+"""gmsh builders: primitives for verification and the cervical construct library."""

@@ -1,0 +1,73 @@
+"""Named gmsh builders usable from a model file (`[mesh] builder = "box"`), with a mesh cache.
+
+A builder is a function (size_mm, order, **params) -> Mesh. Builders are deterministic, so the
+cache key is the hash of (builder, params, size, order, code version).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+from ..errors import ConfigError
+from ..mesh import Mesh
+from . import primitives
+
+BUILDERS: dict[str, Callable[..., Mesh]] = {}
+
+
+def register(name: str):
+    def deco(fn):
+        BUILDERS[name] = fn
+        return fn
+
+    return deco
+
+
+@register("box")
+def _box(size_mm: float, order: int, lx_mm: float, ly_mm: float, lz_mm: float,
+         origin_mm=(0.0, 0.0, 0.0)) -> Mesh:
+    return primitives.box(lx_mm, ly_mm, lz_mm, size_mm, order, tuple(origin_mm))
+
+
+@register("cylinder")
+def _cylinder(size_mm: float, order: int, radius_mm: float, length_mm: float) -> Mesh:
+    return primitives.cylinder(radius_mm, length_mm, size_mm, order)
+
+
+@register("quarter_tube")
+def _tube(size_mm: float, order: int, inner_radius_mm: float, outer_radius_mm: float,
+          length_mm: float) -> Mesh:
+    return primitives.quarter_tube(inner_radius_mm, outer_radius_mm, length_mm, size_mm, order)
+
+
+def build(name: str, params: dict, size_mm: float | None, order: int, where: str = "mesh",
+          cache=None) -> Mesh:
+    if name not in BUILDERS:
+        import difflib
+
+        hint = difflib.get_close_matches(name, list(BUILDERS), n=1)
+        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise ConfigError(f"{where}.builder: unknown builder '{name}'.{did} "
+                          f"Known: {', '.join(sorted(BUILDERS))}")
+    fn = BUILDERS[name]
+    sig = inspect.signature(fn)
+    accepted = [p for p in sig.parameters if p not in ("size_mm", "order")]
+    unknown = [k for k in params if k not in accepted]
+    if unknown:
+        import difflib
+
+        hint = difflib.get_close_matches(unknown[0], accepted, n=1)
+        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise ConfigError(f"{where}.params: builder '{name}' has no parameter '{unknown[0]}'."
+                          f"{did} Parameters: {', '.join(accepted)}")
+    missing = [p for p, v in sig.parameters.items()
+               if p not in ("size_mm", "order") and v.default is inspect.Parameter.empty
+               and p not in params]
+    if missing:
+        raise ConfigError(f"{where}.params: builder '{name}' needs {', '.join(missing)}")
+    if size_mm is None:
+        raise ConfigError(f"{where}.size_mm: a builder needs a target element size")
+    if cache is not None:
+        return cache.get_or_build(name, params, size_mm, order, lambda: fn(size_mm, order, **params))
+    return fn(size_mm, order, **params)

@@ -1,0 +1,69 @@
+"""Linear elastic materials (MPa). Voigt order everywhere: xx, yy, zz, xy, yz, xz (engineering shear).
+
+The named library values and their sources are in ../shared/REFERENCES.md; defaults, not truths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class LinearElastic:
+    name: str
+    E: float  # Young's modulus, MPa
+    nu: float  # Poisson's ratio
+    yield_MPa: float | None = None  # for safety factors downstream (optional)
+
+    def __post_init__(self):
+        if not np.isfinite(self.E) or self.E <= 0:
+            raise ConfigError(f"material '{self.name}': E must be > 0 MPa, got {self.E}")
+        if not (-1.0 < self.nu < 0.5):
+            raise ConfigError(
+                f"material '{self.name}': Poisson ratio must satisfy -1 < nu < 0.5, got {self.nu}"
+            )
+
+    @property
+    def G(self) -> float:
+        return self.E / (2 * (1 + self.nu))
+
+    def D(self) -> np.ndarray:
+        """6x6 elasticity matrix, stress = D @ strain (engineering shear strains)."""
+        E, nu = self.E, self.nu
+        lam = E * nu / ((1 + nu) * (1 - 2 * nu))
+        mu = E / (2 * (1 + nu))
+        D = np.zeros((6, 6))
+        D[:3, :3] = lam
+        D[np.arange(3), np.arange(3)] += 2 * mu
+        D[np.arange(3, 6), np.arange(3, 6)] = mu
+        return D
+
+
+# Library defaults: (E MPa, nu, yield MPa or None, source) - see ../shared/REFERENCES.md
+LIBRARY = {
+    "cortical_bone": (12000.0, 0.3, None, "cervical FE tables, Eur J Med Res 2025"),
+    "cancellous_bone": (450.0, 0.25, 1.9, "cervical FE tables; yield Kopperdahl & Keaveny 1998"),
+    "posterior_elements": (3500.0, 0.25, None, "cervical FE tables"),
+    "bony_endplate": (1000.0, 0.3, 36.7, "cervical FE tables; yield MCW cervical model"),
+    "facet_cartilage": (10.0, 0.4, None, "cervical FE tables"),
+    "annulus": (3.4, 0.45, None, "cervical FE tables"),
+    "nucleus": (1.0, 0.49, None, "cervical FE tables"),
+    "ti6al4v": (110000.0, 0.3, 795.0, "ASTM F136"),
+    "peek": (3600.0, 0.38, None, "Neurospine 2024"),
+    "cocr": (210000.0, 0.3, None, "lit."),
+}
+
+
+def library_material(key: str, name: str | None = None) -> LinearElastic:
+    if key not in LIBRARY:
+        import difflib
+
+        hint = difflib.get_close_matches(key, list(LIBRARY), n=1)
+        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise ConfigError(f"unknown library material '{key}'.{did} Known: {', '.join(LIBRARY)}")
+    E, nu, sy, _ = LIBRARY[key]
+    return LinearElastic(name or key, E, nu, sy)

@@ -1,0 +1,132 @@
+"""The in-memory model and load case, independent of the file format they came from.
+
+Internal units: mm, N, MPa, N*mm; rotations in radians. Files convert at their boundary.
+Reference-point DOFs: 0..2 translations, 3..5 rotations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .materials import LinearElastic
+from .mesh import Mesh
+
+
+@dataclass
+class Section:
+    cell_set: str
+    material: str
+
+
+@dataclass
+class Support:
+    """Prescribed displacement (mm) or rotation (rad) components on a set or a reference point."""
+
+    target: str
+    dofs: tuple[int, ...] = (0, 1, 2)
+    values: tuple[float, ...] | None = None  # one per dof; None -> fixed (zeros)
+    name: str = ""
+
+    def value_array(self) -> np.ndarray:
+        return np.zeros(len(self.dofs)) if self.values is None else np.asarray(self.values, float)
+
+
+@dataclass
+class RefPoint:
+    name: str
+    position: np.ndarray  # (3,) mm
+    coupling: str  # "kinematic" | "distributing"
+    surface: str  # face set (or node set for kinematic) it is coupled to
+
+
+@dataclass
+class Interface:
+    """A bone-implant (or any) interface between two face sets; solved by the interface solver."""
+
+    name: str
+    slave: str
+    master: str
+    law: str  # "tied" | "frictionless" | "friction"
+    mu: float = 0.0
+    adjust: float = 0.0  # mm: initial gaps below this are closed
+
+
+@dataclass
+class Model:
+    name: str
+    mesh: Mesh
+    materials: dict[str, LinearElastic]
+    sections: list[Section]
+    supports: list[Support] = field(default_factory=list)
+    ref_points: dict[str, RefPoint] = field(default_factory=dict)
+    interfaces: list[Interface] = field(default_factory=list)
+    source: str = "<memory>"
+
+    @property
+    def n_full(self) -> int:
+        return 3 * self.mesh.n_nodes + 6 * len(self.ref_points)
+
+    def ref_index(self, name: str) -> int:
+        return list(self.ref_points).index(name)
+
+    def ref_dof(self, name: str, comp: int) -> int:
+        return 3 * self.mesh.n_nodes + 6 * self.ref_index(name) + comp
+
+    def ref_positions(self) -> np.ndarray:
+        if not self.ref_points:
+            return np.zeros((0, 3))
+        return np.array([r.position for r in self.ref_points.values()], float)
+
+
+# ---------------------------------------------------------------- loads
+@dataclass
+class NodalForce:
+    target: str  # node/face/cell set: the force acts on each of its nodes
+    force: np.ndarray  # (3,) N per node
+
+
+@dataclass
+class Traction:
+    target: str  # face set
+    traction: np.ndarray  # (3,) MPa
+
+
+@dataclass
+class Pressure:
+    target: str  # face set
+    pressure: float  # MPa, positive into the body
+
+
+@dataclass
+class SurfaceForce:
+    target: str  # face set
+    force: np.ndarray  # (3,) N total, spread uniformly over the area
+
+
+@dataclass
+class RefLoad:
+    target: str  # reference point
+    force: np.ndarray  # (3,) N
+    moment: np.ndarray  # (3,) N*mm about the reference point
+
+
+Load = NodalForce | Traction | Pressure | SurfaceForce | RefLoad
+
+
+@dataclass
+class Step:
+    name: str
+    loads: list = field(default_factory=list)
+    displacements: list[Support] = field(default_factory=list)  # prescribed in this step
+    increments: int = 1
+    replace: bool = False  # True: loads and prescribed motions of earlier steps end here
+
+
+@dataclass
+class LoadCase:
+    name: str
+    steps: list[Step]
+    source: str = "<memory>"
+    description: str = ""

@@ -1,0 +1,190 @@
+"""Writing a solved case: result.vtu (final state), steps/NN_<step>.vtu, summary.json.
+
+VTU point data: displacement (mm, n x 3), stress (MPa, n x 6: xx, yy, zz, xy, yz, xz), von_mises
+(MPa), principal_stress (MPa, n x 3, descending), node_id; cell data: region (index into
+summary.json "regions"), element_id. Nodes on a region boundary appear once per region so that
+stresses are never averaged across materials. Everything is written into a staged folder and
+swapped in at the end (fea.atomic).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic
+from .post import nodal_stress, principal, qp_stress, set_reaction, split_by_region, von_mises
+from .static import Result, State, material_ids
+
+
+def _region_index(result: Result) -> np.ndarray:
+    mesh = result.model.mesh
+    return mesh.region_of_cells([s.cell_set for s in result.model.sections])
+
+
+def state_fields(result: Result, state: State, split=None, region=None) -> dict:
+    """Per-region nodal fields and peak quadrature-point stresses of one state."""
+    model = result.model
+    mesh = model.mesh
+    mat_id, Ds = material_ids(model)
+    region = _region_index(result) if region is None else region
+    split = split_by_region(mesh.cells, region) if split is None else split
+    u = result.displacement(state)
+    qp = qp_stress(mesh.nodes, mesh.cells, mat_id, Ds, u)
+    s_nodes = nodal_stress(mesh.cells, qp, split)
+    vm_qp = von_mises(qp)  # (m, q)
+    peaks = {}
+    for i, sec in enumerate(model.sections):
+        cells = np.flatnonzero(region == i)
+        peaks[sec.cell_set] = {
+            "max_von_mises_qp_MPa": float(vm_qp[cells].max()) if len(cells) else 0.0,
+            "p99_von_mises_qp_MPa": float(np.percentile(vm_qp[cells], 99)) if len(cells) else 0.0,
+        }
+    return {
+        "split": split,
+        "displacement": u[split.point_node],
+        "stress": s_nodes,
+        "von_mises": von_mises(s_nodes),
+        "principal_stress": principal(s_nodes),
+        "peaks": peaks,
+        "vm_qp": vm_qp,
+    }
+
+
+def write_vtu(path: Path, result: Result, fields: dict, region: np.ndarray) -> None:
+    import meshio
+
+    mesh = result.model.mesh
+    split = fields["split"]
+    ctype = "tetra" if mesh.nodes_per_cell == 4 else "tetra10"
+    out = meshio.Mesh(
+        mesh.nodes[split.point_node],
+        [(ctype, split.cells)],
+        point_data={
+            "displacement": fields["displacement"],
+            "stress": fields["stress"],
+            "von_mises": fields["von_mises"],
+            "principal_stress": fields["principal_stress"],
+            "node_id": mesh.node_ids[split.point_node].astype(np.int64),
+        },
+        cell_data={"region": [region.astype(np.int32)],
+                   "element_id": [mesh.cell_ids.astype(np.int64)]},
+    )
+    atomic.write_with(path, lambda tmp: meshio.write(tmp, out, file_format="vtu", binary=True))
+
+
+def state_summary(result: Result, state: State) -> dict:
+    model = result.model
+    mesh = model.mesh
+    n = mesh.n_nodes
+    u = result.displacement(state)
+    rn = state.reaction[: 3 * n].reshape(-1, 3)
+    reactions = {}
+    for s in model.supports:
+        if s.target in model.ref_points:
+            continue
+        F, M, c = set_reaction(mesh.nodes, mesh.nodes_of(s.target), rn)
+        reactions[s.name or s.target] = {"force_N": F, "moment_Nmm": M, "about_mm": c}
+    refs = {}
+    for name, rp in model.ref_points.items():
+        i = model.ref_dof(name, 0)
+        refs[name] = {
+            "displacement_mm": state.u[i: i + 3],
+            "rotation_deg": np.rad2deg(state.u[i + 3: i + 6]),
+            "reaction_force_N": state.reaction[i: i + 3],
+            "reaction_moment_Nmm": state.reaction[i + 3: i + 6],
+        }
+    # global equilibrium: applied + reactions = 0 (forces, and moments about the origin)
+    x = mesh.nodes
+    fa = state.f[: 3 * n].reshape(-1, 3)
+    Fa = fa.sum(0)
+    Ma = np.cross(x, fa).sum(0)
+    Fr = rn.sum(0)
+    Mr = np.cross(x, rn).sum(0)
+    for j, rp in enumerate(model.ref_points.values()):
+        i = 3 * n + 6 * j
+        Fa = Fa + state.f[i: i + 3]
+        Ma = Ma + state.f[i + 3: i + 6] + np.cross(rp.position, state.f[i: i + 3])
+        Fr = Fr + state.reaction[i: i + 3]
+        Mr = Mr + state.reaction[i + 3: i + 6] + np.cross(rp.position, state.reaction[i: i + 3])
+    scale = max(np.linalg.norm(Fa), np.linalg.norm(Fr), 1e-30)
+    mscale = max(np.linalg.norm(Ma), np.linalg.norm(Mr), 1e-30)
+    return {
+        "step": state.step,
+        "increment": state.increment,
+        "increments": state.n_increments,
+        "converged": state.converged,
+        "solver": state.solve.as_dict(),
+        "max_displacement_mm": float(np.linalg.norm(u, axis=1).max()),
+        "ref_points": refs,
+        "reactions": reactions,
+        "equilibrium": {
+            "applied_force_N": Fa, "reaction_force_N": Fr,
+            "applied_moment_Nmm": Ma, "reaction_moment_Nmm": Mr,
+            "force_rel_error": float(np.linalg.norm(Fa + Fr) / scale),
+            "moment_rel_error": float(np.linalg.norm(Ma + Mr) / mscale),
+        },
+    }
+
+
+def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict:
+    model = result.model
+    q = model.mesh.quality().as_dict()
+    out = {
+        "model": model.name,
+        "model_source": model.source,
+        "loadcase": result.loadcase.name,
+        "loadcase_source": result.loadcase.source,
+        "converged": result.converged,
+        "units": {"length": "mm", "force": "N", "stress": "MPa", "moment": "N*mm",
+                  "rotation": "deg"},
+        "mesh": q,
+        "regions": [s.cell_set for s in model.sections],
+        "materials": {s.cell_set: {"material": s.material,
+                                   "E_MPa": model.materials[s.material].E,
+                                   "nu": model.materials[s.material].nu}
+                      for s in model.sections},
+        "n_dof_free": result.n_dof_free,
+        "timings_s": result.timings,
+        "steps": [state_summary(result, s) for s in result.step_ends()],
+        "increments": [{"step": s.step, "increment": s.increment, "converged": s.converged,
+                        "iterations": s.solve.iterations, "residual": s.solve.residual}
+                       for s in result.states],
+        "stress_peaks": peaks,
+    }
+    if not result.converged:
+        bad = [s for s in result.states if not s.converged][0]
+        out["not_converged"] = (f"step '{bad.step}' increment {bad.increment}: relative residual "
+                                f"{bad.solve.residual:.3e} after {bad.solve.iterations} iterations")
+    if extra:
+        out.update(extra)
+    return out
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "step"
+
+
+def write_case(result: Result, out_dir: str | Path, extra_writers=(), extra_summary=None) -> dict:
+    """Write the case folder atomically; extra_writers: callables(stage_dir) adding files."""
+    t0 = time.perf_counter()
+    region = _region_index(result)
+    split = split_by_region(result.model.mesh.cells, region)
+    with atomic.staged_dir(out_dir) as stage:
+        ends = result.step_ends()
+        peaks = {}
+        for k, st in enumerate(ends):
+            f = state_fields(result, st, split, region)
+            write_vtu(stage / "steps" / f"{k + 1:02d}_{_slug(st.step)}.vtu", result, f, region)
+            if st is ends[-1]:
+                write_vtu(stage / "result.vtu", result, f, region)
+                peaks = f["peaks"]
+        for w in extra_writers:
+            w(stage)
+        result.timings["write_s"] = time.perf_counter() - t0
+        summary = case_summary(result, peaks, extra_summary)
+        atomic.write_json(stage / "summary.json", summary)  # last: marks the folder complete
+    return summary

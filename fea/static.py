@@ -1,0 +1,227 @@
+"""Linear static analysis of a Model under a LoadCase, step by step.
+
+Within a step, loads and prescribed motions ramp linearly from their values at the end of the
+previous step to the step's values over its increments (Abaqus semantics: what earlier steps
+applied stays unless the step says `replace`). The stiffness is assembled once; the reduced
+matrix and its solver set-up are reused by every step with the same constrained DOFs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .assembly import assemble_stiffness, build_pattern
+from .constraints import (
+    COMPONENT_NAMES, ConstraintSystem, build_constraints, check_rigid_modes, rigid_modes,
+)
+from .couplings import coupling_dependencies
+from .errors import FeaError
+from .linsolve import LinearSolver, SolveInfo, SolverSettings
+from .loading import load_vector, prescribed_map
+from .model import LoadCase, Model
+
+
+@dataclass
+class State:
+    """Solution at the end of one increment."""
+
+    step: str
+    step_index: int
+    increment: int
+    n_increments: int
+    u: np.ndarray  # full DOF vector (mm, rad)
+    f: np.ndarray  # applied full load vector (N, N*mm)
+    reaction: np.ndarray  # full vector of reactions at prescribed DOFs, 0 elsewhere
+    solve: SolveInfo
+
+    @property
+    def converged(self) -> bool:
+        return self.solve.converged
+
+
+@dataclass
+class Result:
+    model: Model
+    loadcase: LoadCase
+    states: list[State] = field(default_factory=list)  # every increment, in order
+    timings: dict = field(default_factory=dict)
+    n_dof_free: int = 0
+
+    @property
+    def converged(self) -> bool:
+        return all(s.converged for s in self.states)
+
+    def step_ends(self) -> list[State]:
+        return [s for s in self.states if s.increment == s.n_increments]
+
+    @property
+    def final(self) -> State:
+        return self.states[-1]
+
+    def displacement(self, state: State | None = None) -> np.ndarray:
+        s = state or self.final
+        return s.u[: 3 * self.model.mesh.n_nodes].reshape(-1, 3)
+
+    def ref_motion(self, name: str, state: State | None = None) -> np.ndarray:
+        """(6,) translation (mm) and rotation (rad) of a reference point."""
+        s = state or self.final
+        i = self.model.ref_dof(name, 0)
+        return s.u[i: i + 6].copy()
+
+
+def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section."""
+    mesh = model.mesh
+    for s in model.sections:
+        if s.material not in model.materials:
+            raise FeaError(
+                f"section on '{s.cell_set}' uses material '{s.material}', which is not defined "
+                f"(materials: {', '.join(model.materials) or 'none'})"
+            )
+    region = mesh.region_of_cells([s.cell_set for s in model.sections])
+    if (region < 0).any():
+        bad = np.flatnonzero(region < 0)
+        raise FeaError(
+            f"{model.source}: {len(bad)} element(s) have no material (e.g. element id "
+            f"{mesh.cell_ids[bad[0]]}); assign a section to every cell set"
+        )
+    names = list(model.materials)
+    Ds = np.array([model.materials[n].D() for n in names])
+    sec_mat = np.array([names.index(s.material) for s in model.sections])
+    return sec_mat[region], Ds
+
+
+def full_rigid_modes(model: Model) -> np.ndarray:
+    nodes = model.mesh.nodes
+    center = nodes.mean(axis=0)
+    R = [rigid_modes(nodes, center)]
+    for p in model.ref_positions():
+        Rp = np.zeros((6, 6))
+        Rp[:3] = rigid_modes(p[None], center)
+        Rp[3:, 3:] = np.eye(3)
+        R.append(Rp)
+    return np.vstack(R)
+
+
+def body_namer(model: Model):
+    mesh = model.mesh
+
+    def name(node_idx: np.ndarray) -> str:
+        mark = np.zeros(mesh.n_nodes, bool)
+        mark[node_idx] = True
+        in_body = mark[mesh.cells].any(axis=1)
+        sets = [s.cell_set for s in model.sections if in_body[mesh.elements(s.cell_set)].any()]
+        refs = [r.name for r in model.ref_points.values()
+                if mark[mesh.nodes_of(r.surface)].any()]
+        what = f"body of cell set(s) {', '.join(repr(s) for s in sets)}"
+        if refs:
+            what += f" (with reference point(s) {', '.join(refs)})"
+        return what
+
+    return name
+
+
+class StaticAnalysis:
+    """Holds the assembled stiffness and per-constraint-set solvers of one model."""
+
+    def __init__(self, model: Model, settings: SolverSettings | None = None, progress=None):
+        self.model = model
+        self.settings = settings or SolverSettings()
+        self.progress = progress or (lambda phase, detail="": None)
+        self.timings: dict[str, float] = {}
+        mesh = model.mesh
+        t = time.perf_counter()
+        self.progress("assembly", f"{mesh.n_cells} {mesh.element_type.upper()} elements")
+        self.mat_id, self.Ds = material_ids(model)
+        self.pattern = build_pattern(mesh.cells, mesh.n_nodes)
+        Kn = assemble_stiffness(mesh.nodes, mesh.cells, self.mat_id, self.Ds, self.pattern)
+        nf = model.n_full
+        import scipy.sparse as sp
+
+        self.K = sp.block_diag([Kn, sp.csr_matrix((nf - Kn.shape[0],) * 2)]).tocsr() \
+            if nf > Kn.shape[0] else Kn
+        self.dependencies = coupling_dependencies(model)
+        self.timings["assembly_s"] = time.perf_counter() - t
+        self._cache: dict[bytes, tuple[ConstraintSystem, LinearSolver]] = {}
+        self._rigid = None
+
+    def dof_label(self, i: int) -> str:
+        n = self.model.mesh.n_nodes
+        if i < 3 * n:
+            return f"node {self.model.mesh.node_ids[i // 3]} {COMPONENT_NAMES[i % 3]}"
+        j, c = divmod(i - 3 * n, 6)
+        return f"reference point '{list(self.model.ref_points)[j]}' {COMPONENT_NAMES[c]}"
+
+    def system_for(self, presc: dict[int, float]) -> tuple[ConstraintSystem, LinearSolver]:
+        key = np.sort(np.fromiter(presc.keys(), np.int64, len(presc))).tobytes()
+        if key in self._cache:
+            return self._cache[key]
+        t = time.perf_counter()
+        self.progress("constraints", f"{len(presc)} prescribed DOFs")
+        cons = build_constraints(self.model.n_full, presc, self.dependencies, self.dof_label)
+        check_rigid_modes(
+            self.model.mesh.nodes, self.model.mesh.cells, self.model.ref_positions(), cons,
+            body_namer(self.model),
+        )
+        Kr = cons.reduce_matrix(self.K)
+        if self._rigid is None:
+            self._rigid = full_rigid_modes(self.model)
+        self.progress("solver setup", f"{Kr.shape[0]} DOFs")
+        solver = LinearSolver(Kr, self._rigid[cons.free], self.settings)
+        self.timings["constraints_setup_s"] = self.timings.get("constraints_setup_s", 0) + (
+            time.perf_counter() - t
+        )
+        self._cache[key] = (cons, solver)
+        return cons, solver
+
+    def run(self, loadcase: LoadCase) -> Result:
+        model = self.model
+        result = Result(model, loadcase, timings=self.timings)
+        f_prev = np.zeros(model.n_full)
+        disp_active: list = []
+        presc_prev = prescribed_map(model, model.supports)
+        loads_active: list = []
+        t_solve = 0.0
+        for si, step in enumerate(loadcase.steps):
+            if step.increments < 1:
+                raise FeaError(f"{loadcase.source}: step '{step.name}' needs at least 1 increment")
+            if step.replace:
+                loads_active, disp_active = [], []
+            loads_active = loads_active + list(step.loads)
+            disp_active = disp_active + list(step.displacements)
+            f_end = load_vector(model, loads_active)
+            presc_end = prescribed_map(model, model.supports + disp_active)
+            cons, solver = self.system_for(presc_end)
+            start_vals = np.array([presc_prev.get(i, 0.0) for i in cons.prescribed])
+            end_vals = np.array([presc_end[i] for i in cons.prescribed])
+            f_start = np.zeros_like(f_end) if step.replace else f_prev
+            for inc in range(1, step.increments + 1):
+                frac = inc / step.increments
+                f = f_start + frac * (f_end - f_start)
+                vals = start_vals + frac * (end_vals - start_vals)
+                u0 = cons.T_all[:, len(cons.free):] @ vals if len(vals) else np.zeros(len(f))
+                self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
+                              f"increment {inc}/{step.increments}")
+                t = time.perf_counter()
+                b = cons.T.T @ (f - self.K @ u0)
+                q, info = solver.solve(b)
+                t_solve += time.perf_counter() - t
+                u = cons.T @ q + u0
+                reaction = np.zeros_like(u)
+                r_all = cons.T_all.T @ (self.K @ u - f)
+                reaction[cons.prescribed] = r_all[len(cons.free):]
+                result.states.append(State(step.name, si, inc, step.increments, u, f, reaction,
+                                           info))
+            f_prev = f_end
+            presc_prev = presc_end
+        self.timings["solve_s"] = t_solve
+        result.n_dof_free = max(len(c.free) for c, _ in self._cache.values()) if self._cache else 0
+        return result
+
+
+def solve(model: Model, loadcase: LoadCase, settings: SolverSettings | None = None,
+          progress=None) -> Result:
+    return StaticAnalysis(model, settings, progress).run(loadcase)
