@@ -40,11 +40,21 @@ class MeshSpec(Strict):
         return self
 
 
+class LatticeSpec(Strict):
+    """Porous printed lattice homogenised by Gibson-Ashby from the solid material above it."""
+
+    porosity: float = Field(gt=0.0, lt=1.0)
+    C1: float = Field(default=1.0, gt=0)
+    n: float = Field(default=2.0, gt=0)
+    C2: float = Field(default=0.3, gt=0)
+
+
 class MaterialSpec(Strict):
     E_MPa: float | None = Field(default=None, gt=0)
     nu: float | None = Field(default=None, gt=-1.0, lt=0.5)
     library: str | None = None  # a named default from fea.materials.LIBRARY
     yield_MPa: float | None = Field(default=None, gt=0)
+    lattice: LatticeSpec | None = None  # E/nu/library above then describe the solid
 
     @model_validator(mode="after")
     def complete(self):
@@ -56,6 +66,8 @@ class MaterialSpec(Strict):
 class SectionSpec(Strict):
     cell_set: str
     material: str
+    role: Literal["bone", "implant", "hardware", "soft_tissue", "other"] = "other"
+    body: str = ""  # regions of one body share a name (e.g. C3_cortical + C3_cancellous -> C3)
 
 
 class SupportSpec(Strict):
@@ -275,7 +287,7 @@ def load_model(path: str | Path, mesh_cache=None):
 
 
 def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
-    from .materials import LinearElastic, library_material
+    from .materials import LinearElastic, gibson_ashby, library_material
     from .model import Model, RefPoint, Section
 
     mesh = build_mesh(spec.mesh, path, mesh_cache)
@@ -289,7 +301,10 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
             )
         else:
             materials[name] = LinearElastic(name, m.E_MPa, m.nu, m.yield_MPa)
-    sections = [Section(s.cell_set, s.material) for s in spec.sections]
+        if m.lattice is not None:
+            L = m.lattice
+            materials[name] = gibson_ashby(name, materials[name], L.porosity, L.C1, L.n, L.C2)
+    sections = [Section(s.cell_set, s.material, s.role, s.body) for s in spec.sections]
     for i, s in enumerate(spec.sections):
         if s.material not in materials:
             raise ConfigError(f"{path}: sections[{i}].material: '{s.material}' is not defined "

@@ -43,6 +43,20 @@ class LinearElastic:
         return D
 
 
+def gibson_ashby(name: str, solid: LinearElastic, porosity: float, C1: float = 1.0,
+                 n: float = 2.0, C2: float = 0.3, nu: float | None = None) -> LinearElastic:
+    """Homogenised porous lattice: E = C1 rho^n Es, strength = C2 rho^1.5 sigma_ys, rho = 1 - p.
+
+    Gibson & Ashby; C1, n, C2 depend on the cell type and the printer (REFERENCES.md: the plain
+    law overestimates EBM Ti6Al4V, Parthasarathy et al. 2010), so they are parameters.
+    """
+    if not (0.0 < porosity < 1.0):
+        raise ConfigError(f"material '{name}': porosity must be in (0, 1), got {porosity}")
+    rho = 1.0 - porosity
+    sy = None if solid.yield_MPa is None else C2 * rho**1.5 * solid.yield_MPa
+    return LinearElastic(name, C1 * rho**n * solid.E, solid.nu if nu is None else nu, sy)
+
+
 # Library defaults: (E MPa, nu, yield MPa or None, source) - see ../shared/REFERENCES.md
 LIBRARY = {
     "cortical_bone": (12000.0, 0.3, None, "cervical FE tables, Eur J Med Res 2025"),

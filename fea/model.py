@@ -18,6 +18,12 @@ from .mesh import Mesh
 class Section:
     cell_set: str
     material: str
+    role: str = "other"  # bone | implant | hardware | soft_tissue | other (metrics use it)
+    body: str = ""  # the body this region belongs to (e.g. C3 = cortical + cancellous)
+
+    @property
+    def body_name(self) -> str:
+        return self.body or self.cell_set
 
 
 @dataclass
