@@ -215,7 +215,7 @@ def _allowed_keys(schema: type[BaseModel], loc: tuple) -> list[str]:
             continue
         f = cur.model_fields.get(part) if hasattr(cur, "model_fields") else None
         if f is None:
-            return []
+            continue  # a user's dict key (e.g. a material name), not a field
         ann = f.annotation
         for sub in getattr(ann, "__args__", ()) or (ann,):
             for leaf in getattr(sub, "__args__", ()) or (sub,):

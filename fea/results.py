@@ -110,7 +110,11 @@ def state_summary(result: Result, state: State) -> dict:
         Ma = Ma + state.f[i + 3: i + 6] + np.cross(rp.position, state.f[i: i + 3])
         Fr = Fr + state.reaction[i: i + 3]
         Mr = Mr + state.reaction[i + 3: i + 6] + np.cross(rp.position, state.reaction[i: i + 3])
-    scale = max(np.linalg.norm(Fa), np.linalg.norm(Fr), 1e-30)
+    # relative to the gross forces present (a pure moment has zero net force)
+    gross = np.linalg.norm(fa, axis=1).sum() + np.linalg.norm(rn, axis=1).sum()
+    ref_f = (state.f[3 * n:].reshape(-1, 6)[:, :3], state.reaction[3 * n:].reshape(-1, 6)[:, :3])
+    gross += sum(np.linalg.norm(v, axis=1).sum() for v in ref_f)
+    scale = max(np.linalg.norm(Fa), np.linalg.norm(Fr), gross, 1e-30)
     mscale = max(np.linalg.norm(Ma), np.linalg.norm(Mr), 1e-30)
     return {
         "step": state.step,
