@@ -149,7 +149,10 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
         "regions": [s.cell_set for s in model.sections],
         "materials": {s.cell_set: {"material": s.material,
                                    "E_MPa": model.materials[s.material].E,
-                                   "nu": model.materials[s.material].nu}
+                                   "nu": model.materials[s.material].nu,
+                                   # role/body/yield: fea.metrics picks implant regions by them
+                                   "yield_MPa": model.materials[s.material].yield_MPa,
+                                   "role": s.role, "body": s.body_name}
                       for s in model.sections},
         "n_dof_free": result.n_dof_free,
         "timings_s": result.timings,
