@@ -1,0 +1,262 @@
+"""All metrics of one solved case (variant x load case), from its summary and its arrays.
+
+`case_metrics` is what the case pipeline calls after a solve; `fea.metrics.case_files` rebuilds
+the same inputs from a case folder on disk. Everything here works on plain dicts and arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import FeaError
+from .micromotion import FAVOURABLE, FIBROUS, micromotion
+from .stability import relative_rotation, rotation_increment, stability
+from .strength import STRUCTURAL_ROLES, strength
+from .subsidence import HIGH, subsidence
+from .thresholds import Thresholds
+from .translation import implant_bone_translation
+
+LOAD_POINT = "load"  # DESIGN.md: constructs apply their loads through this reference point
+FIXED_POINT = "fixed"  # optional reference point on the fixed vertebra (else it counts as still)
+
+
+def region_info(summary: dict) -> dict[str, dict]:
+    """region name -> {"material", "role", "body", "yield_MPa"} from summary.json.
+
+    Reads summary["materials"][region] (which fea.results writes with role, body and yield_MPa);
+    a summary without roles leaves every region 'other', and the strength metrics then list none.
+    """
+    mats = summary.get("materials") or {}
+    regions = summary.get("regions") or list(mats)
+    out = {}
+    for r in regions:
+        m = mats.get(r, {})
+        out[r] = {"material": m.get("material", ""), "role": m.get("role", "other"),
+                  "body": m.get("body") or r, "yield_MPa": m.get("yield_MPa")}
+    return out
+
+
+def _step_index(steps: list[dict], name: str, where: str) -> int:
+    names = [s.get("step") for s in steps]
+    if name not in names:
+        raise FeaError(f"{where}: reference step '{name}' is not a step of this case "
+                       f"(steps: {', '.join(map(str, names))})")
+    return names.index(name)
+
+
+def reference_step(summary: dict, interfaces_meta: dict, explicit: str | None = None
+                   ) -> str | None:
+    """The state motions are measured from: the end of the preload.
+
+    Order: an explicit name; the interface solver's reference step; a step whose name says
+    'preload'; otherwise none (the unloaded state). With one step there is nothing to subtract.
+    """
+    steps = summary.get("steps") or []
+    if explicit:
+        return explicit
+    for meta in interfaces_meta.values():
+        if meta.get("reference_step"):
+            return meta["reference_step"]
+    if len(steps) > 1:
+        for s in steps[:-1]:
+            if "preload" in str(s.get("step", "")).lower():
+                return s["step"]
+    return None
+
+
+def _rot_rad(step: dict, point: str) -> np.ndarray | None:
+    rp = (step.get("ref_points") or {}).get(point)
+    return None if rp is None else np.deg2rad(np.asarray(rp["rotation_deg"], float))
+
+
+def _applied_moment(step: dict) -> np.ndarray:
+    eq = step.get("equilibrium") or {}
+    return np.asarray(eq.get("applied_moment_Nmm", (0.0, 0.0, 0.0)), float)
+
+
+def stability_of(summary: dict, ref_idx: int | None, load_point: str, fixed_point: str | None,
+                 rom_reference_deg, rom_reference_name: str, where: str) -> dict:
+    steps = summary.get("steps") or []
+    if not steps:
+        raise FeaError(f"{where}: summary has no 'steps'")
+    final = steps[-1]
+    if _rot_rad(final, load_point) is None:
+        # a plain solid-mechanics case (no construct) has no loaded vertebra: no ROM, not an error
+        have = ", ".join(final.get("ref_points") or {}) or "none"
+        out = stability(np.zeros(3), np.zeros(3))
+        out.update(rotation_x_deg=None, rotation_y_deg=None, rotation_z_deg=None,
+                   rotation_magnitude_deg=None, moment_Nm=None, load_point=None, fixed_point=None,
+                   note=f"no reference point '{load_point}' (have: {have}): no ROM")
+        return out
+    fixed = fixed_point if fixed_point is not None else (
+        FIXED_POINT if FIXED_POINT in (final.get("ref_points") or {}) else None)
+
+    def rel(step):
+        rf = _rot_rad(step, fixed) if fixed else None
+        return relative_rotation(_rot_rad(step, load_point), rf)
+
+    ref = steps[ref_idx] if ref_idx is not None else None
+    theta = rotation_increment(rel(final), rel(ref) if ref is not None else None)
+    # The moment that produced theta: applied moments (about the origin) at the end minus at the
+    # reference state. A constant preload cancels, so this is the moment of the load case.
+    if "applied_moment_Nmm" in summary:
+        M = np.asarray(summary["applied_moment_Nmm"], float)
+    else:
+        M = _applied_moment(final) - (_applied_moment(ref) if ref is not None else 0.0)
+    out = stability(theta, M, rom_reference_deg, rom_reference_name)
+    out["load_point"] = load_point
+    out["fixed_point"] = fixed
+    return out
+
+
+def _interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
+    """(implant body, bone body, bone face set) when the interface joins an implant and a bone."""
+    sr, mr = meta.get("slave_role"), meta.get("master_role")
+    if sr in STRUCTURAL_ROLES and mr == "bone":
+        return meta.get("slave_body"), meta.get("master_body"), meta.get("master")
+    if mr in STRUCTURAL_ROLES and sr == "bone":
+        return meta.get("master_body"), meta.get("slave_body"), meta.get("slave")
+    return None, None, None
+
+
+def _bone_yield(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
+    _, bone_body, bone_face = _interface_sides(meta)
+    body_regions = [r for r, info in regions.items() if info["body"] == bone_body]
+    names = [bone_face or "", bone_body or ""]
+    mat_yield = None
+    if len(body_regions) == 1:  # several regions (cortical + cancellous): names must decide
+        names += [body_regions[0], regions[body_regions[0]]["material"]]
+        mat_yield = regions[body_regions[0]]["yield_MPa"]
+    return th.bone_yield(name, *names, material_yield=mat_yield)
+
+
+def _require(arrs: dict, key: str, name: str):
+    if key not in arrs:
+        raise FeaError(f"interface '{name}': array '{key}' missing (have: {', '.join(arrs)})")
+    return arrs[key]
+
+
+def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thresholds
+                      ) -> tuple[dict, dict]:
+    micro, subs = {}, {}
+    for name, arrs in (interfaces or {}).items():
+        meta = meta_all.get(name, {})
+        area = _require(arrs, "area", name)
+        slip = arrs.get("slip_magnitude")
+        if slip is None:
+            slip = np.linalg.norm(np.asarray(_require(arrs, "slip", name), float), axis=1)
+        mm = micromotion(slip, area, arrs.get("gap"), arrs.get("status"), th)
+        mm.update({k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")})
+        micro[name] = mm
+        implant, bone, _ = _interface_sides(meta)
+        if implant is None:
+            continue  # subsidence is about implants sinking into bone
+        y, src = _bone_yield(name, meta, regions, th)
+        s = subsidence(_require(arrs, "pressure", name), area, y, arrs.get("penetration"), th,
+                       where=f"interface '{name}'")
+        s.update(implant=implant, bone=bone, bone_yield_source=src)
+        subs[name] = s
+    return micro, subs
+
+
+def _flags(out: dict, th: Thresholds) -> list[str]:
+    flags = []
+    if not out["converged"]:
+        flags.append("not converged")
+    st = out["stability"]
+    if st.get("rom_deg") is not None and st["rom_deg"] <= 0:
+        flags.append(f"rotation against the applied moment (ROM {st['rom_deg']:.3g} deg)")
+    for name, m in out["micromotion"].items():
+        if m["class"] == FIBROUS:
+            flags.append(f"micromotion at '{name}': {m['class_statistic']} "
+                         f"{m[m['class_statistic']]:.0f} um >= {th.fibrous_um:g} um, fibrous "
+                         "tissue likely")
+        elif m["class"] != FAVOURABLE and m.get("law") != "tied":
+            flags.append(f"micromotion at '{name}': {m['class_statistic']} "
+                         f"{m[m['class_statistic']]:.0f} um above {th.ingrowth_um:g} um")
+    for name, s in out["subsidence"].items():
+        if s["risk"] == HIGH:
+            flags.append(f"subsidence at '{name}': {s['area_over_yield_pct']:.1f} % of the footprint "
+                         f"over bone yield {s['bone_yield_MPa']:g} MPa")
+        elif s["risk"] == "moderate":
+            flags.append(f"subsidence at '{name}': peak {s['peak_MPa']:.3g} MPa over bone yield "
+                         f"{s['bone_yield_MPa']:g} MPa on a small area")
+    for name, r in out["strength"]["regions"].items():
+        if r["yield_exceeded"]:
+            flags.append(f"{r['role']} region '{name}': von Mises {r['peak_MPa']:.0f} MPa over "
+                         f"yield {r['yield_MPa']:g} MPa (safety factor {r['sf_peak']:.2f})")
+        elif r["yield_MPa"] is None:
+            flags.append(f"{r['role']} region '{name}': material has no yield_MPa, no safety factor")
+    return flags
+
+
+def clean(obj):
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None (JSON has neither)."""
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return clean(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
+                 thresholds: Thresholds | None = None, *, nodal: dict | None = None,
+                 rom_reference_deg: float | None = None, rom_reference_name: str = "",
+                 load_point: str = LOAD_POINT, fixed_point: str | None = None,
+                 reference_step_name: str | None = None) -> dict:
+    """Metrics of one case.
+
+    summary: the case's summary.json dict (steps, regions, materials with role/body/yield_MPa,
+      interfaces meta, converged).
+    interfaces: name -> {"area", "pressure", "gap", "slip" | "slip_magnitude", "status",
+      "penetration", ...} arrays per contact point (mm, MPa); None or {} for a case without any.
+    vm_qp_by_region: region -> von Mises at quadrature points (MPa, any shape), or the
+      summary.json stress_peaks entry of that region.
+    nodal: optional {"points" (p,3), "displacement" (p,3), "body" (p,) and optionally
+      "reference_displacement" (p,3)} for implant translation relative to bone.
+    rom_reference_deg: intact ROM for this load case (the study supplies it: intact variant or
+      published value, named by rom_reference_name); else Thresholds.intact_rom_deg by load case.
+
+    Returns a JSON-safe dict: converged, reference_step, stability, implant_translation,
+    micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies}, flags,
+    thresholds.
+    """
+    th = thresholds or Thresholds()
+    where = f"case '{summary.get('model', '?')}' / '{summary.get('loadcase', '?')}'"
+    meta = summary.get("interfaces") or {}
+    regions = region_info(summary)
+    ref_name = reference_step(summary, meta, reference_step_name)
+    steps = summary.get("steps") or []
+    ref_idx = _step_index(steps, ref_name, where) if ref_name else None
+    if ref_idx is not None and ref_idx == len(steps) - 1:
+        ref_idx, ref_name = None, None  # the last step is the reference: nothing was applied after
+    if rom_reference_deg is None and summary.get("loadcase") in th.intact_rom_deg:
+        rom_reference_deg = th.intact_rom_deg[summary["loadcase"]]
+        rom_reference_name = rom_reference_name or th.intact_rom_source or "published intact ROM"
+    out = {
+        "converged": bool(summary.get("converged", False)),
+        "reference_step": ref_name,
+        "stability": stability_of(summary, ref_idx, load_point, fixed_point, rom_reference_deg,
+                                  rom_reference_name, where),
+        "implant_translation": {},
+    }
+    if nodal is not None:
+        body_role = {info["body"]: info["role"] for info in regions.values()}
+        out["implant_translation"] = implant_bone_translation(
+            nodal["points"], nodal["displacement"], nodal["body"], body_role,
+            nodal.get("reference_displacement"))
+    out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
+    out["strength"] = strength(regions, vm_qp_by_region, th)
+    out["flags"] = _flags(out, th)
+    out["thresholds"] = th.as_dict()
+    return clean(out)

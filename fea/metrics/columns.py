@@ -1,0 +1,96 @@
+"""Flatten a case's metrics into one CSV row: one column per metric, units in the names.
+
+Per-entity columns read `<metric>@<entity>` (entity = interface, region or implant|bone pair);
+study-wide comparison uses the worst-of columns without '@' (e.g. micromotion_p95_um_max), which
+exist for every variant even when variants name their interfaces differently.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .micromotion import FAVOURABLE, FIBROUS, UNCERTAIN, um_label
+from .subsidence import HIGH, LOW, MODERATE
+from .thresholds import Thresholds
+
+# ordinal of categorical results, worst highest
+CLASS_RANK = {FAVOURABLE: 0, UNCERTAIN: 1, FIBROUS: 2, LOW: 0, MODERATE: 1, HIGH: 2}
+
+STABILITY_COLUMNS = ("rom_deg", "stiffness_Nm_per_deg", "rom_reduction_pct", "rom_reference_deg",
+                     "coupled_rotation_deg", "rotation_x_deg", "rotation_y_deg", "rotation_z_deg",
+                     "moment_Nm")
+
+
+def micromotion_keys(th: Thresholds) -> list[tuple[str, str]]:
+    """(key in the micromotion dict, column stem)."""
+    return [("peak_um", "micromotion_peak_um"), ("mean_um", "micromotion_mean_um"),
+            ("p95_um", "micromotion_p95_um"),
+            (f"area_below_{um_label(th.ingrowth_um)}_pct",
+             f"micromotion_area_below_{um_label(th.ingrowth_um)}_pct"),
+            (f"area_below_{um_label(th.ingrowth_upper_um)}_pct",
+             f"micromotion_area_below_{um_label(th.ingrowth_upper_um)}_pct"),
+            (f"area_above_{um_label(th.fibrous_um)}_pct",
+             f"micromotion_area_above_{um_label(th.fibrous_um)}_pct"),
+            ("max_gap_um", "micromotion_max_gap_um"), ("class", "micromotion_class")]
+
+
+SUBSIDENCE_KEYS = ("peak_MPa", "p95_MPa", "bone_yield_MPa", "peak_to_yield", "p95_to_yield",
+                   "area_over_yield_pct", "contact_area_mm2", "contact_area_pct",
+                   "max_penetration_um", "risk")
+
+
+def _worst(values, key: str, higher_is_worse: bool = True):
+    vals = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not vals:
+        return None
+    if key == "class":
+        return max(vals, key=lambda c: CLASS_RANK.get(c, -1))
+    return max(vals) if higher_is_worse else min(vals)
+
+
+def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
+    th = th or Thresholds.from_dict(metrics.get("thresholds"))
+    row = {"converged": bool(metrics.get("converged"))}
+    st = metrics.get("stability") or {}
+    for k in STABILITY_COLUMNS:
+        row[k] = st.get(k)
+    tr = metrics.get("implant_translation") or {}
+    row["implant_translation_max_um"] = _worst([t["max_um"] for t in tr.values()], "max_um")
+    micro = metrics.get("micromotion") or {}
+    # tied interfaces have no micromotion by construction; worst-of columns judge the others
+    judged = {n: m for n, m in micro.items() if m.get("law") != "tied"}
+    for key, stem in micromotion_keys(th):
+        lower_worse = "below" in key
+        row[f"{stem}_{'min' if lower_worse else 'max'}" if key != "class" else f"{stem}_worst"] = \
+            _worst([m.get(key) for m in judged.values()], key, not lower_worse)
+    subs = metrics.get("subsidence") or {}
+    for key in SUBSIDENCE_KEYS:
+        if key == "bone_yield_MPa":
+            continue
+        lower_worse = key.startswith("contact_area")
+        suffix = "worst" if key == "risk" else ("min" if lower_worse else "max")
+        row[f"subsidence_{key}_{suffix}"] = _worst(
+            [s.get(key) for s in subs.values()], "class" if key == "risk" else key, not lower_worse)
+    bodies = (metrics.get("strength") or {}).get("bodies") or {}
+    for role in ("implant", "hardware"):
+        bs = [b for b in bodies.values() if b["role"] == role]
+        row[f"{role}_von_mises_peak_MPa_max"] = _worst([b["peak_MPa"] for b in bs], "peak")
+        row[f"{role}_von_mises_p99_MPa_max"] = _worst([b["p99_MPa"] for b in bs], "p99")
+        row[f"{role}_safety_factor_min"] = _worst([b["sf_min"] for b in bs], "sf", False)
+    flags = metrics.get("flags") or []
+    row["n_flags"] = len(flags)
+    row["flags"] = "; ".join(flags)
+    # per entity
+    for pair, t in sorted(tr.items()):
+        row[f"translation_max_um@{pair}"] = t["max_um"]
+    for name, m in sorted(micro.items()):
+        for key, stem in micromotion_keys(th):
+            row[f"{stem}@{name}"] = m.get(key)
+    for name, s in sorted(subs.items()):
+        for key in SUBSIDENCE_KEYS:
+            row[f"subsidence_{key}@{name}"] = s.get(key)
+    for name, r in sorted(((metrics.get("strength") or {}).get("regions") or {}).items()):
+        row[f"von_mises_peak_MPa@{name}"] = r["peak_MPa"]
+        row[f"von_mises_p99_MPa@{name}"] = r["p99_MPa"]
+        row[f"safety_factor@{name}"] = r["sf_peak"]
+    return row

@@ -1,0 +1,62 @@
+"""Subsidence risk at an implant-bone interface: contact pressure against the bone's compressive
+yield (REFERENCES.md: cancellous ~1.9 MPa, bony endplate 36.7 MPa), area over yield, contact area.
+
+The footprint is the whole interface face set (every contact point with its area); the contact
+area is where the pressure is positive. Percentiles of pressure are taken over the contact area:
+including the open part would lower them for an implant that rocks onto an edge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import FeaError
+from .stats import area_fraction, check_weights, weighted_percentile
+from .thresholds import Thresholds
+
+LOW, MODERATE, HIGH = "low", "moderate", "high"
+
+
+def classify_subsidence(peak_to_yield: float, area_over_yield_pct: float, th: Thresholds) -> str:
+    """low: the bone stays below yield everywhere; moderate: yield is reached only on a small part
+    of the footprint (local compaction); high: over yield on >= the threshold area."""
+    if not np.isfinite(peak_to_yield):
+        return "n/a"
+    if peak_to_yield < 1.0:
+        return LOW
+    if area_over_yield_pct < th.subsidence_area_over_yield_pct:
+        return MODERATE
+    return HIGH
+
+
+def subsidence(pressure_MPa, area_mm2, bone_yield_MPa: float, penetration_mm=None,
+               th: Thresholds | None = None, where: str = "subsidence") -> dict:
+    th = th or Thresholds()
+    if not (bone_yield_MPa and bone_yield_MPa > 0):
+        raise FeaError(f"{where}: bone yield must be > 0 MPa, got {bone_yield_MPa}")
+    p, a = check_weights(pressure_MPa, area_mm2, where)
+    if len(p) and p.min() < -1e-9 * max(1.0, float(np.abs(p).max())):
+        raise FeaError(f"{where}: contact pressure must be >= 0 (compression positive); "
+                       f"min is {p.min():.3g} MPa at point {int(p.argmin())}")
+    footprint = float(a.sum())
+    contact = p > 0
+    contact_area = float(a[contact].sum())
+    peak = float(p.max()) if len(p) else float("nan")
+    p95 = weighted_percentile(p[contact], a[contact], 95.0) if contact.any() else 0.0
+    over = 100 * area_fraction(p > bone_yield_MPa, a)
+    out = {
+        "footprint_mm2": footprint,
+        "contact_area_mm2": contact_area,
+        "contact_area_pct": 100 * contact_area / footprint if footprint > 0 else float("nan"),
+        "peak_MPa": peak,
+        "p95_MPa": p95,
+        "bone_yield_MPa": float(bone_yield_MPa),
+        "peak_to_yield": peak / bone_yield_MPa,
+        "p95_to_yield": p95 / bone_yield_MPa,
+        "area_over_yield_pct": over,
+    }
+    if penetration_mm is not None:
+        pen, _ = check_weights(penetration_mm, a, f"{where} penetration")
+        out["max_penetration_um"] = float(np.clip(pen, 0, None).max() * 1000) if len(pen) else 0.0
+    out["risk"] = classify_subsidence(out["peak_to_yield"], over, th)
+    return out

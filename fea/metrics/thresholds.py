@@ -1,0 +1,161 @@
+"""Thresholds of the interface and strength metrics: every one a parameter with a sourced default.
+
+The defaults are the usual literature values from ../shared/REFERENCES.md; they are presented to
+users as defaults they can change (`Thresholds(...)` or a study's `[thresholds]`), never as truths.
+The report prints `Thresholds.table()` so each number is shown beside its source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+
+# Bone regions by their compressive yield (MPa) for the subsidence ratio: name -> (value, source).
+BONE_YIELD_MPa: dict[str, tuple[float, str]] = {
+    "cancellous": (1.9, ("vertebral cancellous bone, Kopperdahl & Keaveny 1998 J Biomech 31:601; "
+                        "Morgan & Keaveny 2001")),
+    "endplate": (36.7, "bony endplate, elastic-plastic Medical College of Wisconsin cervical model"),
+    # Not in REFERENCES.md yet: compact bone loaded across its long axis (contact pressure on a
+    # cortical shell acts transversely). Femoral cortical bone, ultimate compressive strength
+    # transverse 133 MPa (longitudinal 193 MPa), Reilly & Burstein 1975 J Biomech 8:393. The thin
+    # C1-C3 shell (~0.5 mm) is likely weaker: lower it when a cervical value is available.
+    "cortical": (133.0, ("cortical bone, transverse compressive strength, Reilly & Burstein 1975 "
+                        "J Biomech 8:393 (femoral; lit.)")),
+}
+
+# Substrings of a region/material/body/face-set name that identify its bone region (first match).
+_BONE_KEYWORDS = (
+    ("endplate", "endplate"), ("end_plate", "endplate"),
+    ("cancell", "cancellous"), ("trabec", "cancellous"), ("spongy", "cancellous"),
+    ("cortic", "cortical"), ("compact", "cortical"), ("posterior_elem", "cortical"),
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    # micromotion (µm): Pilliar et al. 1986 Clin Orthop 208:108 (28 µm ingrowth, >=150 µm fibrous);
+    # 50 µm reported as a second ingrowth bound (Jasty et al. 1997 JBJS Am 79:707: 40 µm mixed;
+    # Engh et al. 1992: ingrowth up to 40 µm).
+    ingrowth_um: float = 28.0
+    ingrowth_upper_um: float = 50.0
+    fibrous_um: float = 150.0
+    # Which micromotion statistic classifies an interface. The area-weighted 95th percentile and not
+    # the peak: a single quadrature point at a sharp edge carries a mesh-dependent spike, while 5 %
+    # of the area over a threshold is a physical statement (tool convention, stated in the report).
+    micromotion_statistic: str = "p95_um"
+    # subsidence: class "high" when this percentage of the interface footprint is over yield, i.e.
+    # yield is more than a local spike (tool convention: REFERENCES.md reports peak, p95 and area
+    # over yield without a cut-off; 5 % matches the 95th percentile used elsewhere).
+    subsidence_area_over_yield_pct: float = 5.0
+    default_bone_region: str = "cancellous"  # weakest: the conservative guess when names say nothing
+    bone_yield_MPa: dict = field(default_factory=lambda: {k: v for k, (v, _) in
+                                                          BONE_YIELD_MPa.items()})
+    # per-interface override of the bone yield (MPa), keyed by interface name
+    interface_bone_yield_MPa: dict = field(default_factory=dict)
+    # strength: safety factor = yield / von Mises; < 1 means the yield strength is reached
+    min_safety_factor: float = 1.0
+    # ROM reduction: published intact ROM (deg) per load-case name, used when the study has no intact
+    # variant; e.g. Panjabi et al. 1988 C1-C2 at 1.5 Nm (REFERENCES.md)
+    intact_rom_deg: dict = field(default_factory=dict)
+    intact_rom_source: str = ""
+
+    def __post_init__(self):
+        if not (0 < self.ingrowth_um <= self.ingrowth_upper_um <= self.fibrous_um):
+            raise ConfigError(
+                f"thresholds: need 0 < ingrowth_um ({self.ingrowth_um}) <= ingrowth_upper_um "
+                f"({self.ingrowth_upper_um}) <= fibrous_um ({self.fibrous_um})")
+        if self.micromotion_statistic not in ("p95_um", "peak_um", "mean_um"):
+            raise ConfigError(f"thresholds.micromotion_statistic: '{self.micromotion_statistic}' "
+                              "is not one of p95_um, peak_um, mean_um")
+        if self.default_bone_region not in self.bone_yield_MPa:
+            raise ConfigError(f"thresholds.default_bone_region: '{self.default_bone_region}' has "
+                              f"no yield (known: {', '.join(self.bone_yield_MPa)})")
+        for k, v in {**self.bone_yield_MPa, **self.interface_bone_yield_MPa}.items():
+            if not v > 0:
+                raise ConfigError(f"thresholds: bone yield '{k}' must be > 0 MPa, got {v}")
+
+    @classmethod
+    def from_dict(cls, data: dict | None, where: str = "thresholds") -> Thresholds:
+        """Build from a study file's table; unknown keys are named in the error."""
+        data = dict(data or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            import difflib
+
+            hint = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            did = f" Did you mean '{hint[0]}'?" if hint else ""
+            raise ConfigError(f"{where}: unknown key '{unknown[0]}'.{did} Known: "
+                              f"{', '.join(sorted(known))}")
+        if "bone_yield_MPa" in data:  # partial override keeps the other regions' defaults
+            data["bone_yield_MPa"] = {**cls().bone_yield_MPa, **data["bone_yield_MPa"]}
+        return cls(**data)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def bone_region(self, *names: str) -> str | None:
+        """The bone region named by the first of `names` that contains a known keyword."""
+        for name in names:
+            low = (name or "").lower()
+            for key, region in _BONE_KEYWORDS:
+                if key in low and region in self.bone_yield_MPa:
+                    return region
+        return None
+
+    def bone_yield(self, interface: str, *names: str, material_yield: float | None = None
+                   ) -> tuple[float, str]:
+        """(yield MPa, where it came from) for the bone side of an interface.
+
+        Order: a per-interface override; the bone material's own yield_MPa; the bone region
+        recognised in the region/material/body/face-set names; the default region.
+        """
+        if interface in self.interface_bone_yield_MPa:
+            return float(self.interface_bone_yield_MPa[interface]), "thresholds (per interface)"
+        if material_yield:
+            return float(material_yield), "bone material yield_MPa"
+        region = self.bone_region(*names)
+        if region is not None:
+            return float(self.bone_yield_MPa[region]), f"{region} ({self.source_of(region)})"
+        r = self.default_bone_region
+        return float(self.bone_yield_MPa[r]), (f"{r}, assumed: no bone region in "
+                                              f"names ({self.source_of(r)})")
+
+    def source_of(self, region: str) -> str:
+        """The literature source of a region's yield, unless the study changed the value."""
+        default = BONE_YIELD_MPa.get(region)
+        if default is not None and default[0] == self.bone_yield_MPa.get(region):
+            return default[1]
+        return "study thresholds"
+
+    def table(self) -> list[tuple[str, str, str]]:
+        """(name, value, source) rows for the report."""
+        rows = [
+            ("micromotion: bone ingrowth", f"{self.ingrowth_um:g} µm",
+             "Pilliar et al. 1986 Clin Orthop 208:108"),
+            ("micromotion: upper ingrowth bound", f"{self.ingrowth_upper_um:g} µm",
+             "Jasty et al. 1997 JBJS Am 79:707 (40 µm mixed); Engh et al. 1992 (up to 40 µm)"),
+            ("micromotion: fibrous tissue", f"{self.fibrous_um:g} µm",
+             "Pilliar et al. 1986 Clin Orthop 208:108"),
+            ("micromotion class statistic", self.micromotion_statistic,
+             "tool convention: area-weighted 95th percentile is robust to single-point spikes"),
+        ]
+        for region, v in self.bone_yield_MPa.items():
+            rows.append((f"bone compressive yield: {region}", f"{v:g} MPa",
+                         self.source_of(region)))
+        for name, v in self.interface_bone_yield_MPa.items():
+            rows.append((f"bone yield at interface {name}", f"{v:g} MPa", "study thresholds"))
+        rows += [
+            ("subsidence 'high': area over yield", f"{self.subsidence_area_over_yield_pct:g} %",
+             "tool convention (matches the 95th percentile used elsewhere)"),
+            ("implant safety factor flag below", f"{self.min_safety_factor:g}",
+             "yield: material yield_MPa (Ti6Al4V ASTM F136; lattice by Gibson-Ashby)"),
+        ]
+        if self.intact_rom_deg:
+            vals = ", ".join(f"{k} {v:g}°" for k, v in self.intact_rom_deg.items())
+            rows.append(("intact ROM reference", vals, self.intact_rom_source or "study file"))
+        return rows
+
+
