@@ -1,0 +1,1 @@
+"""Figures of solved cases (PyVista, off-screen unless shown) and study charts (matplotlib)."""
