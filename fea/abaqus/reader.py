@@ -1,0 +1,411 @@
+"""`read_deck(path) -> Deck(model, loadcase)`: the linear-static subset of Abaqus/CalculiX decks.
+
+Model data (everything before the first *STEP) builds the mesh, materials, sections, reference
+points (*COUPLING), interfaces (*TIE, *CONTACT PAIR) and supports (*BOUNDARY); history data
+(*STEP ... *END STEP) becomes the load case (fea.abaqus.history). Output requests are skipped.
+Anything else stops with a ConfigError naming the file, the line and the keyword, because a
+silently ignored keyword would change the answer. What maps to what: docs/abaqus.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..materials import LinearElastic
+from ..model import Interface, LoadCase, Model, RefPoint, Section
+from .history import HistoryBuilder
+from .lexer import Block, scan
+from .meshdata import MeshBuilder
+from .names import Namespace
+from .targets import Targets
+
+OUTPUT_KEYWORDS = {  # output requests: ccx/Abaqus writes results; we write ours regardless
+    "NODE PRINT", "EL PRINT", "NODE FILE", "EL FILE", "NODE OUTPUT", "ELEMENT OUTPUT", "OUTPUT",
+    "CONTACT PRINT", "CONTACT FILE", "CONTACT OUTPUT", "SECTION PRINT", "PREPRINT",
+}
+MATERIAL_IGNORED = {"DENSITY", "EXPANSION"}  # no gravity or temperature load reads them
+MODEL_KEYWORDS = {
+    "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
+    "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
+    "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", *MATERIAL_IGNORED,
+}
+HISTORY_KEYWORDS = {"STEP", "STATIC", "END STEP", "BOUNDARY", "CLOAD", "DLOAD", "DSLOAD"}
+PROCEDURES = {"FREQUENCY", "DYNAMIC", "BUCKLE", "HEAT TRANSFER", "COUPLED TEMPERATURE-"
+              "DISPLACEMENT", "VISCO", "MODAL DYNAMIC", "STEADY STATE DYNAMICS", "GREEN",
+              "COMPLEX FREQUENCY", "ELECTROMAGNETICS", "UNCOUPLED TEMPERATURE-DISPLACEMENT"}
+
+
+@dataclass
+class Deck:
+    model: Model
+    loadcase: LoadCase | None
+    heading: str = ""
+
+
+@dataclass
+class _Material:
+    block: Block
+    E: float | None = None
+    nu: float | None = None
+
+
+@dataclass
+class _Coupling:
+    block: Block
+    name: str
+    ref_label: int
+    surface: str
+    kind: str | None = None  # "kinematic" | "distributing", from the keyword that follows
+
+
+@dataclass
+class _Interaction:
+    block: Block
+    mu: float = 0.0
+    has_friction: bool = False
+
+
+@dataclass
+class _Pair:
+    block: Block
+    line: int
+    slave: str
+    master: str
+    law: str | None  # "tied" for *TIE, else from the interaction
+    interaction: str | None
+    name: str
+    adjust: float = 0.0
+
+
+@dataclass
+class _State:
+    heading: list[str] = field(default_factory=list)
+    materials: Namespace[_Material] = field(default_factory=lambda: Namespace("material"))
+    sections: list[tuple[Block, str, str]] = field(default_factory=list)
+    couplings: list[_Coupling] = field(default_factory=list)
+    interactions: Namespace[_Interaction] = field(
+        default_factory=lambda: Namespace("surface interaction"))
+    pairs: list[_Pair] = field(default_factory=list)
+    boundaries: list[Block] = field(default_factory=list)
+
+
+def read_deck(path: str | Path) -> Deck:
+    """Read an Abaqus/CalculiX input deck (linear static, tetrahedra) into a Model and LoadCase."""
+    path = Path(path)
+    blocks = scan(path)
+    return _Reader(path, blocks).run()
+
+
+def _supported_list() -> str:
+    keys = sorted(MODEL_KEYWORDS | HISTORY_KEYWORDS | {"INCLUDE"})
+    return ", ".join(f"*{k}" for k in keys) + " (and output requests, which are skipped)"
+
+
+class _Reader:
+    def __init__(self, path: Path, blocks: list[Block]):
+        self.path = path
+        self.blocks = blocks
+        self.mb = MeshBuilder(str(path))
+        self.st = _State()
+        self._context: str | None = None  # "material", "coupling", "interaction"
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> Deck:
+        first_step = next((i for i, b in enumerate(self.blocks) if b.keyword == "STEP"),
+                          len(self.blocks))
+        for block in self.blocks[:first_step]:
+            self._model_block(block)
+        self._close_context(None)
+        model, targets = self._build_model()
+        hist = HistoryBuilder(targets, str(self.path))
+        for block in self.st.boundaries:
+            hist.boundary(block)
+        for block in self.blocks[first_step:]:
+            self._history_block(hist, block)
+        heading = "\n".join(self.st.heading)
+        loadcase = hist.loadcase(self.path.stem, heading)
+        model.supports = hist.model_supports
+        return Deck(model, loadcase, heading)
+
+    def _unsupported(self, block: Block) -> ConfigError:
+        if block.keyword in PROCEDURES:
+            return block.error("this analysis procedure is not supported: the solver is linear "
+                               "static (*STATIC)")
+        if block.keyword in ("PART", "END PART", "ASSEMBLY", "END ASSEMBLY", "INSTANCE"):
+            return block.error("parts and assemblies are not supported: write a flat input "
+                               "file (nodes, elements and sets at the top level)")
+        return block.error(f"keyword not supported. Supported: {_supported_list()}")
+
+    # ------------------------------------------------------------------ model data
+    def _model_block(self, b: Block) -> None:
+        kw = b.keyword
+        if kw in HISTORY_KEYWORDS - {"BOUNDARY", "STEP"} or kw == "END STEP":
+            raise b.error("is history data: it belongs between *STEP and *END STEP")
+        self._close_context(kw)
+        if kw in OUTPUT_KEYWORDS:
+            return
+        if kw not in MODEL_KEYWORDS:
+            raise self._unsupported(b)
+        handler = {
+            "HEADING": self._heading, "NODE": self.mb.add_nodes, "ELEMENT": self.mb.add_elements,
+            "NSET": self.mb.add_set, "ELSET": self.mb.add_set, "SURFACE": self.mb.add_surface,
+            "MATERIAL": self._material, "ELASTIC": self._elastic,
+            "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
+            "COUPLING": self._coupling, "KINEMATIC": self._coupling_kind,
+            "DISTRIBUTING": self._coupling_kind, "TIE": self._tie,
+            "SURFACE INTERACTION": self._interaction, "SURFACE BEHAVIOR": self._behavior,
+            "FRICTION": self._friction, "CONTACT PAIR": self._contact_pair,
+        }.get(kw, self._material_ignored)
+        handler(b)
+
+    def _close_context(self, kw: str | None) -> None:
+        """Sub-keywords must follow their parent (*ELASTIC after *MATERIAL, ...)."""
+        belongs = {
+            "material": {"ELASTIC"} | MATERIAL_IGNORED,
+            "coupling": {"KINEMATIC", "DISTRIBUTING"},
+            "interaction": {"SURFACE BEHAVIOR", "FRICTION"},
+        }
+        if self._context == "coupling" and kw not in belongs["coupling"]:
+            c = self.st.couplings[-1]
+            if c.kind is None:
+                raise c.block.error("must be followed by *KINEMATIC or *DISTRIBUTING")
+        if self._context and kw not in belongs[self._context]:
+            self._context = None
+
+    def _need(self, b: Block, context: str, parent: str) -> None:
+        if self._context != context:
+            raise b.error(f"must follow *{parent} (directly, or after its other sub-keywords)")
+
+    def _heading(self, b: Block) -> None:
+        self.st.heading += [ln.strip() for ln in b.data.split("\n")
+                            if ln.strip() and not ln.strip().startswith("**")]
+
+    def _material(self, b: Block) -> None:
+        b.check_params({"NAME"})
+        name = b.param("NAME", required=True)
+        if name in self.st.materials:
+            raise b.error(f"material '{name}' is defined twice")
+        self.st.materials.define(name, _Material(b))
+        self._context = "material"
+
+    def _material_ignored(self, b: Block) -> None:
+        self._need(b, "material", "MATERIAL")
+
+    def _elastic(self, b: Block) -> None:
+        self._need(b, "material", "MATERIAL")
+        b.check_params({"TYPE"})
+        b.choice("TYPE", ("ISO", "ISOTROPIC"))
+        rows = b.lines()
+        if len(rows) != 1:
+            raise b.error("needs exactly one data line 'E, nu' (temperature-dependent "
+                          "elasticity is not supported)", rows[1][0] if rows else None)
+        line, f = rows[0]
+        try:
+            E, nu = float(f[0]), float(f[1])
+        except (ValueError, IndexError):
+            raise b.error("the data line is 'E, nu'", line) from None
+        mat = self.st.materials.items()[-1][1]
+        mat.E, mat.nu = E, nu
+
+    def _section(self, b: Block) -> None:
+        b.check_params({"ELSET", "MATERIAL", "ORIENTATION"})  # orientation: isotropic only
+        self.st.sections.append((b, b.param("ELSET", required=True),
+                                 b.param("MATERIAL", required=True)))
+
+    def _coupling(self, b: Block) -> None:
+        b.check_params({"CONSTRAINT NAME", "REF NODE", "SURFACE"})
+        ref = b.param("REF NODE", required=True)
+        if not ref.isdigit():
+            raise b.error(f"REF NODE={ref} must be a node number")
+        name = b.param("CONSTRAINT NAME") or f"RP{ref}"
+        if any(c.name.upper() == name.upper() for c in self.st.couplings):
+            raise b.error(f"CONSTRAINT NAME={name} is used twice")
+        if any(c.ref_label == int(ref) for c in self.st.couplings):
+            raise b.error(f"REF NODE={ref} already drives another coupling")
+        self.st.couplings.append(_Coupling(b, name, int(ref), b.param("SURFACE", required=True)))
+        self._context = "coupling"
+
+    def _coupling_kind(self, b: Block) -> None:
+        self._need(b, "coupling", "COUPLING")
+        c = self.st.couplings[-1]
+        if c.kind is not None:
+            raise b.error("a *COUPLING takes one of *KINEMATIC or *DISTRIBUTING")
+        b.check_params(set())
+        dofs = set()
+        for line, f in b.lines():
+            try:
+                a = int(f[0])
+                z = int(f[1]) if len(f) > 1 and f[1] else a
+            except ValueError:
+                raise b.error("lines are 'first dof, last dof'", line) from None
+            if not 1 <= a <= z <= 6:
+                raise b.error(f"dofs {a}..{z}: need 1 <= first <= last <= 6", line)
+            dofs |= set(range(a, z + 1))
+        dofs = dofs or set(range(1, 7))
+        if b.keyword == "KINEMATIC":
+            # dofs 1-3 tie every surface node rigidly to the reference node (ccx allows only
+            # these); 4-6 add nothing for solid nodes, which have no rotations
+            if not {1, 2, 3} <= dofs:
+                raise b.error("only a full rigid coupling is supported: dofs 1-3 (or 1-6)")
+            c.kind = "kinematic"
+        else:
+            if dofs != set(range(1, 7)):
+                raise b.error("only a distributing coupling of all dofs (1-6) is supported: "
+                              "it carries both forces and moments")
+            c.kind = "distributing"
+
+    def _tie(self, b: Block) -> None:
+        b.check_params({"NAME", "POSITION TOLERANCE", "ADJUST", "TYPE"})
+        b.choice("TYPE", ("SURFACE TO SURFACE", "NODE TO SURFACE"))
+        b.choice("ADJUST", ("YES", "NO"))
+        tol = b.float_param("POSITION TOLERANCE") or 0.0
+        rows = b.lines()
+        if not rows:
+            raise b.error("needs a data line 'slave surface, master surface'")
+        for k, (line, f) in enumerate(rows):
+            if len(f) != 2:
+                raise b.error("lines are 'slave surface, master surface'", line)
+            name = b.param("NAME") or f"tie{len(self.st.pairs) + 1}"
+            name = name if len(rows) == 1 else f"{name}_{k + 1}"
+            self.st.pairs.append(_Pair(b, line, f[0], f[1], "tied", None, name, tol))
+
+    def _interaction(self, b: Block) -> None:
+        b.check_params({"NAME"})
+        name = b.param("NAME", required=True)
+        if name in self.st.interactions:
+            raise b.error(f"surface interaction '{name}' is defined twice")
+        b.no_data()
+        self.st.interactions.define(name, _Interaction(b))
+        self._context = "interaction"
+
+    def _behavior(self, b: Block) -> None:
+        self._need(b, "interaction", "SURFACE INTERACTION")
+        b.check_params({"PRESSURE-OVERCLOSURE"})
+        b.choice("PRESSURE-OVERCLOSURE", ("HARD",), "HARD")  # data lines of HARD: not needed
+
+    def _friction(self, b: Block) -> None:
+        self._need(b, "interaction", "SURFACE INTERACTION")
+        b.check_params({"SLIP TOLERANCE"})  # a penalty regularisation: our laws are exact
+        rows = b.lines()
+        if len(rows) != 1:
+            raise b.error("needs one data line 'mu' (or 'mu, stick slope' as in CalculiX)",
+                          rows[1][0] if rows else None)
+        line, f = rows[0]
+        try:
+            mu = float(f[0])
+        except ValueError:
+            raise b.error("the first entry is the friction coefficient mu", line) from None
+        if not 0.0 <= mu <= 2.0:
+            raise b.error(f"friction coefficient {mu} outside 0..2", line)
+        inter = self.st.interactions.items()[-1][1]
+        inter.mu, inter.has_friction = mu, True
+
+    def _contact_pair(self, b: Block) -> None:
+        b.check_params({"INTERACTION", "TYPE", "SMALL SLIDING", "ADJUST"})
+        b.choice("TYPE", ("SURFACE TO SURFACE", "NODE TO SURFACE"))
+        if b.params.get("SMALL SLIDING"):
+            raise b.error("SMALL SLIDING takes no value")
+        adjust = b.params.get("ADJUST")
+        try:
+            adjust = float(adjust) if adjust else 0.0
+        except ValueError:
+            raise b.error(f"ADJUST={adjust}: only a distance is supported (not a node set)") \
+                from None
+        inter = b.param("INTERACTION", required=True)
+        rows = b.lines()
+        if not rows:
+            raise b.error("needs a data line 'slave surface, master surface'")
+        for k, (line, f) in enumerate(rows):
+            if len(f) != 2:
+                raise b.error("lines are 'slave surface, master surface'", line)
+            name = inter if len(rows) == 1 else f"{inter}_{k + 1}"
+            self.st.pairs.append(_Pair(b, line, f[0], f[1], None, inter, name, adjust))
+
+    # ------------------------------------------------------------------ building the model
+    def _build_model(self) -> tuple[Model, Targets]:
+        mb = self.mb
+        refs = {}
+        for c in self.st.couplings:
+            refs[c.ref_label] = c.block
+        built = mb.build(refs)
+        mesh = built.mesh
+        mesh.check()  # inverted / degenerate elements: MeshError naming the element ids
+
+        materials = {}
+        for name, m in self.st.materials.items():
+            if m.E is None:
+                raise m.block.error(f"material '{name}' has no *ELASTIC")
+            try:
+                materials[name] = LinearElastic(name, m.E, m.nu)
+            except ConfigError as exc:
+                raise m.block.error(str(exc)) from None
+        sections, covered = [], np.zeros(mesh.n_cells, np.int64)
+        owner = np.full(mesh.n_cells, -1)
+        for i, (b, elset, mat) in enumerate(self.st.sections):
+            canon, _ = mb.elsets.require(elset, b)
+            mname, _ = self.st.materials.require(mat, b)
+            cells = mesh.cell_sets[canon]
+            clash = cells[owner[cells] >= 0]
+            if len(clash):
+                other = self.st.sections[owner[clash[0]]][0]
+                raise b.error(f"element {mesh.cell_ids[clash[0]]} already has a section (line "
+                              f"{other.line}); give every element exactly one *SOLID SECTION")
+            owner[cells] = i
+            covered[cells] += 1
+            sections.append(Section(canon, mname))
+        if (covered == 0).any():
+            bad = np.flatnonzero(covered == 0)
+            raise ConfigError(f"{self.path}: {len(bad)} element(s) have no *SOLID SECTION "
+                              f"(e.g. element {mesh.cell_ids[bad[0]]}); every element needs one")
+
+        ref_points, ref_by_label = {}, {}
+        for c in self.st.couplings:
+            canon, surf = mb.surfaces.require(c.surface, c.block)
+            if c.kind == "distributing" and surf.kind != "ELEMENT":
+                raise c.block.error(f"a distributing coupling needs an element-face surface; "
+                                    f"'{canon}' is TYPE=NODE")
+            ref_points[c.name] = RefPoint(c.name, built.ref_positions[c.ref_label], c.kind,
+                                          canon)
+            ref_by_label[c.ref_label] = c.name
+
+        interfaces = []
+        for p in self.st.pairs:
+            sides = []
+            for side in (p.slave, p.master):
+                canon, surf = mb.surfaces.require(side, p.block, p.line)
+                if surf.kind != "ELEMENT":
+                    raise p.block.error(f"surface '{canon}' is node-based; interfaces need "
+                                        "element-face surfaces", p.line)
+                sides.append(canon)
+            law, mu = p.law, 0.0
+            if law is None:
+                _, inter = self.st.interactions.require(p.interaction, p.block, p.line)
+                law = "friction" if inter.mu > 0 else "frictionless"
+                mu = inter.mu
+            interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust))
+
+        model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
+                      str(self.path))
+        targets = Targets(built, mb.nsets, mb.elsets, mb.surfaces, ref_by_label)
+        return model, targets
+
+    # ------------------------------------------------------------------ history data
+    def _history_block(self, hist: HistoryBuilder, b: Block) -> None:
+        kw = b.keyword
+        if kw in OUTPUT_KEYWORDS:
+            return
+        if kw != "STEP" and hist.cur is None and kw in HISTORY_KEYWORDS:
+            raise b.error("is history data: it belongs between *STEP and *END STEP")
+        handler = {"STEP": hist.begin, "STATIC": hist.static, "END STEP": hist.end,
+                   "BOUNDARY": hist.boundary, "CLOAD": hist.cload, "DLOAD": hist.dload,
+                   "DSLOAD": hist.dsload}.get(kw)
+        if handler is not None:
+            handler(b)
+        elif kw in MODEL_KEYWORDS:
+            raise b.error("is model data: it must come before the first *STEP")
+        else:
+            raise self._unsupported(b)

@@ -1,0 +1,366 @@
+"""`write_deck(model, loadcase, path)`: any Model (from TOML or from a deck) as an input deck.
+
+The deck reads back into the same model (fea.abaqus.read_deck) and runs in CalculiX 2.20:
+node and element numbers are the model's own labels, so results can be matched; reference
+points become extra nodes with *COUPLING; each step restates the loads of every kind that changed
+(Abaqus replaces loads entity by entity, our steps add up: restating all of them keeps both
+readings identical).
+
+Two dialects, because CalculiX's *DSLOAD knows only pressure:
+  "calculix" (default): tractions and total surface forces become their consistent nodal forces
+      (*CLOAD per node, the same vector our solver assembles), so ccx and Abaqus both run it;
+  "abaqus": *DSLOAD, TRVEC (reads back as a Traction; ccx 2.20 rejects it).
+A kinematic coupling is written with dofs 1-3 (ccx accepts no more; for solid nodes it is the
+full rigid coupling), a distributing one with dofs 1-6.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .. import atomic
+from ..errors import FeaError
+from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
+from ..surface import surface_quadrature, total_force_load, traction_load
+from .meshdata import ELEMENT_TYPES
+from .textfmt import fnum, id_lines, num, rows
+
+DIALECTS = ("calculix", "abaqus")
+_NAME = re.compile(r"^[A-Za-z_][^\s,=\"'*]{0,79}$")
+_ETYPE = {n: t for t, n in ELEMENT_TYPES.items()}
+
+
+def write_deck(model: Model, loadcase: LoadCase | None, path: str | Path,
+               dialect: str = "calculix") -> None:
+    """Write the model (and load case, if any) as an input deck, atomically."""
+    atomic.write_text(path, deck_text(model, loadcase, dialect))
+
+
+def deck_text(model: Model, loadcase: LoadCase | None = None, dialect: str = "calculix") -> str:
+    if dialect not in DIALECTS:
+        raise FeaError(f"unknown deck dialect '{dialect}' (use {' or '.join(DIALECTS)})")
+    return _Writer(model, loadcase, dialect).text()
+
+
+def _sanitise(name: str) -> str:
+    """Free-text names (interfaces, steps) made writable: the model never refers to them."""
+    s = re.sub(r"[^A-Za-z0-9_\-.]", "_", name)[:80]
+    return s if s and (s[0].isalpha() or s[0] == "_") else f"_{s}"[:80]
+
+
+class _Names:
+    """One Abaqus namespace (case-insensitive) with validity checks and fresh names."""
+
+    def __init__(self, source: str, kind: str):
+        self.source, self.kind, self.used = source, kind, {}
+
+    def take(self, name: str) -> str:
+        if not _NAME.match(name):
+            raise FeaError(
+                f"{self.source}: {self.kind} '{name}' cannot be written to an Abaqus deck: a name "
+                "starts with a letter or '_' and holds no spaces, commas, '=', quotes or '*' (at "
+                "most 80 characters); rename it")
+        other = self.used.get(name.upper())
+        if other is not None and other != name:
+            raise FeaError(f"{self.source}: {self.kind}s '{other}' and '{name}' differ only in "
+                           "case, which Abaqus does not distinguish; rename one")
+        self.used[name.upper()] = name
+        return name
+
+    def fresh(self, base: str) -> str:
+        base = _sanitise(base)
+        name, k = base, 1
+        while name.upper() in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        return self.take(name)
+
+
+class _Writer:
+    def __init__(self, model: Model, loadcase: LoadCase | None, dialect: str):
+        self.model, self.lc, self.dialect = model, loadcase, dialect
+        self.mesh = mesh = model.mesh
+        src = model.source
+        for what, ids in (("node", mesh.node_ids), ("element", mesh.cell_ids)):
+            ids = np.asarray(ids)
+            if len(np.unique(ids)) != len(ids) or (ids < 1).any():
+                raise FeaError(f"{src}: {what} labels must be unique positive numbers to be "
+                               "written to a deck")
+        self.region = mesh.region_of_cells([s.cell_set for s in model.sections])
+        if (self.region < 0).any():
+            bad = np.flatnonzero(self.region < 0)
+            raise FeaError(f"{src}: {len(bad)} element(s) have no section (e.g. element "
+                           f"{mesh.cell_ids[bad[0]]}); a deck needs one for every element")
+        self.nsets, self.elsets = _Names(src, "node set"), _Names(src, "element set")
+        self.surfs, self.mats = _Names(src, "surface"), _Names(src, "material")
+        self.others = _Names(src, "name")  # constraints, interactions, steps
+        for n in mesh.node_sets:
+            self.nsets.take(n)
+        for n in mesh.cell_sets:
+            self.elsets.take(n)
+        for n in mesh.face_sets:
+            self.surfs.take(n)
+        for n in model.materials:
+            self.mats.take(n)
+        self.nall, self.nall_new = self._all_nodes_set()
+        self.ref_label = {r: int(mesh.node_ids.max()) + 1 + j
+                          for j, r in enumerate(model.ref_points)}
+        self.ref_nset = {}
+        for r in model.ref_points:
+            self.others.take(r)
+            self.ref_nset[r] = self.nsets.fresh(r) if r.upper() in self.nsets.used \
+                else self.nsets.take(r)
+        self.derived: dict[str, str] = {}  # face/cell set used as nodes -> its node set
+        self.node_surface: dict[str, str] = {}  # node/cell set coupled kinematically -> surface
+
+    def _all_nodes_set(self) -> tuple[str, bool]:
+        """A node set of every mesh node for the output requests: NALL if there is one."""
+        for name, idx in self.mesh.node_sets.items():
+            if name.upper() == "NALL" and len(np.unique(idx)) == self.mesh.n_nodes:
+                return name, False
+        return self.nsets.fresh("NALL"), True
+
+    # ------------------------------------------------------------------ helpers
+    def nset_of(self, target: str) -> str:
+        """Node set for a target of node loads/supports (as Mesh.nodes_of resolves names)."""
+        m = self.mesh
+        if target in m.node_sets:
+            return target
+        if target not in m.face_sets and target not in m.cell_sets:
+            raise FeaError(f"{self.model.source}: no set named '{target}'")
+        if target not in self.derived:
+            base = target if target.upper() not in self.nsets.used else f"{target}_nodes"
+            self.derived[target] = self.nsets.fresh(base)
+        return self.derived[target]
+
+    def face_set(self, target: str, what: str) -> str:
+        if target not in self.mesh.face_sets:
+            raise FeaError(f"{self.model.source}: {what} on '{target}' needs a face set")
+        return target
+
+    # ------------------------------------------------------------------ the deck
+    def text(self) -> str:
+        m = self.model
+        parts = [
+            f"** Written by spinefea from '{m.source}' (dialect: {self.dialect}).\n"
+            "** Units: mm, N, MPa, N*mm. Node and element numbers are the model's labels.\n",
+            f"*HEADING\n{m.name}\n",
+        ]
+        model_bcs = self._supports(m.supports)  # resolves derived node sets first
+        steps = self._steps() if self.lc is not None else ""
+        couplings = self._couplings()
+        parts += [self._nodes(), self._elements(), self._sets(), self._materials(), couplings,
+                  self._interfaces()]
+        if model_bcs:
+            parts.append("*BOUNDARY\n" + model_bcs)
+        parts.append(steps)
+        return "".join(parts)
+
+    def _nodes(self) -> str:
+        mesh = self.mesh
+        nset = f", NSET={self.nall}" if self.nall_new else ""
+        out = f"*NODE{nset}\n" + rows(mesh.node_ids, mesh.nodes)
+        if self.model.ref_points:
+            out += "** reference points: one node each, in no element\n*NODE\n"
+            out += rows(np.array(list(self.ref_label.values())), self.model.ref_positions())
+        return out
+
+    def _elements(self) -> str:
+        mesh, region = self.mesh, self.region
+        etype = _ETYPE[mesh.nodes_per_cell]
+        starts = np.flatnonzero(np.diff(region, prepend=-1) != 0)
+        ends = np.append(starts[1:], len(region))
+        conn = mesh.node_ids[mesh.cells]
+        out = []
+        for a, b in zip(starts, ends):  # runs of one section keep the element order
+            name = self.model.sections[region[a]].cell_set
+            out.append(f"*ELEMENT, TYPE={etype}, ELSET={name}\n"
+                       + rows(mesh.cell_ids[a:b], conn[a:b]))
+        return "".join(out)
+
+    def _sets(self) -> str:
+        mesh = self.mesh
+        out = []
+        section_sets = {s.cell_set for s in self.model.sections}
+        for name, idx in mesh.cell_sets.items():
+            if name not in section_sets and len(idx):
+                out.append(f"*ELSET, ELSET={name}\n" + id_lines(mesh.cell_ids[np.unique(idx)]))
+        for name, idx in mesh.node_sets.items():
+            if len(idx):
+                out.append(f"*NSET, NSET={name}\n" + id_lines(mesh.node_ids[np.unique(idx)]))
+        for target, name in self.derived.items():
+            out.append(f"*NSET, NSET={name}\n" + id_lines(mesh.node_ids[mesh.nodes_of(target)]))
+        for r, name in self.ref_nset.items():
+            out.append(f"*NSET, NSET={name}\n{self.ref_label[r]}\n")
+        for name, faces in mesh.face_sets.items():
+            if len(faces):
+                out.append(f"*SURFACE, NAME={name}, TYPE=ELEMENT\n"
+                           + rows(mesh.cell_ids[faces[:, 0]], np.char.add("S", num(faces[:, 1] + 1))))
+        for target, name in self.node_surface.items():
+            out.append(f"*SURFACE, NAME={name}, TYPE=NODE\n{self.nset_of(target)}\n")
+        return "".join(out)
+
+    def _materials(self) -> str:
+        out = []
+        for name, mat in self.model.materials.items():
+            out.append(f"*MATERIAL, NAME={name}\n*ELASTIC\n{fnum(mat.E)}, {fnum(mat.nu)}\n")
+        for s in self.model.sections:
+            if s.material not in self.model.materials:
+                raise FeaError(f"{self.model.source}: section on '{s.cell_set}' uses material "
+                               f"'{s.material}', which is not defined")
+            out.append(f"*SOLID SECTION, ELSET={s.cell_set}, MATERIAL={s.material}\n")
+        return "".join(out)
+
+    def _couplings(self) -> str:
+        out = []
+        mesh = self.mesh
+        for r, ref in self.model.ref_points.items():
+            if ref.coupling == "distributing":
+                surf = self.face_set(ref.surface, f"the distributing coupling of '{r}'")
+                kind = "*DISTRIBUTING\n1, 6\n"
+            elif ref.coupling == "kinematic":
+                if ref.surface in mesh.face_sets:
+                    surf = ref.surface
+                else:  # a node or cell set: a node-based surface over its nodes
+                    if ref.surface not in self.node_surface:
+                        base = ref.surface if ref.surface.upper() not in self.surfs.used \
+                            else f"{ref.surface}_nodes"
+                        self.node_surface[ref.surface] = self.surfs.fresh(base)
+                        self.nset_of(ref.surface)
+                    surf = self.node_surface[ref.surface]
+                kind = "*KINEMATIC\n1, 3\n"
+            else:
+                raise FeaError(f"reference point '{r}': unknown coupling '{ref.coupling}'")
+            out.append(f"*COUPLING, CONSTRAINT NAME={r}, REF NODE={self.ref_label[r]}, "
+                       f"SURFACE={surf}\n{kind}")
+        return "".join(out)
+
+    def _interfaces(self) -> str:
+        out = []
+        for it in self.model.interfaces:
+            slave = self.face_set(it.slave, f"interface '{it.name}'")
+            master = self.face_set(it.master, f"interface '{it.name}'")
+            name = self.others.fresh(it.name)
+            if it.law == "tied":
+                tol = f", POSITION TOLERANCE={fnum(it.adjust)}" if it.adjust > 0 else ""
+                out.append(f"*TIE, NAME={name}{tol}\n{slave}, {master}\n")
+                continue
+            if it.law not in ("friction", "frictionless"):
+                raise FeaError(f"interface '{it.name}': unknown law '{it.law}'")
+            out.append(f"*SURFACE INTERACTION, NAME={name}\n"
+                       "*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=HARD\n")
+            if it.law == "friction" and it.mu > 0:
+                out.append(f"*FRICTION\n{fnum(it.mu)}\n")
+            adjust = f", ADJUST={fnum(it.adjust)}" if it.adjust > 0 else ""
+            out.append(f"*CONTACT PAIR, INTERACTION={name}, TYPE=SURFACE TO SURFACE, "
+                       f"SMALL SLIDING{adjust}\n{slave}, {master}\n")
+        return "".join(out)
+
+    def _supports(self, supports: list[Support]) -> str:
+        out = []
+        for s in supports:
+            vals = s.value_array()
+            if s.target in self.model.ref_points:
+                nset, top = self.ref_nset[s.target], 6
+            else:
+                nset, top = self.nset_of(s.target), 3
+            dofs = [int(d) for d in s.dofs]
+            if any(d < 0 or d >= top for d in dofs):
+                raise FeaError(f"support '{s.name or s.target}': dofs {dofs} do not exist on "
+                               f"{'a reference point' if top == 6 else 'mesh nodes'}")
+            if not np.any(vals) and dofs == list(range(dofs[0], dofs[-1] + 1)):
+                out.append(f"{nset}, {dofs[0] + 1}, {dofs[-1] + 1}\n")
+            else:
+                out += [f"{nset}, {d + 1}, {d + 1}, {fnum(v)}\n" for d, v in zip(dofs, vals)]
+        return "".join(out)
+
+    # ------------------------------------------------------------------ steps
+    def _steps(self) -> str:
+        m, mesh = self.model, self.mesh
+        conc: dict[tuple, np.ndarray] = {}  # ("set", nset) -> (3,), ("ref", name) -> (6,)
+        nodal = np.zeros((mesh.n_nodes, 3))  # tractions as nodal forces (calculix dialect)
+        pres: dict[str, float] = {}
+        trac: dict[str, np.ndarray] = {}
+        out = []
+        for step in self.lc.steps:
+            old = (dict(conc), nodal.copy(), dict(pres), dict(trac))
+            if step.replace:
+                conc, nodal, pres, trac = {}, np.zeros_like(nodal), {}, {}
+            for ld in step.loads:
+                if isinstance(ld, RefLoad):
+                    if ld.target not in m.ref_points:
+                        raise FeaError(f"step '{step.name}': no reference point '{ld.target}'")
+                    key = ("ref", ld.target)
+                    conc[key] = conc.get(key, 0) + np.concatenate([ld.force, ld.moment])
+                elif isinstance(ld, NodalForce):
+                    key = ("set", self.nset_of(ld.target))
+                    conc[key] = conc.get(key, 0) + np.asarray(ld.force, float)
+                elif isinstance(ld, Pressure):
+                    name = self.face_set(ld.target, "a pressure")
+                    pres[name] = pres.get(name, 0.0) + float(ld.pressure)
+                elif isinstance(ld, (Traction, SurfaceForce)):
+                    name = self.face_set(ld.target, "a surface load")
+                    if self.dialect == "calculix":
+                        nodal = nodal + (traction_load(mesh, name, ld.traction)
+                                         if isinstance(ld, Traction)
+                                         else total_force_load(mesh, name, ld.force))
+                    else:
+                        t = (np.asarray(ld.traction, float) if isinstance(ld, Traction) else
+                             np.asarray(ld.force, float) / surface_quadrature(
+                                 mesh, mesh.faces(name)).area)
+                        trac[name] = trac.get(name, 0) + t
+                else:
+                    raise FeaError(f"step '{step.name}': load type {type(ld).__name__} cannot "
+                                   "be written")
+            n = step.increments
+            out.append(f"*STEP, NAME={self.others.fresh(step.name)}\n"
+                       + ("*STATIC\n1.0, 1.0\n" if n == 1
+                          else f"*STATIC, DIRECT\n{fnum(1.0 / n)}, 1.0\n"))
+            out.append(self._restate_conc(old[0], old[1], conc, nodal))
+            out.append(self._restate_surface(old[2], old[3], pres, trac))
+            bcs = self._supports((m.supports if step.replace else []) + list(step.displacements))
+            if step.replace:
+                out.append("*BOUNDARY, OP=NEW\n" + bcs)
+            elif bcs:
+                out.append("*BOUNDARY\n" + bcs)
+            out.append(f"*NODE PRINT, NSET={self.nall}\nU\n")
+            for r in m.ref_points:
+                out.append(f"*NODE PRINT, NSET={self.ref_nset[r]}\nU\n")
+            out.append("*NODE FILE\nU\n*END STEP\n")
+        return "".join(out)
+
+    def _restate_conc(self, old: dict, old_nodal: np.ndarray, new: dict, nodal) -> str:
+        keys = list(dict.fromkeys([*old, *new]))
+        same = all(np.array_equal(old.get(k, 0), new.get(k, 0)) for k in keys)
+        if same and np.array_equal(old_nodal, nodal):
+            return ""
+        out = ["*CLOAD\n"]
+        for k in keys:  # every concentrated load again, so per-node replacement is exact
+            v = np.asarray(new.get(k, np.zeros(6 if k[0] == "ref" else 3)), float)
+            nset = self.ref_nset[k[1]] if k[0] == "ref" else k[1]
+            out += [f"{nset}, {d + 1}, {fnum(x)}\n" for d, x in enumerate(v)]
+        live = np.flatnonzero(np.abs(nodal).max(axis=1) + np.abs(old_nodal).max(axis=1) > 0)
+        if len(live):
+            labels = np.repeat(self.mesh.node_ids[live], 3)
+            dofs = np.tile(np.arange(1, 4), len(live))
+            out.append(rows(labels, dofs, nodal[live].ravel()))
+        return "".join(out)
+
+    @staticmethod
+    def _restate_surface(old_p: dict, old_t: dict, pres: dict, trac: dict) -> str:
+        out = []
+        pk = list(dict.fromkeys([*old_p, *pres]))
+        if any(old_p.get(k, 0.0) != pres.get(k, 0.0) for k in pk):
+            out.append("*DSLOAD\n" + "".join(f"{k}, P, {fnum(pres.get(k, 0.0))}\n" for k in pk))
+        tk = list(dict.fromkeys([*old_t, *trac]))
+        if any(not np.array_equal(old_t.get(k, 0), trac.get(k, 0)) for k in tk):
+            out.append("*DSLOAD\n")
+            for k in tk:
+                t = np.asarray(trac.get(k, np.zeros(3)), float)
+                mag = float(np.linalg.norm(t))
+                d = t / mag if mag > 0 else np.array([1.0, 0.0, 0.0])
+                out.append(f"{k}, TRVEC, {fnum(mag)}, {fnum(d[0])}, {fnum(d[1])}, {fnum(d[2])}\n")
+        return "".join(out)
