@@ -171,11 +171,11 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
     for name, m in out["micromotion"].items():
         if m["class"] == FIBROUS:
             flags.append(f"micromotion at '{name}': {m['class_statistic']} "
-                         f"{m[m['class_statistic']]:.0f} um >= {th.fibrous_um:g} um, fibrous "
+                         f"{m[m['class_statistic']]:.3g} um >= {th.fibrous_um:g} um, fibrous "
                          "tissue likely")
         elif m["class"] != FAVOURABLE and m.get("law") != "tied":
             flags.append(f"micromotion at '{name}': {m['class_statistic']} "
-                         f"{m[m['class_statistic']]:.0f} um above {th.ingrowth_um:g} um")
+                         f"{m[m['class_statistic']]:.3g} um above {th.ingrowth_um:g} um")
     for name, s in out["subsidence"].items():
         if s["risk"] == HIGH:
             flags.append(f"subsidence at '{name}': {s['area_over_yield_pct']:.1f} % of the footprint "

@@ -1,0 +1,200 @@
+"""The report's sections, each a function returning an HTML string."""
+
+from __future__ import annotations
+
+import json
+
+from ..metrics.columns import CLASS_RANK
+from ..metrics.micromotion import um_label
+from ..metrics.thresholds import Thresholds
+from ..summary_table import rank
+from .html_util import esc, fmt, table
+
+# (column, header, how to colour it) for the main comparison table
+COMPARISON = [
+    ("rom_deg", "ROM (deg)", None),
+    ("stiffness_Nm_per_deg", "stiffness (Nm/deg)", None),
+    ("rom_reduction_pct", "ROM reduction (%)", None),
+    ("coupled_rotation_deg", "coupled rotation (deg)", None),
+    ("implant_translation_max_um", "implant translation max (µm)", None),
+    ("micromotion_p95_um_max", "micromotion p95 max (µm)", "micromotion"),
+    ("micromotion_peak_um_max", "micromotion peak max (µm)", "micromotion"),
+    ("micromotion_class_worst", "micromotion class", "class"),
+    ("subsidence_peak_to_yield_max", "pressure / yield peak", "ratio"),
+    ("subsidence_area_over_yield_pct_max", "area over yield max (%)", None),
+    ("subsidence_risk_worst", "subsidence risk", "class"),
+    ("implant_safety_factor_min", "implant SF min", "sf"),
+    ("hardware_safety_factor_min", "screw/rod SF min", "sf"),
+    ("n_flags", "flags", None),
+]
+
+RANKED_METRICS = [("rom_deg", "ROM"), ("stiffness_Nm_per_deg", "stiffness"),
+                  ("micromotion_p95_um_max", "micromotion (p95, worst interface)"),
+                  ("subsidence_peak_to_yield_max", "peak pressure / bone yield"),
+                  ("implant_safety_factor_min", "implant safety factor")]
+
+
+def _grade(kind: str | None, v, th: Thresholds) -> str:
+    """CSS class of a value against its thresholds (green / amber / red)."""
+    if kind is None or v is None or v == "":
+        return ""
+    if kind == "class":
+        return {0: "good", 1: "warn", 2: "bad"}.get(CLASS_RANK.get(v, -1), "")
+    if not isinstance(v, (int, float)):
+        return ""
+    if kind == "micromotion":
+        return "good" if v <= th.ingrowth_um else ("bad" if v >= th.fibrous_um else "warn")
+    if kind == "ratio":
+        return "good" if v < 1.0 else "bad"
+    if kind == "sf":
+        return "bad" if v < th.min_safety_factor else ("warn" if v < 2 * th.min_safety_factor
+                                                        else "good")
+    return ""
+
+
+def inputs(study: dict, study_dir) -> str:
+    if not study:
+        return ('<p class="note">No study.json in this folder: the inputs (models, load cases, '
+                "their hashes and versions) are unknown; the tables below come from the case "
+                "folders found on disk.</p>")
+    scalars = [[esc(k), esc(fmt(v))] for k, v in study.items()
+               if not isinstance(v, (dict, list))]
+    rest = {k: v for k, v in study.items() if isinstance(v, (dict, list))}
+    out = table(["key", "value"], scalars) if scalars else ""
+    if rest:
+        out += f"<pre>{esc(json.dumps(rest, indent=2, default=str))}</pre>"
+    return out
+
+
+def flags(rows: list[dict]) -> str:
+    failed = [r for r in rows if not r.get("converged")]
+    items = []
+    for r in failed:
+        items.append(f'<li class="flag-bad">NOT CONVERGED: {esc(r["variant"])} / '
+                     f'{esc(r["loadcase"])}{": " + esc(r["flags"]) if r.get("flags") else ""}'
+                     "</li>")
+    for r in rows:
+        if not r.get("converged") or not r.get("flags"):
+            continue
+        for f in str(r["flags"]).split("; "):
+            items.append(f'<li class="flag-warn">{esc(r["variant"])} / {esc(r["loadcase"])}: '
+                         f"{esc(f)}</li>")
+    if not items:
+        return "<p>No flags: every case converged and no threshold is exceeded.</p>"
+    head = (f'<p class="flag-bad">{len(failed)} case(s) did not converge; they are shown but '
+            "never ranked.</p>") if failed else ""
+    return head + "<ul>" + "".join(items) + "</ul>"
+
+
+def comparison(rows: list[dict], th: Thresholds) -> str:
+    cols = [c for c in COMPARISON if any(r.get(c[0]) is not None for r in rows)]
+    header = ["variant", "load case", "converged"] + [h for _, h, _ in cols]
+    body, attrs, classes = [], [], []
+    for r in rows:
+        ok = bool(r.get("converged"))
+        body.append([esc(r["variant"]), esc(r["loadcase"]),
+                     "yes" if ok else "<b>NOT CONVERGED</b>"] +
+                    [esc(fmt(r.get(c))) for c, _, _ in cols])
+        attrs.append(f' data-variant="{esc(r["variant"])}" data-loadcase="{esc(r["loadcase"])}"'
+                     + ("" if ok else ' class="failed"'))
+        classes.append(["", "", ""] + [_grade(k, r.get(c), th) for c, _, k in cols])
+    return table(header, body, attrs, classes)
+
+
+def rankings(rows: list[dict]) -> str:
+    out = []
+    for metric, label in RANKED_METRICS:
+        if not any(r.get(metric) is not None for r in rows):
+            continue
+        rk = rank(rows, metric)
+        direction = "higher is worse" if rk["higher_is_worse"] else "lower is worse"
+        body = [[str(i), esc(e["variant"]), esc(e["worst_loadcase"]), esc(fmt(e["value"]))]
+                for i, e in enumerate(rk["ranked"], 1)]
+        body += [["–", esc(e["variant"]), "–", f'<span class="flag-bad">not ranked: '
+                  f'{esc(e["reason"])}</span>'] for e in rk["unranked"]]
+        out.append(f"<h3>{esc(label)} <small>({esc(metric)}, {direction}; best first, by the "
+                   "worst load case)</small></h3>")
+        out.append(table(["rank", "variant", "worst load case", metric], body))
+    return "".join(out)
+
+
+def per_interface(rows: list[dict], th: Thresholds) -> str:
+    names = sorted({c.split("@", 1)[1] for r in rows for c in r
+                    if c.startswith("micromotion_p95_um@") or c.startswith("subsidence_risk@")})
+    if not names:
+        return "<p>No interfaces in these cases (bonded model or no contact output).</p>"
+    stems = [("micromotion_p95_um", "p95 (µm)", "micromotion"),
+             ("micromotion_peak_um", "peak (µm)", "micromotion"),
+             (f"micromotion_area_below_{um_label(th.ingrowth_um)}_pct",
+              f"area ≤ {th.ingrowth_um:g} µm (%)", None),
+             (f"micromotion_area_above_{um_label(th.fibrous_um)}_pct",
+              f"area ≥ {th.fibrous_um:g} µm (%)", None),
+             ("micromotion_max_gap_um", "max gap (µm)", None),
+             ("micromotion_class", "class", "class"),
+             ("subsidence_peak_MPa", "peak p (MPa)", None),
+             ("subsidence_p95_MPa", "p95 p (MPa)", None),
+             ("subsidence_bone_yield_MPa", "bone yield (MPa)", None),
+             ("subsidence_peak_to_yield", "peak / yield", "ratio"),
+             ("subsidence_area_over_yield_pct", "area over yield (%)", None),
+             ("subsidence_contact_area_pct", "contact / footprint (%)", None),
+             ("subsidence_max_penetration_um", "penetration (µm)", None),
+             ("subsidence_risk", "risk", "class")]
+    out = []
+    for name in names:
+        present = [s for s in stems if any(r.get(f"{s[0]}@{name}") is not None for r in rows)]
+        body, classes = [], []
+        for r in rows:
+            if all(r.get(f"{s[0]}@{name}") is None for s in present):
+                continue
+            body.append([esc(r["variant"]), esc(r["loadcase"])] +
+                        [esc(fmt(r.get(f"{s}@{name}"))) for s, _, _ in present])
+            classes.append(["", ""] + [_grade(k, r.get(f"{s}@{name}"), th)
+                                       for s, _, k in present])
+        out.append(f"<h3>interface {esc(name)}</h3>")
+        out.append(table(["variant", "load case"] + [h for _, h, _ in present], body,
+                         cell_classes=classes))
+    return "".join(out)
+
+
+def solver(rows: list[dict]) -> str:
+    cols = [("solver_dofs", "DOFs"), ("solver_elements", "elements"),
+            ("solver_wall_s", "wall time (s)"), ("solver_iterations_max", "iterations (max)"),
+            ("solver_residual_max", "residual (max)")]
+    body = [[esc(r["variant"]), esc(r["loadcase"])] + [esc(fmt(r.get(c))) for c, _ in cols] +
+            ["yes" if r.get("converged") else "<b>NO</b>"] for r in rows]
+    attrs = ["" if r.get("converged") else ' class="failed"' for r in rows]
+    return table(["variant", "load case"] + [h for _, h in cols] + ["converged"], body, attrs)
+
+
+def thresholds(th: Thresholds) -> str:
+    return table(["threshold", "value", "source"],
+                 [[esc(a), esc(b), esc(c)] for a, b, c in th.table()])
+
+
+ASSUMPTIONS = """
+<ul>
+<li><b>Linear elastic, small strain and small sliding.</b> Bone and titanium are linear elastic
+and isotropic; porous lattice regions use the Gibson-Ashby homogenised modulus and strength.
+Contact is solved in the reference configuration (small sliding): valid for micromotion of
+micrometres, not for gross displacement.</li>
+<li><b>Loads.</b> Pure moments on the reference point coupled to the top body after a compressive
+preload; the lowest vertebra is fixed. ROM, micromotion and implant translation are measured from
+the end of the preload (the reference step), so the preload itself is not counted as motion.</li>
+<li><b>ROM sign.</b> The rotation of the loaded body relative to the fixed vertebra, projected on
+the unit vector of the applied moment: positive when the construct turns the way it is loaded.
+Coupled rotation is the rest of the rotation vector.</li>
+<li><b>Micromotion</b> is the tangential slip of the two interface surfaces since the preload
+(Abaqus CSLIP), area-weighted over the interface's integration points. An interface is classed on
+its area-weighted 95th percentile, not its single-point peak (a mesh-dependent spike at edges).
+Thresholds include their boundary (exactly 28 µm counts as ingrowth-compatible).</li>
+<li><b>Subsidence</b> compares contact pressure with the compressive yield of the bone region the
+implant bears on; percentiles are over the contact area, area fractions over the whole interface
+footprint. This is an elastic indicator: it flags where bone would start to yield, it does not
+predict millimetres of height loss (clinical subsidence is &gt; 2-3 mm).</li>
+<li><b>Strength.</b> Peak and 99th-percentile von Mises at quadrature points, per region; the
+safety factor is yield / peak, against the lattice's homogenised strength for porous regions.
+Peaks at sharp re-entrant corners are mesh-sensitive; the 99th percentile is the steadier number.
+</li>
+<li>All thresholds are literature defaults to be changed per study, not truths.</li>
+</ul>
+"""

@@ -1,0 +1,21 @@
+"""Inline CSS of the report (no external stylesheet or font: the file must open offline)."""
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1300px; color: #222; line-height: 1.4; padding: 0 1em; }
+h1 { border-bottom: 3px solid #345; padding-bottom: .2em; }
+h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
+table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; vertical-align: top; }
+th { background: #eef1f5; position: sticky; top: 0; }
+td.text, th.text { text-align: left; }
+tr.failed td { background: #fde2e2; }
+td.good { background: #dff3df; } td.warn { background: #fff1c9; } td.bad { background: #fbd0d0; }
+.flag-bad { color: #a00; font-weight: 600; } .flag-warn { color: #8a5a00; }
+.note { background: #f6f6f6; border-left: 4px solid #888; padding: .5em 1em; }
+.figs { display: flex; flex-wrap: wrap; gap: 10px; }
+.figs figure { margin: 0; width: 48%; } .figs img { width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: 12px; color: #555; }
+pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: 12px; }
+.scroll { overflow-x: auto; }
+"""
