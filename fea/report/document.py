@@ -94,8 +94,8 @@ def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
         + f". Generated {esc(when)} by spinefea {esc(_version())} from {esc(study_dir)}.</p>",
         "<h2>Flags</h2>", sections.flags(rows),
         "<h2>Comparison</h2>",
-        "<p>One row per variant and load case. Green / amber / red: below, between or over the "
-        "thresholds listed at the end.</p>", sections.comparison(rows, th),
+        ("<p>One row per variant and load case. Green / amber / red: below, between or over the "
+        "thresholds listed at the end.</p>"), sections.comparison(rows, th),
         "<h2>Ranking</h2>", sections.rankings(rows),
         "<h2>Interfaces</h2>", sections.per_interface(rows, th),
         "<h2>Charts</h2>", charts,

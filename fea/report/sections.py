@@ -110,8 +110,8 @@ def rankings(rows: list[dict]) -> str:
         direction = "higher is worse" if rk["higher_is_worse"] else "lower is worse"
         body = [[str(i), esc(e["variant"]), esc(e["worst_loadcase"]), esc(fmt(e["value"]))]
                 for i, e in enumerate(rk["ranked"], 1)]
-        body += [["–", esc(e["variant"]), "–", f'<span class="flag-bad">not ranked: '
-                  f'{esc(e["reason"])}</span>'] for e in rk["unranked"]]
+        body += [["–", esc(e["variant"]), "–", (f'<span class="flag-bad">not ranked: '
+                  f'{esc(e["reason"])}</span>')] for e in rk["unranked"]]
         out.append(f"<h3>{esc(label)} <small>({esc(metric)}, {direction}; best first, by the "
                    "worst load case)</small></h3>")
         out.append(table(["rank", "variant", "worst load case", metric], body))
@@ -120,7 +120,7 @@ def rankings(rows: list[dict]) -> str:
 
 def per_interface(rows: list[dict], th: Thresholds) -> str:
     names = sorted({c.split("@", 1)[1] for r in rows for c in r
-                    if c.startswith("micromotion_p95_um@") or c.startswith("subsidence_risk@")})
+                    if c.startswith(("micromotion_p95_um@", "subsidence_risk@"))})
     if not names:
         return "<p>No interfaces in these cases (bonded model or no contact output).</p>"
     stems = [("micromotion_p95_um", "p95 (µm)", "micromotion"),
