@@ -58,6 +58,12 @@ def case_dirs(study_dir: Path) -> list[tuple[str, str, Path]]:
             out.append((v.name, c.name, c))
     if not out:
         raise FeaError(f"{study_dir}: no case folders (<variant>/<loadcase>/summary.json)")
+    if not any((c / "summary.json").exists() for _, _, c in out):
+        # one level too high (results/ instead of results/<study>/): say which studies are there
+        studies = sorted({v for v, lc, c in out if any(c.glob("*/summary.json"))})
+        if studies:
+            raise FeaError(f"{study_dir} holds studies, not cases: give one of "
+                           f"{', '.join(str(study_dir / s) for s in studies)}")
     return out
 
 

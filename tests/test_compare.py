@@ -73,3 +73,11 @@ def test_compare_command_prints_ranking_and_flags(study, capsys):
     # the unranked variant shows the case that failed
     softest = next(line for line in table.splitlines() if "softest" in line)
     assert "extension" in softest and "NOT CONVERGED" in softest
+
+
+def test_a_folder_of_studies_is_named_not_misread(study, tmp_path):
+    import shutil
+
+    shutil.copytree(study / "stiff" / "flexion", tmp_path / "results" / "s1" / "stiff" / "flexion")
+    with pytest.raises(FeaError, match="holds studies, not cases: give one of .*s1"):
+        load_or_build(tmp_path / "results")

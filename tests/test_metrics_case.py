@@ -116,3 +116,20 @@ def test_strength_without_yield_is_flagged_not_invented():
     out = strength({"peek_cage": {"role": "implant", "material": "peek"}}, {"peek_cage": [10.0]})
     r = out["regions"]["peek_cage"]
     assert r["sf_peak"] is None and r["peak_MPa"] == 10.0
+
+
+def test_in_memory_inputs_match_the_case_folder(tmp_path):
+    from fea.metrics.from_result import result_inputs
+    from fea.results import state_fields, write_case
+
+    res = solve(block_model(), loadcase("extension"))
+    summary = write_case(res, tmp_path / "c")
+    vm, kw = result_inputs(res, state_fields(res, res.final), summary)
+    assert kw["nodal"]["reference_displacement"].shape == kw["nodal"]["displacement"].shape
+    mem = case_metrics(summary, {}, vm, **kw)
+    disk = metrics_from_case_dir(tmp_path / "c")
+    assert mem["stability"] == disk["stability"]
+    assert mem["implant_translation"] == disk["implant_translation"]
+    r_mem, r_disk = mem["strength"]["regions"]["cage"], disk["strength"]["regions"]["cage"]
+    assert r_mem["peak_MPa"] == pytest.approx(r_disk["peak_MPa"], rel=1e-12)
+    assert r_mem["p99_MPa"] == pytest.approx(r_disk["p99_MPa"], rel=1e-12)
