@@ -247,7 +247,8 @@ def rank(rows: list[dict], metric: str) -> dict:
             unranked.append({"variant": v, "reason": "; ".join(reason), "rows": order})
             continue
         worst = order[0]
-        ranked.append({"variant": v, "value": worst.get(metric), "worst_loadcase": worst["loadcase"],
+        ranked.append({"variant": v, "value": worst.get(metric),
+                       "worst_loadcase": worst["loadcase"],
                        "badness": _badness(worst.get(metric), metric), "rows": order})
     ranked.sort(key=lambda e: e["badness"])
     return {"metric": metric, "higher_is_worse": higher_is_worse(metric), "ranked": ranked,

@@ -64,8 +64,9 @@ def test_case_without_interfaces_and_columns(tmp_path):
 
 
 def _synthetic_summary(rot_final_deg, rot_pre_deg, M_final, M_pre, converged=True):
-    step = lambda name, rot, M: {"step": name, "ref_points": {"load": {"rotation_deg": rot}},
-                                 "equilibrium": {"applied_moment_Nmm": M}}
+    def step(name, rot, M):
+        return {"step": name, "ref_points": {"load": {"rotation_deg": rot}},
+                "equilibrium": {"applied_moment_Nmm": M}}
     return {"model": "m", "loadcase": "lc", "converged": converged,
             "steps": [step("preload", rot_pre_deg, M_pre), step("moment", rot_final_deg, M_final)],
             "regions": ["cage", "lattice", "rod", "C3"],

@@ -111,7 +111,7 @@ def stability_of(summary: dict, ref_idx: int | None, load_point: str, fixed_poin
     return out
 
 
-def _interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
+def interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
     """(implant body, bone body, bone face set) when the interface joins an implant and a bone."""
     sr, mr = meta.get("slave_role"), meta.get("master_role")
     if sr in STRUCTURAL_ROLES and mr == "bone":
@@ -121,8 +121,8 @@ def _interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def _bone_yield(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
-    _, bone_body, bone_face = _interface_sides(meta)
+def bone_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
+    _, bone_body, bone_face = interface_sides(meta)
     body_regions = [r for r, info in regions.items() if info["body"] == bone_body]
     names = [bone_face or "", bone_body or ""]
     mat_yield = None
@@ -150,10 +150,10 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
         mm = micromotion(slip, area, arrs.get("gap"), arrs.get("status"), th)
         mm.update({k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")})
         micro[name] = mm
-        implant, bone, _ = _interface_sides(meta)
+        implant, bone, _ = interface_sides(meta)
         if implant is None:
             continue  # subsidence is about implants sinking into bone
-        y, src = _bone_yield(name, meta, regions, th)
+        y, src = bone_yield_for(name, meta, regions, th)
         s = subsidence(_require(arrs, "pressure", name), area, y, arrs.get("penetration"), th,
                        where=f"interface '{name}'")
         s.update(implant=implant, bone=bone, bone_yield_source=src)
@@ -178,8 +178,8 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
                          f"{m[m['class_statistic']]:.3g} um above {th.ingrowth_um:g} um")
     for name, s in out["subsidence"].items():
         if s["risk"] == HIGH:
-            flags.append(f"subsidence at '{name}': {s['area_over_yield_pct']:.1f} % of the footprint "
-                         f"over bone yield {s['bone_yield_MPa']:g} MPa")
+            flags.append(f"subsidence at '{name}': {s['area_over_yield_pct']:.1f} % of the "
+                         f"footprint over bone yield {s['bone_yield_MPa']:g} MPa")
         elif s["risk"] == "moderate":
             flags.append(f"subsidence at '{name}': peak {s['peak_MPa']:.3g} MPa over bone yield "
                          f"{s['bone_yield_MPa']:g} MPa on a small area")
@@ -188,7 +188,8 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
             flags.append(f"{r['role']} region '{name}': von Mises {r['peak_MPa']:.0f} MPa over "
                          f"yield {r['yield_MPa']:g} MPa (safety factor {r['sf_peak']:.2f})")
         elif r["yield_MPa"] is None:
-            flags.append(f"{r['role']} region '{name}': material has no yield_MPa, no safety factor")
+            flags.append(f"{r['role']} region '{name}': material has no yield_MPa, no safety "
+                         "factor")
     return flags
 
 

@@ -60,9 +60,10 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
     # tied interfaces have no micromotion by construction; worst-of columns judge the others
     judged = {n: m for n, m in micro.items() if m.get("law") != "tied"}
     for key, stem in micromotion_keys(th):
-        lower_worse = "below" in key
-        row[f"{stem}_{'min' if lower_worse else 'max'}" if key != "class" else f"{stem}_worst"] = \
-            _worst([m.get(key) for m in judged.values()], key, not lower_worse)
+        lower_worse = "below" in key  # less area below the ingrowth threshold is worse
+        suffix = "worst" if key == "class" else ("min" if lower_worse else "max")
+        row[f"{stem}_{suffix}"] = _worst([m.get(key) for m in judged.values()], key,
+                                         not lower_worse)
     subs = metrics.get("subsidence") or {}
     for key in SUBSIDENCE_KEYS:
         if key == "bone_yield_MPa":

@@ -16,7 +16,8 @@ from ..errors import ConfigError
 BONE_YIELD_MPa: dict[str, tuple[float, str]] = {
     "cancellous": (1.9, ("vertebral cancellous bone, Kopperdahl & Keaveny 1998 J Biomech 31:601; "
                         "Morgan & Keaveny 2001")),
-    "endplate": (36.7, "bony endplate, elastic-plastic Medical College of Wisconsin cervical model"),
+    "endplate": (36.7, ("bony endplate, elastic-plastic Medical College of Wisconsin cervical "
+                       "model")),
     # Not in REFERENCES.md yet: compact bone loaded across its long axis (contact pressure on a
     # cortical shell acts transversely). Femoral cortical bone, ultimate compressive strength
     # transverse 133 MPa (longitudinal 193 MPa), Reilly & Burstein 1975 J Biomech 8:393. The thin
@@ -49,14 +50,15 @@ class Thresholds:
     # yield is more than a local spike (tool convention: REFERENCES.md reports peak, p95 and area
     # over yield without a cut-off; 5 % matches the 95th percentile used elsewhere).
     subsidence_area_over_yield_pct: float = 5.0
-    default_bone_region: str = "cancellous"  # weakest: the conservative guess when names say nothing
+    # the weakest region: the conservative guess when no name says which bone is loaded
+    default_bone_region: str = "cancellous"
     bone_yield_MPa: dict = field(default_factory=lambda: {k: v for k, (v, _) in
                                                           BONE_YIELD_MPa.items()})
     # per-interface override of the bone yield (MPa), keyed by interface name
     interface_bone_yield_MPa: dict = field(default_factory=dict)
     # strength: safety factor = yield / von Mises; < 1 means the yield strength is reached
     min_safety_factor: float = 1.0
-    # ROM reduction: published intact ROM (deg) per load-case name, used when the study has no intact
+    # ROM reduction: published intact ROM (deg) per load-case name, for a study without an intact
     # variant; e.g. Panjabi et al. 1988 C1-C2 at 1.5 Nm (REFERENCES.md)
     intact_rom_deg: dict = field(default_factory=dict)
     intact_rom_source: str = ""

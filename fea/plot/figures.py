@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics.case import _bone_yield, _interface_sides
+from ..metrics.case import bone_yield_for, interface_sides
 from ..metrics.thresholds import Thresholds
 from .backend import pyvista
 from .case_data import CaseData, load_case
@@ -150,12 +150,12 @@ def pressure_figures(case: CaseData, out_dir: Path, th: Thresholds | None = None
     pv = pyvista()
     paths = []
     for name, meta in (case.summary.get("interfaces") or {}).items():
-        if _interface_sides(meta)[0] is None:
+        if interface_sides(meta)[0] is None:
             continue
         pts = case.interface_points(name)
         if pts is None or pts.n_points == 0:
             continue
-        y, src = _bone_yield(name, meta, case.regions, th)
+        y, src = bone_yield_for(name, meta, case.regions, th)
         ratio = np.asarray(pts.point_data["pressure"]) / y
         # no contact is not "low pressure": drawn grey (NaN) so an implant rocking on an edge shows
         pts.point_data["pressure_to_yield"] = np.where(ratio > 0, ratio, np.nan)
