@@ -65,7 +65,7 @@ def _anatomical_view(p, direction=(1.0, -1.0, 0.5)):
     posterior hardware and the lateral side of the implant."""
     p.view_vector(direction, viewup=(0, 0, 1))
     p.reset_camera()
-    p.camera.zoom(1.1)
+    p.camera.zoom(0.95)  # the deformed shape may reach past the undeformed bounds
 
 
 def add_von_mises(p, case: CaseData, scale: float, clim=None):
