@@ -68,6 +68,20 @@ def build(name: str, params: dict, size_mm: float | None, order: int, where: str
         raise ConfigError(f"{where}.params: builder '{name}' needs {', '.join(missing)}")
     if size_mm is None:
         raise ConfigError(f"{where}.size_mm: a builder needs a target element size")
+
+    def run():
+        try:
+            return fn(size_mm, order, **params)
+        except ConfigError as exc:  # builders name the key; the file is known only here
+            msg = str(exc)
+            raise ConfigError(msg if msg.startswith(where) else f"{where.split(': ')[0]}: {msg}") \
+                from None
+
     if cache is not None:
-        return cache.get_or_build(name, params, size_mm, order, lambda: fn(size_mm, order, **params))
-    return fn(size_mm, order, **params)
+        return cache.get_or_build(name, params, size_mm, order, run)
+    return run()
+
+
+# the construct library and the patient-geometry importer register themselves on import
+from . import constructs as _constructs  # noqa: E402,F401
+from . import surfaces as _surfaces  # noqa: E402,F401

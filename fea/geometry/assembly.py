@@ -1,0 +1,250 @@
+"""Assembling a construct from overlapping solids into one conforming gmsh model.
+
+Every solid is added with the body and region it belongs to and a priority. One OCC `fragment` of
+all of them splits space into pieces that share their faces (so the mesh is conforming and every
+contact surface is a pair of coincident faces); each piece then goes to the highest-priority solid
+that contains it. That one rule carves screw holes out of bone and implants, the cancellous core out
+of the cortical shell, and a void (e.g. a graft window) out of everything, without any explicit cut.
+
+Naming (physical groups, see docs/constructs.md):
+- cell sets: every region (e.g. `C3_cortical`) and every body with more than one region (`C3`);
+- face sets: `A|B` for the faces where bodies A and B touch (names sorted, both sides), `a|b` for
+  region pairs of different bodies where that differs from the body pair, and named features
+  (endplates, facets) on one body;
+- after meshing (fea.geometry.meshing), each interface `X|Y` also gets one-sided sets `X|Y@X`,
+  `X|Y@Y` holding only the faces on that side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import MeshError
+
+ROLES = ("bone", "implant", "hardware", "soft_tissue", "other")
+
+
+@dataclass
+class Part:
+    body: str | None  # None: a void, removed after the fragment
+    region: str
+    role: str
+    priority: int
+    dimtags: list
+
+
+@dataclass
+class Feature:
+    """A named planar surface of one body: plane (point, normal) and a box holding its centre,
+    both in the body's local frame (before the placement transform)."""
+
+    name: str
+    body: str
+    point: np.ndarray
+    normal: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    to_local: np.ndarray = field(default_factory=lambda: np.eye(4))
+
+
+def _rotation(axis, angle_deg: float) -> np.ndarray:
+    a = np.asarray(axis, float) / np.linalg.norm(axis)
+    t = np.radians(angle_deg)
+    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    return np.eye(3) + np.sin(t) * K + (1 - np.cos(t)) * K @ K
+
+
+class Assembly:
+    def __init__(self, name: str):
+        self.name = name
+        self.parts: list[Part] = []
+        self.features: list[Feature] = []
+        self.volumes: dict[int, tuple[str, str]] = {}  # volume tag -> (body, region), after build
+        self.roles: dict[str, str] = {}
+        self._frame = np.eye(4)  # local -> global of parts being added
+
+    # ----------------------------------------------------------------- adding
+    def add(self, body: str, region: str, solids, priority: int, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role}")
+        if self.roles.setdefault(body, role) != role:
+            raise ValueError(f"body {body} given two roles")
+        if solids:
+            self.parts.append(Part(body, region, role, priority, list(solids)))
+
+    def add_void(self, solids, priority: int) -> None:
+        if solids:
+            self.parts.append(Part(None, "void", "other", priority, list(solids)))
+
+    def feature(self, name: str, body: str, point, normal, lo, hi) -> None:
+        self.features.append(Feature(name, body, np.asarray(point, float),
+                                     np.asarray(normal, float) / np.linalg.norm(normal),
+                                     np.asarray(lo, float), np.asarray(hi, float),
+                                     np.linalg.inv(self._frame)))
+
+    @contextlib.contextmanager
+    def placed(self, rotate_about=None, axis=(1.0, 0.0, 0.0), angle_deg: float = 0.0):
+        """Parts and features added inside are rotated about a point (e.g. C1 on wedge cages)."""
+        start = len(self.parts)
+        old = self._frame
+        M = np.eye(4)
+        if angle_deg and rotate_about is not None:
+            R = _rotation(axis, angle_deg)
+            c = np.asarray(rotate_about, float)
+            M[:3, :3] = R
+            M[:3, 3] = c - R @ c
+        self._frame = M @ old
+        try:
+            yield M
+        finally:
+            self._frame = old
+        if angle_deg and rotate_about is not None:
+            from .occ import rotate
+
+            for p in self.parts[start:]:
+                rotate(p.dimtags, rotate_about, axis, angle_deg)
+
+    def to_global(self, x) -> np.ndarray:
+        """A point given in the current local frame, in the global frame."""
+        return (self._frame @ np.append(np.asarray(x, float), 1.0))[:3]
+
+    def dir_to_global(self, d) -> np.ndarray:
+        return self._frame[:3, :3] @ np.asarray(d, float)
+
+    # ----------------------------------------------------------------- building
+    def build(self) -> None:
+        """Fragment everything, give each piece its owner, create the physical groups."""
+        import gmsh
+
+        occ = gmsh.model.occ
+        inputs = [dt for p in self.parts for dt in p.dimtags]
+        owner_of_input = [i for i, p in enumerate(self.parts) for _ in p.dimtags]
+        if not inputs:
+            raise MeshError(f"{self.name}: nothing to mesh")
+        _, out_map = occ.fragment(inputs, [])
+        best: dict[int, int] = {}
+        for k, pieces in enumerate(out_map):
+            pi = owner_of_input[k]
+            for dim, tag in pieces:
+                if dim != 3:
+                    continue
+                cur = best.get(tag)
+                # highest priority wins; ties go to the part added last (deterministic)
+                if cur is None or self.parts[pi].priority >= self.parts[cur].priority:
+                    best[tag] = pi
+        voids = sorted(t for t, pi in best.items() if self.parts[pi].body is None)
+        if voids:
+            occ.remove([(3, t) for t in voids], recursive=True)
+        occ.synchronize()
+        self.volumes = {t: (self.parts[pi].body, self.parts[pi].region)
+                        for t, pi in sorted(best.items()) if self.parts[pi].body is not None}
+        present = {t for _, t in gmsh.model.getEntities(3)}
+        self.volumes = {t: v for t, v in self.volumes.items() if t in present}
+        self._groups()
+
+    def bodies(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for body, region in self.volumes.values():
+            regs = out.setdefault(body, [])
+            if region not in regs:
+                regs.append(region)
+        return out
+
+    def _groups(self) -> None:
+        import gmsh
+
+        regions: dict[str, list[int]] = {}
+        bodies: dict[str, list[int]] = {}
+        for t, (body, region) in self.volumes.items():
+            regions.setdefault(region, []).append(t)
+            bodies.setdefault(body, []).append(t)
+        for name, tags in sorted(regions.items()):
+            gmsh.model.addPhysicalGroup(3, tags, name=name)
+        for name, tags in sorted(bodies.items()):
+            if name not in regions:
+                gmsh.model.addPhysicalGroup(3, tags, name=name)
+        self.interfaces = self._interface_surfaces()
+        for name, tags in sorted(self.interfaces.items()):
+            gmsh.model.addPhysicalGroup(2, sorted(tags), name=name)
+        for name, tags in sorted(self._feature_surfaces().items()):
+            if not tags:
+                raise MeshError(f"{self.name}: the named surface '{name}' was not found in the "
+                                "geometry (a part moved off its plane?)")
+            gmsh.model.addPhysicalGroup(2, sorted(tags), name=name)
+
+    def _interface_surfaces(self) -> dict[str, set[int]]:
+        import gmsh
+
+        out: dict[str, set[int]] = {}
+        for _, s in gmsh.model.getEntities(2):
+            up, _ = gmsh.model.getAdjacencies(2, s)
+            vols = [int(v) for v in up if int(v) in self.volumes]
+            if len(vols) != 2:
+                continue
+            (ba, ra), (bb, rb) = self.volumes[vols[0]], self.volumes[vols[1]]
+            if ba == bb:
+                continue
+            body_name = "|".join(sorted((ba, bb)))
+            out.setdefault(body_name, set()).add(s)
+            reg_name = "|".join(sorted((ra, rb)))
+            if reg_name != body_name:
+                out.setdefault(reg_name, set()).add(s)
+        # a region-pair set equal to its body-pair set adds nothing
+        body_sets = {k: frozenset(v) for k, v in out.items()}
+        for name in list(out):
+            a, b = name.split("|")
+            if a in self.bodies() and b in self.bodies():
+                continue
+            ba = self._body_of_region(a)
+            bb = self._body_of_region(b)
+            bn = "|".join(sorted((ba, bb)))
+            if body_sets.get(bn) == frozenset(out[name]):
+                del out[name]
+        return out
+
+    def _body_of_region(self, region: str) -> str:
+        for body, r in self.volumes.values():
+            if r == region:
+                return body
+        return region
+
+    def _feature_surfaces(self) -> dict[str, list[int]]:
+        import gmsh
+
+        out: dict[str, list[int]] = {f.name: [] for f in self.features}
+        body_surfs: dict[str, list[int]] = {}
+        for t, (body, _) in self.volumes.items():
+            for _, s in gmsh.model.getBoundary([(3, t)], oriented=False, combined=False):
+                body_surfs.setdefault(body, []).append(abs(int(s)))
+        info = {}
+        for f in self.features:
+            for s in sorted(set(body_surfs.get(f.body, []))):
+                if s not in info:
+                    info[s] = _plane_info(s)
+                c, n = info[s]
+                if n is None:
+                    continue
+                cl = (f.to_local @ np.append(c, 1.0))[:3]
+                nl = f.to_local[:3, :3] @ n
+                if abs(abs(nl @ f.normal) - 1.0) > 1e-3:
+                    continue
+                if abs(f.normal @ (cl - f.point)) > 1e-3:
+                    continue
+                if np.all(cl >= f.lo - 1e-6) and np.all(cl <= f.hi + 1e-6):
+                    out[f.name].append(s)
+        return out
+
+
+def _plane_info(s: int):
+    """(centre of mass, unit normal) of a planar surface; normal None if not planar."""
+    import gmsh
+
+    c = np.array(gmsh.model.occ.getCenterOfMass(2, s))
+    if gmsh.model.getType(2, s) != "Plane":
+        return c, None
+    uv = gmsh.model.getParametrization(2, s, list(c))
+    n = np.array(gmsh.model.getNormal(s, uv))
+    return c, n / np.linalg.norm(n)

@@ -1,0 +1,244 @@
+"""The bundled constructs as registered builders (`[mesh] builder = "..."` in models/*.toml):
+
+- `cervical_intact`: C1-C2-C3 with the C2-C3 disc, facet cartilage and posterior ligament blocks;
+- `c2_avb`: C2 resected, a 3D-printed artificial vertebral body from the C3 endplate to the C1
+  lateral masses, screws into C3 and C1, optional posterior C1-C3 screw-rod fixation;
+- `aad_cages`: C1-C2 lateral-mass joints held by porous cages, posterior C1 lateral-mass and C2
+  pedicle screws with rods; C2-C3 intact.
+
+Every builder takes `size_mm`, `order` and tables of parameters (see docs/constructs.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..gmsh_session import gmsh_session
+from ..mesh import Mesh
+from . import params as P
+from . import soft_tissue as soft
+from .assembly import Assembly
+from .meshing import mesh_assembly
+from .registry import register
+from .spine import Stack, stack
+from .vertebrae import c1, c2, c3
+
+GEOMETRY_VERSION = "constructs-1"  # bump when a builder's output changes for the same parameters
+
+
+def _mesh_options(mesh: dict | None, where: str) -> dict:
+    from dataclasses import asdict, dataclass
+
+    @dataclass
+    class MeshOptions:
+        interface_factor: float = 0.6  # size near implant/hardware contacts, fraction of size_mm
+        hardware_size: float = 1.2  # element size inside screws and rods, mm
+        optimize: bool = True
+
+    return asdict(P.make(MeshOptions, mesh, f"{where}.mesh"))
+
+
+def c2c3_motion_segment(asm: Assembly, st: Stack, ligaments: bool):
+    """C3, the C2-C3 disc, C2 with facet cartilage: the part of the intact spine every model
+    with a C2 shares."""
+    j = st.joints
+    m3 = c3(asm, st.c3, st.c2c3_facet_z, j.c2c3_facet_gap_mm)
+    m2 = c2(asm, st.c2, st.c2_bottom, m3, j.c2c3_facet_gap_mm)
+    a, b = m3["body_a"] - 0.25, m3["body_b"] - 0.25  # disc just inside the endplate rim
+    soft.disc(asm, "disc_C2C3", a, b, m3["top_z"] - 0.3, st.c2_bottom + 0.3, j.nucleus_fraction)
+    cw, wm = m3["canal_half_width"], m3["lateral_mass_width"]
+    for s, side in ((1, "L"), (-1, "R")):
+        x0, x1 = sorted((s * cw, s * (cw + wm)))
+        y0 = m3["pillar_y"] - m3["lateral_mass_depth"] / 2
+        y1 = m3["pillar_y"] + m3["lateral_mass_depth"] / 2
+        soft.tilted_cartilage(asm, f"facet_C2C3_{side}", (x0, y0, -40), (x1, y1, 80),
+                              (s * m3["pillar_x"], m3["pillar_y"], st.c2c3_facet_z),
+                              m3["facet_normal"], j.c2c3_facet_gap_mm + 0.6)
+    if ligaments:
+        y0 = max(m3["lamina_y"][0], m2["lamina_y"][0]) + 0.5
+        y1 = min(m3["lamina_y"][1], m2["lamina_y"][1]) - 0.5
+        soft.ligament_block(asm, "lig_C2C3", (-6, y0, m3["lamina_z"][1] - 0.5),
+                            (6, y1, m2["lamina_z"][0] + 0.5))
+    return m3, m2
+
+
+def load_point(m1) -> tuple[float, float, float]:
+    """Where the `load` reference point sits: on the midline, 5 mm above the C1 superior facets
+    (about the level of the occipital condyles' centre)."""
+    return (0.0, 0.0, m1["top_z"] + 5.0)
+
+
+@register("cervical_intact")
+def cervical_intact(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = None,
+                    C2: dict | None = None, C3: dict | None = None, joints: dict | None = None,
+                    ligaments: bool = True, mesh: dict | None = None) -> Mesh:
+    st = stack(scale, C1, C2, C3, joints)
+    opts = _mesh_options(mesh, "mesh.params")
+    with gmsh_session() as gmsh:
+        gmsh.model.add("cervical_intact")
+        asm = Assembly("cervical_intact")
+        m3, m2 = c2c3_motion_segment(asm, st, ligaments)
+        z1 = st.c2_facet_top + st.joints.c1c2_joint_mm
+        m1 = c1(asm, st.c1, z1, st.dens_front_y)
+        d1, d2 = st.c1, st.c2
+        for s, side in ((1, "L"), (-1, "R")):
+            hx = min(d1.lateral_mass_width_mm, d2.superior_facet_width_mm) / 2
+            hy = min(d1.lateral_mass_depth_mm, d2.superior_facet_depth_mm) / 2
+            x0, x1 = sorted((s * (d1.facet_offset_x_mm - hx), s * (d1.facet_offset_x_mm + hx)))
+            soft.flat_cartilage(asm, f"facet_C1C2_{side}", (x0, -hy, st.c2_facet_top - 0.3),
+                                (x1, hy, z1 + 0.3))
+        if ligaments:
+            y0 = max(m1["posterior_arch_y"][0], m2["lamina_y"][0]) + 0.5
+            y1 = min(m1["posterior_arch_y"][1], m2["lamina_y"][1]) - 0.5
+            soft.ligament_block(asm, "lig_C1C2", (-6, y0, m2["lamina_z"][1] - 0.5),
+                                (6, y1, m1["arch_z"][0] + 0.5))
+        asm.build()
+        return mesh_assembly(gmsh, asm, size_mm, order, **opts)
+
+
+# ---------------------------------------------------------------- posterior screw-rod fixation
+from dataclasses import dataclass  # noqa: E402
+
+from . import hardware as hw  # noqa: E402
+from . import implants as imp  # noqa: E402
+
+
+@dataclass
+class Posterior:
+    """Posterior screw-rod fixation; trajectories after the usual techniques, simplified:
+    C1 lateral-mass screws (Harms: entry under the arch, ~10 deg medial, ~15 deg cranial),
+    C2 pedicle screws (~20 deg medial, ~15 deg cranial), C3 lateral-mass screws (Magerl-like:
+    slightly lateral, parallel to the 45 deg facets)."""
+
+    enabled: bool = True
+    rod_diameter_mm: float = 3.5  # cervical rods 3.2-3.5 mm (lit.)
+    screw_diameter_mm: float = 3.5
+    head_diameter_mm: float = 5.0
+    head_length_mm: float = 9.0
+    c1_screw_length_mm: float = 14.0
+    c1_medial_deg: float = 10.0
+    c1_cranial_deg: float = 15.0
+    c1_entry_height_mm: float = 3.5  # above the C1 inferior facet
+    c2_screw_length_mm: float = 22.0
+    c2_medial_deg: float = 20.0
+    c2_cranial_deg: float = 15.0
+    c3_screw_length_mm: float = 14.0
+    c3_lateral_deg: float = 0.0
+    c3_cranial_deg: float = 45.0
+
+    def spec(self) -> hw.ScrewSpec:
+        return hw.ScrewSpec(self.screw_diameter_mm, self.head_diameter_mm, self.head_length_mm)
+
+
+def c1_lateral_mass_screws(asm, post: Posterior, m1) -> dict:
+    seats = {}
+    for s, side in ((1, "L"), (-1, "R")):
+        entry = (s * m1["mass_x"], m1["mass_back_y"], m1["bottom_z"] + post.c1_entry_height_mm)
+        d = hw.direction(post.c1_medial_deg, post.c1_cranial_deg, s)
+        seats[side] = hw.screw(asm, f"screw_C1_{side}", entry, d, post.c1_screw_length_mm,
+                               post.spec())
+    return seats
+
+
+def rods(asm, post: Posterior, *seat_sets) -> None:
+    for side in ("L", "R"):
+        hw.rod(asm, f"rod_{side}", [s[side] for s in seat_sets], post.rod_diameter_mm)
+
+
+@register("c2_avb")
+def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = None,
+           C2: dict | None = None, C3: dict | None = None, joints: dict | None = None,
+           avb: dict | None = None, posterior: dict | None = None,
+           mesh: dict | None = None) -> Mesh:
+    """C2 reconstruction: C2 (and the C2-C3 disc) resected; the AVB restores the C1-C3 height of
+    the intact stack (`C2`/`joints` only set that height)."""
+    st = stack(scale, C1, C2, C3, joints)
+    p = P.make(imp.AVBParams, avb, "mesh.params.avb", scale)
+    post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
+    opts = _mesh_options(mesh, "mesh.params")
+    with gmsh_session() as gmsh:
+        gmsh.model.add("c2_avb")
+        asm = Assembly("c2_avb")
+        m3 = c3(asm, st.c3, st.c2c3_facet_z, st.joints.c2c3_facet_gap_mm)
+        z1 = st.c2_facet_top + st.joints.c1c2_joint_mm
+        m1 = c1(asm, st.c1, z1, st.dens_front_y)
+        g = imp.avb(asm, p, m3["top_z"], z1, st.c1.facet_offset_x_mm)
+        spec = hw.ScrewSpec(p.screw_diameter_mm, 0.0, 0.0)
+        if p.screws_c3:
+            ang = np.radians(p.screw_c3_angle_deg)
+            d = np.array([0.0, -np.sin(ang), -np.cos(ang)])
+            x = p.c3_screw_x()
+            z = m3["top_z"] + 0.3 * p.body_height_mm  # low: clear of the graft window
+            for s, side in ((1, "L"), (-1, "R")):
+                y = _ellipse_y(g, s * x) if p.footprint_shape == "ellipse" else g["front_y"]
+                hw.screw(asm, f"avb_screw_C3_{side}", (s * x, y, z), d, p.screw_c3_length_mm,
+                         spec, head=False)
+        if p.screws_c1:
+            ang = np.radians(p.screw_c1_angle_deg)
+            d = np.array([0.0, -np.sin(ang), np.cos(ang)])
+            for s, side in ((1, "L"), (-1, "R")):
+                entry = (s * (st.c1.facet_offset_x_mm + 2.5), g["pillar_front_y"], z1 - 6.0)
+                hw.screw(asm, f"avb_screw_C1_{side}", entry, d, p.screw_c1_length_mm, spec,
+                         head=False)
+        if post.enabled:
+            s1 = c1_lateral_mass_screws(asm, post, m1)
+            s3 = {}
+            for s, side in ((1, "L"), (-1, "R")):
+                x = s * (m3["pillar_x"] + 0.2 * m3["lateral_mass_width"])
+                y = m3["pillar_back_y"]
+                zc = _pillar_mid_z(m3, y)
+                d = hw.direction(-post.c3_lateral_deg, post.c3_cranial_deg, s)
+                s3[side] = hw.screw(asm, f"screw_C3_{side}", (x, y, zc), d,
+                                    post.c3_screw_length_mm, post.spec())
+            rods(asm, post, s1, s3)
+        asm.build()
+        return mesh_assembly(gmsh, asm, size_mm, order, **opts)
+
+
+def _ellipse_y(g: dict, x: float) -> float:
+    """Front of the elliptic AVB footprint at x (where an anterior screw enters)."""
+    return g["front_y"] - g["b"] * (1 - np.sqrt(max(0.0, 1 - (x / g["a"]) ** 2)))
+
+
+def _pillar_mid_z(m3, y: float) -> float:
+    """Height midway between the C3 facet planes at depth y (the planes rise anteriorly)."""
+    n = m3["facet_normal"]
+    slope = -n[1] / n[2]
+    zc = m3["facet_z"] - 0.5 * m3["lateral_mass_height"] + slope * (y - m3["pillar_y"])
+    return float(zc)
+
+
+@register("aad_cages")
+def aad_cages(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = None,
+              C2: dict | None = None, C3: dict | None = None, joints: dict | None = None,
+              cage: dict | None = None, posterior: dict | None = None, ligaments: bool = True,
+              mesh: dict | None = None) -> Mesh:
+    """Atlantoaxial fixation: porous cages in both C1-C2 lateral joints (C1 sits on them, tilted
+    by their wedge angle), posterior C1 lateral-mass and C2 pedicle screws with rods; C2-C3 intact."""
+    st = stack(scale, C1, C2, C3, joints)
+    p = P.make(imp.CageParams, cage, "mesh.params.cage", scale)
+    post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
+    opts = _mesh_options(mesh, "mesh.params")
+    with gmsh_session() as gmsh:
+        gmsh.model.add("aad_cages")
+        asm = Assembly("aad_cages")
+        m3, m2 = c2c3_motion_segment(asm, st, ligaments)
+        z0 = st.c2_facet_top
+        for s, side in ((1, "L"), (-1, "R")):
+            imp.cage(asm, f"cage_{side}", p, s * st.c2.facet_offset_x_mm, z0)
+        z1 = z0 + p.height_mm
+        with asm.placed(rotate_about=(0.0, 0.0, z1), axis=(1.0, 0.0, 0.0),
+                        angle_deg=p.wedge_deg):
+            m1 = c1(asm, st.c1, z1, st.dens_front_y)
+            s1 = c1_lateral_mass_screws(asm, post, m1) if post.enabled else None
+        if post.enabled:
+            s2 = {}
+            for s, side in ((1, "L"), (-1, "R")):
+                entry = (s * m2["pars_x"], m2["pars_back_y"], 0.5 * (m2["inf_proc_top_z"]
+                                                                     + m2["pars_z"][1]) + 1.0)
+                d = hw.direction(post.c2_medial_deg, post.c2_cranial_deg, s)
+                s2[side] = hw.screw(asm, f"screw_C2_{side}", entry, d, post.c2_screw_length_mm,
+                                    post.spec())
+            rods(asm, post, s1, s2)
+        asm.build()
+        return mesh_assembly(gmsh, asm, size_mm, order, **opts)

@@ -1,0 +1,53 @@
+"""Screws and rods: smooth cylinders (threads are not modelled; screws are tied to the bone).
+
+A screw is one body: the shaft from its entry point along its trajectory, and, for posterior
+polyaxial screws, a head (tulip) behind the entry point that the rod passes through. Hardware has
+the highest priority, so a screw carves its own hole through implants and bone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import occ
+from .assembly import Assembly
+
+PRI_ROD, PRI_SCREW = 60, 61
+
+
+@dataclass
+class ScrewSpec:
+    diameter_mm: float = 3.5  # 3.5 mm cervical screws (lit.)
+    head_diameter_mm: float = 5.0  # simplified polyaxial head (approx.)
+    head_length_mm: float = 9.0  # entry point to rod axis, approx.
+
+
+def direction(medial_deg: float, cranial_deg: float, side: int, anterior: bool = True):
+    """Unit trajectory: mostly anterior (+y) or posterior, `medial_deg` toward the midline
+    (negative: lateral), `cranial_deg` up. side: +1 left (x > 0), -1 right."""
+    m, c = np.radians(medial_deg), np.radians(cranial_deg)
+    return np.array([-side * np.sin(m) * np.cos(c),
+                     (1 if anterior else -1) * np.cos(m) * np.cos(c), np.sin(c)])
+
+
+def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
+          head: bool = True) -> np.ndarray:
+    """Add a screw in the current frame; returns the rod seat (global) or the entry (no head)."""
+    entry = np.asarray(entry, float)
+    d = np.asarray(d, float) / np.linalg.norm(d)
+    parts = [occ.rod(entry - 0.3 * d, entry + length * d, spec.diameter_mm / 2)]
+    seat = entry
+    if head:
+        seat = entry - spec.head_length_mm * d
+        back = entry - (spec.head_length_mm + spec.head_diameter_mm / 2) * d
+        parts.append(occ.rod(back, entry + 0.5 * d, spec.head_diameter_mm / 2))
+    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware")
+    return asm.to_global(seat)
+
+
+def rod(asm: Assembly, name: str, seats: list, diameter_mm: float) -> None:
+    """A straight rod through the seats of the screw heads it joins (first to last seat)."""
+    a, b = np.asarray(seats[0], float), np.asarray(seats[-1], float)
+    asm.add(name, name, occ.rod(a, b, diameter_mm / 2), PRI_ROD, "hardware")
