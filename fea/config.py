@@ -121,6 +121,7 @@ class ModelFile(Strict):
     supports: list[SupportSpec] = Field(default_factory=list)
     ref_points: dict[str, RefPointSpec] = Field(default_factory=dict)
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
+    variants: dict[str, dict] = Field(default_factory=dict)  # expanded by fea.variants
 
 
 # ---------------------------------------------------------------- load-case file
@@ -358,9 +359,15 @@ def build_mesh(spec: MeshSpec, path: Path, mesh_cache=None):
         else:
             mesh = read_mesh(mpath)
     else:
-        from .geometry.registry import build
+        from .geometry.registry import BUILDERS, build
 
-        mesh = build(spec.builder, dict(spec.params), spec.size_mm, spec.element_order,
+        import inspect
+
+        params = dict(spec.params)
+        fn = BUILDERS.get(spec.builder)
+        if fn is not None and "model_dir" in inspect.signature(fn).parameters:
+            params.setdefault("model_dir", str(path.parent.resolve()))  # files beside the model
+        mesh = build(spec.builder, params, spec.size_mm, spec.element_order,
                      where=f"{path}: mesh", cache=mesh_cache)
     if spec.element_order == 2 and mesh.nodes_per_cell == 4:
         mesh = mesh.to_tet10()
