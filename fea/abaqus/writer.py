@@ -264,7 +264,7 @@ class _Writer:
         for s in supports:
             vals = s.value_array()
             if s.target in self.model.ref_points:
-                nset, top = self.ref_nset[s.target], 6
+                nset, top = self.ref_label[s.target], 6
             else:
                 nset, top = self.nset_of(s.target), 3
             dofs = [int(d) for d in s.dofs]
@@ -340,7 +340,9 @@ class _Writer:
         out = ["*CLOAD\n"]
         for k in keys:  # every concentrated load again, so per-node replacement is exact
             v = np.asarray(new.get(k, np.zeros(6 if k[0] == "ref" else 3)), float)
-            nset = self.ref_nset[k[1]] if k[0] == "ref" else k[1]
+            # reference nodes by number: ccx 2.20 ignores a *CLOAD given through a node set on
+            # the reference node of a *DISTRIBUTING coupling (measured)
+            nset = self.ref_label[k[1]] if k[0] == "ref" else k[1]
             out += [f"{nset}, {d + 1}, {fnum(x)}\n" for d, x in enumerate(v)]
         live = np.flatnonzero(np.abs(nodal).max(axis=1) + np.abs(old_nodal).max(axis=1) > 0)
         if len(live):
