@@ -118,7 +118,7 @@ class HistoryBuilder:
     # ------------------------------------------------------------------ steps
     def begin(self, block: Block) -> None:
         if self.cur is not None:
-            raise block.error(f"the step opened at line {self.cur.block.line} has no *END STEP")
+            raise block.error(f"the step opened at {self.cur.block.loc()} has no *END STEP")
         block.check_params({"NAME", "NLGEOM", "INC", "AMPLITUDE", "UNSYMM"})
         nlgeom = block.params.get("NLGEOM", "NO")
         if nlgeom is None or nlgeom.upper() != "NO":
@@ -163,7 +163,7 @@ class HistoryBuilder:
         acc = self._step(block)
         block.check_params(set())
         if not acc.has_static:
-            raise block.error(f"step '{acc.name}' (line {acc.block.line}) has no *STATIC: only "
+            raise block.error(f"step '{acc.name}' ({acc.block.loc()}) has no *STATIC: only "
                               "linear static steps are supported")
         self.steps.append(self._finish(acc))
         self.cur = None
@@ -393,7 +393,7 @@ class HistoryBuilder:
 
     @staticmethod
     def _support(target: str, dofs, value: float, block: Block, line: int, ref: bool):
-        name = f"{block.file}, line {line}"
+        name = block.loc(line)
         if ref:
             return Support(target, tuple(d - 1 for d in dofs), (value,) * len(dofs), name)
         if value != 0.0 and any(d > 3 for d in dofs):

@@ -1,8 +1,9 @@
 """Splitting an Abaqus/CalculiX deck into keyword blocks, and reading their data lines.
 
 A keyword line starts with '*', a comment line with '**'; a keyword line that ends with a comma
-continues on the next line. `*INCLUDE, INPUT=file` splices another file in place (a relative path
-is taken from the folder of the file that includes it). Keywords and parameter names are
+continues on the next line. `*INCLUDE, INPUT=file` splices another file's text in place (a
+relative path is taken from the folder of the file that includes it), so an included file may hold
+only data lines of the keyword before it; a line map keeps messages pointing at the right file. Keywords and parameter names are
 case-insensitive and may contain spaces ("SOLID SECTION", "REF NODE").
 
 Each block keeps its data lines as one raw text chunk: big blocks (*NODE, *ELEMENT, sets) are
@@ -12,6 +13,7 @@ the file, the line and the keyword.
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 from dataclasses import dataclass
@@ -31,13 +33,21 @@ class Block:
     keyword: str  # upper case, single spaces: "SOLID SECTION"
     params: dict[str, str | None]  # upper-case parameter name -> value as written (or None)
     data: str  # raw data text, comment and blank lines included (line numbers stay exact)
-    file: str
-    line: int  # keyword line (1-based)
-    data_line: int  # first line of `data`
+    line: int  # keyword line, counted in the text with *INCLUDE files spliced in
+    data_line: int  # first line of `data`, counted the same way
+    lines_of: LineMap  # spliced line -> (file, line in that file)
+
+    @property
+    def file(self) -> str:
+        return self.lines_of(self.line)[0]
 
     # ------------------------------------------------------------------ messages
+    def loc(self, line: int | None = None) -> str:
+        file, ln = self.lines_of(line or self.line)
+        return f"{file}, line {ln}"
+
     def error(self, msg: str, line: int | None = None) -> ConfigError:
-        return ConfigError(f"{self.file}, line {line or self.line}: *{self.keyword}: {msg}")
+        return ConfigError(f"{self.loc(line)}: *{self.keyword}: {msg}")
 
     # ------------------------------------------------------------------ parameters
     def check_params(self, allowed: set[str]) -> None:
@@ -166,6 +176,24 @@ class Block:
 
 
 # ---------------------------------------------------------------------- scanning
+class LineMap:
+    """Line numbers of the spliced text (includes expanded) back to (file, line)."""
+
+    def __init__(self):
+        self.starts: list[int] = []  # first spliced line of each segment
+        self.files: list[str] = []
+        self.offsets: list[int] = []  # file line = spliced line - start + offset
+
+    def add(self, start: int, file: str, first_line: int) -> None:
+        self.starts.append(start)
+        self.files.append(file)
+        self.offsets.append(first_line)
+
+    def __call__(self, line: int) -> tuple[str, int]:
+        k = bisect.bisect_right(self.starts, line) - 1
+        return self.files[k], line - self.starts[k] + self.offsets[k]
+
+
 def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
@@ -194,23 +222,64 @@ def _parse_keyword_line(text: str, where: str) -> tuple[str, dict[str, str | Non
     return keyword, params
 
 
-def scan(path: str | Path, _stack: tuple[Path, ...] = ()) -> list[Block]:
-    """Keyword blocks of a deck in file order, with *INCLUDE files spliced in."""
-    path = Path(path)
+_INCLUDE_LINE = re.compile(r"^[ \t]*\*[ \t]*INCLUDE\b[^\n]*(?:\n|$)", re.M | re.I)
+
+
+def _splice(path: Path, lmap: LineMap, parts: list[str], line: int,
+            stack: tuple[Path, ...]) -> int:
+    """Append the text of `path` to parts with its *INCLUDE files expanded in place (Abaqus
+    inserts an included file where the keyword stands, so it may hold just data lines of the
+    keyword before it). Returns the next spliced line number."""
     resolved = path.resolve()
-    if resolved in _stack:
-        chain = " -> ".join(str(p) for p in (*_stack, resolved))
+    if resolved in stack:
+        chain = " -> ".join(str(p) for p in (*stack, resolved))
         raise ConfigError(f"*INCLUDE loop: {chain}")
     text = _read_text(path)
-    name = str(path)
-    blocks: list[Block] = []
+    if not text.endswith("\n"):
+        text += "\n"
+    pos, file_line = 0, 1
+    for m in _INCLUDE_LINE.finditer(text):
+        chunk = text[pos:m.start()]
+        lmap.add(line, str(path), file_line)
+        parts.append(chunk)
+        line += chunk.count("\n")
+        file_line += chunk.count("\n")
+        kw_line = m.group(0).rstrip("\n")
+        where = f"{path}, line {file_line}"
+        _, params = _parse_keyword_line(kw_line, where)
+        unknown = set(params) - {"INPUT"}
+        if unknown or not params.get("INPUT"):
+            raise ConfigError(f"{where}: *INCLUDE: needs INPUT=file and takes no other "
+                              "parameter")
+        target = Path(params["INPUT"])
+        if not target.is_absolute():
+            target = path.parent / target
+        if not target.exists():
+            raise ConfigError(f"{where}: *INCLUDE: INPUT file '{target}' does not exist")
+        line = _splice(target, lmap, parts, line, (*stack, resolved))
+        pos = m.end()
+        file_line += 1
+    lmap.add(line, str(path), file_line)
+    parts.append(text[pos:])
+    return line + text[pos:].count("\n")
+
+
+def scan(path: str | Path) -> list[Block]:
+    """Keyword blocks of a deck in file order, with *INCLUDE files spliced in."""
+    path = Path(path)
+    lmap = LineMap()
+    parts: list[str] = []
+    _splice(path, lmap, parts, 1, ())
+    text = "".join(parts)
     matches = list(_KEYWORD_LINE.finditer(text))
     head = text[: matches[0].start()] if matches else text
     stray = _COMMENT_LINE.sub("", head).strip()
     if stray:
         first = next(i for i, ln in enumerate(head.split("\n"), 1)
                      if ln.strip() and not ln.strip().startswith("**"))
-        raise ConfigError(f"{name}, line {first}: data line before the first keyword")
+        file, ln = lmap(first)
+        raise ConfigError(f"{file}, line {ln}: data line before the first keyword")
+    blocks: list[Block] = []
     line = 1 + text.count("\n", 0, matches[0].start()) if matches else 1
     for k, m in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
@@ -221,23 +290,8 @@ def scan(path: str | Path, _stack: tuple[Path, ...] = ()) -> list[Block]:
             nxt, _, chunk = chunk.partition("\n")  # parameters continue on the next line
             kw_text = kw_text.rstrip() + nxt
             kw_lines += 1
-        where = f"{name}, line {line}"
-        keyword, params = _parse_keyword_line(kw_text, where)
-        block = Block(keyword, params, chunk, name, line, line + kw_lines)
-        if keyword == "INCLUDE":
-            blocks += _include(block, path, (*_stack, resolved))
-        else:
-            blocks.append(block)
+        file, ln = lmap(line)
+        keyword, params = _parse_keyword_line(kw_text, f"{file}, line {ln}")
+        blocks.append(Block(keyword, params, chunk, line, line + kw_lines, lmap))
         line += text.count("\n", m.start(), end)
     return blocks
-
-
-def _include(block: Block, path: Path, stack: tuple[Path, ...]) -> list[Block]:
-    block.check_params({"INPUT"})
-    block.no_data()
-    target = Path(block.param("INPUT", required=True))
-    if not target.is_absolute():
-        target = path.parent / target
-    if not target.exists():
-        raise block.error(f"INPUT file '{target}' does not exist")
-    return scan(target, stack)

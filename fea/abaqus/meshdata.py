@@ -99,8 +99,8 @@ class MeshBuilder:
         npe = ELEMENT_TYPES[etype]
         if self.npe is not None and npe != self.npe:
             raise block.error(
-                f"TYPE={etype} mixes element orders with the {self.npe}-node elements of line "
-                f"{self.npe_block.line}; use one of C3D4 or C3D10 for the whole model")
+                f"TYPE={etype} mixes element orders with the {self.npe}-node elements at "
+                f"{self.npe_block.loc()}; use one of C3D4 or C3D10 for the whole model")
         self.npe, self.npe_block = npe, self.npe_block or block
         arr = block.numeric(1 + npe, np.int64, f"element number and {npe} node numbers",
                             continuation=True)
@@ -146,8 +146,8 @@ class MeshBuilder:
         kind = block.choice("TYPE", ("ELEMENT", "NODE"), "ELEMENT")
         if name in self.surfaces:
             first = self.surfaces.get(name).block
-            raise block.error(f"surface '{name}' is defined twice (first at {first.file}, line "
-                              f"{first.line}); Abaqus surfaces cannot be extended")
+            raise block.error(f"surface '{name}' is defined twice (first at {first.loc()}); "
+                              "Abaqus surfaces cannot be extended")
         surf = SurfaceDef(kind, block)
         fields, lineno = block.table()
         if not fields.size:

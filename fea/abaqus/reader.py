@@ -352,8 +352,8 @@ class _Reader:
             clash = cells[owner[cells] >= 0]
             if len(clash):
                 other = self.st.sections[owner[clash[0]]][0]
-                raise b.error(f"element {mesh.cell_ids[clash[0]]} already has a section (line "
-                              f"{other.line}); give every element exactly one *SOLID SECTION")
+                raise b.error(f"element {mesh.cell_ids[clash[0]]} already has a section ("
+                              f"{other.loc()}); give every element exactly one *SOLID SECTION")
             owner[cells] = i
             covered[cells] += 1
             sections.append(Section(canon, mname))
