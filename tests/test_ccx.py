@@ -5,7 +5,7 @@ Measured here (ccx 2.20, SPOOLES): cantilever 1.4e-7, kinematic coupling 1.2e-7,
 coupling 1.3e-3 relative. The distributing coupling differs by design, not by error: ccx spreads
 the reference load over the surface nodes with its own area weights (ours is the consistent
 traction F/A + (J^-1 M) x r), which shifts the answer near the loaded face and converges away
-with the mesh (3.5e-4 at half the element size); and ccx leaves its reference node at zero
+with the mesh (3.1e-4 at half the element size); and ccx leaves its reference node at zero
 displacement, while ours moves with the surface (the weighted rigid fit), as in Abaqus.
 """
 
