@@ -1,6 +1,6 @@
-"""Vectorised text for big deck blocks: rows of numbers become lines without a Python loop per
-row (numpy string functions join whole columns; numpy prints floats in shortest round-trip form,
-so coordinates survive a write/read cycle bit for bit)."""
+"""Text for big deck blocks without Python code per row: numpy converts whole columns to
+strings (floats in shortest round-trip form where it fits ccx's 20-character field), and the joins
+run in C."""
 
 from __future__ import annotations
 
@@ -28,30 +28,27 @@ def num(a) -> np.ndarray:
 
 
 def rows(*columns) -> str:
-    """Lines 'c0, c1, ...' from equally long columns (arrays, or 2-D arrays of several columns)."""
+    """Lines 'c0, c1, ...' from equally long columns (arrays, or 2-D arrays of several columns).
+
+    The per-row join runs inside C (map over builtins): no Python code per row.
+    """
     cols = []
     for c in columns:
         c = np.asarray(c)
         cols += [c] if c.ndim == 1 else [c[:, j] for j in range(c.shape[1])]
     if not len(cols[0]):
         return ""
-    line = num(cols[0])
-    for c in cols[1:]:
-        line = np.char.add(np.char.add(line, ", "), num(c) if c.dtype.kind != "U" else c)
-    return "\n".join(line.tolist()) + "\n"
+    table = np.column_stack([c if c.dtype.kind == "U" else num(c) for c in cols])
+    return "\n".join(map(", ".join, table.tolist())) + "\n"
 
 
 def id_lines(labels: np.ndarray) -> str:
     """Set members, PER_LINE to a line."""
-    s = num(np.asarray(labels, dtype=np.int64))
-    if not len(s):
+    s = num(np.asarray(labels, dtype=np.int64)).tolist()
+    if not s:
         return ""
-    pad = (-len(s)) % PER_LINE
-    grid = np.concatenate([s, np.full(pad, "", dtype=s.dtype)]).reshape(-1, PER_LINE)
-    line = grid[:, 0]
-    for j in range(1, PER_LINE):
-        line = np.char.add(np.char.add(line, ", "), grid[:, j])
-    return "\n".join(np.char.rstrip(line, ", ").tolist()) + "\n"
+    lines = [s[i:i + PER_LINE] for i in range(0, len(s), PER_LINE)]  # per line, not per member
+    return "\n".join(map(", ".join, lines)) + "\n"
 
 
 def fnum(x: float) -> str:
