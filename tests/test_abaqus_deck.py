@@ -13,7 +13,7 @@ from fea.abaqus import read_deck
 from fea.config import load_loadcase, load_model
 from fea.linsolve import SolverSettings
 from fea.loading import load_vector, prescribed_map
-from fea.model import NodalForce, Pressure, RefLoad, Traction
+from fea.model import LoadCase, NodalForce, Pressure, RefLoad, Traction
 from fea.static import solve
 
 DATA = Path(__file__).parent / "data" / "abaqus"
@@ -279,3 +279,52 @@ def test_numbered_loads_become_few_sets(tmp_path):
         [[2, 3, 4], [5]]
     (pres,) = [ld for ld in loads if isinstance(ld, Pressure)]
     assert mesh.face_sets[pres.target].tolist() == [[0, 1], [1, 1]]
+
+
+def test_kinematic_coupling_on_node_surface(tmp_path):
+    text = TET4 + """*NSET, NSET=TopN
+3, 4, 5
+*SURFACE, NAME=TOPNODES, TYPE=NODE
+topn
+*NODE
+9, 0.5, 0.5, 1.5
+*COUPLING, CONSTRAINT NAME=R9, REF NODE=9, SURFACE=TOPNODES
+*KINEMATIC
+*BOUNDARY
+1, 1, 3
+2, 1, 3
+9, 4
+*STEP
+*STATIC
+*CLOAD
+9, 3, -1.
+*END STEP
+*STEP
+*STATIC
+*BOUNDARY, OP=NEW
+*END STEP
+"""
+    deck = _deck(tmp_path, text)
+    ref = deck.model.ref_points["R9"]
+    mesh = deck.model.mesh
+    assert ref.coupling == "kinematic" and ref.surface == "TOPNODES"  # now a node set
+    assert np.array_equal(mesh.node_sets["TOPNODES"], mesh.node_sets["TopN"])
+    s1, s2 = deck.loadcase.steps
+    # the model-level lines (one automatic set for both nodes) moved into step 1, since step
+    # 2's OP=NEW removes them (as in ccx)
+    bc, rx = s1.displacements
+    assert deck.model.supports == [] and mesh.node_ids[mesh.node_sets[bc.target]].tolist() == [1, 2]
+    assert (rx.target, rx.dofs, rx.values) == ("R9", (3,), (0.0,))
+    assert s2.replace and s2.displacements == []
+    r = solve(deck.model, _first_step(deck.loadcase), DIRECT)
+    # the coupled nodes follow the reference point rigidly: u = u_ref + theta x (x - x_ref)
+    u = r.displacement()
+    motion = r.ref_motion("R9")
+    for i in mesh.node_sets["TopN"]:
+        expected = motion[:3] + np.cross(motion[3:], mesh.nodes[i] - ref.position)
+        assert np.allclose(u[i], expected, rtol=0, atol=1e-12 * np.abs(u).max())
+
+
+def _first_step(lc):
+    """The load case up to its first step (the second one frees the model on purpose)."""
+    return LoadCase(lc.name, lc.steps[:1], lc.source)

@@ -337,6 +337,8 @@ class HistoryBuilder:
         if in_step and block.choice("OP", ("MOD", "NEW"), "MOD") == "NEW":
             self.cur.bc_opnew = True
         dest = self.cur.displacements if in_step else self.model_supports
+        if in_step and self.cur.bc_opnew and not block.lines():
+            return  # "*BOUNDARY, OP=NEW" alone: remove every earlier condition
         fields, lineno = _table(block, 2, 4, "node or node set, first dof[, last dof[, value]]")
         spec = np.char.upper(np.char.add(np.char.add(fields[:, 1], "|"),
                                          np.char.add(np.char.add(fields[:, 2], "|"),

@@ -52,6 +52,7 @@ class BuiltMesh:
     mesh: Mesh
     ref_positions: dict[int, np.ndarray]  # reference-node label -> (3,) coordinates
     ref_members: dict[str, list[int]]  # node-set name -> reference-node labels it held
+    node_surfaces: dict[str, str]  # TYPE=NODE surface -> the mesh node set holding its nodes
 
 
 def _line_of(block: Block, token: int) -> int:
@@ -230,7 +231,7 @@ class MeshBuilder:
 
         node_sets = {n: self._resolve(s, node_index, "node") for n, s in self.nsets.items()}
         cell_sets = {n: self._resolve(s, elem_index, "element") for n, s in self.elsets.items()}
-        face_sets = {}
+        face_sets, node_surfaces = {}, {}
         ext = None
         for name, surf in self.surfaces.items():
             if surf.kind == "NODE":
@@ -240,6 +241,7 @@ class MeshBuilder:
                     raise surf.block.error(f"node surface '{name}' and node set '{other}' hold "
                                            "different nodes; give them different names")
                 node_sets[other or name] = nodes
+                node_surfaces[name] = other or name
                 continue
             elems = self._resolve(SetDef(surf.parts), elem_index, "element", unique=False)
             faces = np.concatenate([p.faces for p in surf.parts])
@@ -263,7 +265,7 @@ class MeshBuilder:
             if not len(mesh.node_sets[name]):
                 del mesh.node_sets[name]  # it only named reference nodes
         positions = {label: xyz[i].copy() for label, i in ref_index.items()}
-        return BuiltMesh(mesh, positions, ref_members)
+        return BuiltMesh(mesh, positions, ref_members, node_surfaces)
 
     def _indexer(self, labels: np.ndarray, blocks, what: str):
         order = np.argsort(labels, kind="stable")

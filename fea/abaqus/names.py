@@ -53,5 +53,5 @@ class Namespace(Generic[T]):
             did = f" Did you mean '{self._items[close[0]][0]}'?"
         known = ", ".join(sorted(pool)[:12]) + (" ..." if len(pool) > 12 else "")
         return block.error(
-            f"{self.kind} '{name}' is not defined (before this line).{did} "
+            f"{self.kind} '{name}' is not defined.{did} "
             f"Defined: {known or 'none'}", line)

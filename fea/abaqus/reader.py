@@ -368,8 +368,9 @@ class _Reader:
             if c.kind == "distributing" and surf.kind != "ELEMENT":
                 raise c.block.error(f"a distributing coupling needs an element-face surface; "
                                     f"'{canon}' is TYPE=NODE")
+            surface = built.node_surfaces.get(canon, canon)  # a node surface is a node set
             ref_points[c.name] = RefPoint(c.name, built.ref_positions[c.ref_label], c.kind,
-                                          canon)
+                                          surface)
             ref_by_label[c.ref_label] = c.name
 
         interfaces = []
