@@ -328,3 +328,9 @@ topn
 def _first_step(lc):
     """The load case up to its first step (the second one frees the model on purpose)."""
     return LoadCase(lc.name, lc.steps[:1], lc.source)
+
+
+def test_node_lines_may_omit_trailing_coordinates(tmp_path):
+    text = TET4.replace("1, 0., 0., 0.", "1, 0.").replace("2, 1., 0., 0.", "2, 1., 0.")
+    deck = _deck(tmp_path, text)
+    assert deck.model.mesh.nodes[:2].tolist() == [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]

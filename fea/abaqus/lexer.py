@@ -122,11 +122,13 @@ class Block:
             fields[sel, :w] = np.array(parts, dtype=raw.dtype).reshape(-1, w)
         return fields, lineno
 
-    def numeric(self, width: int, dtype, what: str, continuation: bool = False) -> np.ndarray:
-        """Records of exactly `width` numbers, parsed in bulk: (k, width) array.
+    def numeric(self, width: int, dtype, what: str, continuation: bool = False,
+                min_width: int | None = None) -> np.ndarray:
+        """Records of `width` numbers, parsed in bulk: (k, width) array.
 
         continuation=True joins a line that ends with a comma to the next one (an element whose
-        nodes continue on the next line). A malformed record is reported by its line number.
+        nodes continue on the next line). min_width: shorter records are padded with zeros (a
+        node line may omit trailing coordinates). A malformed record is reported by its line.
         """
         text = self.data
         if "**" in text:  # the regex passes cost a full scan: only when needed
@@ -142,12 +144,32 @@ class Block:
             arr = np.loadtxt(io.StringIO(text), delimiter=",", dtype=dtype, ndmin=2)
         except ValueError:
             arr = None
+        if (arr is None or arr.shape[1] != width) and min_width is not None:
+            arr = self._padded(text, width, min_width, dtype)
         if arr is None or arr.shape[1] != width:
-            self._locate_bad_record(width, dtype, what, continuation)
+            self._locate_bad_record(width, dtype, what, continuation, min_width)
             raise self.error(f"could not read the data lines as {what}")  # not reached
         return arr
 
-    def _locate_bad_record(self, width: int, dtype, what: str, continuation: bool) -> None:
+    @staticmethod
+    def _padded(text: str, width: int, min_width: int, dtype) -> np.ndarray | None:
+        """Records of min_width..width entries, missing trailing entries as zeros (vectorised)."""
+        lines = np.array(text.split("\n"))
+        count = np.char.count(lines, ",") + 1
+        if count.min() < min_width or count.max() > width:
+            return None
+        fields = np.full((len(lines), width), "0", dtype=lines.dtype)
+        for w in np.unique(count):
+            sel = count == w
+            fields[sel, :w] = np.array(",".join(lines[sel].tolist()).split(","),
+                                       dtype=lines.dtype).reshape(-1, w)
+        try:
+            return fields.astype(dtype)
+        except ValueError:
+            return None
+
+    def _locate_bad_record(self, width: int, dtype, what: str, continuation: bool,
+                           min_width: int | None = None) -> None:
         """Slow path, only after the bulk parse failed: find and report the first bad record."""
         record: list[str] = []
         start = None
@@ -161,8 +183,9 @@ class Block:
             record += text.removesuffix(",").split(",")
             if more:
                 continue
-            if len(record) != width:
-                raise self.error(f"expected {width} entries ({what}), found {len(record)}", start)
+            if not (min_width or width) <= len(record) <= width:
+                need = f"{min_width} to {width}" if min_width else f"{width}"
+                raise self.error(f"expected {need} entries ({what}), found {len(record)}", start)
             for item in record:
                 try:
                     np.array([item]).astype(dtype)

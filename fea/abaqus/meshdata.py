@@ -85,7 +85,8 @@ class MeshBuilder:
     def add_nodes(self, block: Block) -> None:
         block.check_params({"NSET", "SYSTEM"})
         block.choice("SYSTEM", ("R",))  # cylindrical/spherical node input is not supported
-        arr = block.numeric(4, np.float64, "node number, x, y, z")
+        # a node line may omit trailing coordinates, which are then zero (as in Abaqus)
+        arr = block.numeric(4, np.float64, "node number, x, y, z", min_width=2)
         labels = _labels_ok(arr[:, 0], block, "node number")
         self.node_blocks.append((labels, arr[:, 1:], block))
         if block.param("NSET"):
