@@ -42,6 +42,7 @@ class ConstraintSystem:
     free: np.ndarray  # full index of each free primary DOF (column of T)
     prescribed: np.ndarray  # full index of each prescribed DOF
     values: np.ndarray  # prescribed values
+    Kr: sp.csr_matrix | None = None  # reduced stiffness T^T K T, once computed
 
     def expand(self, q: np.ndarray) -> np.ndarray:
         return self.T @ q + self.u0

@@ -43,6 +43,10 @@ class SolveInfo:
     converged: bool
     setup_s: float
     solve_s: float
+    newton_iterations: int = 0  # interface solver: Newton steps in this increment
+    al_iterations: int = 0  # interface solver: multiplier updates
+    cutbacks: int = 0  # interface solver: increment halvings needed
+    violation_mm: float = 0.0  # interface solver: largest gap/stick-creep violation left
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -74,6 +78,24 @@ class LinearSolver:
             self._solve = self._amg_setup(K, near_null)
         self.setup_s = time.perf_counter() - t0
 
+    def preconditioner(self):
+        """A LinearOperator applying the set-up solver (AMG V-cycle or the LU solve)."""
+        n = self.K.shape[0]
+        if self.backend == "direct":
+            return sla.LinearOperator((n, n), matvec=lambda b: self._solve(b)[0])
+        return self._M
+
+    def pcg(self, A, b, rtol, x0=None, maxiter=None):
+        """CG on operator A preconditioned by this solver; returns (x, iterations)."""
+        count = [0]
+
+        def cb(_):
+            count[0] += 1
+
+        x, _ = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter or self.settings.maxiter,
+                      M=self.preconditioner(), callback=cb)
+        return x, count[0]
+
     def _amg_setup(self, K, B):
         import pyamg
 
@@ -84,6 +106,7 @@ class LinearSolver:
             smooth="jacobi", max_coarse=1000,
         )
         M = ml.aspreconditioner(cycle="V")
+        self._M = M
         s = self.settings
 
         def solve(b):

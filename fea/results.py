@@ -171,27 +171,35 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
     return out
 
 
-def _slug(s: str) -> str:
+def slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "step"
 
 
-def write_case(result: Result, out_dir: str | Path, extra_writers=(), extra_summary=None) -> dict:
-    """Write the case folder atomically; extra_writers: callables(stage_dir) adding files."""
+def write_case(result: Result, out_dir: str | Path, extra_writers=(), extra_summary=None,
+               metrics=None) -> dict:
+    """Write the case folder atomically; extra_writers: callables(stage_dir) adding files;
+    metrics: callable(summary, final-state fields) -> dict stored as summary["metrics"]."""
     t0 = time.perf_counter()
     region = _region_index(result)
     split = split_by_region(result.model.mesh.cells, region)
     with atomic.staged_dir(out_dir) as stage:
         ends = result.step_ends()
-        peaks = {}
+        peaks, final = {}, None
         for k, st in enumerate(ends):
             f = state_fields(result, st, split, region)
-            write_vtu(stage / "steps" / f"{k + 1:02d}_{_slug(st.step)}.vtu", result, f, region)
+            write_vtu(stage / "steps" / f"{k + 1:02d}_{slug(st.step)}.vtu", result, f, region)
             if st is ends[-1]:
                 write_vtu(stage / "result.vtu", result, f, region)
-                peaks = f["peaks"]
+                peaks, final = f["peaks"], f
+        if result.final is not (ends[-1] if ends else None):  # stopped inside a step
+            final = state_fields(result, result.final, split, region)
+            write_vtu(stage / "result.vtu", result, final, region)
+            peaks = final["peaks"]
         for w in extra_writers:
             w(stage)
         result.timings["write_s"] = time.perf_counter() - t0
         summary = case_summary(result, peaks, extra_summary)
+        if metrics is not None and final is not None:
+            summary["metrics"] = metrics(summary, final)
         atomic.write_json(stage / "summary.json", summary)  # last: marks the folder complete
     return summary

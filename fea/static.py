@@ -36,6 +36,7 @@ class State:
     f: np.ndarray  # applied full load vector (N, N*mm)
     reaction: np.ndarray  # full vector of reactions at prescribed DOFs, 0 elsewhere
     solve: SolveInfo
+    contact: dict | None = None  # interface state (fea.contact), None for a linear model
 
     @property
     def converged(self) -> bool:
@@ -127,8 +128,10 @@ def body_namer(model: Model):
 class StaticAnalysis:
     """Holds the assembled stiffness and per-constraint-set solvers of one model."""
 
-    def __init__(self, model: Model, settings: SolverSettings | None = None, progress=None):
+    def __init__(self, model: Model, settings: SolverSettings | None = None, progress=None,
+                 extra_dependencies=(), extra_links=()):
         self.model = model
+        self.extra_links = list(extra_links)  # node pairs that hold bodies together (contact)
         self.settings = settings or SolverSettings()
         self.progress = progress or (lambda phase, detail="": None)
         self.timings: dict[str, float] = {}
@@ -143,7 +146,7 @@ class StaticAnalysis:
 
         self.K = sp.block_diag([Kn, sp.csr_matrix((nf - Kn.shape[0],) * 2)]).tocsr() \
             if nf > Kn.shape[0] else Kn
-        self.dependencies = coupling_dependencies(model)
+        self.dependencies = coupling_dependencies(model) + list(extra_dependencies)
         self.timings["assembly_s"] = time.perf_counter() - t
         self._cache: dict[bytes, tuple[ConstraintSystem, LinearSolver]] = {}
         self._rigid = None
@@ -164,18 +167,24 @@ class StaticAnalysis:
         cons = build_constraints(self.model.n_full, presc, self.dependencies, self.dof_label)
         check_rigid_modes(
             self.model.mesh.nodes, self.model.mesh.cells, self.model.ref_positions(), cons,
-            body_namer(self.model),
+            body_namer(self.model), self.extra_links,
         )
         Kr = cons.reduce_matrix(self.K)
+        cons.Kr = Kr
         if self._rigid is None:
             self._rigid = full_rigid_modes(self.model)
         self.progress("solver setup", f"{Kr.shape[0]} DOFs")
-        solver = LinearSolver(Kr, self._rigid[cons.free], self.settings)
+        solver = LinearSolver(self.preconditioner_matrix(cons, Kr), self._rigid[cons.free],
+                              self.settings)
         self.timings["constraints_setup_s"] = self.timings.get("constraints_setup_s", 0) + (
             time.perf_counter() - t
         )
         self._cache[key] = (cons, solver)
         return cons, solver
+
+    def preconditioner_matrix(self, cons: ConstraintSystem, Kr):
+        """The matrix the solver is set up on (the interface solver adds bonded contact)."""
+        return Kr
 
     def run(self, loadcase: LoadCase) -> Result:
         model = self.model

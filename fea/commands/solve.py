@@ -39,7 +39,7 @@ def run(args) -> int:
     from ..linsolve import SolverSettings
     from ..progress import phase_status
     from ..results import write_case
-    from ..solve_case import solve_case
+    from ..solve_case import case_metrics_hook, solve_case
 
     console = Console(stderr=True)
     settings = SolverSettings(backend=args.backend, rtol=args.rtol)
@@ -57,9 +57,10 @@ def run(args) -> int:
         if loadcase is None:
             raise ConfigError(f"{args.model}: no steps in the model; give --loadcase FILE")
         check_loadcase_against(model, loadcase)
-        result, writers, extra = solve_case(model, loadcase, settings, progress)
+        case = solve_case(model, loadcase, settings, progress)
         progress("writing", str(args.out))
-        summary = write_case(result, args.out, writers, extra)
+        summary = write_case(case.result, args.out, case.writers, case.extra,
+                             case_metrics_hook(case))
     ok = summary["converged"]
     if not args.quiet:
         last = summary["steps"][-1]

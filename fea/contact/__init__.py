@@ -1,0 +1,1 @@
+"""Bone-implant interfaces: tied, frictionless and Coulomb frictional contact (small sliding)."""

@@ -1,0 +1,284 @@
+"""Incremental solution with interfaces: augmented Lagrangian outer loop, semismooth Newton inner
+loop, conjugate gradients preconditioned by the solver set up once on the bonded system.
+
+Per increment (loads ramped as in fea.static):
+  repeat (multiplier update, at most max_al):
+    Newton on the convex energy  1/2 u K u - f u + sum_p w_p psi_p(g_p(u))  with a line search;
+      each Newton system K + B^T W D B is applied matrix-free and solved by PCG, the
+      preconditioner being the AMG hierarchy (or LU) of K + eps B^T W B built once;
+    lam <- tractions, friction bound <- mu * pressure
+  until the gap/stick-creep violation left is below tol_gap_mm and the force residual below
+  tol_force. A failing increment is halved (cut-back) up to max_cutbacks times; then the case
+  stops, flagged not converged with its last residual.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+
+from ..errors import FeaError
+from ..linsolve import SolveInfo, SolverSettings
+from ..loading import load_vector, prescribed_map
+from ..model import LoadCase
+from ..static import Result, State, StaticAnalysis
+from . import law as L
+from .setup import ContactSetup, point_parameters, prepare
+
+
+import os
+
+_DEBUG = bool(os.environ.get("FEA_CONTACT_DEBUG"))
+
+
+@dataclass
+class ContactSettings:
+    penalty_factor: float = 100.0  # eps = factor * E_softer / h
+    tol_force: float = 1e-8  # Newton: |reduced residual| <= tol * force scale
+    tol_gap_mm: float = 1e-5  # multiplier loop: gap / stick-creep violation left (0.01 um) ...
+    tol_gap_rel: float = 1e-3  # ... or this fraction of the largest displacement increment
+    max_newton: int = 30
+    max_al: int = 30
+    max_cutbacks: int = 4
+    reg: float = 1e-8  # tangent regularisation of open points (relative to the penalty)
+    reference_step: str | None = None  # slip is measured from the end of this step
+    rebuild_after: int = 80  # CG iterations that trigger a preconditioner set-up on the tangent
+
+
+@dataclass
+class PointState:
+    """Converged interface state after an increment (history for the next)."""
+
+    g: np.ndarray  # (p, 3) gap and tangential relative displacement in the point frames
+    lam_n: np.ndarray
+    lam_t: np.ndarray  # (p, 2)
+    status: np.ndarray
+
+
+class ContactAnalysis(StaticAnalysis):
+    def __init__(self, model, settings: SolverSettings | None = None, progress=None,
+                 contact: ContactSettings | None = None):
+        progress = progress or (lambda phase, detail="": None)
+        progress("interfaces", "pairing")
+        t = time.perf_counter()
+        self.setup: ContactSetup = prepare(model)
+        self.cs = contact or ContactSettings()
+        super().__init__(self.setup.model, settings, progress, self.setup.ties, self.setup.links)
+        self.timings["pairing_s"] = time.perf_counter() - t
+        self._precond = {}  # constraint set -> solver set up on a recent tangent
+        pp = self.setup.points
+        self.has_points = pp is not None
+        if self.has_points:
+            self.B = pp.operator(self.model.n_full)
+            self.w = pp.w
+            self.eps_n, self.eps_t, self.mu, self.friction = point_parameters(
+                self.setup, self.cs.penalty_factor)
+            self.g0 = np.zeros((len(pp.w), 3))
+            self.g0[:, 0] = pp.g0
+
+    # ---- preconditioner on the bonded system: K + eps B^T W B (all points closed and stuck)
+    def preconditioner_matrix(self, cons, Kr):
+        if not self.has_points:
+            return Kr
+        Bq = (self.B @ cons.T).tocsr()
+        cons.Bq = Bq
+        # closed points, stuck where there is friction; frictionless ones slide (a little
+        # tangential stiffness keeps a body that only contact holds from being singular here)
+        wd = self.w[:, None] * np.column_stack([
+            self.eps_n, *(2 * [np.where(self.friction, self.eps_t, 1e-3 * self.eps_t)])])
+        return (Kr + Bq.T @ sp.diags(wd.ravel()) @ Bq).tocsr()
+
+    # ---- one increment ---------------------------------------------------------------
+    def _gaps(self, u):
+        return self.g0 + (self.B @ u).reshape(-1, 3)
+
+    def _contact_force(self, traction):
+        return self.B.T @ (self.w[:, None] * traction).ravel()
+
+    def _solve_increment(self, cons, solver, f, u0, u_start, hist: PointState):
+        cs = self.cs
+        T = cons.T
+        Kr, Bq = cons.Kr, cons.Bq
+        q = u_start[cons.free].copy()
+        lam_n, lam_t = hist.lam_n.copy(), hist.lam_t.copy()
+        bound = self.mu * lam_n
+        fr = T.T @ f
+        ku0 = T.T @ (self.K @ u0)
+        cg_its = newton = 0
+        violation = np.inf
+        res_rel = np.inf
+        for al in range(1, cs.max_al + 1):
+            status_prev = None
+            for _ in range(cs.max_newton):
+                u = T @ q + u0
+                g = self._gaps(u)
+                st = L.evaluate(g[:, 0], g[:, 1:] - hist.g[:, 1:], lam_n, lam_t, bound,
+                                self.eps_n, self.eps_t, self.friction, cs.reg)
+                fc = T.T @ self._contact_force(st.traction)
+                ku = Kr @ q + ku0
+                R = ku - fr + fc
+                scale = max(np.linalg.norm(fr), np.linalg.norm(fc), np.linalg.norm(ku0), 1e-12)
+                res_rel = np.linalg.norm(R) / scale
+                if res_rel <= cs.tol_force and status_prev is not None and \
+                        np.array_equal(st.status, status_prev):
+                    break
+                status_prev = st.status
+                wD = self.w[:, None, None] * st.D
+                Dm = sp.block_diag(list(wD), format="csr") if len(wD) < 64 else _block_diag(wD)
+                A = sla.LinearOperator(Kr.shape, matvec=lambda x: Kr @ x + Bq.T @ (Dm @ (Bq @ x)),
+                                       dtype=float)
+                eta = min(1e-2, max(1e-10, 0.1 * cs.tol_force / max(res_rel, 1e-300)))
+                prec = self._precond.get(id(cons), solver)
+                dq, its = prec.pcg(A, -R, rtol=eta)
+                if its > cs.rebuild_after:  # the interface state moved far from the set-up
+                    self._rebuild(cons, Kr, Bq, Dm)
+                if _DEBUG:
+                    lin = np.linalg.norm(A @ dq + R) / np.linalg.norm(R)
+                    print(f"  al {al} newton {newton} res {res_rel:.2e} its {its} lin {lin:.1e} "
+                          f"status {np.bincount(st.status, minlength=3)}")
+                cg_its += its
+                newton += 1
+                alpha = self._line_search(dq, R, fc, Kr, Bq, g, hist, lam_n, lam_t, bound, st.psi)
+                q = q + alpha * dq
+                if _DEBUG:
+                    print(f"    alpha {alpha}")
+            else:
+                return None, dict(cg=cg_its, newton=newton, al=al, residual=res_rel,
+                                  violation=violation, why="Newton iterations exhausted")
+            # multiplier update (and the Coulomb bound), measure what is left
+            p, tau = st.pressure, st.traction[:, 1:]
+            v_n = np.abs(p - lam_n) / self.eps_n
+            v_t = np.linalg.norm(tau - lam_t, axis=1) / self.eps_t
+            v_b = np.abs(self.mu * p - bound) / self.eps_t
+            violation = float(max(v_n.max(initial=0), v_t.max(initial=0), v_b.max(initial=0)))
+            lam_n, lam_t, bound = p.copy(), tau.copy(), self.mu * p
+            du_max = float(np.abs(u - u_start).max())
+            if violation <= max(cs.tol_gap_mm, cs.tol_gap_rel * du_max):
+                new = PointState(g, lam_n, lam_t, st.status)
+                return (u, new, st), dict(cg=cg_its, newton=newton, al=al, residual=res_rel,
+                                          violation=violation)
+        return None, dict(cg=cg_its, newton=newton, al=cs.max_al, residual=res_rel,
+                          violation=violation, why="multiplier updates exhausted")
+
+    def _rebuild(self, cons, Kr, Bq, Dm):
+        from ..linsolve import LinearSolver
+
+        t = time.perf_counter()
+        Kt = (Kr + Bq.T @ Dm @ Bq).tocsr()
+        self._precond[id(cons)] = LinearSolver(Kt, self._rigid[cons.free], self.settings)
+        self.timings["preconditioner_rebuilds"] = self.timings.get("preconditioner_rebuilds", 0) + 1
+        self.timings["rebuild_s"] = self.timings.get("rebuild_s", 0.0) + time.perf_counter() - t
+
+    def _line_search(self, dq, R, fc, Kr, Bq, g, hist, lam_n, lam_t, bound, psi0):
+        """Backtracking (Armijo) on the convex energy; its bulk part is exact in alpha."""
+        slope = R @ dq  # < 0 for a descent direction
+        bulk = (R - fc) @ dq  # (K q + K u0 - f) . dq
+        quad = dq @ (Kr @ dq)
+        dg = (Bq @ dq).reshape(-1, 3)
+        alpha = 1.0
+        while alpha >= 1e-3:
+            gn = g + alpha * dg
+            st = L.evaluate(gn[:, 0], gn[:, 1:] - hist.g[:, 1:], lam_n, lam_t, bound,
+                            self.eps_n, self.eps_t, self.friction, tangent=False)
+            dE = alpha * bulk + 0.5 * alpha**2 * quad + (self.w * (st.psi - psi0)).sum()
+            if dE <= 1e-4 * alpha * slope:
+                break
+            alpha *= 0.5
+        return max(alpha, 1e-3)
+
+    # ---- the load case -----------------------------------------------------------------
+    def run(self, loadcase: LoadCase) -> Result:
+        if not self.has_points:
+            return super().run(loadcase)
+        model = self.model
+        cs = self.cs
+        result = Result(model, loadcase, timings=self.timings)
+        p = len(self.w)
+        hist = PointState(np.zeros((p, 3)), np.zeros(p), np.zeros((p, 2)), np.zeros(p, int))
+        hist.g[:, 0] = self.g0[:, 0]
+        u = np.zeros(model.n_full)
+        f_prev = np.zeros(model.n_full)
+        presc_prev = prescribed_map(model, model.supports)
+        loads_active, disp_active = [], []
+        ref_name = cs.reference_step or loadcase.steps[0].name
+        if ref_name not in [s.name for s in loadcase.steps]:
+            raise FeaError(f"reference step '{ref_name}' for slip is not a step of load case "
+                           f"'{loadcase.name}'")
+        g_ref = np.zeros((p, 3)) if len(loadcase.steps) > 1 else hist.g.copy()
+        t_solve = 0.0
+        for si, step in enumerate(loadcase.steps):
+            if step.replace:
+                loads_active, disp_active = [], []
+            loads_active = loads_active + list(step.loads)
+            disp_active = disp_active + list(step.displacements)
+            f_end = load_vector(model, loads_active)
+            presc_end = prescribed_map(model, model.supports + disp_active)
+            cons, solver = self.system_for(presc_end)
+            v_start = np.array([presc_prev.get(i, 0.0) for i in cons.prescribed])
+            v_end = np.array([presc_end[i] for i in cons.prescribed])
+            f_start = np.zeros_like(f_end) if step.replace else f_prev
+            n_inc = step.increments
+            frac = 0.0
+            for inc in range(1, n_inc + 1):
+                target = inc / n_inc
+                cut, stats_total = 0, dict(cg=0, newton=0, al=0)
+                t = time.perf_counter()
+                while frac < target - 1e-12:
+                    d = (target - frac) if cut == 0 else (target - frac) / 2**cut
+                    nxt = min(frac + d, target)
+                    fx = f_start + nxt * (f_end - f_start)
+                    vals = v_start + nxt * (v_end - v_start)
+                    u0 = cons.T_all[:, len(cons.free):] @ vals if len(vals) else 0 * fx
+                    self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
+                                  f"increment {inc}/{n_inc}" + (f" (cut-back {cut})" if cut else ""))
+                    out, stats = self._solve_increment(cons, solver, fx, u0, u, hist)
+                    for k in ("cg", "newton", "al"):
+                        stats_total[k] += stats[k]
+                    if out is None:
+                        cut += 1
+                        if cut > cs.max_cutbacks:
+                            t_solve += time.perf_counter() - t
+                            info = self._info(cons, solver, stats_total, stats, cut - 1, False, t)
+                            result.states.append(self._state(step.name, si, inc, n_inc, u, fx,
+                                                             cons, hist, None, g_ref, info))
+                            self.timings["solve_s"] = t_solve
+                            result.n_dof_free = len(cons.free)
+                            return result
+                        continue
+                    u, hist, st = out
+                    frac = nxt
+                t_solve += time.perf_counter() - t
+                info = self._info(cons, solver, stats_total, stats, cut, True, t)
+                result.states.append(self._state(step.name, si, inc, n_inc, u, fx, cons, hist, st,
+                                                 g_ref, info))
+            if step.name == ref_name and len(loadcase.steps) > 1:
+                g_ref = hist.g.copy()  # later states measure slip from here
+            f_prev, presc_prev = f_end, presc_end
+        self.timings["solve_s"] = t_solve
+        result.n_dof_free = max(len(c.free) for c, _ in self._cache.values())
+        return result
+
+    def _info(self, cons, solver, tot, last, cut, ok, t0) -> SolveInfo:
+        return SolveInfo(solver.backend, len(cons.free), tot["cg"], float(last["residual"]), ok,
+                         solver.setup_s, time.perf_counter() - t0, tot["newton"], tot["al"], cut,
+                         float(last["violation"]))
+
+    def _state(self, name, si, inc, n_inc, u, f, cons, hist, st, g_ref, info) -> State:
+        fc = self._contact_force(np.column_stack([-hist.lam_n, hist.lam_t]))
+        reaction = np.zeros_like(u)
+        r_all = cons.T_all.T @ (self.K @ u - f + fc)
+        reaction[cons.prescribed] = r_all[len(cons.free):]
+        contact = {
+            "g": hist.g.copy(), "pressure": hist.lam_n.copy(), "tau": hist.lam_t.copy(),
+            "status": hist.status.copy(), "g_ref": g_ref.copy(), "force": fc,
+        }
+        return State(name, si, inc, n_inc, u.copy(), f.copy(), reaction, info, contact)
+
+
+def _block_diag(blocks: np.ndarray) -> sp.csr_matrix:
+    p = len(blocks)
+    return sp.bsr_matrix((blocks, np.arange(p), np.arange(p + 1)), shape=(3 * p, 3 * p)).tocsr()

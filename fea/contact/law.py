@@ -1,0 +1,70 @@
+"""Contact laws at the points, augmented Lagrangian form, vectorised over points.
+
+Normal (unilateral): pressure p = max(0, lam_n - eps_n g_n); complementarity p >= 0, g >= 0,
+p g = 0 holds at the fixed point of the multiplier update lam_n <- p.
+Tangential (Coulomb, return mapping): trial z = lam_t + eps_t dg_t (dg_t = slip in this
+increment); stick if |z| <= s, else slip with traction s z/|z|; the bound s = mu p is held fixed
+inside one Newton solve (a Tresca problem, convex) and updated with the multipliers, which makes
+the Coulomb law the fixed point. Frictionless points carry no tangential traction.
+Each point's potential psi (its derivative is the traction) lets the Newton solver do a line
+search on a convex energy. Tangent stiffness D is 3x3 per point in the (n, t1, t2) frame; open
+points get a tiny regularisation `reg` (tangent only, so the converged answer is untouched) that
+keeps a body held only by contact solvable while contact closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OPEN, STICK, SLIP = 0, 1, 2
+
+
+@dataclass
+class LawState:
+    traction: np.ndarray  # (p, 3): (-p, tau1, tau2); the virtual work is w * traction . dg
+    pressure: np.ndarray  # (p,)
+    status: np.ndarray  # (p,) OPEN / STICK / SLIP
+    D: np.ndarray  # (p, 3, 3) tangent
+    psi: np.ndarray  # (p,) potential
+
+
+def evaluate(g_n, dg_t, lam_n, lam_t, bound, eps_n, eps_t, friction, reg=1e-8,
+             tangent=True) -> LawState:
+    p_hat = lam_n - eps_n * g_n
+    closed = p_hat >= 0.0
+    pressure = np.maximum(p_hat, 0.0)
+    psi = (pressure**2 - lam_n**2) / (2 * eps_n)
+
+    z = lam_t + eps_t[:, None] * dg_t
+    zn = np.linalg.norm(z, axis=1)
+    # a closed point whose friction bound is still zero (no pressure known yet in this
+    # increment) is held stuck until the multiplier update gives it a bound; otherwise a body
+    # held by friction would float in the first pass
+    unbounded = friction & closed & (bound <= 0)
+    stick = friction & ((zn <= bound) | unbounded)
+    slip = friction & ~stick
+    safe = np.where(zn > 0, zn, 1.0)
+    tau = np.where(stick[:, None], z, (bound / safe)[:, None] * z)
+    tau[~friction] = 0.0
+    lam2 = (lam_t**2).sum(1)
+    # Moreau envelope: (|z|^2 - dist(z, disc of radius s)^2 - |lam|^2) / (2 eps)
+    psi_t = np.where(stick, zn**2 - lam2, 2 * bound * zn - bound**2 - lam2) / (2 * eps_t)
+    psi = psi + np.where(friction, psi_t, 0.0)
+
+    traction = np.column_stack([-pressure, tau])
+    status = np.where(closed, np.where(slip, SLIP, STICK), OPEN)
+    status = np.where(closed & ~friction, SLIP, status)  # frictionless contact always slides
+    D = None
+    if tangent:
+        D = np.zeros((len(g_n), 3, 3))
+        D[:, 0, 0] = np.where(closed, eps_n, reg * eps_n)
+        e = np.eye(2)
+        zhat = z / safe[:, None]
+        slip_t = (eps_t * bound / safe)[:, None, None] * (e - zhat[:, :, None] * zhat[:, None, :])
+        Dt = np.where(stick[:, None, None], eps_t[:, None, None] * e, slip_t)
+        Dt = np.where(friction[:, None, None], Dt, 0.0)
+        # open points: a tiny tangent stiffness so a body held only by contact stays solvable
+        D[:, 1:, 1:] = Dt + np.where(closed, 0.0, reg * eps_t)[:, None, None] * e
+    return LawState(traction, pressure, status, D, psi)

@@ -1,0 +1,118 @@
+"""Interface results: per-point arrays, interfaces.vtu and the summary totals.
+
+Per contact point (a slave quadrature point): pressure (MPa, like Abaqus' nodal CPRESS: the
+point values projected onto the linear field through the slave corner nodes and evaluated back
+at the points, which removes the point-to-point oscillation quadratic faces show; the raw point
+values are kept as pressure_qp), gap (mm, COPEN,
+>= 0), penetration (mm, >= 0), slip (mm, vector, CSLIP1/2 in global axes) and slip_magnitude
+(mm) measured from the end of the reference step (default: the first step, the preload),
+status (0 open, 1 stick, 2 slip; CSTATUS), normal (master outward normal), area (mm^2, the
+point's integration weight), interface (index into summary.json "interfaces").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import atomic
+from ..static import State
+
+
+def point_arrays(analysis, state: State) -> dict[str, np.ndarray]:
+    pp = analysis.setup.points
+    c = state.contact
+    frame = pp.frame
+    dt = c["g"][:, 1:] - c["g_ref"][:, 1:]
+    slip = dt[:, :1] * frame[:, 1] + dt[:, 1:] * frame[:, 2]
+    gn = c["g"][:, 0]
+    tau = c["tau"][:, :1] * frame[:, 1] + c["tau"][:, 1:] * frame[:, 2]
+    return {
+        "interface": analysis.setup.interface_of_point.astype(np.int32),
+        "points": pp.x,
+        "area": pp.w,
+        "pressure": smooth_on_corners(pp, c["pressure"]),
+        "pressure_qp": c["pressure"],
+        "shear_traction": tau,
+        "gap": np.maximum(gn, 0.0),
+        "penetration": np.maximum(-gn, 0.0),
+        "slip": slip,
+        "slip_magnitude": np.linalg.norm(slip, axis=1),
+        "status": c["status"].astype(np.int32),
+        "normal": frame[:, 0],
+    }
+
+
+def smooth_on_corners(pp, values: np.ndarray) -> np.ndarray:
+    """Lumped L2 projection of point values onto the slave corner nodes, evaluated back."""
+    corners = pp.slave_conn[:, :3]
+    wl = pp.w[:, None] * pp.slave_L
+    n = int(corners.max()) + 1 if len(corners) else 0
+    num = np.bincount(corners.ravel(), (wl * values[:, None]).ravel(), n)
+    den = np.bincount(corners.ravel(), wl.ravel(), n)
+    nodal = num / np.where(den > 0, den, 1.0)
+    return (pp.slave_L * nodal[corners]).sum(1)
+
+
+def per_interface(analysis, arrays: dict) -> dict[str, dict]:
+    """The in-memory contract for the metrics: interface name -> its points' arrays."""
+    out = {}
+    for k, info in enumerate(analysis.setup.infos):
+        sel = arrays["interface"] == k if arrays else np.zeros(0, bool)
+        out[info.name] = {key: (v[sel] if arrays else v) for key, v in
+                          (arrays or _empty()).items() if key != "interface"}
+    return out
+
+
+def _empty():
+    z = np.zeros(0)
+    return {"points": np.zeros((0, 3)), "area": z, "pressure": z, "pressure_qp": z, "gap": z, "penetration": z,
+            "slip": np.zeros((0, 3)), "slip_magnitude": z, "status": z.astype(int),
+            "normal": np.zeros((0, 3)), "shear_traction": np.zeros((0, 3))}
+
+
+def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dict:
+    model = analysis.model
+    role = {s.body_name: s.role for s in model.sections}
+    out = {}
+    for k, info in enumerate(analysis.setup.infos):
+        d = {
+            "id": k, "law": info.law, "mu": info.mu, "slave": info.slave, "master": info.master,
+            "slave_body": info.slave_body, "master_body": info.master_body,
+            "slave_role": role.get(info.slave_body, "other"),
+            "master_role": role.get(info.master_body, "other"),
+            "n_points": info.n_points, "unmatched_points": info.unmatched,
+            "tied_nodes": info.tied_nodes, "reference_step": reference_step,
+            "normal_force_N": 0.0, "tangential_force_N": 0.0, "contact_area_mm2": 0.0,
+            "max_slip_mm": 0.0, "mean_slip_mm": 0.0, "max_pressure_MPa": 0.0,
+            "max_gap_mm": 0.0, "max_penetration_mm": 0.0,
+        }
+        if arrays is not None and info.law != "tied":
+            sel = arrays["interface"] == k
+            w = arrays["area"][sel]
+            p = arrays["pressure"][sel]
+            n = arrays["normal"][sel]
+            tau = arrays["shear_traction"][sel]
+            s = arrays["slip_magnitude"][sel]
+            closed = arrays["status"][sel] > 0
+            d.update(
+                normal_force_N=float(np.linalg.norm((w * p)[:, None] * n, axis=1).sum()),
+                normal_force_vector_N=-((w * p)[:, None] * n).sum(0),
+                tangential_force_N=float(np.linalg.norm((w[:, None] * tau).sum(0))),
+                contact_area_mm2=float(w[closed].sum()),
+                max_slip_mm=float(s.max(initial=0.0)),
+                mean_slip_mm=float((w * s).sum() / max(w.sum(), 1e-300)),
+                max_pressure_MPa=float(p.max(initial=0.0)),
+                max_gap_mm=float(arrays["gap"][sel].max(initial=0.0)),
+                max_penetration_mm=float(arrays["penetration"][sel].max(initial=0.0)),
+            )
+        out[info.name] = d
+    return out
+
+
+def write_interfaces_vtu(path, arrays: dict) -> None:
+    import meshio
+
+    pts = arrays["points"]
+    data = {k: v for k, v in arrays.items() if k != "points"}
+    mesh = meshio.Mesh(pts, [("vertex", np.arange(len(pts))[:, None])], point_data=data)
+    atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))

@@ -1,0 +1,147 @@
+"""From a model with interfaces to: a split mesh, tie rows, and the paired contact points.
+
+- contact interfaces (frictionless, friction): conforming nodes are split (split.py) and the
+  slave quadrature points paired with the master surface (pairing.py);
+- tied interfaces: where the two sides share nodes they are bonded already; otherwise every slave
+  node follows the master surface point it projects onto (u_s = sum N_m u_m), eliminated exactly
+  through the constraint transformation like a coupling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..constraints import LinearDependency
+from ..errors import ConfigError
+from ..model import Model
+from .pairing import PairedPoints, _project, pair_surfaces
+from .sides import Sides, body_of_cells, resolve_sides
+from .split import split_contact_nodes
+
+
+@dataclass
+class InterfaceInfo:
+    name: str
+    law: str
+    mu: float
+    slave: str
+    master: str
+    slave_body: str
+    master_body: str
+    n_points: int = 0
+    unmatched: int = 0
+    tied_nodes: int = 0
+
+
+@dataclass
+class ContactSetup:
+    model: Model  # with split nodes
+    ties: list[LinearDependency]
+    points: PairedPoints | None  # all contact points of all contact interfaces, concatenated
+    interface_of_point: np.ndarray
+    infos: list[InterfaceInfo]
+    origin: np.ndarray  # original node index of each node of the split mesh
+    links: list = field(default_factory=list)  # (slave nodes, master nodes) for the rigid check
+
+
+def _concat(parts: list[PairedPoints]) -> PairedPoints:
+    return PairedPoints(*[np.concatenate([getattr(p, f) for p in parts])
+                          for f in PairedPoints.__dataclass_fields__])
+
+
+def prepare(model: Model) -> ContactSetup:
+    sides = [(it, resolve_sides(model, it)) for it in model.interfaces]
+    contacts = [(it.name, sd) for it, sd in sides if it.law != "tied"]
+    split = split_contact_nodes(model, contacts)
+    m = split.model
+    infos, parts, iface_id, links = [], [], [], []
+    ties = list(split.ties)
+    for k, (it, sd) in enumerate(sides):
+        info = InterfaceInfo(it.name, it.law, it.mu if it.law == "friction" else 0.0, it.slave,
+                             it.master, sd.slave_body, sd.master_body)
+        infos.append(info)
+        if it.law == "tied":
+            dep, n_unmatched = _tie_rows(m, sd, it.name)
+            if dep is not None:
+                ties.append(dep)
+                info.tied_nodes = len(dep.dep) // 3
+            info.unmatched = n_unmatched
+            continue
+        pp = pair_surfaces(m.mesh, sd.slave, sd.master)
+        if it.adjust > 0:
+            pp.g0 = np.where(np.abs(pp.g0) <= it.adjust, 0.0, pp.g0)
+        info.n_points, info.unmatched = len(pp.w), len(pp.unmatched)
+        if len(pp.w) == 0:
+            raise ConfigError(f"{model.source}: interface '{it.name}': no slave point of "
+                              f"'{it.slave}' projects onto '{it.master}'; do the surfaces touch?")
+        parts.append(pp)
+        iface_id.append(np.full(len(pp.w), k))
+        links.append((pp.slave_conn[:, 0], pp.master_conn[:, 0]))
+    points = _concat(parts) if parts else None
+    return ContactSetup(m, ties, points,
+                        np.concatenate(iface_id) if iface_id else np.zeros(0, int), infos,
+                        split.origin, links)
+
+
+def _tie_rows(model: Model, sd: Sides, name: str):
+    mesh = model.mesh
+    s_nodes = np.unique(mesh.face_connectivity(sd.slave))
+    m_conn = mesh.face_connectivity(sd.master)
+    s_nodes = np.setdiff1d(s_nodes, m_conn)  # shared nodes are bonded already
+    if len(s_nodes) == 0:
+        return None, 0
+    from scipy.spatial import cKDTree
+
+    mx = mesh.nodes[m_conn]
+    tree = cKDTree(mx[:, :3].mean(axis=1))
+    k = min(8, len(m_conn))
+    _, cand = tree.query(mesh.nodes[s_nodes], k=k)
+    cand = cand.reshape(len(s_nodes), k)
+    best_d = np.full(len(s_nodes), np.inf)
+    best_face = np.zeros(len(s_nodes), int)
+    best_N = np.zeros((len(s_nodes), m_conn.shape[1]))
+    h = np.sqrt(np.linalg.norm(np.cross(mx[:, 1] - mx[:, 0], mx[:, 2] - mx[:, 0]), axis=1).mean() / 2)
+    for j in range(k):
+        c = cand[:, j]
+        _, x, _, N, outside = _project(mx[c], mesh.nodes[s_nodes])
+        d = np.linalg.norm(mesh.nodes[s_nodes] - x, axis=1) + 1e3 * outside * h
+        better = d < best_d
+        best_d[better], best_face[better], best_N[better] = d[better], c[better], N[better]
+    ok = best_d <= 1e-2 * h + 1e-9  # a tie joins touching surfaces
+    if not ok.any():
+        raise ConfigError(f"{model.source}: tied interface '{name}': the slave surface does not "
+                          f"touch the master surface (closest distance {best_d.min():.3g} mm)")
+    s_nodes, best_face, best_N = s_nodes[ok], best_face[ok], best_N[ok]
+    nf = m_conn.shape[1]
+    dep = (3 * s_nodes[:, None] + np.arange(3)).ravel()
+    rows = np.repeat(np.arange(len(dep)), nf)
+    cols = (3 * m_conn[best_face][:, None, :] + np.arange(3)[None, :, None]).ravel()
+    vals = np.repeat(best_N[:, None, :], 3, axis=1).ravel()
+    return LinearDependency(dep, rows, cols, vals, f"tied interface '{name}'"), int((~ok).sum())
+
+
+def point_parameters(setup: ContactSetup, penalty_factor: float):
+    """Penalties eps = factor * E / h and per-point flags.
+
+    One penalty per interface (E of its softest element, h its mean slave face size): a penalty
+    varying from point to point would bend a uniform pressure into a non-uniform one.
+    """
+    m = setup.model
+    from ..static import material_ids
+
+    mat_id, Ds = material_ids(m)
+    names = list(m.materials)
+    E_of_mat = np.array([m.materials[n].E for n in names])
+    pp = setup.points
+    E = np.minimum(E_of_mat[mat_id[pp.slave_elem]], E_of_mat[mat_id[pp.master_elem]])
+    iface = setup.interface_of_point
+    n_if = len(setup.infos)
+    E_min = np.full(n_if, np.inf)
+    np.minimum.at(E_min, iface, E)
+    h_mean = np.bincount(iface, pp.h, n_if) / np.maximum(np.bincount(iface, minlength=n_if), 1)
+    eps = (penalty_factor * E_min / np.where(h_mean > 0, h_mean, 1.0))[iface]
+    laws = np.array([setup.infos[i].law for i in setup.interface_of_point])
+    mu = np.array([setup.infos[i].mu for i in setup.interface_of_point])
+    return eps, eps.copy(), mu, laws == "friction"
