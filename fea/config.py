@@ -328,9 +328,16 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
     interfaces = []
     for i, it in enumerate(spec.interfaces):
         for side in ("slave", "master"):
-            if getattr(it, side) not in mesh.face_sets:
+            base, _, sel = getattr(it, side).partition("@")  # SURFACE@BODY picks one side
+            if base not in mesh.face_sets:
                 raise ConfigError(f"{path}: interfaces[{i}].{side}: "
-                                  f"{mesh._unknown(getattr(it, side), 'face set')}")
+                                  f"{mesh._unknown(base, 'face set')}")
+            bodies = {s.body_name for s in sections}
+            if sel and sel not in mesh.cell_sets and sel not in bodies:
+                hint = difflib.get_close_matches(sel, sorted(bodies | set(mesh.cell_sets)), n=1)
+                did = f" Did you mean '{hint[0]}'?" if hint else ""
+                raise ConfigError(f"{path}: interfaces[{i}].{side}: '@{sel}' is neither a body "
+                                  f"nor a cell set.{did}")
         interfaces.append(Interface(it.name or f"{it.slave}|{it.master}", it.slave, it.master,
                                     it.law, it.mu or 0.0, it.adjust_mm))
     return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path))

@@ -21,7 +21,7 @@ def _faces_named(gmsh, vol, prefix, box):
 
 
 def stacked_blocks(size=0.5, order=2, lower=(2.0, 2.0, 1.0), upper=(2.0, 2.0, 1.0),
-                   conforming=True, size_upper=None):
+                   conforming=True, size_upper=None, write_to=None):
     """Lower block [0,lx]x[0,ly]x[-lz,0], upper block on top at z in [0, hz]; sets lower/upper,
     faces lower_*/upper_*; the shared plane is lower_zmax / upper_zmin."""
     lx, ly, lz = lower
@@ -38,6 +38,8 @@ def stacked_blocks(size=0.5, order=2, lower=(2.0, 2.0, 1.0), upper=(2.0, 2.0, 1.
             _faces_named(gmsh, a, "lower", (0, 0, -lz, lx, ly, 0))
             _faces_named(gmsh, b, "upper", (0, 0, 0, ux, uy, uz))
             _mesh(gmsh, size, order)
+            if write_to is not None:
+                gmsh.write(str(write_to))
             return mesh_from_gmsh_model(gmsh, "stacked")
     low = _single(("lower", (0, 0, -lz, lx, ly, lz)), size, order)
     up = _single(("upper", (0, 0, 0, ux, uy, uz)), size_upper or size, order)
