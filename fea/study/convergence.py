@@ -1,0 +1,77 @@
+"""Mesh convergence: the same cases at a finer mesh, and the relative change of every metric.
+
+change_pct = 100 |fine - coarse| / max(|fine|, |coarse|): symmetric and bounded (200 % at most,
+for a sign flip), so a metric near zero cannot blow up to an unreadable number. Metrics exactly zero
+on both meshes (a tied interface's slip) have no change to report. Solver figures (DOFs,
+iterations, time) change by design and are not compared. Changes above the threshold are flagged:
+the coarse mesh is not fine enough for that number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from .. import atomic
+
+FILE = "convergence.csv"
+NOT_METRICS = ("variant", "loadcase", "converged", "status", "flags", "n_flags",
+               "rom_reference_deg", "moment_Nm")
+
+
+def _numeric(v) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
+def change_pct(coarse: float, fine: float) -> float | None:
+    scale = max(abs(coarse), abs(fine))
+    if scale == 0.0:
+        return None
+    return 100.0 * abs(fine - coarse) / scale
+
+
+def compare_runs(coarse_rows: list[dict], fine_rows: list[dict], threshold_pct: float) -> dict:
+    fine = {(r["variant"], r["loadcase"]): r for r in fine_rows}
+    entries, flagged, not_compared = [], [], []
+    for c in coarse_rows:
+        key = (c["variant"], c["loadcase"])
+        f = fine.get(key)
+        if f is None or not (c.get("converged") and f.get("converged")):
+            not_compared.append(f"{key[0]}/{key[1]}")
+            continue
+        for col, cv in c.items():
+            if col in NOT_METRICS or col.startswith("solver_"):
+                continue
+            a, b = _numeric(cv), _numeric(f.get(col))
+            if a is None or b is None:
+                continue
+            pct = change_pct(a, b)
+            if pct is None:
+                continue
+            e = {"variant": key[0], "loadcase": key[1], "metric": col, "coarse": a, "fine": b,
+                 "change_pct": pct, "flagged": pct > threshold_pct}
+            entries.append(e)
+            if e["flagged"]:
+                flagged.append(e)
+    flagged.sort(key=lambda e: -e["change_pct"])
+    return {"entries": entries, "flagged": flagged, "n_compared": len(entries),
+            "not_compared": not_compared, "threshold_pct": threshold_pct}
+
+
+def write_convergence(study_dir: Path, result: dict) -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["variant", "loadcase", "metric", "coarse", "fine", "change_pct", "flagged"])
+    for e in result["entries"]:
+        w.writerow([e["variant"], e["loadcase"], e["metric"], repr(e["coarse"]),
+                    repr(e["fine"]), f"{e['change_pct']:.3f}", e["flagged"]])
+    for key in result["not_compared"]:
+        w.writerow([*key.split("/", 1), "(not compared: a mesh did not converge or failed)",
+                    "", "", "", True])
+    path = Path(study_dir) / FILE
+    atomic.write_text(path, buf.getvalue())
+    return path

@@ -1,0 +1,43 @@
+"""What a finished study prints: the variants ranked (fea.commands.compare's table), the cases
+that failed or did not converge with their reason, and where the report is."""
+
+from __future__ import annotations
+
+from . import status as S
+
+
+def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False) -> None:
+    from ..commands.compare import render
+    from ..errors import FeaError
+    from ..summary_table import rank
+
+    bad = [(k, st, d) for k, (st, d) in outcome.statuses.items() if st != S.DONE]
+    if not quiet and outcome.rows:
+        # the ROM reference is what the constructs are measured against, not a candidate
+        rows = [r for r in outcome.rows if r["variant"] != outcome.reference]
+        try:
+            ranking = rank(rows, metric)
+        except FeaError as exc:
+            console.print(f"[red]no ranking:[/] {exc}", highlight=False)
+        else:
+            console.print(render(ranking, worst_only=False))
+            for e in ranking["unranked"]:
+                console.print(f"[bold red]not ranked:[/] {e['variant']}: {e['reason']}",
+                              highlight=False)
+        if outcome.reference:
+            console.print(f"ROM reference: {outcome.reference} (ROM reduction in summary.csv "
+                          "and the report)", highlight=False)
+        if outcome.convergence:
+            c = outcome.convergence
+            console.print(f"mesh convergence: {c['n_flagged']} of {c['n_compared']} metric "
+                          f"values change by more than {c['threshold_pct']:g} % "
+                          f"({outcome.out_dir / c['file']})", highlight=False)
+    for key, st, detail in bad:
+        label = "NOT CONVERGED" if st == S.NOT_CONVERGED else "FAILED"
+        console.print(f"[bold red]{label}[/] {key}: {detail or ''}", highlight=False)
+    if outcome.report is not None:
+        console.print(f"report: {outcome.report}", highlight=False)
+    if not quiet:
+        console.print(f"results: {outcome.out_dir} ({len(outcome.ran)} case(s) run, "
+                      f"{len(outcome.skipped)} kept; {outcome.timings.get('total_s', 0):.0f} s)",
+                      highlight=False)
