@@ -64,10 +64,16 @@ class Assembly:
         self.features: list[Feature] = []
         self.volumes: dict[int, tuple[str, str]] = {}  # volume tag -> (body, region), after build
         self.roles: dict[str, str] = {}
+        self.thin: dict[str, float] = {}  # region -> wall thickness (mm) of thin-walled regions
         self._frame = np.eye(4)  # local -> global of parts being added
 
     # ----------------------------------------------------------------- adding
-    def add(self, body: str, region: str, solids, priority: int, role: str) -> None:
+    def add(self, body: str, region: str, solids, priority: int, role: str,
+            thickness: float | None = None) -> None:
+        """thickness: for thin-walled regions (a cortical shell, an implant wall), so that the
+        mesher resolves their curved faces finely enough not to cut through the wall."""
+        if thickness:
+            self.thin[region] = min(thickness, self.thin.get(region, thickness))
         if role not in ROLES:
             raise ValueError(f"unknown role {role}")
         if self.roles.setdefault(body, role) != role:
@@ -138,12 +144,40 @@ class Assembly:
         voids = sorted(t for t, pi in best.items() if self.parts[pi].body is None)
         if voids:
             occ.remove([(3, t) for t in voids], recursive=True)
+        owner = {t: (self.parts[pi].body, self.parts[pi].region)
+                 for t, pi in sorted(best.items()) if self.parts[pi].body is not None}
+        self.volumes = self._merge_regions(owner)
         occ.synchronize()
-        self.volumes = {t: (self.parts[pi].body, self.parts[pi].region)
-                        for t, pi in sorted(best.items()) if self.parts[pi].body is not None}
         present = {t for _, t in gmsh.model.getEntities(3)}
         self.volumes = {t: v for t, v in self.volumes.items() if t in present}
         self._groups()
+
+    def _merge_regions(self, owner: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+        """Fuse the pieces of each region (dropping the construction faces the fragment left
+        inside it, e.g. the end of a pedicle bar inside the vertebral body, which would cut a
+        screw passing there into slivers), then fragment again so neighbours share faces."""
+        import gmsh
+
+        occ = gmsh.model.occ
+        by_region: dict[tuple[str, str], list[int]] = {}
+        for t, key in sorted(owner.items()):
+            by_region.setdefault(key, []).append(t)
+        merged: list[tuple[tuple[str, str], int]] = []
+        for key, tags in by_region.items():
+            if len(tags) == 1:
+                merged.append((key, tags[0]))
+                continue
+            out, _ = occ.fuse([(3, tags[0])], [(3, t) for t in tags[1:]])
+            merged += [(key, t) for d, t in out if d == 3]
+        if len(merged) < 2:
+            return {t: key for key, t in merged}
+        _, out_map = occ.fragment([(3, t) for _, t in merged], [])
+        result: dict[int, tuple[str, str]] = {}
+        for (key, _), pieces in zip(merged, out_map):
+            for d, t in pieces:
+                if d == 3:
+                    result[t] = key
+        return result
 
     def bodies(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

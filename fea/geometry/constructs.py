@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gmsh_session import gmsh_session
 from ..mesh import Mesh
 from . import params as P
 from . import soft_tissue as soft
 from .assembly import Assembly
-from .meshing import mesh_assembly
+from .meshing import mesh_construct
 from .registry import register
 from .spine import Stack, stack
 from .vertebrae import c1, c2, c3
@@ -31,8 +30,8 @@ def _mesh_options(mesh: dict | None, where: str) -> dict:
 
     @dataclass
     class MeshOptions:
-        interface_factor: float = 0.6  # size near implant/hardware contacts, fraction of size_mm
-        hardware_size: float = 1.2  # element size inside screws and rods, mm
+        interface_factor: float = 0.8  # size near implant/hardware contacts, fraction of size_mm
+        hardware_size: float = 2.5  # element size in and on screws and rods, mm
         optimize: bool = True
 
     return asdict(P.make(MeshOptions, mesh, f"{where}.mesh"))
@@ -74,9 +73,8 @@ def cervical_intact(size_mm: float, order: int, scale: float = 1.0, C1: dict | N
                     ligaments: bool = True, mesh: dict | None = None) -> Mesh:
     st = stack(scale, C1, C2, C3, joints)
     opts = _mesh_options(mesh, "mesh.params")
-    with gmsh_session() as gmsh:
-        gmsh.model.add("cervical_intact")
-        asm = Assembly("cervical_intact")
+
+    def geometry(asm: Assembly) -> None:
         m3, m2 = c2c3_motion_segment(asm, st, ligaments)
         z1 = st.c2_facet_top + st.joints.c1c2_joint_mm
         m1 = c1(asm, st.c1, z1, st.dens_front_y)
@@ -92,8 +90,8 @@ def cervical_intact(size_mm: float, order: int, scale: float = 1.0, C1: dict | N
             y1 = min(m1["posterior_arch_y"][1], m2["lamina_y"][1]) - 0.5
             soft.ligament_block(asm, "lig_C1C2", (-6, y0, m2["lamina_z"][1] - 0.5),
                                 (6, y1, m1["arch_z"][0] + 0.5))
-        asm.build()
-        return mesh_assembly(gmsh, asm, size_mm, order, **opts)
+
+    return mesh_construct("cervical_intact", geometry, size_mm, order, **opts)
 
 
 # ---------------------------------------------------------------- posterior screw-rod fixation
@@ -113,7 +111,7 @@ class Posterior:
     enabled: bool = True
     rod_diameter_mm: float = 3.5  # cervical rods 3.2-3.5 mm (lit.)
     screw_diameter_mm: float = 3.5
-    head_diameter_mm: float = 5.0
+    head_diameter_mm: float = 6.0
     head_length_mm: float = 9.0
     c1_screw_length_mm: float = 14.0
     c1_medial_deg: float = 10.0
@@ -156,9 +154,8 @@ def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = Non
     p = P.make(imp.AVBParams, avb, "mesh.params.avb", scale)
     post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
     opts = _mesh_options(mesh, "mesh.params")
-    with gmsh_session() as gmsh:
-        gmsh.model.add("c2_avb")
-        asm = Assembly("c2_avb")
+
+    def geometry(asm: Assembly) -> None:
         m3 = c3(asm, st.c3, st.c2c3_facet_z, st.joints.c2c3_facet_gap_mm)
         z1 = st.c2_facet_top + st.joints.c1c2_joint_mm
         m1 = c1(asm, st.c1, z1, st.dens_front_y)
@@ -191,8 +188,8 @@ def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = Non
                 s3[side] = hw.screw(asm, f"screw_C3_{side}", (x, y, zc), d,
                                     post.c3_screw_length_mm, post.spec())
             rods(asm, post, s1, s3)
-        asm.build()
-        return mesh_assembly(gmsh, asm, size_mm, order, **opts)
+
+    return mesh_construct("c2_avb", geometry, size_mm, order, **opts)
 
 
 def _ellipse_y(g: dict, x: float) -> float:
@@ -219,9 +216,8 @@ def aad_cages(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = 
     p = P.make(imp.CageParams, cage, "mesh.params.cage", scale)
     post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
     opts = _mesh_options(mesh, "mesh.params")
-    with gmsh_session() as gmsh:
-        gmsh.model.add("aad_cages")
-        asm = Assembly("aad_cages")
+
+    def geometry(asm: Assembly) -> None:
         m3, m2 = c2c3_motion_segment(asm, st, ligaments)
         z0 = st.c2_facet_top
         for s, side in ((1, "L"), (-1, "R")):
@@ -240,5 +236,5 @@ def aad_cages(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = 
                 s2[side] = hw.screw(asm, f"screw_C2_{side}", entry, d, post.c2_screw_length_mm,
                                     post.spec())
             rods(asm, post, s1, s2)
-        asm.build()
-        return mesh_assembly(gmsh, asm, size_mm, order, **opts)
+
+    return mesh_construct("aad_cages", geometry, size_mm, order, **opts)

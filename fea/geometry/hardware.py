@@ -1,7 +1,7 @@
 """Screws and rods: smooth cylinders (threads are not modelled; screws are tied to the bone).
 
 A screw is one body: the shaft from its entry point along its trajectory, and, for posterior
-polyaxial screws, a head (tulip) behind the entry point that the rod passes through. Hardware has
+polyaxial screws, a head behind the entry point (a ball on a neck) in which the rod ends. Hardware has
 the highest priority, so a screw carves its own hole through implants and bone.
 """
 
@@ -20,8 +20,8 @@ PRI_ROD, PRI_SCREW = 60, 61
 @dataclass
 class ScrewSpec:
     diameter_mm: float = 3.5  # 3.5 mm cervical screws (lit.)
-    head_diameter_mm: float = 5.0  # simplified polyaxial head (approx.)
-    head_length_mm: float = 9.0  # entry point to rod axis, approx.
+    head_diameter_mm: float = 6.0  # polyaxial head simplified as a ball (approx.)
+    head_length_mm: float = 9.0  # entry point to the rod axis (approx.)
 
 
 def direction(medial_deg: float, cranial_deg: float, side: int, anterior: bool = True):
@@ -40,9 +40,11 @@ def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
     parts = [occ.rod(entry - 0.3 * d, entry + length * d, spec.diameter_mm / 2)]
     seat = entry
     if head:
+        # the head is a ball on a neck: the rod ends at the ball's centre, so its end cap lies
+        # well inside the ball and cuts it square, never at a grazing angle (which makes slivers)
         seat = entry - spec.head_length_mm * d
-        back = entry - (spec.head_length_mm + spec.head_diameter_mm / 2) * d
-        parts.append(occ.rod(back, entry + 0.5 * d, spec.head_diameter_mm / 2))
+        parts.append(occ.rod(seat, entry + 0.5 * d, spec.diameter_mm / 2))
+        parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, axis=d))
     asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware")
     return asm.to_global(seat)
 

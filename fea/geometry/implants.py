@@ -80,7 +80,7 @@ def avb(asm: Assembly, p: AVBParams, z_c3: float, z_c1: float, pillar_x: float,
         x0, x1 = sorted((s * (pillar_x - pw), s * (pillar_x + pw)))
         outer.append(occ.box((x0, -pd, zb0), (x1, pd, z_c1)))
         core.append(occ.box((x0 + t, -pd + t, zb0 + t), (x1 - t, pd - t, z_c1)))  # open on C1
-    asm.add(name, f"{name}_solid", occ.union(outer), PRI_SOLID, "implant")
+    asm.add(name, f"{name}_solid", occ.union(outer), PRI_SOLID, "implant", thickness=t)
     asm.add(name, f"{name}_porous", occ.union(core), PRI_POROUS, "implant")
     if p.window_diameter_mm > 0:
         asm.add_void(occ.rod((0, yo, z_c3), (0, yo, zb1 + 1.0), p.window_diameter_mm / 2),
@@ -121,5 +121,5 @@ def cage(asm: Assembly, name: str, p: CageParams, x: float, z0: float) -> None:
     zmax = z0 + p.height_mm + d * abs(np.tan(np.radians(p.wedge_deg))) + 1.0
     outer = occ.keep_below(occ.box((x - w, -d, z0), (x + w, d, zmax)), top, n)
     core = occ.keep_below(occ.box((x - w + r, -d + r, z0), (x + w - r, d - r, zmax)), top, n)
-    asm.add(name, f"{name}_solid", outer, PRI_SOLID, "implant")
+    asm.add(name, f"{name}_solid", outer, PRI_SOLID, "implant", thickness=r)
     asm.add(name, f"{name}_porous", core, PRI_POROUS, "implant")

@@ -1,13 +1,18 @@
 """Meshing an assembled construct: size fields, deterministic options, curved TET10 kept valid, and
 the named sets that the interface solver and the model files use.
 
-Sizes: `size` in bone and soft tissue, `hardware_size` inside screws and rods (about three
-elements across a 3.5 mm shaft), and `interface_factor * size` within about one element of every
-surface where an implant or hardware touches something. Same parameters -> same mesh: one thread,
-a fixed random seed, entities visited in tag order.
+Sizes: `size` in bone and soft tissue, `hardware_size` in and on screws and rods,
+`interface_factor * size` within about one element of every surface where an implant or hardware
+touches something, and on the curved faces of thin walls (0.5 mm cortical shells, implant walls)
+a size whose chord error stays well inside the wall, sqrt(2 R t) for curvature radius R and
+thickness t (else the outer and inner surface meshes of the wall cross). Same parameters -> same
+mesh: one thread, a fixed random seed, entities visited in tag order.
 """
 
 from __future__ import annotations
+
+import logging
+from typing import Callable
 
 import numpy as np
 
@@ -16,19 +21,58 @@ from ..mesh import Mesh, jacobian_ratio
 from ..mesh_io import mesh_from_gmsh_model
 from .assembly import Assembly
 
+log = logging.getLogger(__name__)
+RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh fails
+
+
+def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float, order: int,
+                   interface_factor: float = 0.6, hardware_size: float = 2.0,
+                   optimize: bool = True) -> Mesh:
+    """Build the geometry (`geometry(asm)` adds the parts), fragment it and mesh it.
+
+    A surface mesh can cross itself where two surfaces nearly touch (a screw through a 0.5 mm
+    shell); a slightly finer mesh usually resolves it, so a failed attempt is retried from a fresh
+    geometry at RETRY_FACTORS of the size. Same inputs, same ladder: still deterministic.
+    """
+    from ..gmsh_session import gmsh_session
+
+    errors = []
+    for factor in RETRY_FACTORS:
+        h = size * factor
+        with gmsh_session() as gmsh:
+            # options that change the geometry are set every time (gmsh keeps options between
+            # models): unifying faces after a union (gmsh's default) makes faces with seams that
+            # the 1D mesher cannot close
+            gmsh.option.setNumber("Geometry.OCCUnionUnify", 0)
+            gmsh.model.add(name)
+            asm = Assembly(name)
+            geometry(asm)
+            asm.build()
+            try:
+                mesh = mesh_assembly(gmsh, asm, h, order, interface_factor,
+                                     min(hardware_size, h), optimize)
+            except MeshError as exc:
+                errors.append(f"size {h:.2f} mm: {exc}")
+                continue
+        if errors:
+            mesh.source = f"{name} (meshed at {h:.2f} mm; {errors[0]})"
+            log.warning("%s", mesh.source)
+        return mesh
+    raise MeshError(f"{name}: gmsh could not mesh the construct; tried " + "; ".join(errors))
+
 
 def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor: float = 0.6,
-                  hardware_size: float = 1.2, curvature_points: int = 12,
-                  optimize: bool = True) -> Mesh:
+                  hardware_size: float = 2.0, optimize: bool = True) -> Mesh:
+    """Mesh the current (built) gmsh model of an Assembly at one size."""
     opt = gmsh.option.setNumber
     opt("General.NumThreads", 1)  # deterministic: the parallel mesher is not
     opt("Mesh.RandomSeed", 1)
     opt("Mesh.MeshSizeMax", size)
     opt("Mesh.MeshSizeMin", min(0.3 * size, hardware_size))
     opt("Mesh.MeshSizeFromPoints", 0)
-    opt("Mesh.MeshSizeFromCurvature", curvature_points)
+    opt("Mesh.MeshSizeFromCurvature", 0)  # thin walls and hardware get their own fields
     opt("Mesh.MeshSizeExtendFromBoundary", 1)
-    opt("Mesh.Algorithm", 6)  # frontal-Delaunay surfaces
+    opt("Mesh.Algorithm", 1)  # MeshAdapt surfaces: the most robust on our thin walls
     opt("Mesh.Algorithm3D", 1)  # Delaunay volumes
     opt("Mesh.ElementOrder", order)
     opt("Mesh.SecondOrderLinear", 0)  # mid-edge nodes on the true (curved) geometry
@@ -39,7 +83,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     try:
         gmsh.model.mesh.generate(3)
     except Exception as exc:  # gmsh raises a bare Exception carrying its log line
-        raise MeshError(f"{asm.name}: gmsh could not mesh the construct at size {size} mm: "
+        raise MeshError(f"{asm.name}: gmsh could not mesh the construct at size {size:.2f} mm: "
                         f"{exc}") from None
     _check_all_meshed(gmsh, asm, size)
     mesh = mesh_from_gmsh_model(gmsh, asm.name)
@@ -57,9 +101,10 @@ def _check_all_meshed(gmsh, asm: Assembly, size: float) -> None:
         if not sum(len(x) for x in tags):
             empty.append(f"volume {t} of region '{region}'")
     if empty:
-        raise MeshError(f"{asm.name}: gmsh left {', '.join(empty)} without elements at size "
-                        f"{size} mm (a sliver or tangent contact in the geometry); change the "
-                        "size or the parameters that place that part")
+        more = f" and {len(empty) - 4} more" if len(empty) > 4 else ""
+        raise MeshError(f"{asm.name}: gmsh left {', '.join(empty[:4])}{more} without elements "
+                        f"at size {size:.2f} mm (a sliver or tangent contact in the geometry); "
+                        "change the size or the parameters that place that part")
 
 
 def _size_fields(gmsh, asm: Assembly, size: float, factor: float, hw_size: float) -> None:
@@ -86,10 +131,49 @@ def _size_fields(gmsh, asm: Assembly, size: float, factor: float, hw_size: float
         f.setNumber(c, "VOut", size)
         f.setNumber(c, "IncludeBoundary", 1)
         fields.append(c)
+    for h, surfs in sorted(_thin_wall_sizes(gmsh, asm, size).items()):
+        c = f.add("Constant")
+        f.setNumbers(c, "SurfacesList", surfs)
+        f.setNumber(c, "VIn", h)
+        f.setNumber(c, "VOut", size)
+        fields.append(c)
     if fields:
         m = f.add("Min")
         f.setNumbers(m, "FieldsList", fields)
         f.setAsBackgroundMesh(m)
+
+
+def _thin_wall_sizes(gmsh, asm: Assembly, size: float) -> dict[float, list[int]]:
+    """{size: curved surfaces} for the curved faces bounding thin-walled regions."""
+    out: dict[float, list[int]] = {}
+    seen = set()
+    for t, (_, region) in sorted(asm.volumes.items()):
+        thick = asm.thin.get(region)
+        if not thick:
+            continue
+        for _, s in gmsh.model.getBoundary([(3, t)], oriented=False, combined=False):
+            s = abs(int(s))
+            if s in seen or gmsh.model.getType(2, s) == "Plane":
+                continue
+            seen.add(s)
+            k = _max_curvature(gmsh, s)
+            if k <= 0:
+                continue
+            h = min(size, float(np.sqrt(2.0 * thick / k)))
+            out.setdefault(round(h, 2), []).append(s)
+    return out
+
+
+def _max_curvature(gmsh, s: int) -> float:
+    """Largest principal curvature (1/mm) sampled over a surface's parameter range."""
+    lo, hi = gmsh.model.getParametrizationBounds(2, s)
+    u = np.linspace(lo[0], hi[0], 5)
+    v = np.linspace(lo[1], hi[1], 5)
+    uv = np.array([(a, b) for a in u for b in v]).ravel()
+    kmax, kmin, *_ = gmsh.model.getPrincipalCurvatures(s, uv)
+    k = np.abs(np.concatenate([np.asarray(kmax), np.asarray(kmin)]))
+    k = k[np.isfinite(k)]
+    return float(k.max()) if len(k) else 0.0
 
 
 def _involves_implant(asm: Assembly, name: str) -> bool:

@@ -62,9 +62,21 @@ def rod(p0, p1, radius: float, inset: float = 0.0) -> list[tuple[int, int]]:
     return [(3, _occ().addCylinder(*a, *(u * (L - 2 * inset)), r))]
 
 
-def sphere(c, radius: float, inset: float = 0.0) -> list[tuple[int, int]]:
+def sphere(c, radius: float, inset: float = 0.0, axis=None) -> list[tuple[int, int]]:
+    """Ball; `axis` orients its poles (degenerate points of the surface), e.g. along a neck that
+    hides one of them, so no pole sits where another surface comes close."""
     r = radius - inset
-    return [(3, _occ().addSphere(*c, r))] if r > 0 else []
+    if r <= 0:
+        return []
+    b = _occ().addSphere(*c, r)
+    if axis is not None:
+        n = np.asarray(axis, float) / np.linalg.norm(axis)
+        z = np.array([0.0, 0.0, 1.0])
+        ax = np.cross(z, n)
+        sn, cs = np.linalg.norm(ax), float(z @ n)
+        if sn > 1e-12:
+            _occ().rotate([(3, b)], *c, *(ax / sn), math.atan2(sn, cs))
+    return [(3, b)]
 
 
 def halfspace(point, normal) -> list[tuple[int, int]]:

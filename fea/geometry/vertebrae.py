@@ -134,7 +134,8 @@ def c3(asm: Assembly, d: C3Dims, facet_z: float, facet_gap: float) -> Landmarks:
     a, b, h, t = d.body_width_mm / 2, d.body_depth_mm / 2, d.body_height_mm, d.cortical_mm
     for inset, region, pri in ((0.0, "C3_cortical", PRI_CORTICAL),
                                (t, "C3_cancellous", PRI_CANCELLOUS)):
-        asm.add("C3", region, occ.elliptic_cylinder((0, 0), a, b, 0, h, inset), pri, "bone")
+        asm.add("C3", region, occ.elliptic_cylinder((0, 0), a, b, 0, h, inset), pri, "bone",
+                thickness=t if inset == 0 else None)
     cw = d.canal_width_mm / 2
     y_canal_back = -b - d.canal_depth_mm
     xm = cw + d.lateral_mass_width_mm / 2  # pillar centre
@@ -210,7 +211,7 @@ def c2(asm: Assembly, d: C2Dims, z0: float, c3m: Landmarks, facet_gap: float) ->
             parts.append(occ.box((x0, -fy, ftop - d.lateral_mass_height_mm), (x1, fy, ftop), inset))
         return occ.union(parts)
 
-    asm.add("C2", "C2_cortical", main(0.0), PRI_CORTICAL, "bone")
+    asm.add("C2", "C2_cortical", main(0.0), PRI_CORTICAL, "bone", thickness=t)
     asm.add("C2", "C2_cancellous", main(t), PRI_CANCELLOUS, "bone")
 
     n = c3m["facet_normal"]
@@ -266,7 +267,8 @@ def c1(asm: Assembly, d: C1Dims, z0: float, dens_front_y: float) -> Landmarks:
                                (t, "C1_cancellous", PRI_CANCELLOUS)):
         masses = [occ.box((s * xc - w / 2, -dd / 2, z0), (s * xc + w / 2, dd / 2, top), inset)
                   for s in (1, -1)]
-        asm.add("C1", region, [dt for m in masses for dt in m], pri, "bone")
+        asm.add("C1", region, [dt for m in masses for dt in m], pri, "bone",
+                thickness=t if inset == 0 else None)
     y_in_front = dens_front_y + d.atlanto_dental_interval_mm
     y_in_back = y_in_front - d.canal_depth_mm
     yc = 0.5 * (y_in_front + y_in_back)
