@@ -11,8 +11,8 @@ Naming (physical groups, see docs/constructs.md):
 - face sets: `A|B` for the faces where bodies A and B touch (names sorted, both sides), `a|b` for
   region pairs of different bodies where that differs from the body pair, and named features
   (endplates, facets) on one body;
-- after meshing (fea.geometry.meshing), each interface `X|Y` also gets one-sided sets `X|Y@X`,
-  `X|Y@Y` holding only the faces on that side.
+- one side of an interface is written `X|Y@X` in model files (fea.config's SURFACE@SELECTOR:
+  the faces of `X|Y` whose element lies in cell set or body `X`).
 """
 
 from __future__ import annotations

@@ -209,7 +209,9 @@ def straighten_inverted(mesh: Mesh, min_ratio: float = 0.05, passes: int = 6) ->
 
 
 def name_sides(mesh: Mesh, asm: Assembly) -> Mesh:
-    """Features keep the faces on their own body; interfaces get one-sided `X|Y@X`, `X|Y@Y`."""
+    """Features keep only the faces on their own body; every interface `X|Y` must have faces on
+    both sides (the model files pick a side as `X|Y@X`, the SURFACE@SELECTOR syntax of
+    fea.config, which filters the set by the cell set or body after the `@`)."""
     face_sets = dict(mesh.face_sets)
     marks: dict[str, np.ndarray] = {}
 
@@ -226,9 +228,7 @@ def name_sides(mesh: Mesh, asm: Assembly) -> Mesh:
     for name in asm.interfaces:
         fs = face_sets[name]
         for side in name.split("|"):
-            one = fs[cells_of(side)[fs[:, 0]]]
-            if not len(one):
+            if not cells_of(side)[fs[:, 0]].any():
                 raise MeshError(f"{asm.name}: interface '{name}' has no faces on side '{side}'")
-            face_sets[f"{name}@{side}"] = one
     mesh.face_sets = face_sets
     return mesh

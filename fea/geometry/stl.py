@@ -73,3 +73,21 @@ def body_surface(mesh, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tri = fc[cnt[inv.ravel()] == 1]
     used, local = np.unique(tri, return_inverse=True)
     return mesh.nodes[used], local.reshape(-1, 3)
+
+
+def export_bodies(model, folder) -> list:
+    """Write each body's outer surface (its sections' elements) as folder/<body>.stl."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    bodies: dict[str, list[str]] = {}
+    for s in model.sections:
+        bodies.setdefault(s.body_name, []).append(s.cell_set)
+    out = []
+    for body, sets in bodies.items():
+        cells = np.unique(np.concatenate([model.mesh.elements(c) for c in sets]))
+        pts, tri = body_surface(model.mesh, cells)
+        path = folder / f"{body}.stl"
+        write_stl(path, pts, tri, body)
+        out.append(path)
+    return out

@@ -1,0 +1,77 @@
+"""`mesh MODEL [--variant NAME] [--out DIR] [--size MM]`: mesh a model (through the mesh cache),
+write mesh.vtu (cell data `region`), mesh.png and mesh_report.json, print the mesh report."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "mesh", help="mesh a model and report its elements, quality, bodies and interfaces",
+        description="Mesh MODEL (a model .toml; --variant picks one of its [variants]) and write "
+        "mesh.vtu (cell data 'region', names in mesh_report.json), mesh.png (three views) and "
+        "mesh_report.json to --out. Meshes are cached by their parameters in --cache.",
+        epilog="units: mm. Frame: +x patient left, +y anterior, +z cranial.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", type=Path, help="model .toml")
+    p.add_argument("--variant", default="base", help="a [variants.NAME] of the model (base)")
+    p.add_argument("--out", "-o", type=Path, help="output folder (results/mesh/<model>)")
+    p.add_argument("--size", type=float, help="element size in mm (overrides [mesh].size_mm)")
+    p.add_argument("--order", type=int, choices=[1, 2], help="1 = TET4, 2 = TET10 (default)")
+    p.add_argument("--cache", type=Path, default=Path(".cache/meshes"), help="mesh cache folder")
+    p.add_argument("--no-cache", action="store_true", help="always remesh")
+    p.add_argument("--no-picture", action="store_true", help="skip mesh.png")
+    p.add_argument("--export-stl", type=Path, metavar="DIR",
+                   help="also write each body's outer surface as DIR/<body>.stl")
+    return p
+
+
+def run(args) -> int:
+    from rich.console import Console
+
+    from .. import atomic
+    from ..config import model_from_spec
+    from ..geometry.picture import write_png, write_vtu
+    from ..geometry.report import mesh_report, print_report
+    from ..mesh_cache import MeshCache
+    from ..variants import expand_variants
+
+    console = Console()
+    specs = expand_variants(args.model)
+    if args.variant not in specs:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{args.model}: no variant '{args.variant}'; variants: "
+                          f"{', '.join(specs)}")
+    spec = specs[args.variant]
+    update = {}
+    if args.size is not None:
+        update["size_mm"] = args.size
+    if args.order is not None:
+        update["element_order"] = args.order
+    if update:
+        spec = spec.model_copy(update={"mesh": spec.mesh.model_copy(update=update)})
+    cache = None if args.no_cache else MeshCache(args.cache)
+    t0 = time.perf_counter()
+    model = model_from_spec(spec, args.model, cache)
+    seconds = time.perf_counter() - t0
+    out = args.out or Path("results") / "mesh" / spec.model.name
+    report = mesh_report(model, spec, seconds, cache)
+    regions = report["regions"]
+    write_vtu(out / "mesh.vtu", model.mesh, regions)
+    atomic.write_json(out / "mesh_report.json", report)
+    if not args.no_picture:
+        write_png(out / "mesh.png", model.mesh, regions,
+                  f"{spec.model.name}: {model.mesh.n_cells} {model.mesh.element_type.upper()}")
+    if args.export_stl:
+        from ..geometry.stl import export_bodies
+
+        files = export_bodies(model, args.export_stl)
+        console.print(f"wrote {len(files)} STL surfaces to {args.export_stl}")
+    print_report(console, report)
+    console.print(f"mesh written to {out}")
+    return 0
