@@ -154,27 +154,47 @@ def _centres_normals(mesh: Mesh, faces: np.ndarray):
     return x.mean(axis=1), n / np.maximum(area2, 1e-300)[:, None], np.sqrt(area2)
 
 
+def _inside_triangles(p: np.ndarray, tri: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Does the projection of each point p (k,3) on the plane of its triangle tri (k,3,3) fall
+    inside it (barycentric coordinates >= -eps)?"""
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+    v0, v1, v2 = b - a, c - a, p - a
+    d00, d01, d11 = (v0 * v0).sum(1), (v0 * v1).sum(1), (v1 * v1).sum(1)
+    d20, d21 = (v2 * v0).sum(1), (v2 * v1).sum(1)
+    den = np.maximum(d00 * d11 - d01 * d01, 1e-300)
+    v = (d11 * d20 - d01 * d21) / den
+    w = (d00 * d21 - d01 * d20) / den
+    return (v >= -eps) & (w >= -eps) & (v + w <= 1 + eps)
+
+
 def _contacts(mesh: Mesh, bnd: dict[str, np.ndarray], tol: float) -> dict[str, np.ndarray]:
-    """Faces of A lying on B's surface (normal distance <= tol, facing each other)."""
+    """Faces of A lying on B's surface: the face centre projects into one of the nearest faces
+    of B, within `tol` of its plane, and the two face each other."""
     from scipy.spatial import cKDTree
 
     out = {}
     geo = {n: _centres_normals(mesh, f) for n, f in bnd.items()}
+    corners = {n: mesh.nodes[mesh.face_connectivity(f, corners_only=True)] for n, f in bnd.items()}
     names = sorted(bnd)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             sides = {}
             for s, o in ((a, b), (b, a)):
-                cs, ns, hs = geo[s]
-                co, no, ho = geo[o]
+                cs, ns, _ = geo[s]
+                co, no, _ = geo[o]
                 if not len(cs) or not len(co):
                     continue
-                dist, j = cKDTree(co).query(cs, k=1)
-                normal_gap = np.abs(((cs - co[j]) * no[j]).sum(axis=1))
-                facing = (ns * no[j]).sum(axis=1) < -0.8
-                near = (normal_gap <= tol) & (dist <= np.maximum(hs, ho[j]) * 1.5 + tol) & facing
-                if near.any():
-                    sides[s] = bnd[s][near]
+                k = min(8, len(co))
+                _, near_j = cKDTree(co).query(cs, k=k)
+                near_j = near_j.reshape(len(cs), k)
+                hit = np.zeros(len(cs), bool)
+                for col in range(k):
+                    j = near_j[:, col]
+                    gap = np.abs(((cs - co[j]) * no[j]).sum(axis=1))
+                    facing = (ns * no[j]).sum(axis=1) < -0.8
+                    hit |= (gap <= tol) & facing & _inside_triangles(cs, corners[o][j])
+                if hit.any():
+                    sides[s] = bnd[s][hit]
             if len(sides) == 2:
                 name = f"{a}|{b}"
                 out[f"{name}@{a}"], out[f"{name}@{b}"] = sides[a], sides[b]

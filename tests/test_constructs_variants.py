@@ -1,0 +1,67 @@
+"""Model variants: [variants.NAME] tables patch [mesh].params and [materials]; remove_bodies
+drops sections and interfaces; mistakes are reported with the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fea.errors import ConfigError
+from fea.variants import expand_variants, load_variant
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bundled_variants_expand_and_patch_what_they_say():
+    avb = expand_variants(ROOT / "models/c2_avb.toml")
+    assert {"base", "footprint_small", "porosity_60", "porosity_80", "no_rods"} <= set(avb)
+    base, p60 = avb["base"], avb["porosity_60"]
+    assert base.materials["implant_lattice"].lattice.porosity == 0.70
+    assert p60.materials["implant_lattice"].lattice.porosity == 0.60
+    assert p60.materials["implant_lattice"].lattice.C1 == base.materials["implant_lattice"].lattice.C1
+    assert p60.mesh == base.mesh  # same geometry: the mesh cache serves both
+    small = avb["footprint_small"].mesh.params["avb"]
+    assert small["footprint_width_mm"] == 12.0 and small["shell_mm"] == 1.0  # merged, not replaced
+    no_rods = avb["no_rods"]
+    assert no_rods.mesh.params["posterior"]["enabled"] is False
+    cells = {s.cell_set for s in no_rods.sections}
+    assert not any(c.startswith(("rod_", "screw_")) for c in cells)
+    assert "avb_screw_C1_L" in cells  # the AVB's own screws stay
+    assert all("rod_" not in i.slave and "screw_C" not in i.slave.split("|")[0]
+               for i in no_rods.interfaces)
+    assert no_rods.model.name == "c2_avb.no_rods"
+    aad = expand_variants(ROOT / "models/aad_cages.toml")
+    assert aad["peek"].materials["implant_solid"].library == "peek"
+    assert aad["cage_height_8"].mesh.params["cage"]["height_mm"] == 8.0
+    assert expand_variants(ROOT / "models/intact.toml").keys() == {"base"}
+
+
+def _model(tmp_path, variants: str) -> Path:
+    text = (ROOT / "models/c2_avb.toml").read_text()
+    text = text[: text.index("# ---------------------------------------------------------------- design")]
+    p = tmp_path / "m.toml"
+    p.write_text(text + variants)
+    return p
+
+
+@pytest.mark.parametrize("variants, message", [
+    ("[variants.x]\nparms.avb = { shell_mm = 2.0 }\n", r"m\.toml: variants\.x\.parms: unknown key\. Did you mean 'params'"),
+    ("[variants.x]\nmaterials.implant_latice.E_MPa = 1.0\n", r"variants\.x\.materials\.implant_latice: not in the base model\. Did you mean 'implant_lattice'"),
+    ("[variants.x]\nremove_bodies = [\"bolt_*\"]\n", r"variants\.x\.remove_bodies: pattern 'bolt_\*' matches no body"),
+    ("[variants.x]\nremove_bodies = [\"C1*\"]\n", r"variants\.x\.remove_bodies: removes the surface of reference point 'load'"),
+    ("[variants.base]\ndescription = \"\"\n", r"variants\.base: the name 'base' is the unmodified model"),
+    ("[variants.x]\nmaterials.implant_lattice.lattice.porosity = 1.5\n", r"m\.toml: invalid model file:\n  materials\.implant_lattice\.lattice\.porosity"),
+])
+def test_variant_mistakes_name_file_and_key(tmp_path, variants, message):
+    with pytest.raises(ConfigError, match=message):
+        expand_variants(_model(tmp_path, variants))
+
+
+def test_builder_parameter_mistake_names_file_and_key(tmp_path):
+    p = _model(tmp_path, "[variants.x]\nparams.avb = { shell_thickness_mm = 2.0 }\n")
+    with pytest.raises(ConfigError, match=r"m\.toml: mesh\.params\.avb\.shell_thickness_mm: unknown "
+                                          r"parameter\. Did you mean 'shell_mm'"):
+        load_variant(p, "x")
+    with pytest.raises(ConfigError, match=r"no variant 'y'.*Variants: base, x"):
+        load_variant(p, "y")
