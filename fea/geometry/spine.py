@@ -15,7 +15,7 @@ from .vertebrae import C1Dims, C2Dims, C3Dims
 
 @dataclass
 class Joints:
-    disc_height_mm: float = 5.0  # C2-C3 disc, cervical disc heights ~4-6 mm (Gilad & Nissan 1986)
+    disc_height_mm: float = 5.0  # C2-C3 disc (approx.; cf. Gilad & Nissan 1986, Spine 11:154)
     c1c2_joint_mm: float = 2.0  # lateral atlanto-axial joint space incl. cartilage (approx.)
     c2c3_facet_gap_mm: float = 1.0  # C2-C3 facet cartilage thickness (approx.)
     nucleus_fraction: float = 0.4  # nucleus share of the disc area (lit., ~40 %)

@@ -18,6 +18,7 @@ file. Units: mm.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from .registry import register
 from .stl import check_watertight, read_stl
 
 STEP_SUFFIXES = (".step", ".stp")
+log = logging.getLogger(__name__)
 
 
 def _resolve(bodies: dict, model_dir: str) -> dict[str, Path]:
@@ -64,25 +66,38 @@ def _mesh_stl(name: str, path: Path, size: float, order: int, remesh: bool,
               angle_deg: float) -> Mesh:
     pts, tri = read_stl(path)
     check_watertight(path, pts, tri)
+    if remesh:
+        try:
+            return _stl_volume(name, path, size, order, True, angle_deg)
+        except MeshError as exc:
+            # gmsh cannot always parametrise a segmented surface for remeshing; its own
+            # triangles still bound a valid volume
+            log.warning("%s: remeshing the surface failed (%s); meshing inside the STL "
+                        "triangles as they are", path, exc)
+    return _stl_volume(name, path, size, order, False, angle_deg)
+
+
+def _stl_volume(name: str, path: Path, size: float, order: int, remesh: bool,
+                angle_deg: float) -> Mesh:
     with gmsh_session() as gmsh:
         gmsh.model.add(name)
         _options(gmsh, size, order)
-        gmsh.merge(str(path))
-        if remesh:
-            # split the triangulation into patches at sharp edges and give them a
-            # parametrisation, so gmsh can remesh the surface at `size`
-            gmsh.model.mesh.classifySurfaces(np.radians(angle_deg), True, True, np.pi)
-            gmsh.model.mesh.createGeometry()
-        surfs = [t for _, t in gmsh.model.getEntities(2)]
-        loop = gmsh.model.geo.addSurfaceLoop(surfs)
-        vol = gmsh.model.geo.addVolume([loop])
-        gmsh.model.geo.synchronize()
-        gmsh.model.addPhysicalGroup(3, [vol], name=name)
         try:
+            gmsh.merge(str(path))
+            if remesh:
+                # split the triangulation into patches at sharp edges and give them a
+                # parametrisation, so gmsh can remesh the surface at `size`
+                gmsh.model.mesh.classifySurfaces(np.radians(angle_deg), True, True, np.pi)
+                gmsh.model.mesh.createGeometry()
+            surfs = [t for _, t in gmsh.model.getEntities(2)]
+            loop = gmsh.model.geo.addSurfaceLoop(surfs)
+            vol = gmsh.model.geo.addVolume([loop])
+            gmsh.model.geo.synchronize()
+            gmsh.model.addPhysicalGroup(3, [vol], name=name)
             gmsh.model.mesh.generate(3)
-        except Exception as exc:
-            raise MeshError(f"{path}: gmsh could not mesh the volume inside the surface: {exc}") \
-                from None
+        except Exception as exc:  # gmsh raises a bare Exception with its log line
+            raise MeshError(f"{path}: gmsh could not mesh the volume inside the surface"
+                            f"{' (remeshed)' if remesh else ''}: {exc}") from None
         return mesh_from_gmsh_model(gmsh, str(path))
 
 

@@ -2,7 +2,9 @@
 
 Simplified solids (ellipses, boxes, cylinders, planes) with dimensions of the order reported by
 cervical morphometry; every default is a starting value the user can override, not a patient.
-Sources (approximate values read from the ranges these papers report):
+Sources: "[P91] ~15-16" means the value lies in the range that paper reports; "(approx.; cf. X)"
+means a rounded value of the order found in X (or in the anatomy literature generally), not a
+number taken from a table.
 - [P91] Panjabi MM et al. Cervical human vertebrae: quantitative three-dimensional anatomy of the
   middle and lower regions. Spine 1991;16(8):861-869 (C2-C7 endplates, body heights, canal,
   pedicles).
@@ -45,7 +47,7 @@ class C3Dims:
     lateral_mass_width_mm: float = 10.0  # articular pillar (approx.)
     lateral_mass_depth_mm: float = 13.0  # articular pillar (approx.)
     lateral_mass_height_mm: float = 13.0  # between the facet planes at the pillar centre (approx.)
-    facet_angle_deg: float = 45.0  # facet plane to the transverse plane, [P93] ~45
+    facet_angle_deg: float = 45.0  # facet plane to the transverse plane (approx.; cf. [P93])
     lamina_thickness_mm: float = 4.0  # (approx.)
     lamina_height_mm: float = 8.0  # (approx.)
     spinous_length_mm: float = 10.0  # (approx.)
@@ -64,16 +66,16 @@ class C3Dims:
 
 @dataclass
 class C2Dims:
-    body_width_mm: float = 16.0  # inferior endplate width, [P91]/[DH95] ~16-17
-    body_depth_mm: float = 15.5  # inferior endplate depth, [P91]/[DH95] ~15-16
-    body_height_mm: float = 18.0  # inferior endplate to the base of the dens (approx., [DH95])
+    body_width_mm: float = 16.0  # inferior endplate width (approx.; cf. [P91], [DH95])
+    body_depth_mm: float = 15.5  # inferior endplate depth (approx.; cf. [P91], [DH95])
+    body_height_mm: float = 18.0  # inferior endplate to the base of the dens (approx.; cf. [DH95])
     cortical_mm: float = 0.5  # [REF]
-    dens_diameter_mm: float = 10.0  # [S92] transverse ~9-10
-    dens_height_mm: float = 16.0  # above the body, tip included (approx., [DH95])
+    dens_diameter_mm: float = 10.0  # transverse diameter (approx.; cf. [S92])
+    dens_height_mm: float = 16.0  # above the body, tip included (approx.; cf. [DH95])
     dens_offset_y_mm: float = 1.0  # dens axis anterior of the body centre (approx.)
     facet_offset_x_mm: float = 18.0  # centre of each superior facet from the midline (approx.)
-    superior_facet_width_mm: float = 12.0  # medio-lateral, [P93] / [DH95] (approx.)
-    superior_facet_depth_mm: float = 14.0  # antero-posterior, [P93] / [DH95] (approx.)
+    superior_facet_width_mm: float = 12.0  # medio-lateral (approx.; cf. [P93], [DH95])
+    superior_facet_depth_mm: float = 14.0  # antero-posterior (approx.; cf. [P93], [DH95])
     superior_facet_raise_mm: float = 2.0  # superior facets above the body top (approx.)
     lateral_mass_height_mm: float = 10.0  # (approx.)
     pars_width_mm: float = 8.0  # (approx.)
@@ -92,17 +94,17 @@ class C2Dims:
 
 @dataclass
 class C1Dims:
-    lateral_mass_width_mm: float = 12.0  # medio-lateral, [DH94] (approx.)
-    lateral_mass_depth_mm: float = 16.0  # antero-posterior, [DH94] (approx.)
-    lateral_mass_height_mm: float = 14.0  # [DH94] (approx.)
+    lateral_mass_width_mm: float = 12.0  # medio-lateral (approx.; cf. [DH94])
+    lateral_mass_depth_mm: float = 16.0  # antero-posterior (approx.; cf. [DH94])
+    lateral_mass_height_mm: float = 14.0  # (approx.; cf. [DH94])
     facet_offset_x_mm: float = 18.0  # lateral-mass centre from the midline (matches C2 facets)
     cortical_mm: float = 0.5  # [REF]
-    canal_width_mm: float = 26.0  # inner ring width, [DH94] ~25-30 (approx.)
-    canal_depth_mm: float = 29.5  # inner antero-posterior diameter, [DH94] ~29-32 (approx.)
+    canal_width_mm: float = 26.0  # inner ring width (approx.; cf. [DH94])
+    canal_depth_mm: float = 29.5  # inner antero-posterior diameter (approx.; cf. [DH94])
     atlanto_dental_interval_mm: float = 1.5  # anterior arch to dens, adult ADI < 3 (lit.)
-    anterior_arch_thickness_mm: float = 5.0  # [DH94] (approx.)
-    posterior_arch_thickness_mm: float = 5.5  # [DH94] (approx.)
-    arch_height_mm: float = 7.0  # [DH94] ~8-10 anterior, less posterior (approx.)
+    anterior_arch_thickness_mm: float = 5.0  # (approx.; cf. [DH94])
+    posterior_arch_thickness_mm: float = 5.5  # (approx.; cf. [DH94])
+    arch_height_mm: float = 7.0  # (approx.; cf. [DH94])
     arch_top_below_mm: float = 1.0  # arch top below the superior facets (approx.)
 
     def check(self):
