@@ -159,3 +159,18 @@ def test_every_variant_meshes_and_solves_every_loadcase(name, cache):
     if name == "c2_avb":
         assert rom["no_rods"] > rom["base"]  # posterior rods stiffen the construct
         assert rom["porosity_80"] > rom["porosity_60"]  # a softer lattice moves more
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_interface_solver_pairs_every_interface(name, cache):
+    """The model's interfaces as the interface solver sees them: every contact interface gets
+    points, and no slave point is left without a master face."""
+    from fea.contact.setup import prepare
+
+    model = coarse(MODELS[name], "base", cache)
+    setup = prepare(model)
+    assert len(setup.infos) == len(model.interfaces) > 0
+    for info in setup.infos:
+        assert info.unmatched == 0, info
+        if info.law != "tied":
+            assert info.n_points > 0, info
