@@ -147,3 +147,17 @@ def test_parameter_errors_name_the_key():
         c2_avb(6.0, 1, avb={"footprint_shape": "hexagon"})
     with pytest.raises(ConfigError, match=r"scale must be"):
         c2_avb(6.0, 1, scale=10.0)
+
+
+def test_scale_multiplies_default_lengths_and_overrides_are_taken_as_given():
+    from fea.geometry import params as P
+    from fea.geometry.vertebrae import C3Dims
+
+    d = P.make(C3Dims, {"body_height_mm": 12.0}, "mesh.params.C3", scale=1.1)
+    assert d.body_width_mm == pytest.approx(16.0 * 1.1)
+    assert d.body_height_mm == 12.0  # an override is the value the user wants
+    assert d.facet_angle_deg == 45.0  # angles do not scale
+    with pytest.raises(ConfigError, match=r"mesh\.params\.C3: cortical_mm leaves no cancellous"):
+        P.make(C3Dims, {"cortical_mm": 8.0}, "mesh.params.C3")
+    with pytest.raises(ConfigError, match=r"mesh\.params\.C3\.body_width_mm: a length must be >= 0"):
+        P.make(C3Dims, {"body_width_mm": -1.0}, "mesh.params.C3")

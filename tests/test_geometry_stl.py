@@ -89,3 +89,27 @@ def test_patient_geometry_tutorial_runs(tmp_path, monkeypatch):
             body = side.partition("@")[2]
             faces = mesh.face_sets[side]  # the builder names both sides explicitly
             assert len(faces) > 10 and np.isin(faces[:, 0], mesh.cell_sets[body]).all(), side
+
+
+def _write_step(path, lo, hi):
+    from fea.gmsh_session import gmsh_session
+
+    with gmsh_session() as gmsh:
+        gmsh.model.add("step")
+        gmsh.model.occ.addBox(*lo, *(np.asarray(hi) - np.asarray(lo)))
+        gmsh.model.occ.synchronize()
+        gmsh.write(str(path))
+
+
+def test_step_bodies_are_fragmented_into_a_conforming_pair(tmp_path):
+    _write_step(tmp_path / "block.step", (0, 0, 0), (10, 10, 5))
+    _write_step(tmp_path / "cage.step", (2, 2, 5), (8, 8, 9))
+    mesh = build("surfaces", {"bodies": {"block": "block.step", "cage": "cage.step"},
+                              "model_dir": str(tmp_path)}, 2.0, 2)
+    assert abs(mesh.volume("block") - 500.0) < 1e-6 * 500
+    assert abs(mesh.volume("cage") - 144.0) < 1e-6 * 144
+    a, b = mesh.face_sets["block|cage@block"], mesh.face_sets["block|cage@cage"]
+    assert np.isin(a[:, 0], mesh.cell_sets["block"]).all()
+    assert np.isin(b[:, 0], mesh.cell_sets["cage"]).all()
+    # conforming: the same nodes on both sides (STEP bodies share their contact faces)
+    assert np.array_equal(np.unique(mesh.face_connectivity(a)), np.unique(mesh.face_connectivity(b)))
