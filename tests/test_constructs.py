@@ -14,7 +14,7 @@ from fea.config import load_loadcase
 from fea.mesh_cache import MeshCache
 from fea.results import state_summary
 from fea.static import StaticAnalysis
-from fea.variants import expand_variants, load_variant
+from fea.variants import expand_variants
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"intact": ROOT / "models/intact.toml", "c2_avb": ROOT / "models/c2_avb.toml",

@@ -19,7 +19,8 @@ def test_bundled_variants_expand_and_patch_what_they_say():
     base, p60 = avb["base"], avb["porosity_60"]
     assert base.materials["implant_lattice"].lattice.porosity == 0.70
     assert p60.materials["implant_lattice"].lattice.porosity == 0.60
-    assert p60.materials["implant_lattice"].lattice.C1 == base.materials["implant_lattice"].lattice.C1
+    lattice = base.materials["implant_lattice"].lattice
+    assert p60.materials["implant_lattice"].lattice.C1 == lattice.C1
     assert p60.mesh == base.mesh  # same geometry: the mesh cache serves both
     small = avb["footprint_small"].mesh.params["avb"]
     assert small["footprint_width_mm"] == 12.0 and small["shell_mm"] == 1.0  # merged, not replaced
@@ -39,20 +40,30 @@ def test_bundled_variants_expand_and_patch_what_they_say():
 
 def _model(tmp_path, variants: str) -> Path:
     text = (ROOT / "models/c2_avb.toml").read_text()
-    text = text[: text.index("# ---------------------------------------------------------------- design")]
+    text = text[: text.index("\n[variants.")] + "\n"  # the base model, its variants cut off
     p = tmp_path / "m.toml"
     p.write_text(text + variants)
     return p
 
 
-@pytest.mark.parametrize("variants, message", [
-    ("[variants.x]\nparms.avb = { shell_mm = 2.0 }\n", r"m\.toml: variants\.x\.parms: unknown key\. Did you mean 'params'"),
-    ("[variants.x]\nmaterials.implant_latice.E_MPa = 1.0\n", r"variants\.x\.materials\.implant_latice: not in the base model\. Did you mean 'implant_lattice'"),
-    ("[variants.x]\nremove_bodies = [\"bolt_*\"]\n", r"variants\.x\.remove_bodies: pattern 'bolt_\*' matches no body"),
-    ("[variants.x]\nremove_bodies = [\"C1*\"]\n", r"variants\.x\.remove_bodies: removes the surface of reference point 'load'"),
-    ("[variants.base]\ndescription = \"\"\n", r"variants\.base: the name 'base' is the unmodified model"),
-    ("[variants.x]\nmaterials.implant_lattice.lattice.porosity = 1.5\n", r"m\.toml: invalid model file:\n  materials\.implant_lattice\.lattice\.porosity"),
-])
+MISTAKES = [
+    ("[variants.x]\nparms.avb = { shell_mm = 2.0 }\n",
+     r"m\.toml: variants\.x\.parms: unknown key\. Did you mean 'params'"),
+    ("[variants.x]\nmaterials.implant_latice.E_MPa = 1.0\n",
+     r"variants\.x\.materials\.implant_latice: not in the base model\. "
+     r"Did you mean 'implant_lattice'"),
+    ("[variants.x]\nremove_bodies = [\"bolt_*\"]\n",
+     r"variants\.x\.remove_bodies: pattern 'bolt_\*' matches no body"),
+    ("[variants.x]\nremove_bodies = [\"C1*\"]\n",
+     r"variants\.x\.remove_bodies: removes the surface of reference point 'load'"),
+    ("[variants.base]\ndescription = \"\"\n",
+     r"variants\.base: the name 'base' is the unmodified model"),
+    ("[variants.x]\nmaterials.implant_lattice.lattice.porosity = 1.5\n",
+     r"m\.toml: invalid model file:\n  materials\.implant_lattice\.lattice\.porosity"),
+]
+
+
+@pytest.mark.parametrize("variants, message", MISTAKES)
 def test_variant_mistakes_name_file_and_key(tmp_path, variants, message):
     with pytest.raises(ConfigError, match=message):
         expand_variants(_model(tmp_path, variants))
@@ -60,8 +71,8 @@ def test_variant_mistakes_name_file_and_key(tmp_path, variants, message):
 
 def test_builder_parameter_mistake_names_file_and_key(tmp_path):
     p = _model(tmp_path, "[variants.x]\nparams.avb = { shell_thickness_mm = 2.0 }\n")
-    with pytest.raises(ConfigError, match=r"m\.toml: mesh\.params\.avb\.shell_thickness_mm: unknown "
-                                          r"parameter\. Did you mean 'shell_mm'"):
+    with pytest.raises(ConfigError, match=r"m\.toml: mesh\.params\.avb\.shell_thickness_mm: "
+                                          r"unknown parameter\. Did you mean 'shell_mm'"):
         load_variant(p, "x")
     with pytest.raises(ConfigError, match=r"no variant 'y'.*Variants: base, x"):
         load_variant(p, "y")

@@ -139,7 +139,8 @@ def test_same_parameters_same_mesh():
 def test_parameter_errors_name_the_key():
     from fea.geometry.constructs import c2_avb
 
-    with pytest.raises(ConfigError, match=r"mesh\.params\.avb\.footprint_widht_mm.*footprint_width"):
+    with pytest.raises(ConfigError,
+                       match=r"mesh\.params\.avb\.footprint_widht_mm.*footprint_width"):
         c2_avb(6.0, 1, avb={"footprint_widht_mm": 12.0})
     with pytest.raises(ConfigError, match=r"mesh\.params\.C3\.body_height_mm: expected a number"):
         c2_avb(6.0, 1, C3={"body_height_mm": "tall"})
@@ -159,5 +160,6 @@ def test_scale_multiplies_default_lengths_and_overrides_are_taken_as_given():
     assert d.facet_angle_deg == 45.0  # angles do not scale
     with pytest.raises(ConfigError, match=r"mesh\.params\.C3: cortical_mm leaves no cancellous"):
         P.make(C3Dims, {"cortical_mm": 8.0}, "mesh.params.C3")
-    with pytest.raises(ConfigError, match=r"mesh\.params\.C3\.body_width_mm: a length must be >= 0"):
+    with pytest.raises(ConfigError,
+                       match=r"mesh\.params\.C3\.body_width_mm: a length must be >= 0"):
         P.make(C3Dims, {"body_width_mm": -1.0}, "mesh.params.C3")

@@ -59,12 +59,14 @@ def test_missing_file_and_bad_selection_name_the_key(tmp_path):
     write_stl(tmp_path / "c.stl", *cube((0, 0, 0), 10.0))
     with pytest.raises(ConfigError, match=r"named_surfaces\.top: selects no face"):
         build("surfaces", {"bodies": {"C3": "c.stl"}, "model_dir": str(tmp_path),
-                           "named_surfaces": {"top": {"body": "C3", "box_mm": [0, 0, 20, 1, 1, 21]}}},
+                           "named_surfaces": {"top": {"body": "C3",
+                                                      "box_mm": [0, 0, 20, 1, 1, 21]}}},
               3.0, 1)
 
 
 def test_patient_geometry_tutorial_runs(tmp_path, monkeypatch):
-    """docs/patient_geometry.md: export the c2_avb bodies as STL, import them with its model file."""
+    """docs/patient_geometry.md: export the c2_avb bodies as STL, import them with its model
+    file."""
     import re
     from pathlib import Path
 
@@ -112,4 +114,5 @@ def test_step_bodies_are_fragmented_into_a_conforming_pair(tmp_path):
     assert np.isin(a[:, 0], mesh.cell_sets["block"]).all()
     assert np.isin(b[:, 0], mesh.cell_sets["cage"]).all()
     # conforming: the same nodes on both sides (STEP bodies share their contact faces)
-    assert np.array_equal(np.unique(mesh.face_connectivity(a)), np.unique(mesh.face_connectivity(b)))
+    assert np.array_equal(np.unique(mesh.face_connectivity(a)),
+                          np.unique(mesh.face_connectivity(b)))

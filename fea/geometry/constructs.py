@@ -11,9 +11,14 @@ Every builder takes `size_mm`, `order` and tables of parameters (see docs/constr
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 
 from ..mesh import Mesh
+from . import fixation as fx
+from . import hardware as hw
+from . import implants as imp
 from . import params as P
 from . import soft_tissue as soft
 from .assembly import Assembly
@@ -22,18 +27,17 @@ from .registry import register
 from .spine import Stack, stack
 from .vertebrae import c1, c2, c3
 
-GEOMETRY_VERSION = "constructs-1"  # bump when a builder's output changes for the same parameters
+
+@dataclass
+class MeshOptions:
+    """`[mesh.params] mesh = {...}` of every construct builder."""
+
+    interface_factor: float = 0.8  # size near implant/hardware contacts, fraction of size_mm
+    hardware_size: float = 2.5  # element size in and on screws and rods, mm
+    optimize: bool = True  # gmsh and Netgen tetrahedron optimisation
 
 
 def _mesh_options(mesh: dict | None, where: str) -> dict:
-    from dataclasses import asdict, dataclass
-
-    @dataclass
-    class MeshOptions:
-        interface_factor: float = 0.8  # size near implant/hardware contacts, fraction of size_mm
-        hardware_size: float = 2.5  # element size in and on screws and rods, mm
-        optimize: bool = True
-
     return asdict(P.make(MeshOptions, mesh, f"{where}.mesh"))
 
 
@@ -94,55 +98,6 @@ def cervical_intact(size_mm: float, order: int, scale: float = 1.0, C1: dict | N
     return mesh_construct("cervical_intact", geometry, size_mm, order, **opts)
 
 
-# ---------------------------------------------------------------- posterior screw-rod fixation
-from dataclasses import dataclass  # noqa: E402
-
-from . import hardware as hw  # noqa: E402
-from . import implants as imp  # noqa: E402
-
-
-@dataclass
-class Posterior:
-    """Posterior screw-rod fixation; trajectories after the usual techniques, simplified:
-    C1 lateral-mass screws (Harms: entry under the arch, ~10 deg medial, ~15 deg cranial),
-    C2 pedicle screws (~20 deg medial, ~15 deg cranial), C3 lateral-mass screws (Magerl-like:
-    slightly lateral, parallel to the 45 deg facets)."""
-
-    enabled: bool = True
-    rod_diameter_mm: float = 3.5  # cervical rods 3.2-3.5 mm (lit.)
-    screw_diameter_mm: float = 3.5
-    head_diameter_mm: float = 6.0
-    head_length_mm: float = 9.0
-    c1_screw_length_mm: float = 14.0
-    c1_medial_deg: float = 10.0
-    c1_cranial_deg: float = 15.0
-    c1_entry_height_mm: float = 3.5  # above the C1 inferior facet
-    c2_screw_length_mm: float = 22.0
-    c2_medial_deg: float = 20.0
-    c2_cranial_deg: float = 15.0
-    c3_screw_length_mm: float = 14.0
-    c3_lateral_deg: float = 0.0
-    c3_cranial_deg: float = 45.0
-
-    def spec(self) -> hw.ScrewSpec:
-        return hw.ScrewSpec(self.screw_diameter_mm, self.head_diameter_mm, self.head_length_mm)
-
-
-def c1_lateral_mass_screws(asm, post: Posterior, m1) -> dict:
-    seats = {}
-    for s, side in ((1, "L"), (-1, "R")):
-        entry = (s * m1["mass_x"], m1["mass_back_y"], m1["bottom_z"] + post.c1_entry_height_mm)
-        d = hw.direction(post.c1_medial_deg, post.c1_cranial_deg, s)
-        seats[side] = hw.screw(asm, f"screw_C1_{side}", entry, d, post.c1_screw_length_mm,
-                               post.spec())
-    return seats
-
-
-def rods(asm, post: Posterior, *seat_sets) -> None:
-    for side in ("L", "R"):
-        hw.rod(asm, f"rod_{side}", [s[side] for s in seat_sets], post.rod_diameter_mm)
-
-
 @register("c2_avb")
 def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = None,
            C2: dict | None = None, C3: dict | None = None, joints: dict | None = None,
@@ -152,7 +107,7 @@ def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = Non
     the intact stack (`C2`/`joints` only set that height)."""
     st = stack(scale, C1, C2, C3, joints)
     p = P.make(imp.AVBParams, avb, "mesh.params.avb", scale)
-    post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
+    post = P.make(fx.Posterior, posterior, "mesh.params.posterior", scale)
     opts = _mesh_options(mesh, "mesh.params")
 
     def geometry(asm: Assembly) -> None:
@@ -167,7 +122,7 @@ def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = Non
             x = p.c3_screw_x()
             z = m3["top_z"] + 0.3 * p.body_height_mm  # low: clear of the graft window
             for s, side in ((1, "L"), (-1, "R")):
-                y = _ellipse_y(g, s * x) if p.footprint_shape == "ellipse" else g["front_y"]
+                y = fx.ellipse_front_y(g, s * x) if p.footprint_shape == "ellipse" else g["front_y"]
                 hw.screw(asm, f"avb_screw_C3_{side}", (s * x, y, z), d, p.screw_c3_length_mm,
                          spec, head=False)
         if p.screws_c1:
@@ -178,31 +133,10 @@ def c2_avb(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = Non
                 hw.screw(asm, f"avb_screw_C1_{side}", entry, d, p.screw_c1_length_mm, spec,
                          head=False)
         if post.enabled:
-            s1 = c1_lateral_mass_screws(asm, post, m1)
-            s3 = {}
-            for s, side in ((1, "L"), (-1, "R")):
-                x = s * (m3["pillar_x"] + 0.2 * m3["lateral_mass_width"])
-                y = m3["pillar_back_y"]
-                zc = _pillar_mid_z(m3, y)
-                d = hw.direction(-post.c3_lateral_deg, post.c3_cranial_deg, s)
-                s3[side] = hw.screw(asm, f"screw_C3_{side}", (x, y, zc), d,
-                                    post.c3_screw_length_mm, post.spec())
-            rods(asm, post, s1, s3)
+            fx.rods(asm, post, fx.c1_lateral_mass_screws(asm, post, m1),
+                    fx.c3_lateral_mass_screws(asm, post, m3))
 
     return mesh_construct("c2_avb", geometry, size_mm, order, **opts)
-
-
-def _ellipse_y(g: dict, x: float) -> float:
-    """Front of the elliptic AVB footprint at x (where an anterior screw enters)."""
-    return g["front_y"] - g["b"] * (1 - np.sqrt(max(0.0, 1 - (x / g["a"]) ** 2)))
-
-
-def _pillar_mid_z(m3, y: float) -> float:
-    """Height midway between the C3 facet planes at depth y (the planes rise anteriorly)."""
-    n = m3["facet_normal"]
-    slope = -n[1] / n[2]
-    zc = m3["facet_z"] - 0.5 * m3["lateral_mass_height"] + slope * (y - m3["pillar_y"])
-    return float(zc)
 
 
 @register("aad_cages")
@@ -211,10 +145,11 @@ def aad_cages(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = 
               cage: dict | None = None, posterior: dict | None = None, ligaments: bool = True,
               mesh: dict | None = None) -> Mesh:
     """Atlantoaxial fixation: porous cages in both C1-C2 lateral joints (C1 sits on them, tilted
-    by their wedge angle), posterior C1 lateral-mass and C2 pedicle screws with rods; C2-C3 intact."""
+    by their wedge angle), posterior C1 lateral-mass and C2 pedicle screws with rods; C2-C3
+    intact."""
     st = stack(scale, C1, C2, C3, joints)
     p = P.make(imp.CageParams, cage, "mesh.params.cage", scale)
-    post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
+    post = P.make(fx.Posterior, posterior, "mesh.params.posterior", scale)
     opts = _mesh_options(mesh, "mesh.params")
 
     def geometry(asm: Assembly) -> None:
@@ -226,15 +161,8 @@ def aad_cages(size_mm: float, order: int, scale: float = 1.0, C1: dict | None = 
         with asm.placed(rotate_about=(0.0, 0.0, z1), axis=(1.0, 0.0, 0.0),
                         angle_deg=p.wedge_deg):
             m1 = c1(asm, st.c1, z1, st.dens_front_y)
-            s1 = c1_lateral_mass_screws(asm, post, m1) if post.enabled else None
+            s1 = fx.c1_lateral_mass_screws(asm, post, m1) if post.enabled else None
         if post.enabled:
-            s2 = {}
-            for s, side in ((1, "L"), (-1, "R")):
-                entry = (s * m2["pars_x"], m2["pars_back_y"], 0.5 * (m2["inf_proc_top_z"]
-                                                                     + m2["pars_z"][1]) + 1.0)
-                d = hw.direction(post.c2_medial_deg, post.c2_cranial_deg, s)
-                s2[side] = hw.screw(asm, f"screw_C2_{side}", entry, d, post.c2_screw_length_mm,
-                                    post.spec())
-            rods(asm, post, s1, s2)
+            fx.rods(asm, post, s1, fx.c2_pedicle_screws(asm, post, m2))
 
     return mesh_construct("aad_cages", geometry, size_mm, order, **opts)

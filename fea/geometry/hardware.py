@@ -1,7 +1,8 @@
 """Screws and rods: smooth cylinders (threads are not modelled; screws are tied to the bone).
 
 A screw is one body: the shaft from its entry point along its trajectory, and, for posterior
-polyaxial screws, a head behind the entry point (a ball on a neck) in which the rod ends. Hardware has
+polyaxial screws, a head behind the entry point (a ball on a neck) in which the rod ends.
+Hardware has
 the highest priority, so a screw carves its own hole through implants and bone.
 """
 

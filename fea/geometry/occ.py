@@ -1,7 +1,8 @@
 """Small OpenCASCADE solids for the construct library, each with an `inset` (mm).
 
 `inset` shrinks a solid inward by about that distance, so the same call gives a bone's outer solid
-(inset 0) and its cancellous core (inset = cortical thickness); for the unions we build, the union of
+(inset 0) and its cancellous core (inset = cortical thickness); for the unions we build, the
+union of
 inset parts lies inside the inset of the union, which is all a shell/core split needs.
 All functions work on the current gmsh model and return a list of (3, tag).
 """

@@ -4,7 +4,7 @@
     [mesh]
     builder = "surfaces"
     params.bodies = { C1 = "C1.stl", AVB = "avb.step", C3 = "C3.stl" }   # name -> file
-    params.named_surfaces.C3_inferior_endplate = { body = "C3", box_mm = [...], normal = [0, 0, -1] }
+    params.named_surfaces.C3_inferior_endplate = { body = "C3", box_mm = [...], normal = [0,0,-1] }
 
 Cell sets: one per body (its name). Face sets: `<body>_surface` (its whole boundary), every
 `named_surfaces` entry (boundary faces of that body with the centre in the box and the outward

@@ -185,7 +185,8 @@ def c3(asm: Assembly, d: C3Dims, facet_z: float, facet_gap: float) -> Landmarks:
         "facet_z": facet_z, "lamina_y": (lam_y1 - d.lamina_thickness_mm, lam_y1),
         "lamina_z": (lam_z0, lam_z0 + d.lamina_height_mm), "canal_half_width": cw,
         "canal_back_y": y_canal_back,
-        "lateral_mass_width": d.lateral_mass_width_mm, "lateral_mass_depth": d.lateral_mass_depth_mm,
+        "lateral_mass_width": d.lateral_mass_width_mm,
+        "lateral_mass_depth": d.lateral_mass_depth_mm,
         "lateral_mass_height": d.lateral_mass_height_mm,
     })
 
@@ -206,7 +207,8 @@ def c2(asm: Assembly, d: C2Dims, z0: float, c3m: Landmarks, facet_gap: float) ->
         parts = [occ.elliptic_cylinder((0, 0), a, b, z0, top, inset),
                  occ.rod((0, yd, top - 2.0), (0, yd, top + d.dens_height_mm - rd), rd, 0.0)
                  if inset == 0 else
-                 occ.rod((0, yd, top - 2.0 + inset), (0, yd, top + d.dens_height_mm - rd), rd - inset),
+                 occ.rod((0, yd, top - 2.0 + inset), (0, yd, top + d.dens_height_mm - rd),
+                         rd - inset),
                  occ.sphere((0, yd, top + d.dens_height_mm - rd), rd, inset)]
         for s in (1, -1):
             x0, x1 = (a - 1.0, fx1) if s > 0 else (-fx1, -a + 1.0)
