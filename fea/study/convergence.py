@@ -1,7 +1,9 @@
 """Mesh convergence: the same cases at a finer mesh, and the relative change of every metric.
 
 change_pct = 100 |fine - coarse| / max(|fine|, |coarse|): symmetric and bounded (200 % at most,
-for a sign flip), so a metric near zero cannot blow up to an unreadable number. Metrics exactly zero
+for a sign flip), so a metric near zero cannot blow up to an unreadable number. Rotation
+components and coupled rotations are judged against the case's ROM instead of their own size (a
+1e-4 deg coupled rotation that changes by 30 % is noise, not a mesh problem). Metrics exactly zero
 on both meshes (a tied interface's slip) have no change to report. Solver figures (DOFs,
 iterations, time) change by design and are not compared. Changes above the threshold are flagged:
 the coarse mesh is not fine enough for that number.
@@ -27,8 +29,11 @@ def _numeric(v) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
-def change_pct(coarse: float, fine: float) -> float | None:
-    scale = max(abs(coarse), abs(fine))
+ROTATION_COLUMNS = ("rotation_x_deg", "rotation_y_deg", "rotation_z_deg", "coupled_rotation_deg")
+
+
+def change_pct(coarse: float, fine: float, floor: float = 0.0) -> float | None:
+    scale = max(abs(coarse), abs(fine), floor)
     if scale == 0.0:
         return None
     return 100.0 * abs(fine - coarse) / scale
@@ -49,7 +54,8 @@ def compare_runs(coarse_rows: list[dict], fine_rows: list[dict], threshold_pct: 
             a, b = _numeric(cv), _numeric(f.get(col))
             if a is None or b is None:
                 continue
-            pct = change_pct(a, b)
+            rom = _numeric(c.get("rom_deg")) or 0.0
+            pct = change_pct(a, b, abs(rom) if col in ROTATION_COLUMNS else 0.0)
             if pct is None:
                 continue
             e = {"variant": key[0], "loadcase": key[1], "metric": col, "coarse": a, "fine": b,

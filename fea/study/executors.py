@@ -131,7 +131,7 @@ def run_dask(kind: str, tasks: list[dict], address, on_event, on_result) -> None
     """Submit to a Dask distributed scheduler (an address, or a Client/LocalCluster object in
     tests). Workers write case folders themselves: the output folder must be on a file system
     they share with this machine."""
-    from distributed import Client, Queue, wait
+    from distributed import Client, Queue
 
     client = address if isinstance(address, Client) else Client(address)
     try:
@@ -150,15 +150,16 @@ def run_dask(kind: str, tasks: list[dict], address, on_event, on_result) -> None
                 pass
 
         while futures:
-            res = wait(list(futures), timeout=0.5, return_when="FIRST_COMPLETED")
+            done = [f for f in futures if f.done()]
             drain()
-            for f in res.done:
+            for f in done:
                 task = futures.pop(f)
                 try:
                     on_result(task, f.result(), None)
                 except Exception as exc:  # noqa: BLE001 - a killed worker, a failed import, ...
                     on_result(task, None, f"{type(exc).__name__}: {exc}")
-            time.sleep(0.05)
+            if not done:
+                time.sleep(0.2)
         drain()
     finally:
         if client is not address:

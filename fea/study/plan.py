@@ -164,6 +164,7 @@ def build_plan(study: Study, out_dir: Path, size_factor: float = 1.0,
     notes: list[str] = []
     labels_seen: dict[str, int] = {}
     ref_model = s.reference.model if s.reference else None
+    same_model: dict[str, str] = {}
     for i, entry in enumerate(s.models):
         where = _where(study, i)
         model_path = study.resolve(entry.file)
@@ -195,8 +196,14 @@ def build_plan(study: Study, out_dir: Path, size_factor: float = 1.0,
                         notes.append(f"{name}: skipped, the same model as its immediate state "
                                      "(no interface to tie)")
                         continue
-                    groups.append(_group(study, name, label, model_path, v, point, state, pdata,
-                                         entry, size_factor))
+                    g = _group(study, name, label, model_path, v, point, state, pdata, entry,
+                               size_factor)
+                    twin = same_model.get(_content_key(g))
+                    if twin is not None:  # e.g. friction grid points once the state ties them
+                        notes.append(f"{name}: skipped, the same model as {twin}")
+                        continue
+                    same_model[_content_key(g)] = name
+                    groups.append(g)
     if not groups:
         raise ConfigError(f"{study.path}: the study expands to zero cases")
     names = [g.variant for g in groups]
@@ -210,7 +217,9 @@ def build_plan(study: Study, out_dir: Path, size_factor: float = 1.0,
                                 "state": g.state, "solver": solver, "contact": contact,
                                 "code": code})
         for lc in loadcases:
-            h = hash_of({"model": g.model_hash, "loadcase": lc.spec, "loadcase_sha256": lc.sha256})
+            # the validated spec, not the file's bytes: a comment or a reordered key in a TOML
+            # file does not change a result (files a spec only points to are hashed by content)
+            h = hash_of({"model": g.model_hash, "loadcase": lc.spec})
             g.jobs.append(Job(g.variant, lc.name, lc.file, str(out_dir / g.variant / lc.name), h))
     return Plan(study, out_dir, groups, loadcases, solver, contact, dict(s.thresholds),
                 reference, notes, size_factor)
@@ -234,6 +243,14 @@ def _group(study, name, label, model_path: Path, v, point, state, pdata, entry,
     except ConfigError as exc:  # an impossible grid value fails this variant's cases only
         g.error = str(exc)
     return g
+
+
+def _content_key(g: Group) -> str:
+    """The model a group solves, whatever it is called (None for an invalid variant)."""
+    if g.spec is None:
+        return g.variant
+    spec = dict(g.spec, model={**g.spec["model"], "name": "", "description": ""})
+    return hash_of({"file": g.model_file, "spec": spec, "state": g.state})
 
 
 def _reference(study: Study, groups: list[Group]) -> dict | None:

@@ -23,7 +23,7 @@ def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False
             console.print(render(ranking, worst_only=False))
             for e in ranking["unranked"]:
                 console.print(f"[bold red]not ranked:[/] {e['variant']}: {e['reason']}",
-                              highlight=False)
+                              highlight=False, soft_wrap=True)
         if outcome.reference:
             console.print(f"ROM reference: {outcome.reference} (ROM reduction in summary.csv "
                           "and the report)", highlight=False)
@@ -34,10 +34,11 @@ def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False
                           f"({outcome.out_dir / c['file']})", highlight=False)
     for key, st, detail in bad:
         label = "NOT CONVERGED" if st == S.NOT_CONVERGED else "FAILED"
-        console.print(f"[bold red]{label}[/] {key}: {detail or ''}", highlight=False)
+        console.print(f"[bold red]{label}[/] {key}: {detail or ''}", highlight=False,
+                      soft_wrap=True)
     if outcome.report is not None:
-        console.print(f"report: {outcome.report}", highlight=False)
+        console.print(f"report: {outcome.report}", highlight=False, soft_wrap=True)
     if not quiet:
         console.print(f"results: {outcome.out_dir} ({len(outcome.ran)} case(s) run, "
                       f"{len(outcome.skipped)} kept; {outcome.timings.get('total_s', 0):.0f} s)",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)

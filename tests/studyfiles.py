@@ -1,0 +1,97 @@
+"""Tiny study files for the study tests: a titanium bar (TET4, ~700 elements) fixed at its base,
+loaded through reference point `load` on its top, with a softer variant; flexion and extension
+(50 N preload, then 1.5 Nm). A case solves in a fraction of a second."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+BAR = """
+[model]
+name = "bar"
+
+[mesh]
+builder = "box"
+params = {{ lx_mm = 10.0, ly_mm = 10.0, lz_mm = 20.0 }}
+size_mm = {size}
+element_order = 1
+
+[materials.ti]
+E_MPa = 110000.0
+nu = 0.3
+yield_MPa = 795.0
+
+[[sections]]
+cell_set = "body"
+material = "ti"
+role = "implant"
+
+[[supports]]
+name = "base"
+set = "zmin"
+
+[ref_points.load]
+position_mm = [5.0, 5.0, 20.0]
+coupling = "kinematic"
+surface = "zmax"
+
+[variants.soft]
+description = "a softer bar"
+materials.ti = {{ E_MPa = 20000.0 }}
+"""
+
+LOADCASE = """
+[loadcase]
+name = "{name}"
+
+[[steps]]
+name = "preload"
+loads = [{{ ref_point = "{ref}", force_N = [0.0, 0.0, -50.0] }}]
+
+[[steps]]
+name = "moment"
+increments = {increments}
+loads = [{{ ref_point = "{ref}", moment_Nm = [{mx}, 0.0, 0.0] }}]
+"""
+
+STUDY = """
+[study]
+name = "tiny"
+loadcases = {loadcases}
+{extra_study}
+
+[[models]]
+file = "bar.toml"
+variants = {variants}
+{extra}
+"""
+
+
+def write_files(root: Path, size: float = 5.0, increments: int = 2, variants='["base", "soft"]',
+                extra: str = "", extra_study: str = "", top: str = "",
+                loadcases=("flexion", "extension")) -> Path:
+    """Write bar.toml, the load cases and study.toml into root; return the study file."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "bar.toml").write_text(BAR.format(size=size))
+    moments = {"flexion": -1.5, "extension": 1.5, "typo": -1.5}
+    for name in loadcases:
+        ref = "lod" if name == "typo" else "load"  # 'typo' names a reference point not there
+        (root / f"{name}.toml").write_text(LOADCASE.format(
+            name=name, ref=ref, increments=increments, mx=moments[name]))
+    files = "[" + ", ".join(f'"{n}.toml"' for n in loadcases) + "]"
+    path = root / "study.toml"
+    path.write_text(top + STUDY.format(loadcases=files, variants=variants, extra=extra,
+                                       extra_study=extra_study))
+    return path
+
+
+TIMING_COLUMNS = ("solver_wall_s",)
+
+
+def summary_without_timings(path: Path) -> list[dict]:
+    """summary.csv rows without the wall-time column (the only one that may differ between two
+    runs of the same inputs)."""
+    with open(path, newline="") as fh:
+        return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS}
+                for r in csv.DictReader(fh)]
