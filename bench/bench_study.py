@@ -43,9 +43,13 @@ def run(study: Path, out: Path, workers: int, warm: bool) -> dict:
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = ru.ru_maxrss / 1024.0
+    cpu = ru.ru_utime + ru.ru_stime  # the machine is shared: CPU time does not depend on load
     record = json.loads((out / "study.json").read_text())
-    return {"wall_s": wall, "peak_rss_mb": peak_mb, "exit": proc.returncode,
+    load = os.getloadavg()[0]
+    return {"wall_s": wall, "cpu_s": cpu, "load": load, "peak_rss_mb": peak_mb,
+            "exit": proc.returncode,
             "stdout": proc.stdout, "stderr": proc.stderr, "record": record}
 
 
@@ -82,6 +86,8 @@ def markdown(res: dict, study: Path, workers: int, warm: bool) -> str:
              f"{'warm mesh cache' if warm else 'cold: empty mesh cache'}.", "",
              "| measure | value |", "| --- | --- |",
              f"| wall time (whole command) | {res['wall_s']:.1f} s |",
+             f"| CPU time (user + system, all processes) | {res['cpu_s']:.1f} s |",
+             f"| load average at the end (other jobs on the machine) | {res['load']:.1f} |",
              f"| peak memory (largest process) | {res['peak_rss_mb']:.0f} MB |",
              f"| exit status | {res['exit']} |", "",
              "| part | time (s) | share |", "| --- | --- | --- |"]

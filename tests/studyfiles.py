@@ -5,6 +5,7 @@ loaded through reference point `load` on its top, with a softer variant; flexion
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 BAR = """
@@ -91,7 +92,27 @@ TIMING_COLUMNS = ("solver_wall_s",)
 
 def summary_without_timings(path: Path) -> list[dict]:
     """summary.csv rows without the wall-time column (the only one that may differ between two
-    runs of the same inputs)."""
+    runs of the same inputs beyond round-off)."""
     with open(path, newline="") as fh:
         return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS}
                 for r in csv.DictReader(fh)]
+
+
+def _same(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    # runs with other thread counts sum in another order: equal to round-off, not bit for bit
+    return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def assert_same_summary(path_a: Path, path_b: Path) -> None:
+    a, b = summary_without_timings(path_a), summary_without_timings(path_b)
+    assert [(r["variant"], r["loadcase"]) for r in a] == [(r["variant"], r["loadcase"]) for r in b]
+    for ra, rb in zip(a, b):
+        assert ra.keys() == rb.keys()
+        diff = {k: (ra[k], rb[k]) for k in ra if not _same(ra[k], rb[k])}
+        assert not diff, f"{ra['variant']}/{ra['loadcase']}: {diff}"

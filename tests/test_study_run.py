@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from studyfiles import summary_without_timings, write_files
+from studyfiles import assert_same_summary, write_files
 
 from fea.cli import main
 
@@ -141,8 +141,7 @@ def test_sigkill_midway_then_rerun_completes_without_recomputing(tmp_path):
     record = json.loads((out / "study.json").read_text())
     assert record["status"] == "complete"
     assert main(["run", str(study), "--out", str(ref), "--no-figures", "-q"]) == 0
-    assert summary_without_timings(out / "summary.csv") == \
-        summary_without_timings(ref / "summary.csv")
+    assert_same_summary(out / "summary.csv", ref / "summary.csv")
 
 
 def test_zero_case_grid_is_an_error(tmp_path):

@@ -12,7 +12,19 @@ import logging
 import time
 from pathlib import Path
 
+from rich.markup import escape
+
 LOG_NAME = "study.log"
+
+
+def _plain(markup: str) -> str:
+    """The text of a rich-markup message (the log file gets no colour codes)."""
+    from rich.text import Text
+
+    try:
+        return Text.from_markup(markup).plain
+    except Exception:  # noqa: BLE001 - a message with stray brackets is logged as written
+        return markup
 
 
 def file_logger(out_dir: Path) -> logging.Logger:
@@ -74,18 +86,18 @@ class StudyDisplay:
         (self.progress.console if self.progress else self.console).print(text, highlight=False)
 
     def info(self, msg: str, console: bool = True) -> None:
-        self.log.info(msg)
+        self.log.info(_plain(msg))
         if console and not self.quiet:
             self._print(msg)
 
     def warn(self, msg: str) -> None:
         self.log.warning(msg)
         if not self.quiet:
-            self._print(f"[yellow]warning:[/] {msg}")
+            self._print(f"[yellow]warning:[/] {escape(msg)}")
 
     def error(self, msg: str, tb: str = "") -> None:
         self.log.error(msg + (f"\n{tb}" if tb else ""))
-        self._print(f"[bold red]failed:[/] {msg}")
+        self._print(f"[bold red]failed:[/] {escape(msg)}")
 
     # ---- events from the workers
     def event(self, ev: dict) -> None:
@@ -99,8 +111,8 @@ class StudyDisplay:
             self.log.debug("%s: %s %s", ev.get("job") or ev["variant"], ev["phase"],
                            ev.get("detail", ""))
             if self.verbose:
-                self._print(f"[dim]{ev.get('job') or ev['variant']}: {ev['phase']} "
-                            f"{ev.get('detail', '')}[/]")
+                self._print(escape(f"{ev.get('job') or ev['variant']}: {ev['phase']} "
+                                   f"{ev.get('detail', '')}"))
             row = self.rows.get(ev["variant"])
             if row is not None:
                 what = ev["job"].split("/", 1)[1] if ev.get("job") else ""
@@ -120,7 +132,7 @@ class StudyDisplay:
             self.info(f"[green]done[/] {key} ({dt:.1f} s)")
         else:
             self.log.warning("%s: NOT CONVERGED: %s", key, ev.get("error"))
-            self._print(f"[bold red]NOT CONVERGED[/] {key}: {ev.get('error')}")
+            self._print(f"[bold red]NOT CONVERGED[/] {key}: {escape(str(ev.get('error')))}")
         self.advance(key.split("/", 1)[0])
 
     def advance(self, variant: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue as queue_mod
+import sys
 import time
 import uuid
 
@@ -90,6 +91,7 @@ def run_processes(kind: str, tasks: list[dict], workers: int, on_event, on_resul
     ctx = mp.get_context("spawn")
     threads = threads_per_worker(workers)
     pending = list(tasks)
+    retries: dict[str, int] = {}
     while pending:
         events = ctx.Queue()
         started: set[str] = set()
@@ -104,8 +106,12 @@ def run_processes(kind: str, tasks: list[dict], workers: int, on_event, on_resul
                     started.add(ev["variant"])
                 on_event(ev)
 
-        with ProcessPoolExecutor(min(workers, len(pending)), mp_context=ctx,
-                                 initializer=_init_worker, initargs=(threads, events)) as pool:
+        # a fresh process per variant: whatever a variant's solve leaves allocated (native
+        # solver factors included) is returned to the system before the next one starts
+        fresh = {"max_tasks_per_child": 1} if sys.version_info >= (3, 11) else {}
+        pool = ProcessPoolExecutor(min(workers, len(pending)), mp_context=ctx,
+                                   initializer=_init_worker, initargs=(threads, events), **fresh)
+        try:
             futures = {pool.submit(_process_task, kind, t): t for t in pending}
             pending = []
             while futures:
@@ -116,14 +122,24 @@ def run_processes(kind: str, tasks: list[dict], workers: int, on_event, on_resul
                     try:
                         on_result(task, f.result(), None)
                     except BrokenProcessPool:
-                        if kind == "group" and task["variant"] not in started:
-                            pending.append(task)  # never ran: try again in a fresh pool
+                        retry = task["variant"] not in started and \
+                            retries.get(task["variant"], 0) < 1
+                        if retry:  # never ran (another worker died): once more, fresh pool
+                            retries[task["variant"]] = retries.get(task["variant"], 0) + 1
+                            pending.append(task)
                         else:
                             on_result(task, None, "its worker process died (killed or out of "
                                       "memory); see the log")
                     except Exception as exc:  # noqa: BLE001
                         on_result(task, None, f"{type(exc).__name__}: {exc}")
             drain()
+        except BaseException:
+            # interrupted: do not wait minutes for running cases; their folders stay unfinished
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         events.close()
 
 

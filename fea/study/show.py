@@ -3,6 +3,8 @@ that failed or did not converge with their reason, and where the report is."""
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from . import status as S
 
 
@@ -18,11 +20,11 @@ def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False
         try:
             ranking = rank(rows, metric)
         except FeaError as exc:
-            console.print(f"[red]no ranking:[/] {exc}", highlight=False)
+            console.print(f"[red]no ranking:[/] {escape(str(exc))}", highlight=False)
         else:
             console.print(render(ranking, worst_only=False))
             for e in ranking["unranked"]:
-                console.print(f"[bold red]not ranked:[/] {e['variant']}: {e['reason']}",
+                console.print(f"[bold red]not ranked:[/] {e['variant']}: {escape(e['reason'])}",
                               highlight=False, soft_wrap=True)
         if outcome.reference:
             console.print(f"ROM reference: {outcome.reference} (ROM reduction in summary.csv "
@@ -34,7 +36,7 @@ def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False
                           f"({outcome.out_dir / c['file']})", highlight=False)
     for key, st, detail in bad:
         label = "NOT CONVERGED" if st == S.NOT_CONVERGED else "FAILED"
-        console.print(f"[bold red]{label}[/] {key}: {detail or ''}", highlight=False,
+        console.print(f"[bold red]{label}[/] {key}: {escape(detail or '')}", highlight=False,
                       soft_wrap=True)
     if outcome.report is not None:
         console.print(f"report: {outcome.report}", highlight=False, soft_wrap=True)

@@ -9,6 +9,7 @@ group goes on with its next load case; a group whose model cannot be built fails
 
 from __future__ import annotations
 
+import gc
 import resource
 import time
 import traceback
@@ -76,6 +77,16 @@ def run_group(task: dict, emit=lambda event: None) -> dict:
             _fail(job, _error_text(exc), traceback.format_exc(), emit, outcomes, "set-up")
         return {"variant": variant, "outcomes": outcomes, "timings": timings,
                 "peak_rss_mb": _peak_rss_mb()}
+    try:
+        _run_cases(task, jobs, model, analysis, progress, current, emit, outcomes)
+    finally:
+        del model, analysis
+        gc.collect()  # the assembled model and its factors go before the next variant's
+    return {"variant": variant, "outcomes": outcomes, "timings": timings,
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _run_cases(task, jobs, model, analysis, progress, current, emit, outcomes) -> None:
     for job in jobs:
         current["job"] = job["key"]
         emit({"kind": "case_start", "job": job["key"]})
@@ -84,8 +95,6 @@ def run_group(task: dict, emit=lambda event: None) -> dict:
             emit({"kind": "case_done", "job": job["key"], **outcomes[-1]})
         except Exception as exc:  # noqa: BLE001 - one case failing must not stop the others
             _fail(job, _error_text(exc), traceback.format_exc(), emit, outcomes, "solve")
-    return {"variant": variant, "outcomes": outcomes, "timings": timings,
-            "peak_rss_mb": _peak_rss_mb()}
 
 
 def _set_up(task: dict, progress, timings: dict):
