@@ -1,5 +1,5 @@
-"""The same study run serially, in local worker processes and on a Dask cluster gives the same
-summary; worker processes are limited to their share of the cores."""
+"""The same study run in this process, in local worker processes and on a Dask cluster gives the
+same summary; worker processes are limited to their share of the cores."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def serial(tmp_path_factory):
     root = tmp_path_factory.mktemp("parallel")
     study = write_files(root / "in", extra='[models.grid]\n"materials.ti.nu" = [0.3, 0.2]')
     out = root / "serial"
-    res = run_study(study, RunOptions(out=out, quiet=True, figures=False))
+    res = run_study(study, RunOptions(out=out, workers=0, quiet=True, figures=False))
     assert res.exit_code == 0
     return study, out
 

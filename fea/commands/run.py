@@ -28,8 +28,9 @@ def add_parser(sub):
     p.add_argument("--out", "-o", type=Path, default=None,
                    help="results folder (default: results/<study name>)")
     p.add_argument("--workers", "-j", type=int, default=1,
-                   help="local worker processes (each variant's cases stay on one worker; "
-                   "threads per worker = cores / workers)")
+                   help="local worker processes (default 1; each variant runs in a fresh one, "
+                   "its cases together; threads per worker = cores / workers); 0 = in this "
+                   "process (debugging)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="submit to an existing Dask distributed scheduler, e.g. "
                    "tcp://10.0.0.5:8786")

@@ -32,6 +32,19 @@ def _init_worker(threads: int, events) -> None:
     for var in THREAD_VARS:
         os.environ[var] = str(threads)
     _EVENTS = events
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A study killed (even by SIGKILL) must not leave workers writing into its results folder
+    while the next run resumes it: Linux kills this process when its parent dies."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when they next talk to the parent
+        pass
 
 
 def _numba_threads() -> int:
@@ -81,9 +94,10 @@ def run_serial(kind: str, tasks: list[dict], on_event, on_result) -> None:
 
 
 def run_processes(kind: str, tasks: list[dict], workers: int, on_event, on_result) -> None:
-    """Local worker processes (spawned: a clean interpreter with the thread limits set first).
-    A worker that dies (killed, out of memory) fails the group it was running; groups that had
-    not started are resubmitted to a fresh pool."""
+    """Local worker processes (spawned: a clean interpreter with the thread limits set first),
+    one per variant: memory a solve leaves behind goes back to the system, and a crash in native
+    code (gmsh, a solver library) fails that variant only. A worker that dies (killed, out of
+    memory) fails the group it was running; groups that had not started are resubmitted."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool

@@ -28,7 +28,7 @@ CONVERGENCE_DIR = ".convergence"
 @dataclass
 class RunOptions:
     out: Path | None = None
-    workers: int = 1
+    workers: int = 1  # worker processes; 0 = in this process (debugging, in-process tests)
     scheduler: object = None  # an address, or a distributed Client (tests)
     convergence: bool = False
     quiet: bool = False
@@ -54,18 +54,18 @@ class StudyOutcome:
 def execution_info(opts: RunOptions) -> dict:
     if opts.scheduler is not None:
         return {"mode": "dask", "scheduler": str(opts.scheduler)}
-    if opts.workers > 1:
+    if opts.workers >= 1:
         return {"mode": "processes", "workers": opts.workers,
                 "threads_per_worker": threads_per_worker(opts.workers)}
-    return {"mode": "serial"}
+    return {"mode": "in-process"}
 
 
 def run_study(study_path: str | Path, opts: RunOptions) -> StudyOutcome:
     t0 = time.perf_counter()
     study = load_study(study_path)
     out_dir = study.output_dir(opts.out).resolve()
-    if opts.workers < 1:
-        raise FeaError(f"--workers must be at least 1, got {opts.workers}")
+    if opts.workers < 0:
+        raise FeaError(f"--workers must be 0 (in this process) or more, got {opts.workers}")
     plan = build_plan(study, out_dir)
     plan.out_root = out_dir
     with locked(out_dir):
@@ -194,7 +194,7 @@ def mesh_cache_dir(plan: Plan) -> Path:
 def _dispatch(kind, tasks, opts: RunOptions, on_event, on_result) -> None:
     if opts.scheduler is not None:
         run_dask(kind, tasks, opts.scheduler, on_event, on_result)
-    elif opts.workers > 1:
+    elif opts.workers >= 1:
         run_processes(kind, tasks, opts.workers, on_event, on_result)
     else:
         run_serial(kind, tasks, on_event, on_result)
