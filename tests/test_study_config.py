@@ -148,3 +148,14 @@ def test_convergence_change_and_flags():
     assert coupled["change_pct"] == pytest.approx(100 * 0.0005 / 2.0)
     assert [e["metric"] for e in r["flagged"]] == ["rom_deg"]
     assert r["not_compared"] == ["w/f"]
+
+
+def test_exit_status_says_what_went_wrong():
+    from fea.study.runner import exit_code
+
+    done, nc, failed = ("done", None), ("not_converged", "step 'moment'"), ("failed", "boom")
+    assert exit_code({"a": done, "b": done}) == 0
+    assert exit_code({"a": done, "b": nc}) == 3
+    assert exit_code({"a": nc, "b": failed}) == 1  # a failure outranks a non-convergence
+    assert exit_code({"a": ("missing", None)}) == 1  # a case that never wrote its folder
+    assert exit_code({"a": done}, report_ok=False) == 1

@@ -24,17 +24,23 @@ def serial(tmp_path_factory):
 
 
 def test_dask_local_cluster_gives_the_serial_summary(serial, tmp_path):
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
+
+    from fea.cli import main
 
     study, ref = serial
     out = tmp_path / "dask"
+    # in-process workers keep the test light; the address goes through the command line as a
+    # user's tcp://HOST:8786 would
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        res = run_study(study, RunOptions(out=out, scheduler=client, quiet=True, figures=False))
-    assert res.exit_code == 0 and len(res.ran) == 8
+                      dashboard_address=None) as cluster:
+        code = main(["run", str(study), "--out", str(out), "--scheduler",
+                     cluster.scheduler_address, "--no-figures", "-q"])
+    assert code == 0
     assert_same_summary(out / "summary.csv", ref / "summary.csv")
     record = json.loads((out / "study.json").read_text())
-    assert record["execution"]["mode"] == "dask"
+    assert record["execution"] == {"mode": "dask", "scheduler": cluster.scheduler_address}
+    assert {c["status"] for c in record["cases"].values()} == {"done"}
 
 
 @pytest.mark.slow

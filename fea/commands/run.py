@@ -13,14 +13,15 @@ DEMO = Path(__file__).resolve().parents[2] / "studies" / "default.toml"
 def add_parser(sub):
     p = sub.add_parser(
         "run", help="run a study: models x variants x load cases (no file: the demo study)",
-        description="Run every case of STUDY (a study .toml; without it the default demo study "
-        f"{DEMO.relative_to(DEMO.parents[1])}), write results/<study>/ (case folders, "
-        "summary.csv, study.json, study.log, report.html) and print the variants ranked. "
-        "Finished cases whose inputs are unchanged are kept; the others are solved.",
-        epilog="exit status: 0 all cases converged; 1 a case failed (its error is in the log, "
-        "study.json and summary.csv); 3 a case did not converge (results flagged). "
-        "Dask: start workers with e.g. `dask worker ADDRESS --nthreads 1` on machines that "
-        "share the results folder.",
+        description="Run every case of STUDY (a study .toml; without it the demo study\n"
+        f"{DEMO.relative_to(DEMO.parents[1])}) and write results/<study>/: case folders, "
+        "summary.csv,\nstudy.json, study.log, report.html; print the variants ranked by their "
+        "worst load case.\nFinished cases whose inputs are unchanged are kept; the others are "
+        "solved.",
+        epilog="exit status: 0 all cases converged; 1 a case failed (its error is in the console,"
+        "\nstudy.log, study.json, summary.csv and the report); 3 a case did not converge "
+        "(flagged).\nDask: `dask scheduler`, then `dask worker tcp://HOST:8786 --nthreads 1` on "
+        "machines that\nshare the results folder; study file format: docs/studies.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("study", type=Path, nargs="?", default=None, metavar="STUDY.toml",
@@ -66,5 +67,8 @@ def run(args) -> int:
                       convergence=args.convergence, quiet=args.quiet, verbose=args.verbose,
                       metric=args.metric, figures=False if args.no_figures else None)
     outcome = run_study(path, opts)
-    print_outcome(outcome, Console(), args.metric, args.quiet)
+    console = Console()
+    if not console.is_terminal:  # a log file or a pipe: no 80-column cut of variant names
+        console = Console(width=160)
+    print_outcome(outcome, console, args.metric, args.quiet)
     return outcome.exit_code
