@@ -39,14 +39,17 @@ _DEBUG = bool(os.environ.get("FEA_CONTACT_DEBUG"))
 class ContactSettings:
     penalty_factor: float = 100.0  # eps = factor * E_softer / h
     tol_force: float = 1e-8  # Newton: |reduced residual| <= tol * force scale
+    tol_force_early: float = 1e-5  # ... while the multipliers are still moving
     tol_gap_mm: float = 1e-5  # multiplier loop: gap / stick-creep violation left (0.01 um) ...
     tol_gap_rel: float = 1e-3  # ... or this fraction of the largest displacement increment
+    tol_bound_rel: float = 1e-3  # friction bounds mu*p settled to this fraction of the largest
     max_newton: int = 30
     max_al: int = 30
     max_cutbacks: int = 4
     reg: float = 1e-8  # tangent regularisation of open points (relative to the penalty)
     reference_step: str | None = None  # slip is measured from the end of this step
-    rebuild_after: int = 80  # CG iterations that trigger a preconditioner set-up on the tangent
+    rebuild_after: int = 8  # a PCG needing more iterations than this, and longer than the
+    # set-up took, triggers a new set-up on the current tangent
 
 
 @dataclass
@@ -70,6 +73,7 @@ class ContactAnalysis(StaticAnalysis):
         super().__init__(self.setup.model, settings, progress, self.setup.ties, self.setup.links)
         self.timings["pairing_s"] = time.perf_counter() - t
         self._precond = {}  # constraint set -> solver set up on a recent tangent
+        self._prec_status = {}  # ... and the contact status it was set up for
         pp = self.setup.points
         self.has_points = pp is not None
         if self.has_points:
@@ -105,14 +109,19 @@ class ContactAnalysis(StaticAnalysis):
         Kr, Bq = cons.Kr, cons.Bq
         q = u_start[cons.free].copy()
         lam_n, lam_t = hist.lam_n.copy(), hist.lam_t.copy()
-        bound = self.mu * lam_n
+        # points without a known pressure start the increment stuck (unbounded friction): the
+        # first pass is then a smooth convex problem (tangentially bonded, normally unilateral)
+        # that a friction-held body can solve; the multiplier update gives every point its
+        # Coulomb bound mu * p (zero where it opened)
+        bound = np.where(self.friction & (lam_n <= 0), np.inf, self.mu * lam_n)
         fr = T.T @ f
         ku0 = T.T @ (self.K @ u0)
         cg_its = newton = 0
         violation = np.inf
         res_rel = np.inf
+        tight = False  # inner Newton to tol_force only once the multipliers are nearly settled
         for al in range(1, cs.max_al + 1):
-            status_prev = None
+            inner_tol = cs.tol_force if tight else max(cs.tol_force, cs.tol_force_early)
             for _ in range(cs.max_newton):
                 u = T @ q + u0
                 g = self._gaps(u)
@@ -123,19 +132,23 @@ class ContactAnalysis(StaticAnalysis):
                 R = ku - fr + fc
                 scale = max(np.linalg.norm(fr), np.linalg.norm(fc), np.linalg.norm(ku0), 1e-12)
                 res_rel = np.linalg.norm(R) / scale
-                if res_rel <= cs.tol_force and status_prev is not None and \
-                        np.array_equal(st.status, status_prev):
+                # the residual is evaluated with the status at this point, so a small residual
+                # is an equilibrium even if degenerate points (p = 0 and g = 0) just flipped
+                if res_rel <= inner_tol:
                     break
-                status_prev = st.status
                 wD = self.w[:, None, None] * st.D
                 Dm = sp.block_diag(list(wD), format="csr") if len(wD) < 64 else _block_diag(wD)
                 A = sla.LinearOperator(Kr.shape, matvec=lambda x: Kr @ x + Bq.T @ (Dm @ (Bq @ x)),
                                        dtype=float)
-                eta = min(1e-2, max(1e-10, 0.1 * cs.tol_force / max(res_rel, 1e-300)))
-                prec = self._precond.get(id(cons), solver)
+                eta = min(1e-2, max(1e-10, 0.1 * inner_tol / max(res_rel, 1e-300)))
+                prec = self._stale_check(cons, solver, st.status, Kr, Bq, Dm)
+                t_cg = time.perf_counter()
                 dq, its = prec.pcg(A, -R, rtol=eta)
-                if its > cs.rebuild_after:  # the interface state moved far from the set-up
-                    self._rebuild(cons, Kr, Bq, Dm)
+                t_cg = time.perf_counter() - t_cg
+                # the interface state moved far from the set-up: set up on the current tangent
+                # when that is cheaper than carrying on with the old one
+                if its > cs.rebuild_after and t_cg > prec.setup_s:
+                    self._rebuild(cons, Kr, Bq, Dm, st.status)
                 if _DEBUG:
                     lin = np.linalg.norm(A @ dq + R) / np.linalg.norm(R)
                     print(f"  al {al} newton {newton} res {res_rel:.2e} its {its} lin {lin:.1e} "
@@ -153,42 +166,86 @@ class ContactAnalysis(StaticAnalysis):
             p, tau = st.pressure, st.traction[:, 1:]
             v_n = np.abs(p - lam_n) / self.eps_n
             v_t = np.linalg.norm(tau - lam_t, axis=1) / self.eps_t
-            v_b = np.abs(self.mu * p - bound) / self.eps_t
-            violation = float(max(v_n.max(initial=0), v_t.max(initial=0), v_b.max(initial=0)))
+            violation = float(max(v_n.max(initial=0), v_t.max(initial=0)))
+            # the Coulomb bound must have settled too: a traction criterion (its displacement
+            # equivalent /eps would be far too lax with a stiff penalty)
+            bound_change = np.abs(self.mu * p - bound)
+            bound_ok = bound_change.max(initial=0) <= cs.tol_bound_rel * max(
+                (self.mu * p).max(initial=0), 1e-300)
             lam_n, lam_t, bound = p.copy(), tau.copy(), self.mu * p
             du_max = float(np.abs(u - u_start).max())
-            if violation <= max(cs.tol_gap_mm, cs.tol_gap_rel * du_max):
+            settled = bound_ok and violation <= max(cs.tol_gap_mm, cs.tol_gap_rel * du_max)
+            if settled and not tight:
+                tight = True  # one more pass, now converging the forces fully
+                continue
+            if settled:
                 new = PointState(g, lam_n, lam_t, st.status)
                 return (u, new, st), dict(cg=cg_its, newton=newton, al=al, residual=res_rel,
                                           violation=violation)
         return None, dict(cg=cg_its, newton=newton, al=cs.max_al, residual=res_rel,
                           violation=violation, why="multiplier updates exhausted")
 
-    def _rebuild(self, cons, Kr, Bq, Dm):
+    def _stale_check(self, cons, solver, status, Kr, Bq, Dm):
+        """The preconditioner for this Newton step. A factorisation is redone as soon as the
+        contact status differs from the one it was built for at more than 10 % of the points
+        (a new factor costs a few solves; a stale one costs tens of CG iterations)."""
+        prec = self._precond.get(id(cons), solver)
+        built_for = self._prec_status.get(id(cons))
+        if built_for is None:  # the bonded set-up: every point closed and stuck
+            built_for = np.full(len(status), L.STICK)
+        if prec.backend in ("pardiso", "direct") and (status != built_for).mean() > 0.1:
+            self._rebuild(cons, Kr, Bq, Dm, status)
+            prec = self._precond[id(cons)]
+        return prec
+
+    def _rebuild(self, cons, Kr, Bq, Dm, status=None):
         from ..linsolve import LinearSolver
 
         t = time.perf_counter()
         Kt = (Kr + Bq.T @ Dm @ Bq).tocsr()
         self._precond[id(cons)] = LinearSolver(Kt, self._rigid[cons.free], self.settings)
+        self._prec_status[id(cons)] = status
         self.timings["preconditioner_rebuilds"] = self.timings.get("preconditioner_rebuilds", 0) + 1
         self.timings["rebuild_s"] = self.timings.get("rebuild_s", 0.0) + time.perf_counter() - t
 
     def _line_search(self, dq, R, fc, Kr, Bq, g, hist, lam_n, lam_t, bound, psi0):
-        """Backtracking (Armijo) on the convex energy; its bulk part is exact in alpha."""
-        slope = R @ dq  # < 0 for a descent direction
+        """Exact line search on the convex energy along dq, restricted to (0, 1].
+
+        The energy's slope phi'(a) = (K q + K u0 - f).dq + a dq.K.dq + sum w t(g + a dg).dg is
+        monotone and costs no matrix product, so the minimiser is found by a safeguarded
+        regula falsi on phi'. Backtracking (Armijo) cut the steps across stick/slip kinks too
+        much and Newton crawled."""
         bulk = (R - fc) @ dq  # (K q + K u0 - f) . dq
         quad = dq @ (Kr @ dq)
         dg = (Bq @ dq).reshape(-1, 3)
-        alpha = 1.0
-        while alpha >= 1e-3:
-            gn = g + alpha * dg
+
+        def slope(a):
+            gn = g + a * dg
             st = L.evaluate(gn[:, 0], gn[:, 1:] - hist.g[:, 1:], lam_n, lam_t, bound,
                             self.eps_n, self.eps_t, self.friction, tangent=False)
-            dE = alpha * bulk + 0.5 * alpha**2 * quad + (self.w * (st.psi - psi0)).sum()
-            if dE <= 1e-4 * alpha * slope:
-                break
-            alpha *= 0.5
-        return max(alpha, 1e-3)
+            return bulk + a * quad + (self.w * (st.traction * dg).sum(1)).sum()
+
+        lo, hi = 0.0, 1.0
+        f_lo, f_hi = slope(lo), slope(hi)
+        if f_lo >= 0 or f_hi <= 0:
+            return 1.0  # not a descent direction to refine, or the minimum lies beyond a = 1
+        side, s0 = 0, abs(f_lo)
+        for _ in range(30):
+            a = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            fa = slope(a)
+            if abs(fa) <= 1e-3 * s0 or hi - lo < 1e-6:
+                return a
+            if fa > 0:
+                hi, f_hi = a, fa
+                if side == -1:
+                    f_lo *= 0.5  # Illinois: keep the bracket shrinking from both ends
+                side = -1
+            else:
+                lo, f_lo = a, fa
+                if side == 1:
+                    f_hi *= 0.5
+                side = 1
+        return 0.5 * (lo + hi)
 
     # ---- the load case -----------------------------------------------------------------
     def run(self, loadcase: LoadCase) -> Result:

@@ -39,18 +39,15 @@ def evaluate(g_n, dg_t, lam_n, lam_t, bound, eps_n, eps_t, friction, reg=1e-8,
 
     z = lam_t + eps_t[:, None] * dg_t
     zn = np.linalg.norm(z, axis=1)
-    # a closed point whose friction bound is still zero (no pressure known yet in this
-    # increment) is held stuck until the multiplier update gives it a bound; otherwise a body
-    # held by friction would float in the first pass
-    unbounded = friction & closed & (bound <= 0)
-    stick = friction & ((zn <= bound) | unbounded)
+    stick = friction & (zn <= bound)  # bound may be inf (see the driver's first pass)
     slip = friction & ~stick
     safe = np.where(zn > 0, zn, 1.0)
-    tau = np.where(stick[:, None], z, (bound / safe)[:, None] * z)
+    tau = np.where(stick[:, None], z, (np.where(stick, 0.0, bound) / safe)[:, None] * z)
     tau[~friction] = 0.0
     lam2 = (lam_t**2).sum(1)
     # Moreau envelope: (|z|^2 - dist(z, disc of radius s)^2 - |lam|^2) / (2 eps)
-    psi_t = np.where(stick, zn**2 - lam2, 2 * bound * zn - bound**2 - lam2) / (2 * eps_t)
+    fin = np.where(np.isfinite(bound), bound, 0.0)
+    psi_t = np.where(stick, zn**2 - lam2, 2 * fin * zn - fin**2 - lam2) / (2 * eps_t)
     psi = psi + np.where(friction, psi_t, 0.0)
 
     traction = np.column_stack([-pressure, tau])
@@ -62,7 +59,8 @@ def evaluate(g_n, dg_t, lam_n, lam_t, bound, eps_n, eps_t, friction, reg=1e-8,
         D[:, 0, 0] = np.where(closed, eps_n, reg * eps_n)
         e = np.eye(2)
         zhat = z / safe[:, None]
-        slip_t = (eps_t * bound / safe)[:, None, None] * (e - zhat[:, :, None] * zhat[:, None, :])
+        slip_t = (eps_t * np.where(stick, 0.0, bound) / safe)[:, None, None] * (
+            e - zhat[:, :, None] * zhat[:, None, :])
         Dt = np.where(stick[:, None, None], eps_t[:, None, None] * e, slip_t)
         Dt = np.where(friction[:, None, None], Dt, 0.0)
         # open points: a tiny tangent stiffness so a body held only by contact stays solvable

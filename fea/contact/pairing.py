@@ -136,6 +136,7 @@ def pair_surfaces(mesh: Mesh, slave: np.ndarray, master: np.ndarray, npts: int |
     ok = best["out"] <= outside_tol
     frame = _frames(best["n"])
     g0 = np.einsum("pc,pc->p", pts - best["x"], best["n"])
+    g0[np.abs(g0) < 1e-8 * h] = 0.0  # coincident surfaces: round-off must not open them
     sel = np.flatnonzero(ok)
     return PairedPoints(
         x=pts[sel], w=w[sel], frame=frame[sel], g0=g0[sel], slave_conn=slave_conn[sel],

@@ -63,7 +63,7 @@ def prepare(model: Model) -> ContactSetup:
                              it.master, sd.slave_body, sd.master_body)
         infos.append(info)
         if it.law == "tied":
-            dep, n_unmatched = _tie_rows(m, sd, it.name)
+            dep, n_unmatched = _tie_rows(m, sd, it.name, split.origin)
             if dep is not None:
                 ties.append(dep)
                 info.tied_nodes = len(dep.dep) // 3
@@ -85,11 +85,13 @@ def prepare(model: Model) -> ContactSetup:
                         split.origin, links)
 
 
-def _tie_rows(model: Model, sd: Sides, name: str):
+def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray):
     mesh = model.mesh
     s_nodes = np.unique(mesh.face_connectivity(sd.slave))
     m_conn = mesh.face_connectivity(sd.master)
-    s_nodes = np.setdiff1d(s_nodes, m_conn)  # shared nodes are bonded already
+    # nodes the two sides shared in the original mesh are bonded already (the split glues the
+    # copies of bodies that no contact separates)
+    s_nodes = s_nodes[~np.isin(origin[s_nodes], origin[m_conn])]
     if len(s_nodes) == 0:
         return None, 0
     from scipy.spatial import cKDTree
