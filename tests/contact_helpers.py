@@ -143,3 +143,13 @@ def hertz_quarter(R=10.0, L=10.0, H=10.0, h_contact=0.12, growth=0.3, h_max=2.0,
         gmsh.model.mesh.generate(3)
         block = mesh_from_gmsh_model(gmsh, "block")
     return merge(sphere, block)
+
+
+def hertz_fit(points, pressure):
+    """Peak pressure and contact radius of p(r) = p0 sqrt(1 - r^2/a^2), fitted to p^2 over the
+    loaded points (p > 5 % of the peak); r measured from the z axis."""
+    r = np.hypot(points[:, 0], points[:, 1])
+    on = pressure > 0.05 * pressure.max()
+    A = np.column_stack([np.ones(on.sum()), r[on] ** 2])
+    (c0, c1), *_ = np.linalg.lstsq(A, pressure[on] ** 2, rcond=None)
+    return float(np.sqrt(c0)), float(np.sqrt(-c0 / c1))

@@ -74,6 +74,7 @@ class ContactAnalysis(StaticAnalysis):
         self.timings["pairing_s"] = time.perf_counter() - t
         self._precond = {}  # constraint set -> solver set up on a recent tangent
         self._prec_status = {}  # ... and the contact status it was set up for
+        self._last_its = {}  # ... and the CG iterations its last solve took
         pp = self.setup.points
         self.has_points = pp is not None
         if self.has_points:
@@ -145,6 +146,7 @@ class ContactAnalysis(StaticAnalysis):
                 t_cg = time.perf_counter()
                 dq, its = prec.pcg(A, -R, rtol=eta)
                 t_cg = time.perf_counter() - t_cg
+                self._last_its[id(cons)] = its
                 # the interface state moved far from the set-up: set up on the current tangent
                 # when that is cheaper than carrying on with the old one
                 if its > cs.rebuild_after and t_cg > prec.setup_s:
@@ -187,13 +189,16 @@ class ContactAnalysis(StaticAnalysis):
 
     def _stale_check(self, cons, solver, status, Kr, Bq, Dm):
         """The preconditioner for this Newton step. A factorisation is redone as soon as the
-        contact status differs from the one it was built for at more than 10 % of the points
-        (a new factor costs a few solves; a stale one costs tens of CG iterations)."""
+        contact status differs from the one it was built for at more than 10 % of the points, or
+        at all while the last solve with it was slow (a new factor costs a few solves; a stale
+        one costs tens of CG iterations)."""
         prec = self._precond.get(id(cons), solver)
         built_for = self._prec_status.get(id(cons))
         if built_for is None:  # the bonded set-up: every point closed and stuck
             built_for = np.full(len(status), L.STICK)
-        if prec.backend in ("pardiso", "direct") and (status != built_for).mean() > 0.1:
+        drift = (status != built_for).mean()
+        slow = self._last_its.get(id(cons), 0) > self.cs.rebuild_after
+        if prec.backend in ("pardiso", "direct") and (drift > 0.1 or (drift > 0.005 and slow)):
             self._rebuild(cons, Kr, Bq, Dm, status)
             prec = self._precond[id(cons)]
         return prec
