@@ -63,3 +63,42 @@ def read_dat_displacements(dat: str | Path) -> list[tuple[str, float, np.ndarray
         arr = np.array(nums, dtype=float).reshape(-1, 4)
         out.append((m.group(1), float(m.group(2)), arr[:, 0].astype(np.int64), arr[:, 1:]))
     return out
+
+
+# ---- contact cross-checks ---------------------------------------------------------------------
+# Our exporter writes `PRESSURE-OVERCLOSURE=HARD` and `*FRICTION` with mu alone. ccx 2.20 reduces
+# HARD to a linear penalty K = 50 x (E of the first material) and takes a stick slope of K / 100:
+# for E = 1000 MPa an elastic "stick" slip of tau / 500 mm, as large as the slip being compared.
+# A cross-check therefore states both penalties explicitly.
+
+_HARD = "*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=HARD\n"
+_FRICTION = re.compile(r"^\*FRICTION\n([^,\n]+)\n", re.M | re.I)
+_TOTAL = re.compile(r"^\s*total force \(fx,fy,fz\) for set (\S+) and time\s+(\S+)\s*\n\s*\n?"
+                    r"\s*(\S+)\s+(\S+)\s+(\S+)\s*$", re.M)
+
+
+def with_contact_penalty(text: str, pressure_slope: float, stick_slope: float) -> str:
+    """An exported deck whose contact pairs use ccx's linear penalty `pressure_slope` (N/mm^3,
+    pressure per overclosure) and, where there is friction, the stick slope `stick_slope` (N/mm^3,
+    shear stress per elastic slip). Errors if the deck has no HARD contact to replace."""
+    n_hard = text.count(_HARD)
+    if n_hard == 0:
+        raise FeaError("no '*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=HARD' in the deck")
+    text = text.replace(_HARD, "*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n"
+                               f"{pressure_slope:.8g}\n")
+    return _FRICTION.sub(lambda m: f"*FRICTION\n{m.group(1)}, {stick_slope:.8g}\n", text)
+
+
+def with_step_output(text: str, request: str) -> str:
+    """The deck with `request` (keyword lines, e.g. '*NODE PRINT, NSET=X, TOTALS=ONLY\\nRF\\n')
+    added to every step."""
+    if "*END STEP\n" not in text:
+        raise FeaError("the deck has no '*END STEP' line")
+    return text.replace("*END STEP\n", request + "*END STEP\n")
+
+
+def read_dat_totals(dat: str | Path) -> list[tuple[str, float, np.ndarray]]:
+    """Every 'total force' line of a .dat file (*NODE PRINT, TOTALS=ONLY/YES with RF):
+    (set name, time, (3,) force)."""
+    return [(m.group(1), float(m.group(2)), np.array([float(m.group(k)) for k in (3, 4, 5)]))
+            for m in _TOTAL.finditer(Path(dat).read_text())]
