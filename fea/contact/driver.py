@@ -42,7 +42,7 @@ class ContactSettings:
     tol_force_early: float = 1e-5  # ... while the multipliers are still moving
     tol_gap_mm: float = 1e-5  # multiplier loop: gap / stick-creep violation left (0.01 um) ...
     tol_gap_rel: float = 1e-3  # ... or this fraction of the largest displacement increment
-    tol_bound_rel: float = 1e-3  # friction bounds mu*p settled to this fraction of the largest
+    tol_bound_rel: float = 1e-2  # friction bounds mu*p settled to this fraction of the largest
     max_newton: int = 30
     max_al: int = 30
     max_cutbacks: int = 4
