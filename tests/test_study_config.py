@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from studyfiles import write_files
 
@@ -159,3 +161,15 @@ def test_exit_status_says_what_went_wrong():
     assert exit_code({"a": nc, "b": failed}) == 1  # a failure outranks a non-convergence
     assert exit_code({"a": ("missing", None)}) == 1  # a case that never wrote its folder
     assert exit_code({"a": done}, report_ok=False) == 1
+
+
+@pytest.mark.parametrize("name", ["default.toml", "examples/grid.toml",
+                                  "examples/published_reference.toml"])
+def test_bundled_studies_expand_without_errors(name, tmp_path):
+    root = Path(__file__).resolve().parents[1] / "studies"
+    plan = plan_of(root / name, tmp_path)
+    assert plan.jobs and not [g.error for g in plan.groups if g.error]
+    if name == "default.toml":  # the demo: both construct families and the intact reference
+        assert {g.model_label for g in plan.groups} == {"c2_avb", "aad_cages", "intact"}
+        assert plan.reference == {"variant": "intact"}
+        assert all(g.spec["mesh"]["element_order"] == 1 for g in plan.groups)
