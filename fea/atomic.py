@@ -98,10 +98,31 @@ def staged_dir(final: str | Path):
         raise
     _fsync_dir(stage)
     if final.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-        os.replace(final, trash / "x")
-        os.replace(stage, final)
-        shutil.rmtree(trash, ignore_errors=True)
+        if _exchange(stage, final):  # one atomic step: `final` is never missing
+            shutil.rmtree(stage, ignore_errors=True)  # now holds the old content
+        else:  # two renames; a kill between them leaves the old folder in .<name>.old-*/x,
+            # which fea.study.workspace.remove_leftovers puts back
+            trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            os.replace(final, trash / "x")
+            os.replace(stage, final)
+            shutil.rmtree(trash, ignore_errors=True)
     else:
         os.replace(stage, final)
     _fsync_dir(final.parent)
+
+
+_RENAME_EXCHANGE, _AT_FDCWD = 2, -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported
+    (another OS, an old glibc or kernel, a file system without it)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0

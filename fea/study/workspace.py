@@ -48,6 +48,11 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
     gone = []
     for variant in (p for p in out_dir.iterdir() if p.is_dir() and p.name != SUPERSEDED):
         for p in variant.iterdir():
+            # killed between the two renames of a folder swap: the finished old folder is the
+            # only copy, put it back (fea.atomic.staged_dir without RENAME_EXCHANGE)
+            final = variant / p.name[1:].rsplit(".old-", 1)[0]
+            if ".old-" in p.name and (p / "x").is_dir() and not final.exists():
+                os.replace(p / "x", final)
             if p.name.startswith(".") and any(k in p.name for k in _LEFTOVERS):
                 shutil.rmtree(p, ignore_errors=True)
                 gone.append(p)
