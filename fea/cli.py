@@ -54,13 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except FeaError as exc:
-        from rich.console import Console
-
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        _print_error(str(exc))
+        return 1
+    except OSError as exc:  # a path that cannot be read or written: a message, no traceback
+        _print_error(f"{exc} (check the path, its permissions and the free disk space)")
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _print_error(msg: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    # escaped: messages quote file syntax ("[materials]", "[variants.NAME]") that rich would take
+    # for markup and drop; soft-wrapped: a long path is never folded across two lines
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(msg)}", highlight=False,
+                               markup=True, soft_wrap=True)
 
 
 def _has(name: str) -> bool:
