@@ -47,7 +47,9 @@ def case_dirs(study_dir: Path) -> list[tuple[str, str, Path]]:
     """(variant, load case, folder) for every visible <variant>/<loadcase>/ folder."""
     study_dir = Path(study_dir)
     if not study_dir.is_dir():
-        raise FeaError(f"'{study_dir}' is not a folder")
+        what = "does not exist" if not study_dir.exists() else "is not a folder"
+        raise FeaError(f"'{study_dir}' {what}; give a study results folder (results/<study>, "
+                       "the --out of `spinefea run`)")
     out = []
     for v in sorted(p for p in study_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if v.name == "figures":
