@@ -226,21 +226,42 @@ def _allowed_keys(schema: type[BaseModel], loc: tuple) -> list[str]:
     return list(cur.model_fields) if hasattr(cur, "model_fields") else []
 
 
+def suggest(key: str, pool) -> str | None:
+    """The name in `pool` the user probably meant: a close spelling, or the same name with its
+    unit suffix (lx -> lx_mm, E -> E_MPa, moment -> moment_Nm)."""
+    pool = [str(p) for p in pool]
+    hint = difflib.get_close_matches(key, pool, n=1)
+    if hint:
+        return hint[0]
+    with_unit = [p for p in pool if p.lower().startswith(key.lower() + "_")]
+    return with_unit[0] if len(with_unit) == 1 else None
+
+
+NUMBER_ERRORS = ("float_parsing", "int_parsing", "float_type", "int_type")
+
+
 def format_validation(path: Path, exc: ValidationError, schema: type[BaseModel]) -> str:
     lines = [f"{path}: invalid {schema.__name__.replace('File', '').lower()} file:"]
     for err in exc.errors():
         loc = _loc(err["loc"])
+        last = err["loc"][-1] if err["loc"] else None
         if err["type"] == "extra_forbidden":
-            key = str(err["loc"][-1])
-            hint = difflib.get_close_matches(key, _allowed_keys(schema, err["loc"]), n=1)
-            did = f"; did you mean '{hint[0]}'?" if hint else ""
+            key = str(last)
+            hint = suggest(key, _allowed_keys(schema, err["loc"]))
+            did = f"; did you mean '{hint}'?" if hint else ""
             lines.append(f"  {loc}: unknown key '{key}'{did}")
+        elif err["type"] == "missing" and isinstance(last, int):  # a too short [x, y, z]
+            lines.append(f"  {_loc(err['loc'][:-1])}: too few values (item [{last}] is missing); "
+                         "give every component, e.g. [x, y, z]")
         elif err["type"] == "missing":
             lines.append(f"  {loc}: required key is missing")
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  {loc or '(top level)'}: {msg} (got {err.get('input')!r})"
-                         if not isinstance(err.get("input"), dict) else f"  {loc}: {msg}")
+            inp = err.get("input")
+            if err["type"] in NUMBER_ERRORS and isinstance(inp, str) and isinstance(last, str):
+                msg += f"; write a plain number: the unit is in the key name ('{last}')"
+            got = "" if isinstance(inp, dict) or len(repr(inp)) > 80 else f" (got {inp!r})"
+            lines.append(f"  {loc or '(top level)'}: {msg}{got}")
     return "\n".join(lines)
 
 

@@ -55,10 +55,10 @@ def build(name: str, params: dict, size_mm: float | None, order: int, where: str
     accepted = [p for p in sig.parameters if p not in ("size_mm", "order")]
     unknown = [k for k in params if k not in accepted]
     if unknown:
-        import difflib
+        from ..config import suggest
 
-        hint = difflib.get_close_matches(unknown[0], accepted, n=1)
-        did = f" Did you mean '{hint[0]}'?" if hint else ""
+        hint = suggest(unknown[0], accepted)
+        did = f" Did you mean '{hint}'?" if hint else ""
         raise ConfigError(f"{where}.params: builder '{name}' has no parameter '{unknown[0]}'."
                           f"{did} Parameters: {', '.join(accepted)}")
     missing = [p for p, v in sig.parameters.items()
