@@ -118,7 +118,13 @@ def expand_variants(model_path: str | Path) -> dict[str, ModelFile]:
         if "description" in v:
             header["description"] = str(v["description"])
         data["model"] = header
-        out[name] = validate(path, data, ModelFile)
+        try:
+            out[name] = validate(path, data, ModelFile)
+        except ConfigError as exc:  # the values are the base model's patched by the variant
+            raise ConfigError(str(exc).replace(
+                f"{path}: invalid model file:",
+                f"{path}: variants.{name}: the model patched by [variants.{name}] is invalid:",
+                1)) from None
     return out
 
 
