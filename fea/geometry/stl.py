@@ -17,7 +17,8 @@ def read_stl(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if not path.exists():
         raise MeshError(f"surface file '{path}' does not exist")
     try:
-        m = meshio.read(path, file_format="stl")
+        with np.errstate(over="ignore"):  # meshio's binary-size probe overflows on ASCII files
+            m = meshio.read(path, file_format="stl")
     except Exception as exc:  # meshio raises many types for a bad file
         raise MeshError(f"{path}: not a readable STL file ({type(exc).__name__}: {exc})") from None
     tris = [c.data for c in m.cells if c.type == "triangle"]

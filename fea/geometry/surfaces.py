@@ -97,8 +97,18 @@ def _stl_volume(name: str, path: Path, size: float, order: int, remesh: bool,
             gmsh.model.mesh.generate(3)
         except Exception as exc:  # gmsh raises a bare Exception with its log line
             raise MeshError(f"{path}: gmsh could not mesh the volume inside the surface"
-                            f"{' (remeshed)' if remesh else ''}: {exc}") from None
+                            f"{' (remeshed)' if remesh else ''}: {exc}. {_repair_hint(exc)}") \
+                from None
         return mesh_from_gmsh_model(gmsh, str(path))
+
+
+def _repair_hint(exc: Exception) -> str:
+    if "intersect" in str(exc).lower():
+        return ("The surface intersects itself (crossing triangles or overlapping shells in one "
+                "file): repair it (e.g. MeshLab: select self-intersecting faces; Meshmixer: Make "
+                "Solid) and export each body as one closed shell")
+    return ("Check that the file is one closed shell without self-intersections; repair it and "
+            "export it again")
 
 
 def _mesh_step(files: dict[str, Path], size: float, order: int) -> Mesh:
