@@ -59,7 +59,8 @@ MISTAKES = [
     ("[variants.base]\ndescription = \"\"\n",
      r"variants\.base: the name 'base' is the unmodified model"),
     ("[variants.x]\nmaterials.implant_lattice.lattice.porosity = 1.5\n",
-     r"m\.toml: invalid model file:\n  materials\.implant_lattice\.lattice\.porosity"),
+     r"m\.toml: variants\.x: the model patched by \[variants\.x\] is invalid:\n"
+     r"  materials\.implant_lattice\.lattice\.porosity"),
 ]
 
 
