@@ -76,6 +76,7 @@ def prepare(model: Model) -> ContactSetup:
         if len(pp.w) == 0:
             raise ConfigError(f"{model.source}: interface '{it.name}': no slave point of "
                               f"'{it.slave}' projects onto '{it.master}'; do the surfaces touch?")
+        _check_touching(model, it, pp)
         parts.append(pp)
         iface_id.append(np.full(len(pp.w), k))
         links.append((pp.slave_conn[:, 0], pp.master_conn[:, 0]))
@@ -83,6 +84,22 @@ def prepare(model: Model) -> ContactSetup:
     return ContactSetup(m, ties, points,
                         np.concatenate(iface_id) if iface_id else np.zeros(0, int), infos,
                         split.origin, links)
+
+
+def _check_touching(model: Model, it, pp: PairedPoints) -> None:
+    """A contact interface whose surfaces are apart everywhere (by more than a quarter of the
+    element size) is almost always a wrong surface name: it carries nothing, and a body held only
+    by it floats (the solver then crawls through cut-backs instead of saying so)."""
+    near = pp.g0 <= 0.25 * pp.h + 1e-9
+    if near.any():
+        return
+    gap = float(pp.g0.min())
+    raise ConfigError(
+        f"{model.source}: interface '{it.name}': the surfaces '{it.slave}' and '{it.master}' do "
+        f"not touch: the smallest initial gap is {gap:.3g} mm (faces about "
+        f"{float(np.median(pp.h)):.2g} mm across), so the interface cannot carry load. Check the "
+        f"surface names, move the bodies into contact, or give adjust_mm >= {gap:.3g} to close "
+        "the gap")
 
 
 def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray):
