@@ -111,6 +111,29 @@ def staged_dir(final: str | Path):
     _fsync_dir(final.parent)
 
 
+def check_replaceable(final: str | Path, markers: tuple[str, ...], option: str = "--out") -> None:
+    """Refuse an output folder that staged_dir must not replace: a file, the current folder (or
+    one holding it), or a folder with other content than an earlier result of this kind (one
+    of `markers`). Called before the work starts, so nothing is lost and no time is wasted."""
+    from .errors import ConfigError
+
+    final = Path(final)
+    if not final.exists():
+        return
+    if not final.is_dir():
+        raise ConfigError(f"{option} {final}: exists and is not a folder; give a folder name")
+    here = Path.cwd().resolve()
+    if final.resolve() == here or final.resolve() in here.parents:
+        raise ConfigError(f"{option} {final}: is the current folder (or holds it); the results "
+                          "replace the whole folder, so give a new folder such as results/case")
+    entries = sorted(p.name for p in final.iterdir())
+    if entries and not any(m in entries for m in markers):
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise ConfigError(f"{option} {final}: the folder exists and holds other files ({shown}); "
+                          "the results replace the whole folder, so give a new or empty folder "
+                          "(or the folder of an earlier result)")
+
+
 _RENAME_EXCHANGE, _AT_FDCWD = 2, -100
 
 

@@ -7,6 +7,8 @@ import argparse
 import time
 from pathlib import Path
 
+from . import positive_float
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -20,7 +22,8 @@ def add_parser(sub):
     p.add_argument("model", type=Path, help="model .toml")
     p.add_argument("--variant", default="base", help="a [variants.NAME] of the model (base)")
     p.add_argument("--out", "-o", type=Path, help="output folder (results/mesh/<model>)")
-    p.add_argument("--size", type=float, help="element size in mm (overrides [mesh].size_mm)")
+    p.add_argument("--size", type=positive_float,
+                   help="element size in mm (overrides [mesh].size_mm)")
     p.add_argument("--order", type=int, choices=[1, 2], help="1 = TET4, 2 = TET10 (default)")
     p.add_argument("--cache", type=Path, default=Path(".cache/meshes"), help="mesh cache folder")
     p.add_argument("--no-cache", action="store_true", help="always remesh")
@@ -43,9 +46,12 @@ def run(args) -> int:
     console = Console()
     specs = expand_variants(args.model)
     if args.variant not in specs:
+        from ..config import suggest
         from ..errors import ConfigError
 
-        raise ConfigError(f"{args.model}: no variant '{args.variant}'; variants: "
+        hint = suggest(args.variant, specs)
+        did = f" Did you mean '{hint}'?" if hint else ""
+        raise ConfigError(f"{args.model}: no variant '{args.variant}'.{did} Variants: "
                           f"{', '.join(specs)}")
     spec = specs[args.variant]
     update = {}
@@ -55,18 +61,26 @@ def run(args) -> int:
         update["element_order"] = args.order
     if update:
         spec = spec.model_copy(update={"mesh": spec.mesh.model_copy(update=update)})
+    out = args.out or Path("results") / "mesh" / spec.model.name
+    atomic.check_replaceable(out, ("mesh_report.json",))  # before meshing: checked up front
+    if args.export_stl and args.export_stl.exists() and not args.export_stl.is_dir():
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--export-stl {args.export_stl}: exists and is not a folder; give a "
+                          "folder for the STL files")
     cache = None if args.no_cache else MeshCache(args.cache)
     t0 = time.perf_counter()
     model = model_from_spec(spec, args.model, cache)
     seconds = time.perf_counter() - t0
-    out = args.out or Path("results") / "mesh" / spec.model.name
     report = mesh_report(model, spec, seconds, cache)
     regions = report["regions"]
-    write_vtu(out / "mesh.vtu", model.mesh, regions)
-    atomic.write_json(out / "mesh_report.json", report)
-    if not args.no_picture:
-        write_png(out / "mesh.png", model.mesh, regions,
-                  f"{spec.model.name}: {model.mesh.n_cells} {model.mesh.element_type.upper()}")
+    with atomic.staged_dir(out) as stage:  # a failure (e.g. in the picture) leaves no folder
+        write_vtu(stage / "mesh.vtu", model.mesh, regions)
+        if not args.no_picture:
+            write_png(stage / "mesh.png", model.mesh, regions,
+                      f"{spec.model.name}: {model.mesh.n_cells} "
+                      f"{model.mesh.element_type.upper()}")
+        atomic.write_json(stage / "mesh_report.json", report)  # last: the folder is complete
     if args.export_stl:
         from ..geometry.stl import export_bodies
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import fraction
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -28,12 +30,16 @@ def add_parser(sub):
 def add_solver_options(p):
     p.add_argument("--backend", choices=["auto", "amg", "direct"], default="auto",
                    help="linear solver: AMG-preconditioned CG, sparse LU, or chosen by size")
-    p.add_argument("--rtol", type=float, default=1e-8, help="CG relative tolerance (1e-8)")
+    p.add_argument("--rtol", type=fraction, default=1e-8, help="CG relative tolerance (1e-8)")
+    p.add_argument("--no-memory-check", action="store_true",
+                   help="solve even when the estimated memory need exceeds the free memory "
+                   "(default: refused up front; same as FEA_MEMORY_CHECK=off)")
 
 
 def run(args) -> int:
     from rich.console import Console
 
+    from ..atomic import check_replaceable
     from ..config import check_loadcase_against, load_loadcase, load_model
     from ..errors import ConfigError
     from ..linsolve import SolverSettings
@@ -42,7 +48,9 @@ def run(args) -> int:
     from ..solve_case import case_metrics_hook, solve_case
 
     console = Console(stderr=True)
-    settings = SolverSettings(backend=args.backend, rtol=args.rtol)
+    check_replaceable(args.out, ("summary.json",))  # before the solve: it would be replaced
+    settings = SolverSettings(backend=args.backend, rtol=args.rtol,
+                              memory_check=not getattr(args, "no_memory_check", False))
     with phase_status(args.quiet, args.verbose) as progress:
         progress("reading", str(args.model))
         if args.model.suffix.lower() == ".inp":
