@@ -22,7 +22,8 @@ Vec3 = tuple[float, float, float]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan / inf are valid TOML floats; a nan load solved into a nan field and crashed on writing
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- model file

@@ -68,6 +68,7 @@ def build(name: str, params: dict, size_mm: float | None, order: int, where: str
         raise ConfigError(f"{where}.params: builder '{name}' needs {', '.join(missing)}")
     if size_mm is None:
         raise ConfigError(f"{where}.size_mm: a builder needs a target element size")
+    _check_numbers(name, sig, params, where)
 
     def run():
         try:
@@ -80,6 +81,24 @@ def build(name: str, params: dict, size_mm: float | None, order: int, where: str
     if cache is not None:
         return cache.get_or_build(name, params, size_mm, order, run)
     return run()
+
+
+def _check_numbers(name: str, sig: inspect.Signature, params: dict, where: str) -> None:
+    """Scalar float parameters must be finite numbers, lengths (`*_mm`) positive: a nan length
+    hung gmsh, text crashed it and a negative one built a box inside out with its faces
+    misnamed."""
+    import math
+
+    for key, value in params.items():
+        ann = sig.parameters[key].annotation
+        if ann not in (float, "float"):
+            continue
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) and (value > 0 or not key.endswith("_mm"))
+        if not ok:
+            need = "a positive length in mm" if key.endswith("_mm") else "a finite number"
+            raise ConfigError(f"{where}.params.{key}: builder '{name}' needs {need}, got "
+                              f"{value!r}")
 
 
 # the construct library and the patient-geometry importer register themselves on import
