@@ -162,6 +162,8 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
                        for s in result.states],
         "stress_peaks": peaks,
     }
+    if result.warnings:
+        out["warnings"] = list(result.warnings)
     if not result.converged:
         bad = [s for s in result.states if not s.converged][0]
         out["not_converged"] = (f"step '{bad.step}' increment {bad.increment}: relative residual "

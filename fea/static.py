@@ -8,20 +8,28 @@ matrix and its solver set-up are reused by every step with the same constrained 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import memcheck
 from .assembly import assemble_stiffness, build_pattern
 from .constraints import (
-    COMPONENT_NAMES, ConstraintSystem, build_constraints, check_rigid_modes, rigid_modes,
+    COMPONENT_NAMES,
+    ConstraintSystem,
+    build_constraints,
+    check_rigid_modes,
+    rigid_modes,
 )
 from .couplings import coupling_dependencies
 from .errors import FeaError
 from .linsolve import LinearSolver, SolveInfo, SolverSettings
 from .loading import load_vector, prescribed_map
 from .model import LoadCase, Model
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +58,7 @@ class Result:
     states: list[State] = field(default_factory=list)  # every increment, in order
     timings: dict = field(default_factory=dict)
     n_dof_free: int = 0
+    warnings: list = field(default_factory=list)  # e.g. ill-conditioning (fea.static)
 
     @property
     def converged(self) -> bool:
@@ -136,6 +145,7 @@ class StaticAnalysis:
         self.progress = progress or (lambda phase, detail="": None)
         self.timings: dict[str, float] = {}
         mesh = model.mesh
+        memcheck.check(model, self.settings)  # before anything large is allocated
         t = time.perf_counter()
         self.progress("assembly", f"{mesh.n_cells} {mesh.element_type.upper()} elements")
         self.mat_id, self.Ds = material_ids(model)
@@ -149,6 +159,7 @@ class StaticAnalysis:
         self.dependencies = coupling_dependencies(model) + list(extra_dependencies)
         self.timings["assembly_s"] = time.perf_counter() - t
         self._cache: dict[bytes, tuple[ConstraintSystem, LinearSolver]] = {}
+        self.warnings: list[str] = []  # numerical warnings, carried into every Result
         self._rigid = None
 
     def dof_label(self, i: int) -> str:
@@ -176,11 +187,23 @@ class StaticAnalysis:
         self.progress("solver setup", f"{Kr.shape[0]} DOFs")
         solver = LinearSolver(self.preconditioner_matrix(cons, Kr), self._rigid[cons.free],
                               self.settings)
+        self._check_conditioning(solver)
         self.timings["constraints_setup_s"] = self.timings.get("constraints_setup_s", 0) + (
             time.perf_counter() - t
         )
         self._cache[key] = (cons, solver)
         return cons, solver
+
+    def _check_conditioning(self, solver: LinearSolver) -> None:
+        cond = solver.condition_estimate()
+        if cond is not None and not cond <= self.settings.ill_conditioned:
+            msg = (f"ill-conditioned stiffness: condition estimate {cond:.1e} (above "
+                   f"{self.settings.ill_conditioned:.0e}), the displacements may have lost up to "
+                   f"{min(cond * 1e-16, 1.0):.0e} relative accuracy; look for a nearly free body "
+                   "or an extreme modulus contrast")
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+                log.warning("%s: %s", self.model.name, msg)
 
     def preconditioner_matrix(self, cons: ConstraintSystem, Kr):
         """The matrix the solver is set up on (the interface solver adds bonded contact)."""
@@ -188,7 +211,7 @@ class StaticAnalysis:
 
     def run(self, loadcase: LoadCase) -> Result:
         model = self.model
-        result = Result(model, loadcase, timings=self.timings)
+        result = Result(model, loadcase, timings=self.timings, warnings=self.warnings)
         f_prev = np.zeros(model.n_full)
         disp_active: list = []
         presc_prev = prescribed_map(model, model.supports)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -41,6 +42,9 @@ def add_parser(sub):
     p.add_argument("--metric", "-m", default="rom_deg",
                    help="summary.csv column to rank the variants by (default rom_deg)")
     p.add_argument("--no-figures", action="store_true", help="report without figures (faster)")
+    p.add_argument("--no-memory-check", action="store_true",
+                   help="solve variants whose estimated memory need exceeds the free memory "
+                   "(default: refused up front; sets FEA_MEMORY_CHECK=off for the workers)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quiet", "-q", action="store_true",
                    help="no progress display; errors and the report path only")
@@ -63,6 +67,8 @@ def run(args) -> int:
     if args.workers > 1 and args.scheduler:
         raise ConfigError("give --workers (local processes) or --scheduler (a Dask cluster), "
                           "not both")
+    if args.no_memory_check:  # inherited by local worker processes
+        os.environ["FEA_MEMORY_CHECK"] = "off"
     opts = RunOptions(out=args.out, workers=args.workers, scheduler=args.scheduler,
                       convergence=args.convergence, quiet=args.quiet, verbose=args.verbose,
                       metric=args.metric, figures=False if args.no_figures else None)

@@ -14,6 +14,7 @@ Per increment (loads ramped as in fea.static):
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -28,9 +29,6 @@ from ..model import LoadCase
 from ..static import Result, State, StaticAnalysis
 from . import law as L
 from .setup import ContactSetup, point_parameters, prepare
-
-
-import os
 
 _DEBUG = bool(os.environ.get("FEA_CONTACT_DEBUG"))
 
@@ -258,7 +256,7 @@ class ContactAnalysis(StaticAnalysis):
             return super().run(loadcase)
         model = self.model
         cs = self.cs
-        result = Result(model, loadcase, timings=self.timings)
+        result = Result(model, loadcase, timings=self.timings, warnings=self.warnings)
         p = len(self.w)
         hist = PointState(np.zeros((p, 3)), np.zeros(p), np.zeros((p, 2)), np.zeros(p, int))
         hist.g[:, 0] = self.g0[:, 0]
@@ -296,7 +294,8 @@ class ContactAnalysis(StaticAnalysis):
                     vals = v_start + nxt * (v_end - v_start)
                     u0 = cons.T_all[:, len(cons.free):] @ vals if len(vals) else 0 * fx
                     self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
-                                  f"increment {inc}/{n_inc}" + (f" (cut-back {cut})" if cut else ""))
+                                  f"increment {inc}/{n_inc}"
+                                  + (f" (cut-back {cut})" if cut else ""))
                     out, stats = self._solve_increment(cons, solver, fx, u0, u, hist)
                     for k in ("cg", "newton", "al"):
                         stats_total[k] += stats[k]
@@ -327,7 +326,7 @@ class ContactAnalysis(StaticAnalysis):
     def _info(self, cons, solver, tot, last, cut, ok, t0) -> SolveInfo:
         return SolveInfo(solver.backend, len(cons.free), tot["cg"], float(last["residual"]), ok,
                          solver.setup_s, time.perf_counter() - t0, tot["newton"], tot["al"], cut,
-                         float(last["violation"]))
+                         float(last["violation"]), solver.condition)
 
     def _state(self, name, si, inc, n_inc, u, f, cons, hist, st, g_ref, info) -> State:
         fc = self._contact_force(np.column_stack([-hist.lam_n, hist.lam_t]))

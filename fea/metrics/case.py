@@ -258,6 +258,6 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
             nodal.get("reference_displacement"))
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
-    out["flags"] = _flags(out, th)
+    out["flags"] = _flags(out, th) + [f"solver: {w}" for w in summary.get("warnings") or []]
     out["thresholds"] = th.as_dict()
     return clean(out)
