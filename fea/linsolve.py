@@ -18,6 +18,8 @@ flag and, for the factorising backends, a 1-norm condition estimate of K (fea.st
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import time
 import weakref
 from dataclasses import asdict, dataclass
@@ -138,6 +140,7 @@ class LinearSolver:
     def _pardiso_setup(self, K):
         import pypardiso
 
+        _locate_mkl_once()
         upper = sp.triu(K, format="csr")
         upper.sort_indices()
         ps = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
@@ -214,3 +217,18 @@ class LinearSolver:
                          time.perf_counter() - t0, condition_estimate=self.condition)
         return x, info
 
+
+@functools.cache
+def _locate_mkl_once() -> None:
+    """pypardiso looks for libmkl_rt by a recursive glob of the environment on every solver it
+    creates (~1 s each; the interface solver creates one per refactorisation): look once and
+    hand the path over through PYPARDISO_MKL_RT."""
+    import glob
+    import sys
+    from ctypes.util import find_library
+
+    if os.environ.get("PYPARDISO_MKL_RT") or find_library("mkl_rt"):
+        return
+    found = sorted(glob.glob(f"{sys.prefix}/[Ll]ib*/**/*mkl_rt*", recursive=True), key=len)
+    if found:
+        os.environ["PYPARDISO_MKL_RT"] = found[0]
