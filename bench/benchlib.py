@@ -39,13 +39,17 @@ def committed_code() -> str:
     """Run the benchmarks on the committed library, not on the shared working tree (other
     sessions edit fea/ while we measure): export HEAD's fea/ and run_sim.py into
     bench/out/src/<commit>/, put it first on sys.path and on the PYTHONPATH of every child.
-    Call before importing fea. Returns the commit."""
-    commit = _git("rev-parse", "--short=12", "HEAD")
+    Call before importing fea. Returns the commit: the last one that changed the library (a
+    child process reuses its parent's snapshot)."""
+    if os.environ.get("BENCH_SRC"):
+        sys.path.insert(0, os.environ["BENCH_SRC"])
+        return os.environ["BENCH_COMMIT"]
+    commit = _git("log", "-1", "--format=%h", "--abbrev=12", "--", "fea", "run_sim.py")
     src = OUT / "src" / commit
     if not (src / "fea" / "__init__.py").exists():
         tmp = OUT / "src" / f".{commit}-{os.getpid()}"
         tmp.mkdir(parents=True, exist_ok=True)
-        tar = subprocess.run(["git", "archive", "HEAD", "fea", "run_sim.py"], cwd=ROOT,
+        tar = subprocess.run(["git", "archive", commit, "fea", "run_sim.py"], cwd=ROOT,
                              capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=tar, check=True)
         try:
