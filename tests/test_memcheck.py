@@ -153,3 +153,21 @@ def test_solve_command_refuses_without_output_and_obeys_the_option(tmp_path, mon
     assert not out.exists()  # refused before anything was written
     assert main(args + ["--no-memory-check"]) == 0
     assert (out / "summary.json").exists()
+
+
+def test_study_fails_the_refused_variant_with_the_message(tmp_path, monkeypatch, capsys):
+    from studyfiles import write_files
+
+    study = write_files(tmp_path / "in", variants='["base"]', loadcases=("flexion",))
+    monkeypatch.setenv(memcheck.ENV_AVAILABLE, "0.05")
+    monkeypatch.setenv(memcheck.ENV_CHECK, "on")  # undone after the test (run sets it to off)
+    out = tmp_path / "results"
+    assert main(["run", str(study), "--out", str(out), "--no-figures", "--workers", "0",
+                 "-q"]) == 1
+    capsys.readouterr()
+    failed = (out / "bar" / "flexion" / "error.txt").read_text()
+    assert "model 'bar'" in failed and "GB is available" in failed
+    assert not (out / "bar" / "flexion" / "summary.json").exists()
+    assert main(["run", str(study), "--out", str(out), "--no-figures", "--workers", "0", "-q",
+                 "--no-memory-check"]) == 0
+    assert (out / "bar" / "flexion" / "summary.json").exists()
