@@ -279,6 +279,8 @@ class MeshBuilder:
 
         def index(query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             query = np.asarray(query, dtype=np.int64)
+            if not len(sorted_labels):  # none defined (an empty *NODE block): all unknown
+                return np.zeros(query.shape, np.int64), np.zeros(query.shape, bool)
             pos = np.minimum(np.searchsorted(sorted_labels, query), len(sorted_labels) - 1)
             return order[pos], sorted_labels[pos] == query
 
