@@ -382,9 +382,9 @@ def build_mesh(spec: MeshSpec, path: Path, mesh_cache=None):
         if not mpath.exists():
             raise ConfigError(f"{path}: mesh.file: '{spec.file}' not found (looked at {mpath})")
         if mpath.suffix.lower() == ".inp":
-            from .abaqus import read_deck
+            from .abaqus import read_deck_mesh
 
-            mesh = read_deck(mpath).model.mesh
+            mesh = read_deck_mesh(mpath)  # a mesher's export: no materials or sections needed
         else:
             mesh = read_mesh(mpath)
     else:

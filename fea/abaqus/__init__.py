@@ -7,7 +7,7 @@
 Supported keywords, what they map to, and the limits: docs/abaqus.md.
 """
 
-from .reader import Deck, read_deck
+from .reader import Deck, read_deck, read_deck_mesh
 from .writer import DIALECTS, deck_text, write_deck
 
-__all__ = ["DIALECTS", "Deck", "deck_text", "read_deck", "write_deck"]
+__all__ = ["DIALECTS", "Deck", "deck_text", "read_deck", "read_deck_mesh", "write_deck"]

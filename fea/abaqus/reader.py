@@ -100,6 +100,22 @@ def read_deck(path: str | Path) -> Deck:
     return _Reader(path, blocks).run()
 
 
+def read_deck_mesh(path: str | Path):
+    """Only the mesh of a deck (nodes, elements, sets, surfaces), for a model file's
+    `[mesh] file`: a mesher's export has no *MATERIAL or *SOLID SECTION (the model file gives
+    them), which read_deck requires of a complete model."""
+    path = Path(path)
+    reader = _Reader(path, scan(path))
+    for block in reader.blocks:
+        if block.keyword == "STEP":
+            break
+        reader._model_block(block)
+    reader._close_context(None)
+    built = reader.mb.build({c.ref_label: c.block for c in reader.st.couplings})
+    built.mesh.check()  # inverted / degenerate elements: MeshError naming the element ids
+    return built.mesh
+
+
 def _supported_list() -> str:
     keys = sorted(MODEL_KEYWORDS | HISTORY_KEYWORDS | {"INCLUDE"})
     return ", ".join(f"*{k}" for k in keys) + " (and output requests, which are skipped)"
