@@ -142,7 +142,7 @@ class Block:
         text = text.replace(",\n", "," if continuation else "\n").removesuffix(",")
         try:
             arr = np.loadtxt(io.StringIO(text), delimiter=",", dtype=dtype, ndmin=2)
-        except ValueError:
+        except (ValueError, OverflowError):  # overflow: a whole number beyond 64 bits
             arr = None
         if (arr is None or arr.shape[1] != width) and min_width is not None:
             arr = self._padded(text, width, min_width, dtype)
@@ -165,7 +165,7 @@ class Block:
                                        dtype=lines.dtype).reshape(-1, w)
         try:
             return fields.astype(dtype)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
 
     def _locate_bad_record(self, width: int, dtype, what: str, continuation: bool,
@@ -192,6 +192,8 @@ class Block:
                 except ValueError:
                     kind = "an integer" if np.issubdtype(dtype, np.integer) else "a number"
                     raise self.error(f"'{item}' is not {kind} ({what})", start) from None
+                except OverflowError:
+                    raise self.error(f"'{item}' is too large ({what})", start) from None
             record, start = [], None
         if record:
             raise self.error(f"the last record ends with a comma but nothing follows ({what})",

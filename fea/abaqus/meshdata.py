@@ -62,11 +62,15 @@ def _line_of(block: Block, token: int) -> int:
     return int(lineno[hits[0]]) if len(hits) else block.line
 
 
+MAX_LABEL = 2**31 - 1  # node and element numbers of Abaqus and CalculiX are 32-bit
+MAX_GENERATED = 20_000_000  # members of one GENERATE line (far beyond a solvable model)
+
+
 def _labels_ok(values: np.ndarray, block: Block, what: str) -> np.ndarray:
-    bad = (values < 1) | (values != np.round(values))
+    bad = ~((values >= 1) & (values <= MAX_LABEL)) | (values != np.round(values))
     if bad.any():
-        raise block.error(f"{what} {values[bad][0]:g} is not a positive whole number",
-                          _line_of(block, values[bad][0]))
+        raise block.error(f"{what} {values[bad][0]:g} is not a whole number from 1 to "
+                          f"{MAX_LABEL}", _line_of(block, values[bad][0]))
     return values.astype(np.int64)
 
 
@@ -88,6 +92,11 @@ class MeshBuilder:
         # a node line may omit trailing coordinates, which are then zero (as in Abaqus)
         arr = block.numeric(4, np.float64, "node number, x, y, z", min_width=2)
         labels = _labels_ok(arr[:, 0], block, "node number")
+        bad = ~np.isfinite(arr[:, 1:]).all(axis=1)
+        if bad.any():  # 'nan' and '1e999' read as numbers
+            label = int(labels[bad][0])
+            raise block.error(f"node {label} has a coordinate that is not a finite number",
+                              _line_of(block, label))
         self.node_blocks.append((labels, arr[:, 1:], block))
         if block.param("NSET"):
             self._add(self.nsets, block.param("NSET"), Part(labels, block))
@@ -128,6 +137,10 @@ class MeshBuilder:
                 if step < 1 or b < a or len(f) > 3:
                     raise block.error(f"bad GENERATE range {','.join(f)} (need first <= last, "
                                       "increment >= 1)", line)
+                if a < 1 or b > MAX_LABEL or (b - a) // step + 1 > MAX_GENERATED:
+                    raise block.error(f"GENERATE range {','.join(f)} would list "
+                                      f"{(b - a) // step + 1} numbers from {a} to {b}; numbers "
+                                      f"run from 1 to {MAX_LABEL}: check the range", line)
                 self._add(space, name, Part(np.arange(a, b + 1, step, dtype=np.int64), block))
             return
         fields, lineno = block.table()
@@ -136,6 +149,13 @@ class MeshBuilder:
         keep = tokens != ""
         tokens, token_line = tokens[keep], token_line[keep]
         isnum = np.char.isdigit(tokens)
+        nums = tokens[isnum]
+        big = np.char.str_len(nums) > len(str(MAX_LABEL))  # beyond 64 bits, even
+        big |= ~big & (np.where(big, "0", nums).astype(np.float64) > MAX_LABEL)
+        if big.any():
+            j = np.flatnonzero(isnum)[np.flatnonzero(big)[0]]
+            raise block.error(f"'{tokens[j]}' is too large (numbers run from 1 to {MAX_LABEL})",
+                              int(token_line[j]))
         self._add(space, name, Part(tokens[isnum].astype(np.int64), block))
         for member, line in zip(tokens[~isnum].tolist(), token_line[~isnum].tolist()):
             _, other = space.require(member, block, line)
