@@ -141,8 +141,22 @@ def _require(arrs: dict, key: str, name: str):
 def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thresholds
                       ) -> tuple[dict, dict]:
     micro, subs = {}, {}
-    for name, arrs in (interfaces or {}).items():
+    interfaces = interfaces or {}
+    for name in {**meta_all, **interfaces}:
         meta = meta_all.get(name, {})
+        implant = interface_sides(meta)[0]
+        if meta.get("law") == "tied":
+            # bonded (screws; every implant face in the fused state): no micromotion by
+            # construction, listed so that the table says so rather than leaving a hole
+            if implant:
+                micro[name] = {**_bonded_micromotion(th), **{
+                    k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")}}
+            continue
+        if implant is None and "slave_role" in meta:
+            continue  # bone-bone joints (facets): their sliding is motion, not micromotion
+        arrs = interfaces.get(name)
+        if arrs is None:
+            continue
         area = _require(arrs, "area", name)
         slip = arrs.get("slip_magnitude")
         if slip is None:
@@ -159,6 +173,13 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
         s.update(implant=implant, bone=bone, bone_yield_source=src)
         subs[name] = s
     return micro, subs
+
+
+def _bonded_micromotion(th: Thresholds) -> dict:
+    """The micromotion entry of a tied interface: zero slip, all area below every threshold."""
+    m = micromotion(np.zeros(1), np.ones(1), th=th)
+    m.update(n_points=0, area_mm2=float("nan"), **{"class": "bonded (tied)"})
+    return m
 
 
 def _flags(out: dict, th: Thresholds) -> list[str]:
