@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model import LoadCase, NodalForce, Pressure, RefLoad, Step, Support, Traction
-from .lexer import Block
+from .lexer import Block, digits
 from .targets import Targets
 
 BC_TYPES = {  # Abaqus boundary-condition types -> constrained dofs (1-based)
@@ -201,7 +201,7 @@ class HistoryBuilder:
             raise block.error(f"degree of freedom {dof[bad][0]} is not 1..6",
                               int(lineno[bad][0]))
         target = fields[:, 0]
-        isnum = np.char.isdigit(target)
+        isnum = digits(target)
         if isnum.any():
             self._cload_numbered(acc, block, target[isnum].astype(np.int64), dof[isnum],
                                  val[isnum], lineno[isnum])
@@ -274,7 +274,7 @@ class HistoryBuilder:
                               "uniform pressure on tetrahedron face S1..S4)", int(lineno[i]))
         val = _numbers(fields[:, 2], lineno, block, np.float64, "pressure")
         target = fields[:, 0]
-        isnum = np.char.isdigit(target)
+        isnum = digits(target)
         if isnum.any():
             sel = np.flatnonzero(isnum)
             elems = self.t.elem_indices(target[sel].astype(np.int64), block, lineno[sel])
@@ -344,7 +344,7 @@ class HistoryBuilder:
                                          np.char.add(np.char.add(fields[:, 2], "|"),
                                                      fields[:, 3])))
         target = fields[:, 0]
-        isnum = np.char.isdigit(target)
+        isnum = digits(target)
         # numbered nodes: one support per distinct (dofs, value), on an automatic set
         sel = np.flatnonzero(isnum)
         if len(sel):

@@ -140,6 +140,9 @@ class Block:
         if not text:
             return np.zeros((0, width), dtype=dtype)
         text = text.replace(",\n", "," if continuation else "\n").removesuffix(",")
+        if not text.isascii():  # numbers are ASCII; numpy's loadtxt can crash (segmentation
+            # fault) on characters beyond the BMP, so the record is reported before it is called
+            self._locate_bad_record(width, dtype, what, continuation, min_width)
         try:
             arr = np.loadtxt(io.StringIO(text), delimiter=",", dtype=dtype, ndmin=2)
         except (ValueError, OverflowError):  # overflow: a whole number beyond 64 bits
@@ -187,6 +190,9 @@ class Block:
                 need = f"{min_width} to {width}" if min_width else f"{width}"
                 raise self.error(f"expected {need} entries ({what}), found {len(record)}", start)
             for item in record:
+                if not item.isascii():  # '²' or a Unicode digit that numpy would read as one
+                    kind = "an integer" if np.issubdtype(dtype, np.integer) else "a number"
+                    raise self.error(f"'{item}' is not {kind} ({what})", start)
                 try:
                     np.array([item]).astype(dtype)
                 except ValueError:
@@ -245,6 +251,16 @@ def _parse_keyword_line(text: str, where: str) -> tuple[str, dict[str, str | Non
         key = " ".join(key.split()).upper()
         params[key] = value.strip().strip('"').strip() if eq else None
     return keyword, params
+
+
+def digits(a: np.ndarray) -> np.ndarray:
+    """Mask of the entries that are plain whole numbers ('12'): numpy's isdigit also accepts '²'
+    and other Unicode digits, which a conversion then fails on (or reads as another number)."""
+    a = np.asarray(a)
+    if not a.size:
+        return np.zeros(a.shape, bool)
+    plain = np.char.str_len(np.char.encode(a, "ascii", errors="ignore")) == np.char.str_len(a)
+    return np.char.isdigit(a) & plain
 
 
 _INCLUDE_LINE = re.compile(r"^[ \t]*\*[ \t]*INCLUDE\b[^\n]*(?:\n|$)", re.M | re.I)

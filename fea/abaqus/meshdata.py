@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..mesh import Mesh
-from .lexer import Block
+from .lexer import Block, digits
 from .names import Namespace
 
 ELEMENT_TYPES = {"C3D4": 4, "C3D10": 10}  # Abaqus C3D10 node order == ours (fea.elements)
@@ -148,7 +148,7 @@ class MeshBuilder:
         token_line = np.repeat(lineno, fields.shape[1]) if fields.size else lineno
         keep = tokens != ""
         tokens, token_line = tokens[keep], token_line[keep]
-        isnum = np.char.isdigit(tokens)
+        isnum = digits(tokens)
         nums = tokens[isnum]
         big = np.char.str_len(nums) > len(str(MAX_LABEL))  # beyond 64 bits, even
         big |= ~big & (np.where(big, "0", nums).astype(np.float64) > MAX_LABEL)
@@ -181,7 +181,7 @@ class MeshBuilder:
                                   "(or a node set / number for TYPE=NODE)",
                                   int(lineno[np.flatnonzero(extra)[0]]))
         target = fields[:, 0]
-        isnum = np.char.isdigit(target)
+        isnum = digits(target)
         if kind == "ELEMENT":
             label = np.char.upper(fields[:, 1]) if fields.shape[1] > 1 else np.full(
                 len(target), "")

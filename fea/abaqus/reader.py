@@ -235,7 +235,7 @@ class _Reader:
     def _coupling(self, b: Block) -> None:
         b.check_params({"CONSTRAINT NAME", "REF NODE", "SURFACE"})
         ref = b.param("REF NODE", required=True)
-        if not ref.isdigit():
+        if not (ref.isascii() and ref.isdigit()):
             raise b.error(f"REF NODE={ref} must be a node number")
         name = b.param("CONSTRAINT NAME") or f"RP{ref}"
         if any(c.name.upper() == name.upper() for c in self.st.couplings):
