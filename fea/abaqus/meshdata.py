@@ -63,7 +63,7 @@ def _line_of(block: Block, token: int) -> int:
 
 
 MAX_LABEL = 2**31 - 1  # node and element numbers of Abaqus and CalculiX are 32-bit
-MAX_GENERATED = 20_000_000  # members of one GENERATE line (far beyond a solvable model)
+MAX_GENERATED = 10_000_000  # members of one GENERATE line (far beyond a solvable model)
 
 
 def _labels_ok(values: np.ndarray, block: Block, what: str) -> np.ndarray:
