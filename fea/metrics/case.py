@@ -152,7 +152,7 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
                 micro[name] = {**_bonded_micromotion(th), **{
                     k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")}}
             continue
-        if implant is None and "slave_role" in meta:
+        if meta.get("slave_role") == meta.get("master_role") == "bone":
             continue  # bone-bone joints (facets): their sliding is motion, not micromotion
         arrs = interfaces.get(name)
         if arrs is None:
