@@ -18,6 +18,7 @@ from .subsidence import HIGH, subsidence
 from .thresholds import Thresholds
 from .translation import implant_bone_translation
 
+ANATOMICAL = {"bone", "soft_tissue"}  # roles of a natural joint's sides (no micromotion there)
 LOAD_POINT = "load"  # DESIGN.md: constructs apply their loads through this reference point
 FIXED_POINT = "fixed"  # optional reference point on the fixed vertebra (else it counts as still)
 
@@ -152,8 +153,8 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
                 micro[name] = {**_bonded_micromotion(th), **{
                     k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")}}
             continue
-        if meta.get("slave_role") == meta.get("master_role") == "bone":
-            continue  # bone-bone joints (facets): their sliding is motion, not micromotion
+        if implant is None and {meta.get("slave_role"), meta.get("master_role")} & ANATOMICAL:
+            continue  # natural joints (facet cartilage on bone): sliding there is motion
         arrs = interfaces.get(name)
         if arrs is None:
             continue
