@@ -134,6 +134,25 @@ def body_namer(model: Model):
     return name
 
 
+@dataclass
+class StepPath:
+    """One step's loads and prescribed values, ramped linearly from where the last step ended."""
+
+    cons: ConstraintSystem
+    solver: LinearSolver
+    f_start: np.ndarray
+    f_end: np.ndarray
+    v_start: np.ndarray  # prescribed values (cons.prescribed order)
+    v_end: np.ndarray
+
+    def at(self, frac: float) -> tuple[np.ndarray, np.ndarray]:
+        """(load vector, prescribed displacement field) at this fraction of the step."""
+        f = self.f_start + frac * (self.f_end - self.f_start)
+        vals = self.v_start + frac * (self.v_end - self.v_start)
+        u0 = self.cons.T_all[:, len(self.cons.free):] @ vals if len(vals) else np.zeros(len(f))
+        return f, u0
+
+
 class StaticAnalysis:
     """Holds the assembled stiffness and per-constraint-set solvers of one model."""
 
@@ -209,14 +228,15 @@ class StaticAnalysis:
         """The matrix the solver is set up on (the interface solver adds bonded contact)."""
         return Kr
 
-    def run(self, loadcase: LoadCase) -> Result:
+    def step_paths(self, loadcase: LoadCase):
+        """(index, step, StepPath) for each step in order: loads and prescribed values accumulate
+        over the steps (a `replace` step starts afresh) and each step ramps from where the
+        previous one ended. Both drivers (linear and interface) walk their steps through this."""
         model = self.model
-        result = Result(model, loadcase, timings=self.timings, warnings=self.warnings)
         f_prev = np.zeros(model.n_full)
-        disp_active: list = []
         presc_prev = prescribed_map(model, model.supports)
         loads_active: list = []
-        t_solve = 0.0
+        disp_active: list = []
         for si, step in enumerate(loadcase.steps):
             if step.increments < 1:
                 raise FeaError(f"{loadcase.source}: step '{step.name}' needs at least 1 increment")
@@ -227,14 +247,19 @@ class StaticAnalysis:
             f_end = load_vector(model, loads_active)
             presc_end = prescribed_map(model, model.supports + disp_active)
             cons, solver = self.system_for(presc_end)
-            start_vals = np.array([presc_prev.get(i, 0.0) for i in cons.prescribed])
-            end_vals = np.array([presc_end[i] for i in cons.prescribed])
-            f_start = np.zeros_like(f_end) if step.replace else f_prev
+            yield si, step, StepPath(
+                cons, solver, np.zeros_like(f_end) if step.replace else f_prev, f_end,
+                np.array([presc_prev.get(i, 0.0) for i in cons.prescribed]),
+                np.array([presc_end[i] for i in cons.prescribed]))
+            f_prev, presc_prev = f_end, presc_end
+
+    def run(self, loadcase: LoadCase) -> Result:
+        result = Result(self.model, loadcase, timings=self.timings, warnings=self.warnings)
+        t_solve = 0.0
+        for si, step, path in self.step_paths(loadcase):
+            cons, solver = path.cons, path.solver
             for inc in range(1, step.increments + 1):
-                frac = inc / step.increments
-                f = f_start + frac * (f_end - f_start)
-                vals = start_vals + frac * (end_vals - start_vals)
-                u0 = cons.T_all[:, len(cons.free):] @ vals if len(vals) else np.zeros(len(f))
+                f, u0 = path.at(inc / step.increments)
                 self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
                               f"increment {inc}/{step.increments}")
                 t = time.perf_counter()
@@ -247,8 +272,6 @@ class StaticAnalysis:
                 reaction[cons.prescribed] = r_all[len(cons.free):]
                 result.states.append(State(step.name, si, inc, step.increments, u, f, reaction,
                                            info))
-            f_prev = f_end
-            presc_prev = presc_end
         self.timings["solve_s"] = t_solve
         result.n_dof_free = max(len(c.free) for c, _ in self._cache.values()) if self._cache else 0
         return result

@@ -24,7 +24,6 @@ import scipy.sparse.linalg as sla
 
 from ..errors import FeaError
 from ..linsolve import SolveInfo, SolverSettings
-from ..loading import load_vector, prescribed_map
 from ..model import LoadCase
 from ..static import Result, State, StaticAnalysis
 from . import law as L
@@ -270,26 +269,14 @@ class ContactAnalysis(StaticAnalysis):
         hist = PointState(np.zeros((p, 3)), np.zeros(p), np.zeros((p, 2)), np.zeros(p, int))
         hist.g[:, 0] = self.g0[:, 0]
         u = np.zeros(model.n_full)
-        f_prev = np.zeros(model.n_full)
-        presc_prev = prescribed_map(model, model.supports)
-        loads_active, disp_active = [], []
         ref_name = cs.reference_step or loadcase.steps[0].name
         if ref_name not in [s.name for s in loadcase.steps]:
             raise FeaError(f"reference step '{ref_name}' for slip is not a step of load case "
                            f"'{loadcase.name}'")
         g_ref = np.zeros((p, 3)) if len(loadcase.steps) > 1 else hist.g.copy()
         t_solve = 0.0
-        for si, step in enumerate(loadcase.steps):
-            if step.replace:
-                loads_active, disp_active = [], []
-            loads_active = loads_active + list(step.loads)
-            disp_active = disp_active + list(step.displacements)
-            f_end = load_vector(model, loads_active)
-            presc_end = prescribed_map(model, model.supports + disp_active)
-            cons, solver = self.system_for(presc_end)
-            v_start = np.array([presc_prev.get(i, 0.0) for i in cons.prescribed])
-            v_end = np.array([presc_end[i] for i in cons.prescribed])
-            f_start = np.zeros_like(f_end) if step.replace else f_prev
+        for si, step, path in self.step_paths(loadcase):
+            cons, solver = path.cons, path.solver
             n_inc = step.increments
             frac = 0.0
             for inc in range(1, n_inc + 1):
@@ -299,9 +286,7 @@ class ContactAnalysis(StaticAnalysis):
                 while frac < target - 1e-12:
                     d = (target - frac) if cut == 0 else (target - frac) / 2**cut
                     nxt = min(frac + d, target)
-                    fx = f_start + nxt * (f_end - f_start)
-                    vals = v_start + nxt * (v_end - v_start)
-                    u0 = cons.T_all[:, len(cons.free):] @ vals if len(vals) else 0 * fx
+                    fx, u0 = path.at(nxt)
                     self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
                                   f"increment {inc}/{n_inc}"
                                   + (f" (cut-back {cut})" if cut else ""))
@@ -327,7 +312,6 @@ class ContactAnalysis(StaticAnalysis):
                                                  g_ref, info))
             if step.name == ref_name and len(loadcase.steps) > 1:
                 g_ref = hist.g.copy()  # later states measure slip from here
-            f_prev, presc_prev = f_end, presc_end
         self.timings["solve_s"] = t_solve
         result.n_dof_free = max(len(c.free) for c, _ in self._cache.values())
         return result
