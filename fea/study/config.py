@@ -22,6 +22,13 @@ STATES = ("immediate", "fused")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def _check_folder_name(cls, v):
+    """A study or model name names a folder."""
+    if v is not None and not NAME_RE.match(v):
+        raise ValueError("letters, digits, '_', '-', '.' only (it names a folder)")
+    return v
+
+
 class StudyHeader(Strict):
     name: str | None = None  # default: the study file's stem; the results folder's name
     description: str = ""
@@ -33,12 +40,7 @@ class StudyHeader(Strict):
     mesh_cache: str | None = None  # default: <output parent>/.mesh-cache
     figures: bool = True  # per-case figures (worst case per variant beyond 12 cases) and charts
 
-    @field_validator("name")
-    @classmethod
-    def folder_name(cls, v):
-        if v is not None and not NAME_RE.match(v):
-            raise ValueError("letters, digits, '_', '-', '.' only (it names a folder)")
-        return v
+    _folder_name = field_validator("name")(_check_folder_name)
 
 
 class MeshOverride(Strict):
@@ -100,12 +102,7 @@ class ModelEntry(Strict):
     states: list[Literal["immediate", "fused"]] | None = None  # default: [study].states
     size_mm: float | None = Field(default=None, gt=0)  # overrides [mesh].size_mm for this model
 
-    @field_validator("name")
-    @classmethod
-    def folder_name(cls, v):
-        if v is not None and not NAME_RE.match(v):
-            raise ValueError("letters, digits, '_', '-', '.' only (it names a folder)")
-        return v
+    _folder_name = field_validator("name")(_check_folder_name)
 
 
 class StudyFile(Strict):
