@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from benchlib import (
     OUT, committed_code, machine, machine_line, python_child, run_child, table, write_section,
@@ -33,8 +34,8 @@ CHILD = OUT.parent / "solve_child.py"
 BASE_GB = 1.0  # RSS besides the factor at these sizes (mesh, K, reduced K, T): measured below
 
 
-def child(deck, *args, cap, timeout):
-    r = run_child(python_child(CHILD, deck, *args), mem_cap_gb=cap, timeout_s=timeout)
+def child(deck, *args, cap, timeout, env=None):
+    r = run_child(python_child(CHILD, deck, *args), mem_cap_gb=cap, timeout_s=timeout, env=env)
     d = r.as_dict()
     d["result"] = json.loads(r.stdout.strip().splitlines()[-1]) if r.ok else None
     return d
@@ -42,6 +43,9 @@ def child(deck, *args, cap, timeout):
 
 def measure(args) -> dict:
     res = {"machine": machine(), "cap_GB": args.cap, "runs": []}
+    # fea refuses a solve whose estimated peak exceeds the free memory; --no-memory-check lets
+    # it try, under our own cap (the process is stopped there and the stop is reported)
+    env = dict(os.environ, FEA_MEMORY_CHECK="off") if args.no_memory_check else None
     child(cantilever_deck(20000)[0], "--backend", "pardiso", cap=4, timeout=900)  # numba cache
     for target in args.dofs:
         deck, size = cantilever_deck(target)
@@ -57,13 +61,19 @@ def measure(args) -> dict:
                                       f"alone: over the {args.cap:g} GB cap, not attempted")
                     res["runs"].append(row)
                     continue
-            r = child(deck, "--backend", backend, cap=args.cap, timeout=args.timeout)
+            r = child(deck, "--backend", backend, cap=args.cap, timeout=args.timeout, env=env)
             row["solve"] = r
+            row["memory_check"] = not args.no_memory_check
             print(f"{target} {backend}: {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s, "
                   f"{r['peak_rss_mb'] / 1024:.2f} GB {r['stopped']}", flush=True)
             res["runs"].append(row)
     res["machine_end"] = machine()
     return res
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1].replace("|", "/")[:400] if lines else "?"
 
 
 def fit(n, t) -> float:
@@ -73,19 +83,20 @@ def fit(n, t) -> float:
 def markdown(r: dict) -> str:
     rows, fits, forecast = [], [], []
     for backend in dict.fromkeys(x["backend"] for x in r["runs"]):
-        ns, walls, solver_t = [], [], []
+        ns, walls, cpus, solver_t = [], [], [], []
         for x in (x for x in r["runs"] if x["backend"] == backend):
             a = (x.get("analyse") or {}).get("result")
             fc = a["pardiso"] if a else None
             if fc:
                 forecast.append([x["target"], a["pardiso"]["n_dof"],
-                                 f"{fc['factor_nnz'] / 1e6:.0f}M", f"{fc['peak_GB']:.2f}",
+                                 f"{fc['factor_nnz'] % 2**32 / 1e6:.0f}M",  # int32 iparm
+                                 f"{fc['peak_GB']:.2f}",
                                  f"{a.get('fea_estimate_GB', float('nan')):.2f}",
                                  f"{x['analyse']['peak_rss_mb'] / 1024:.2f}",
                                  f"{x['analyse']['wall_s']:.0f}"])
             s = x.get("solve")
             if s is None or not s["result"]:
-                why = x.get("skipped") or (s and (s["stopped"] or s["stderr"][-200:]))
+                why = x.get("skipped") or (s and (s["stopped"] or _last_line(s["stderr"])))
                 rows.append([backend, f"~{x['target'] // 1000}k", "-", "-", "-", "-", "-", "-",
                              "-", f"{fc['peak_GB']:.1f} (forecast)" if fc else "-",
                              f"{x['analyse']['load_max']:.1f}" if fc else "-", why])
@@ -94,6 +105,7 @@ def markdown(r: dict) -> str:
             setup = o["solver_setup_s"]
             ns.append(o["n_dof"])
             walls.append(s["wall_s"])
+            cpus.append(s["cpu_s"])
             solver_t.append(setup + o["solve_s"])
             rows.append([backend, o["n_dof"], o["elements"], f"{s['wall_s']:.1f}",
                          f"{s['cpu_s']:.1f}", f"{o['read_s'] + o['import_s']:.1f}",
@@ -102,14 +114,18 @@ def markdown(r: dict) -> str:
                          f"{setup:.1f} + {o['solve_s']:.1f} ({o['iterations']} it, "
                          f"res {o['residual']:.0e})",
                          f"{s['peak_rss_mb'] / 1024:.2f}",
-                         f"{s['load_start']:.1f} / {s['load_max']:.1f}", "ok"])
-        fits.append([backend, ", ".join(f"{n // 1000}k" for n in ns),
-                     f"{fit(ns, walls):.2f}", f"{fit(ns, solver_t):.2f}"])
+                         f"{s['load_start']:.1f} / {s['load_max']:.1f}",
+                         "ok" + ("" if x.get("memory_check", True) else
+                                 " (fea's memory check off)")])
+        fits.append([backend, ", ".join(f"{n // 1000}k" for n in ns), f"{fit(ns, walls):.2f}",
+                     f"{fit(ns, cpus):.2f}", f"{fit(ns, solver_t):.2f}"])
     m = r["machine"]
     return "\n".join([
         f"`python bench/bench_scaling.py` (options `--dofs 100000,300000,1000000`, "
         f"`--backends pardiso,amg`, `--cap GB`, `--no-write`). "
-        f"{machine_line(m, r['machine_end'])}.",
+        f"{machine_line(m, r['machine_end'])}."
+        + (f" Rows added later with `--merge` (the run that ended {r['machine_end']['date']}) "
+           "share the table; each row's load is its own." if r.get("merged_from") else ""),
         "",
         "The benchmark cantilever deck (100 x 20 x 20 mm, TET10, clamped end, shear + pressure) at "
         "three sizes; each solve is one child process (bench/solve_child.py: the library, no "
@@ -124,7 +140,8 @@ def markdown(r: dict) -> str:
         "",
         "Scaling exponent k of time ~ DOF^k (least squares over the sizes that ran):",
         "",
-        table(["backend", "sizes", "k (whole process, wall)", "k (solver setup + solve)"], fits),
+        table(["backend", "sizes", "k (whole process, wall)", "k (whole process, CPU)",
+               "k (solver setup + solve, wall)"], fits),
         "",
         "PARDISO's own forecast after its analysis phase (MKL iparm 15-17: max(analysis peak, "
         "permanent + factorisation memory)), against which the measured peak RSS above can be "
@@ -143,6 +160,10 @@ def main():
     ap.add_argument("--backends", default="pardiso,amg", type=lambda s: s.split(","))
     ap.add_argument("--cap", type=float, default=14.0, help="memory cap per process, GB (14)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per child process, s (1800)")
+    ap.add_argument("--no-memory-check", action="store_true",
+                    help="let fea try solves its memory check would refuse (our cap still holds)")
+    ap.add_argument("--merge", action="store_true",
+                    help="replace/add these runs in the last scaling.json instead of starting anew")
     ap.add_argument("--no-write", action="store_true", help="don't update bench/README.md")
     ap.add_argument("--from-json", action="store_true",
                     help="rewrite the README section from the last run's JSON, no measuring")
@@ -152,6 +173,13 @@ def main():
         res = json.loads(path.read_text())
     else:
         res = measure(args)
+        if args.merge and path.exists():
+            old = json.loads(path.read_text())
+            new = {(x["target"], x["backend"]) for x in res["runs"]}
+            res["runs"] = [x for x in old["runs"] if (x["target"], x["backend"]) not in new
+                           ] + res["runs"]
+            res["runs"].sort(key=lambda x: (x["backend"] != "pardiso", x["target"]))
+            res["machine"], res["merged_from"] = old["machine"], old["machine"]["date"]
         OUT.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(res, indent=1))
     text = markdown(res)
