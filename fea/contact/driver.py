@@ -72,6 +72,7 @@ class ContactAnalysis(StaticAnalysis):
         self._precond = {}  # constraint set -> solver set up on a recent tangent
         self._prec_status = {}  # ... and the contact status it was set up for
         self._last_its = {}  # ... and the CG iterations its last solve took
+        self._last_cg_s = {}  # ... and that solve's time
         pp = self.setup.points
         self.has_points = pp is not None
         if self.has_points:
@@ -144,6 +145,7 @@ class ContactAnalysis(StaticAnalysis):
                 dq, its = prec.pcg(A, -R, rtol=eta)
                 t_cg = time.perf_counter() - t_cg
                 self._last_its[id(cons)] = its
+                self._last_cg_s[id(cons)] = t_cg
                 # the interface state moved far from the set-up: set up on the current tangent
                 # when that is cheaper than carrying on with the old one
                 if its > cs.rebuild_after and t_cg > prec.setup_s:
@@ -195,16 +197,20 @@ class ContactAnalysis(StaticAnalysis):
 
     def _stale_check(self, cons, solver, status, Kr, Bq, Dm):
         """The preconditioner for this Newton step. A factorisation is redone as soon as the
-        contact status differs from the one it was built for at more than 10 % of the points, or
-        at all while the last solve with it was slow (a new factor costs a few solves; a stale
-        one costs tens of CG iterations)."""
+        contact status differs from the one it was built for at more than 10 % of the points,
+        or at all when the last solve with the old factor took longer than a new factor would,
+        or a factor costs less than 20 CG iterations (small models): a stale factor costs tens
+        to hundreds of CG iterations, a fresh one of the exact tangent one or two."""
         prec = self._precond.get(id(cons), solver)
         built_for = self._prec_status.get(id(cons))
         if built_for is None:  # the bonded set-up: every point closed and stuck
             built_for = np.full(len(status), L.STICK)
         drift = (status != built_for).mean()
-        slow = self._last_its.get(id(cons), 0) > self.cs.rebuild_after
-        if prec.backend in ("pardiso", "direct") and (drift > 0.1 or (drift > 0.005 and slow)):
+        last_s, last_its = self._last_cg_s.get(id(cons), 0.0), self._last_its.get(id(cons), 1)
+        slow = last_s > prec.setup_s
+        cheap = prec.setup_s < 20 * last_s / max(last_its, 1)  # a factor < 20 CG iterations
+        if prec.backend in ("pardiso", "direct") and (
+                drift > 0.1 or (drift > 0 and (slow or cheap))):
             self._rebuild(cons, Kr, Bq, Dm, status)
             prec = self._precond[id(cons)]
         return prec
