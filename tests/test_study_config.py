@@ -169,10 +169,11 @@ def test_bundled_studies_expand_without_errors(name, tmp_path):
     root = Path(__file__).resolve().parents[1] / "studies"
     plan = plan_of(root / name, tmp_path)
     assert plan.jobs and not [g.error for g in plan.groups if g.error]
-    if name == "default.toml":  # the demo: both construct families, the AVB also post-op
-        assert {g.model_label for g in plan.groups} == {"c2_avb", "aad_cages", "c2_avb_postop"}
+    if name == "default.toml":  # the demo: both construct families, fused and post-op
+        assert {g.model_label for g in plan.groups} == {
+            "c2_avb", "aad_cages", "c2_avb_postop", "aad_cages_postop"}
         postop = [g for g in plan.groups if g.model_label.endswith("_postop")]
-        assert [g.state for g in postop] == ["immediate"]  # micromotion needs friction
+        assert [g.state for g in postop] == ["immediate"] * 2  # micromotion needs friction
         assert set(plan.reference["published_deg"]) == {"flexion", "extension",
                                                          "axial_rotation_left"}
         assert all(g.spec["mesh"]["element_order"] == 1 for g in plan.groups)
