@@ -120,6 +120,27 @@ def markdown(r: dict) -> str:
         fits.append([backend, ", ".join(f"{n // 1000}k" for n in ns), f"{fit(ns, walls):.2f}",
                      f"{fit(ns, cpus):.2f}", f"{fit(ns, solver_t):.2f}"])
     m = r["machine"]
+    extra = []
+    for x in r["runs"]:  # a factorisation not attempted: extrapolate its time and memory
+        a = (x.get("analyse") or {}).get("result")
+        done = [y for y in r["runs"] if y["backend"] == x["backend"] and (y.get("solve") or {})
+                .get("result") and (y.get("analyse") or {}).get("result")]
+        if x.get("skipped") and a and len(done) >= 2:
+            big = done[-1]
+            o, fb = big["solve"]["result"], big["analyse"]["result"]["pardiso"]
+            k = fit([y["solve"]["result"]["n_dof"] for y in done],
+                    [y["solve"]["result"]["solver_setup_s"] for y in done])
+            n, fc = a["pardiso"]["n_dof"], a["pardiso"]
+            grow = (fc["factor_nnz"] % 2**32) / (fb["factor_nnz"] % 2**32)
+            rest_gb = big["solve"]["peak_rss_mb"] / 1024 - fb["peak_GB"]
+            extra.append(
+                f"PARDISO at {n} DOF, extrapolated from {o['n_dof']} DOF: factorisation "
+                f"~{o['solver_setup_s'] * (n / o['n_dof']) ** k:.0f} s with the fitted k = {k:.2f}"
+                f", ~{o['solver_setup_s'] * grow ** 1.5:.0f} s if its work grows as (factor "
+                f"non-zeros)^1.5 (x{grow:.1f} non-zeros); peak ~{fc['peak_GB']:.0f} GB (PARDISO's"
+                f" forecast) + ~{rest_gb * n / o['n_dof']:.0f} GB for the rest of the process "
+                f"(measured {rest_gb:.1f} GB at {o['n_dof']} DOF, scaled with the DOF): does not "
+                f"fit the {r['cap_GB']:g} GB cap nor this {m['memory_GB']:g} GB machine.")
     return "\n".join([
         f"`python bench/bench_scaling.py` (options `--dofs 100000,300000,1000000`, "
         f"`--backends pardiso,amg`, `--cap GB`, `--no-write`). "
@@ -143,6 +164,7 @@ def markdown(r: dict) -> str:
         table(["backend", "sizes", "k (whole process, wall)", "k (whole process, CPU)",
                "k (solver setup + solve, wall)"], fits),
         "",
+        *[e + "\n" for e in extra],
         "PARDISO's own forecast after its analysis phase (MKL iparm 15-17: max(analysis peak, "
         "permanent + factorisation memory)), against which the measured peak RSS above can be "
         "read (the process adds the mesh, K, the reduced K and T):",
@@ -180,6 +202,7 @@ def main():
                            ] + res["runs"]
             res["runs"].sort(key=lambda x: (x["backend"] != "pardiso", x["target"]))
             res["machine"], res["merged_from"] = old["machine"], old["machine"]["date"]
+            res["cap_GB"] = max(res["cap_GB"], old["cap_GB"])
         OUT.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(res, indent=1))
     text = markdown(res)
