@@ -28,8 +28,9 @@ def add_parser(sub):
 
 
 def add_solver_options(p):
-    p.add_argument("--backend", choices=["auto", "amg", "direct"], default="auto",
-                   help="linear solver: AMG-preconditioned CG, sparse LU, or chosen by size")
+    p.add_argument("--backend", choices=["auto", "pardiso", "amg", "direct"], default="auto",
+                   help="linear solver: PARDISO Cholesky, AMG-preconditioned CG, SuperLU, or "
+                   "chosen by size")
     p.add_argument("--rtol", type=fraction, default=1e-8, help="CG relative tolerance (1e-8)")
     p.add_argument("--no-memory-check", action="store_true",
                    help="solve even when the estimated memory need exceeds the free memory "

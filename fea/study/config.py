@@ -60,7 +60,7 @@ class ContactOverride(Strict):
 
 
 class SolverOverride(Strict):
-    backend: Literal["auto", "amg", "direct"] = "auto"
+    backend: Literal["auto", "pardiso", "amg", "direct"] = "auto"
     rtol: float = Field(default=1e-8, gt=0, lt=1)
     contact: ContactOverride = ContactOverride()
 
