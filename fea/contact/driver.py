@@ -1,14 +1,16 @@
 """Incremental solution with interfaces: augmented Lagrangian outer loop, semismooth Newton inner
-loop, conjugate gradients preconditioned by the solver set up once on the bonded system.
+loop, conjugate gradients preconditioned by a factor (or AMG hierarchy) of the Newton tangent.
 
 Per increment (loads ramped as in fea.static):
   repeat (multiplier update, at most max_al):
     Newton on the convex energy  1/2 u K u - f u + sum_p w_p psi_p(g_p(u))  with a line search;
       each Newton system K + B^T W D B is applied matrix-free and solved by PCG, the
-      preconditioner being the AMG hierarchy (or LU) of K + eps B^T W B built once;
+      preconditioner set up first on the bonded system K + eps B^T W B and again on the
+      current tangent when the contact status has moved (see _stale_check);
     lam <- tractions, friction bound <- mu * pressure
-  until the gap/stick-creep violation left is below tol_gap_mm and the force residual below
-  tol_force. A failing increment is halved (cut-back) up to max_cutbacks times; then the case
+  until the gap/stick-creep violation left is below tol_gap_mm (or tol_gap_rel of the
+  increment), the friction bound has settled (tol_bound_rel of mu N) and the force residual is
+  below tol_force. A failing increment is halved (cut-back) up to max_cutbacks times; then the case
   stops, flagged not converged with its last residual.
 """
 
