@@ -145,7 +145,7 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
     interfaces = interfaces or {}
     for name in {**meta_all, **interfaces}:
         meta = meta_all.get(name, {})
-        implant = interface_sides(meta)[0]
+        implant, bone, _ = interface_sides(meta)
         if meta.get("law") == "tied":
             # bonded (screws; every implant face in the fused state): no micromotion by
             # construction, listed so that the table says so rather than leaving a hole
@@ -165,7 +165,6 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
         mm = micromotion(slip, area, arrs.get("gap"), arrs.get("status"), th)
         mm.update({k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")})
         micro[name] = mm
-        implant, bone, _ = interface_sides(meta)
         if implant is None:
             continue  # subsidence is about implants sinking into bone
         y, src = bone_yield_for(name, meta, regions, th)
