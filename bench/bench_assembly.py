@@ -26,8 +26,8 @@ if "--child-first-call" not in sys.argv:
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-numba-")
 
 from benchlib import (  # noqa: E402
-    OUT, best_of, committed_code, machine, machine_line, python_child, run_child, table,
-    write_section,
+    OUT, best_of, committed_code, machine, machine_line, measure_or_load, python_child, report,
+    run_child, table,
 )
 
 committed_code()  # measure the committed fea/, not the shared working tree
@@ -202,17 +202,8 @@ def main():
     if args.child_first_call:
         print(json.dumps(first_calls(LinearElastic("ti", E, NU).D())))
         return
-    path = OUT / "assembly.json"
-    if args.from_json:
-        res = json.loads(path.read_text())
-    else:
-        res = measure(args)
-        OUT.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(res, indent=1))
-    text = markdown(res)
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
+    res = measure_or_load(OUT / "assembly.json", args.from_json, lambda: measure(args))
+    report(markdown(res), HEADING, args.no_write)
 
 
 if __name__ == "__main__":

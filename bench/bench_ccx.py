@@ -25,7 +25,8 @@ import shutil
 import sys
 
 from benchlib import (
-    OUT, code_root, committed_code, machine, machine_line, run_child, table, write_section,
+    OUT, code_root, committed_code, machine, machine_line, measure_or_load, report, run_child,
+    table,
 )
 
 committed_code()  # measure the committed fea/, not the shared working tree
@@ -159,17 +160,8 @@ def main():
     args = ap.parse_args()
     if ccx_executable() is None:
         raise SystemExit("ccx is not on PATH")
-    path = OUT / f"ccx_{args.dof}.json"
-    if args.from_json:
-        res = json.loads(path.read_text())
-    else:
-        res = measure(args)
-        OUT.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(res, indent=1))
-    text = markdown(res)
-    print(text)
-    if not args.no_write:
-        write_section(HEADING, text)
+    res = measure_or_load(OUT / f"ccx_{args.dof}.json", args.from_json, lambda: measure(args))
+    report(markdown(res), HEADING, args.no_write)
 
 
 if __name__ == "__main__":

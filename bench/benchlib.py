@@ -11,6 +11,7 @@ child before it pushes the shared machine into swapping or wakes the OOM killer 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import re
@@ -245,6 +246,23 @@ def write_section(heading: str, body: str, readme: Path = README) -> None:
     tmp = readme.with_suffix(".md.tmp")
     tmp.write_text(text)
     tmp.replace(readme)
+
+
+def measure_or_load(path: Path, from_json: bool, measure) -> dict:
+    """A new measurement saved to `path` (raw JSON), or with `from_json` the last one saved."""
+    if from_json:
+        return json.loads(path.read_text())
+    res = measure()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=1))
+    return res
+
+
+def report(text: str, heading: str, no_write: bool) -> None:
+    """Print a section and, unless `no_write`, put it into bench/README.md."""
+    print(text)
+    if not no_write:
+        write_section(heading, text)
 
 
 def table(header: list[str], rows: list[list]) -> str:
