@@ -153,3 +153,33 @@ def hertz_fit(points, pressure):
     A = np.column_stack([np.ones(on.sum()), r[on] ** 2])
     (c0, c1), *_ = np.linalg.lstsq(A, pressure[on] ** 2, rcond=None)
     return float(np.sqrt(c0)), float(np.sqrt(-c0 / c1))
+
+
+# The two stacked blocks (stacked_blocks(..., write_to='blocks.msh')) as a model file: a
+# titanium block in Coulomb contact on a cancellous-bone block held at its bottom face.
+BLOCKS_MODEL_TOML = """
+[model]
+name = "blocks"
+[mesh]
+file = "blocks.msh"
+[materials.bone]
+library = "cancellous_bone"
+[materials.ti]
+library = "ti6al4v"
+[[sections]]
+cell_set = "lower"
+material = "bone"
+role = "bone"
+[[sections]]
+cell_set = "upper"
+material = "ti"
+role = "implant"
+[[supports]]
+set = "lower_zmin"
+[[interfaces]]
+name = "implant|bone"
+slave = "upper_zmin@upper"
+master = "lower_zmax@lower"
+law = "friction"
+mu = 0.8
+"""

@@ -1,40 +1,15 @@
 """Interfaces from model files: TOML validation and the solve command end to end."""
 
 import json
+
 import meshio
 import pytest
-
+from contact_helpers import BLOCKS_MODEL_TOML as MODEL
 from contact_helpers import stacked_blocks
+
 from fea.cli import main
 from fea.config import load_model
 from fea.errors import ConfigError
-
-MODEL = """
-[model]
-name = "blocks"
-[mesh]
-file = "blocks.msh"
-[materials.bone]
-library = "cancellous_bone"
-[materials.ti]
-library = "ti6al4v"
-[[sections]]
-cell_set = "lower"
-material = "bone"
-role = "bone"
-[[sections]]
-cell_set = "upper"
-material = "ti"
-role = "implant"
-[[supports]]
-set = "lower_zmin"
-[[interfaces]]
-name = "implant|bone"
-slave = "upper_zmin@upper"
-master = "lower_zmax@lower"
-law = "friction"
-mu = 0.8
-"""
 
 LOADCASE = """
 [loadcase]

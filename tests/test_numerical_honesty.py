@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from contact_helpers import stacked_blocks
+from contact_helpers import BLOCKS_MODEL_TOML, stacked_blocks
 from helpers import structured_box
 from studyfiles import write_files
 from synthetic_study import block_model, loadcase
@@ -24,35 +24,11 @@ from fea.solve_case import case_metrics_hook, solve_case
 from fea.static import solve
 from fea.summary_table import rank, read_summary_csv
 
-BLOCKS = """
-[model]
-name = "blocks"
-[mesh]
-file = "blocks.msh"
-[materials.bone]
-library = "cancellous_bone"
-[materials.ti]
-library = "ti6al4v"
-[[sections]]
-cell_set = "lower"
-material = "bone"
-role = "bone"
-[[sections]]
-cell_set = "upper"
-material = "ti"
-role = "implant"
-[[supports]]
-set = "lower_zmin"
-[ref_points.load]
+# the stacked-block model (contact_helpers), loaded through a reference point
+BLOCKS = BLOCKS_MODEL_TOML + """[ref_points.load]
 position_mm = [1.0, 1.0, 1.0]
 coupling = "kinematic"
 surface = "upper_zmax"
-[[interfaces]]
-name = "implant|bone"
-slave = "upper_zmin@upper"
-master = "lower_zmax@lower"
-law = "friction"
-mu = 0.8
 """
 
 
