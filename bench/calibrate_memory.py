@@ -42,7 +42,7 @@ res = an.run(lc)
 cons, solver = next(iter(an._cache.values()))
 factor_nnz = None
 if solver.backend == "pardiso":
-    factor_nnz = int(solver._pardiso.get_iparm(18))
+    factor_nnz = solver._pardiso.factor_nnz
 print(json.dumps({"dof": int(len(cons.free)), "nnz": int(cons.Kr.nnz),
                   "factor_nnz": factor_nnz, "backend": solver.backend,
                   "converged": bool(res.converged), "wall_s": time.perf_counter() - t,

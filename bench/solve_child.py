@@ -28,10 +28,9 @@ from fea.linsolve import SolverSettings  # noqa: E402
 from fea.loading import prescribed_map  # noqa: E402
 
 
-def pardiso_memory(ps) -> dict:
+def pardiso_memory(ip) -> dict:
     """PARDISO's report after its analysis phase (MKL iparm, 1-based: 15 peak of the analysis,
     16 permanent, 17 factorisation, all kB; 18 non-zeros of the factor)."""
-    ip = ps.iparm
     peak_kb = max(int(ip[14]), int(ip[15]) + int(ip[16]))
     return {"analysis_peak_GB": ip[14] / 2**20, "permanent_GB": ip[15] / 2**20,
             "factor_GB": ip[16] / 2**20, "peak_GB": peak_kb / 2**20, "factor_nnz": int(ip[17])}
@@ -41,20 +40,13 @@ class AnalyseOnly:
     """Stands in for LinearSolver: PARDISO phase 11 on the reduced matrix, no factorisation."""
 
     def __init__(self, K, near_null, settings):
-        import pypardiso
-        import scipy.sparse as sp
+        from fea.pardiso import PardisoCholesky
 
         t = time.perf_counter()
-        upper = sp.triu(K, format="csr")
-        upper.sort_indices()
-        ps = pypardiso.PyPardisoSolver(mtype=2)
-        ps.set_statistical_info_off()
-        ps.set_iparm(18, -1)  # report the factor's non-zeros
-        ps.set_phase(11)
-        ps._call_pardiso(upper, np.zeros((K.shape[0], 1)))
-        self.report = {"n_dof": K.shape[0], "nnz_K_upper": upper.nnz,
-                       "analysis_s": time.perf_counter() - t, **pardiso_memory(ps)}
-        ps.free_memory(everything=True)
+        f = PardisoCholesky(K, single=settings.pardiso_precision == "mixed", factor=False)
+        self.report = {"n_dof": K.shape[0], "nnz_K_upper": len(f._a),
+                       "analysis_s": time.perf_counter() - t, **pardiso_memory(f.iparm)}
+        f.free()
 
     def condition_estimate(self):
         return None
@@ -96,7 +88,8 @@ def main():
                    residual=info.residual, converged=bool(res.converged),
                    solver_setup_s=solver.setup_s, max_u=float(np.abs(u).max()))
         if hasattr(solver, "_pardiso"):
-            out["pardiso"] = pardiso_memory(solver._pardiso)
+            out["pardiso"] = pardiso_memory(solver._pardiso.iparm)
+            out["factor_precision"] = solver.factor_precision
         if a.save_u:
             np.save(a.save_u, np.column_stack([model.mesh.node_ids, u]))
     out["total_s"] = time.perf_counter() - T0

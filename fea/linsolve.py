@@ -2,10 +2,13 @@
 
 - "amg": conjugate gradients preconditioned by pyamg smoothed aggregation with the rigid-body modes
   as near-null space (settings measured on TET10 in DESIGN.md);
-- "pardiso": sparse Cholesky (MKL PARDISO through pypardiso, SPD mode), polished by a few CG
-  steps preconditioned with the factor. On the cervical constructs (distributing couplings, tied
-  screws, Ti next to cancellous bone) smoothed aggregation needed ~200 CG iterations while PARDISO
-  factored the 80k-DOF system in ~3 s: the default up to `pardiso_max_dof`;
+- "pardiso": sparse Cholesky (MKL PARDISO, SPD mode, fea.pardiso), factored in single precision
+  and polished to double-precision accuracy by a few CG steps preconditioned with the factor
+  (half the factorisation time and memory; factored again in double when CG stalls or the
+  condition estimate passes MIXED_MAX_COND; `pardiso_precision = "double"` forces double). On
+  the cervical constructs (distributing couplings, tied screws, Ti next to cancellous bone)
+  smoothed aggregation needed ~200 CG iterations while PARDISO factored the 80k-DOF system in
+  ~3 s: the default up to `pardiso_max_dof`;
 - "direct": sparse LU (SuperLU), the fallback when PARDISO is not installed, for small systems
   only: fill-in grows fast in 3D, so it is refused above `direct_max_dof`;
 - "auto": PARDISO up to `pardiso_max_dof` (else SuperLU below `auto_direct_below`), AMG above.
@@ -17,18 +20,24 @@ flag and, for the factorising backends, a 1-norm condition estimate of K (fea.st
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
 import time
-import weakref
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
+from . import pardiso
 from .errors import FeaError
+from .pardiso import PardisoCholesky, PardisoError
+
+# mixed precision (PARDISO factor in single precision, CG in double): the factor is redone in
+# double when CG needs more than MIXED_MAX_CG steps or the condition estimate exceeds
+# MIXED_MAX_COND (single precision keeps ~7 digits: beyond ~1e9 the factor stops preconditioning);
+# above MIXED_CHECK_COND the single factor is checked against a CG-polished solve
+MIXED_MAX_CG = 20
+MIXED_CHECK_COND = 1e6
+MIXED_MAX_COND = 1e9
 
 
 @dataclass
@@ -43,19 +52,19 @@ class SolverSettings:
     ill_conditioned: float = 1e12  # warn above this condition estimate: K q = b then loses up
     # to cond x 1e-16 relative accuracy (a body held by a far too soft spring, a 1e6 modulus jump)
     memory_check: bool = True  # refuse a model whose estimated memory exceeds what is free
+    pardiso_precision: str = "mixed"  # mixed: factor in single precision, CG polish in double
 
     def __post_init__(self):
         if self.backend not in ("auto", "amg", "pardiso", "direct"):
             raise FeaError("solver backend must be auto, amg, pardiso or direct, "
                            f"not '{self.backend}'")
+        if self.pardiso_precision not in ("mixed", "double"):
+            raise FeaError("pardiso_precision must be mixed or double, "
+                           f"not '{self.pardiso_precision}'")
 
 
 def pardiso_available() -> bool:
-    try:
-        import pypardiso  # noqa: F401
-    except Exception:  # missing wheel or MKL that cannot load
-        return False
-    return True
+    return pardiso.available()
 
 
 @dataclass
@@ -72,14 +81,10 @@ class SolveInfo:
     cutbacks: int = 0  # interface solver: increment halvings needed
     violation_mm: float = 0.0  # interface solver: largest gap/stick-creep violation left
     condition_estimate: float | None = None  # 1-norm condition number of K (direct backends)
+    factor_precision: str | None = None  # PARDISO: single (mixed precision) or double
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _free_pardiso(ps) -> None:
-    with contextlib.suppress(Exception):  # at interpreter exit MKL may already be gone
-        ps.free_memory(everything=True)
 
 
 class LinearSolver:
@@ -96,7 +101,7 @@ class LinearSolver:
             else:
                 backend = "direct" if n < settings.auto_direct_below else "amg"
         if backend == "pardiso" and not pardiso_available():
-            raise FeaError("backend 'pardiso' needs the pypardiso package (pip install pypardiso)")
+            raise FeaError("backend 'pardiso' needs MKL's libmkl_rt (pip install mkl)")
         if backend == "direct" and n > settings.direct_max_dof:
             raise FeaError(
                 f"direct solver refused for {n} DOFs (limit {settings.direct_max_dof}): sparse LU "
@@ -104,6 +109,7 @@ class LinearSolver:
             )
         self.backend = backend
         self.condition: float | None = None  # set by condition_estimate()
+        self.factor_precision: str | None = None  # single | double (PARDISO)
         t0 = time.perf_counter()
         if n == 0:
             self._solve = lambda b: (np.zeros(0), 0)
@@ -120,7 +126,12 @@ class LinearSolver:
     def condition_estimate(self) -> float | None:
         """||K||_1 ||K^-1||_1 estimated with a few solves by the factor (Hager-Higham 1-norm
         estimator, one column: ~4 solves, a fraction of the factorisation); None for AMG, where
-        each solve would be a full CG. Stored in `self.condition`, reported with every solve."""
+        each solve would be a full CG. Stored in `self.condition`, reported with every solve.
+        A single-precision factor factors K rounded to single precision, which loses modes
+        softer than ~1e-7 ||K|| (measured on a spring chain: 2.5e8 estimated, 8e11 true): above
+        MIXED_CHECK_COND its answer to a random load is checked against the CG-polished one,
+        and K is factored in double (and estimated again) when they differ or the estimate
+        passes MIXED_MAX_COND."""
         n = self.K.shape[0]
         if self.backend not in ("direct", "pardiso") or n == 0:
             return None
@@ -128,7 +139,31 @@ class LinearSolver:
         norm_k = float(abs(self.K).sum(axis=0).max())
         with np.errstate(all="ignore"):
             self.condition = float(norm_k * sla.onenormest(inv, t=1, itmax=2))
+        if self.factor_precision == "single" and not (
+                self.condition < MIXED_CHECK_COND
+                or (self.condition < MIXED_MAX_COND and self._single_factor_faithful())):
+            self._factor(self.K, False)
+            return self.condition_estimate()
         return self.condition
+
+    def _single_factor_faithful(self) -> bool:
+        """A random load excites every mode, the softest most: the single-precision factor's
+        answer must be within 10 % of the CG-polished one."""
+        b = np.random.default_rng(0).standard_normal(self.K.shape[0])
+        x, ok, _ = self._polished(b, 1e-4, MIXED_MAX_CG)
+        return ok and np.linalg.norm(x - self._apply(b)) <= 0.1 * np.linalg.norm(x)
+
+    def _polished(self, b, rtol: float, maxiter: int):
+        """CG on K from the factor's solution, preconditioned by the factor:
+        (x, converged, CG iterations)."""
+        count = [0]
+
+        def cb(_):
+            count[0] += 1
+
+        x, status = sla.cg(self.K, b, x0=self._apply(b), rtol=rtol, atol=0.0, maxiter=maxiter,
+                           M=self.preconditioner(), callback=cb)
+        return x, status == 0, count[0]
 
     def preconditioner(self):
         """A LinearOperator applying the set-up solver (AMG V-cycle or the factor's solve)."""
@@ -138,35 +173,39 @@ class LinearSolver:
         return self._M
 
     def _pardiso_setup(self, K):
-        import pypardiso
-
-        _locate_mkl_once()
-        upper = sp.triu(K, format="csr")
-        upper.sort_indices()
-        ps = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
-        ps.set_statistical_info_off()
-        ps.factorize(upper)
-        self._pardiso = ps
-        # pypardiso never frees MKL's factor by itself: without this every dropped solver leaked
-        # its factor (measured: 2 MB per set-up of a 1.3k-DOF model, the whole factor of a
-        # construct), so a long in-process study or the interface solver's rebuilds grew
-        weakref.finalize(self, _free_pardiso, ps)
-        self._apply = lambda b: ps.solve(upper, np.ascontiguousarray(b, dtype=float))
+        single = self.settings.pardiso_precision == "mixed"
+        try:
+            self._factor(K, single)
+        except PardisoError as e:
+            if not (single and e.code == -4):
+                raise
+            self._factor(K, False)  # not positive definite in single precision
         s = self.settings
 
         def solve(b):
-            # the factor alone leaves ~1e-9 on ill-conditioned constructs: a few CG steps with
-            # the factor as preconditioner bring the residual to rtol
-            count = [0]
-
-            def cb(_):
-                count[0] += 1
-
-            x, _ = sla.cg(K, b, x0=self._apply(b), rtol=s.rtol, atol=0.0, maxiter=50,
-                          M=self.preconditioner(), callback=cb)
-            return x, 1 + count[0]
+            # the factor alone leaves ~1e-7 (single) or ~1e-9 (double, ill-conditioned
+            # constructs): CG steps with the factor as preconditioner bring the residual to rtol
+            single = self.factor_precision == "single"
+            x, ok, its = self._polished(b, s.rtol, MIXED_MAX_CG if single else 50)
+            if not ok and single:  # single precision too coarse for this matrix
+                self._factor(K, False)
+                x, ok, more = self._polished(b, s.rtol, 50)
+                its += 1 + more
+            return x, 1 + its
 
         return solve
+
+    def _factor(self, K, single: bool) -> None:
+        """(Re)factor K with PARDISO, freeing any previous factor first (memory)."""
+        t0 = time.perf_counter()
+        if getattr(self, "_pardiso", None) is not None:
+            self._pardiso.free()
+        f = PardisoCholesky(K, single)
+        if hasattr(self, "setup_s"):  # a promotion after set-up counts as set-up time
+            self.setup_s += time.perf_counter() - t0
+        self._pardiso = f
+        self.factor_precision = "single" if single else "double"
+        self._apply = f.solve
 
     def pcg(self, A, b, rtol, x0=None, maxiter=None):
         """CG on operator A preconditioned by this solver; returns (x, iterations)."""
@@ -214,21 +253,6 @@ class LinearSolver:
         tol = max(self.settings.residual_tol, 10 * self.settings.rtol)
         ok = bool(np.isfinite(res) and res <= tol and np.all(np.isfinite(x)))
         info = SolveInfo(self.backend, self.K.shape[0], int(it), res, ok, self.setup_s,
-                         time.perf_counter() - t0, condition_estimate=self.condition)
+                         time.perf_counter() - t0, condition_estimate=self.condition,
+                         factor_precision=self.factor_precision)
         return x, info
-
-
-@functools.cache
-def _locate_mkl_once() -> None:
-    """pypardiso looks for libmkl_rt by a recursive glob of the environment on every solver it
-    creates (~1 s each; the interface solver creates one per refactorisation): look once and
-    hand the path over through PYPARDISO_MKL_RT."""
-    import glob
-    import sys
-    from ctypes.util import find_library
-
-    if os.environ.get("PYPARDISO_MKL_RT") or find_library("mkl_rt"):
-        return
-    found = sorted(glob.glob(f"{sys.prefix}/[Ll]ib*/**/*mkl_rt*", recursive=True), key=len)
-    if found:
-        os.environ["PYPARDISO_MKL_RT"] = found[0]

@@ -32,6 +32,9 @@ def add_solver_options(p):
                    help="linear solver: PARDISO Cholesky, AMG-preconditioned CG, SuperLU, or "
                    "chosen by size")
     p.add_argument("--rtol", type=fraction, default=1e-8, help="CG relative tolerance (1e-8)")
+    p.add_argument("--precision", choices=["mixed", "double"], default="mixed",
+                   help="PARDISO factor in single precision polished by CG to double accuracy "
+                   "(mixed, default: half the time and memory) or in double")
     p.add_argument("--no-memory-check", action="store_true",
                    help="solve even when the estimated memory need exceeds the free memory "
                    "(default: refused up front; same as FEA_MEMORY_CHECK=off)")
@@ -51,6 +54,7 @@ def run(args) -> int:
     console = Console(stderr=True)
     check_replaceable(args.out, ("summary.json",))  # before the solve: it would be replaced
     settings = SolverSettings(backend=args.backend, rtol=args.rtol,
+                              pardiso_precision=getattr(args, "precision", "mixed"),
                               memory_check=not getattr(args, "no_memory_check", False))
     with phase_status(args.quiet, args.verbose) as progress:
         progress("reading", str(args.model))

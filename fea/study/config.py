@@ -62,6 +62,7 @@ class ContactOverride(Strict):
 class SolverOverride(Strict):
     backend: Literal["auto", "pardiso", "amg", "direct"] = "auto"
     rtol: float = Field(default=1e-8, gt=0, lt=1)
+    precision: Literal["mixed", "double"] = "mixed"  # PARDISO factor: single + CG, or double
     contact: ContactOverride = ContactOverride()
 
 

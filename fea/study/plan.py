@@ -157,7 +157,8 @@ def build_plan(study: Study, out_dir: Path, size_factor: float = 1.0,
     s = study.spec
     Thresholds.from_dict(s.thresholds, f"{study.path}: thresholds")  # names a bad key now
     loadcases = read_loadcases(study)
-    solver = solver or {"backend": s.solver.backend, "rtol": s.solver.rtol}
+    solver = solver or {"backend": s.solver.backend, "rtol": s.solver.rtol,
+                        "pardiso_precision": s.solver.precision}
     contact = s.solver.contact.model_dump(exclude_none=True)
     code = code_version()
     groups: list[Group] = []
