@@ -10,6 +10,7 @@ swapped in at the end (fea.atomic).
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -189,9 +190,10 @@ def write_case(result: Result, out_dir: str | Path, extra_writers=(), extra_summ
         peaks, final = {}, None
         for k, st in enumerate(ends):
             f = state_fields(result, st, split, region)
-            write_vtu(stage / "steps" / f"{k + 1:02d}_{slug(st.step)}.vtu", result, f, region)
-            if st is ends[-1]:
-                write_vtu(stage / "result.vtu", result, f, region)
+            step_vtu = stage / "steps" / f"{k + 1:02d}_{slug(st.step)}.vtu"
+            write_vtu(step_vtu, result, f, region)
+            if st is ends[-1]:  # the same state: copy the bytes rather than compress again
+                shutil.copyfile(step_vtu, stage / "result.vtu")
                 peaks, final = f["peaks"], f
         if result.final is not (ends[-1] if ends else None):  # stopped inside a step
             final = state_fields(result, result.final, split, region)
