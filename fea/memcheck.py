@@ -9,8 +9,10 @@ Model of the peak resident memory (GB = 2**30 bytes), fitted to measured peaks
 docs/studies.md "Memory"):
   base      interpreter, numpy/scipy/numba/pyamg/meshio loaded: BASE_GB
   system    K (CSR), its pattern, the reduced K and the constraint maps: SYSTEM_BYTES_PER_NNZ * nnz
-  pardiso   the Cholesky factor: FACTOR_BYTES * nnz(L), nnz(L) ~ FILL_C * dof ** FILL_P (nested
-            dissection in 3D: fill ~ n^(4/3) in theory, n^1.45 measured up to 330k DOF)
+  pardiso   the Cholesky factor: FACTOR_BYTES * nnz(L) (FACTOR_BYTES_SINGLE for the default
+            single-precision factor; a matrix that needs the double factor then needs more),
+            nnz(L) ~ FILL_C * dof ** FILL_P (nested dissection in 3D: fill ~ n^(4/3) in
+            theory, n^1.45 measured up to 330k DOF)
   amg       the smoothed-aggregation hierarchy and CG vectors: AMG_GB_AT (nnz / AMG_NNZ_AT)^AMG_P
             (its coarse operators fill in: measured 0.37 GB at 10.5M nnz, 1.10 GB at 19.2M),
             linear in nnz beyond 19.2M (measured 6.0 GB peak at 1.14M DOF, estimated 9.2)
@@ -35,6 +37,9 @@ BASE_GB = 0.22
 NNZ_PER_DOF = {4: 45.0, 10: 80.0}  # TET4, TET10 (3 x neighbours per node, interior-dominated)
 SYSTEM_BYTES_PER_NNZ = 45.0
 FACTOR_BYTES = 9.5  # per factor entry: value, PARDISO's indices and work arrays
+# the same in single precision (the default, mixed): the 318k-DOF cantilever peaked at 3.07 GB
+# instead of 4.53 GB, 4.1 bytes less per entry of its 355M-entry factor (bench/README.md)
+FACTOR_BYTES_SINGLE = 5.5
 FILL_C, FILL_P = 4.6, 1.45  # nnz(L) = FILL_C * dof ** FILL_P (theory for 3D meshes: p = 4/3)
 AMG_GB_AT, AMG_NNZ_AT, AMG_P = 1.10, 19.2e6, 1.83  # hierarchy: 1.10 GB at 19.2M nnz, ~nnz^1.83
 LU_FACTOR = 3.0
@@ -95,8 +100,9 @@ def resolve_backend(settings, n_dof: int) -> str:
     return b
 
 
-def factor_gb(n_dof: int) -> float:
-    return FACTOR_BYTES * FILL_C * n_dof ** FILL_P / GB
+def factor_gb(n_dof: int, single: bool = False) -> float:
+    per_entry = FACTOR_BYTES_SINGLE if single else FACTOR_BYTES
+    return per_entry * FILL_C * n_dof ** FILL_P / GB
 
 
 def estimate(model, settings, backend: str | None = None) -> MemoryEstimate:
@@ -109,7 +115,8 @@ def estimate(model, settings, backend: str | None = None) -> MemoryEstimate:
     parts = {"base": BASE_GB, "system": SYSTEM_BYTES_PER_NNZ * nnz / GB}
     copies = 2 if model.interfaces else 1  # a factor set up again on the contact tangent
     if backend == "pardiso":
-        parts["factor"] = copies * factor_gb(n_dof)
+        single = getattr(settings, "pardiso_precision", "mixed") == "mixed"
+        parts["factor"] = copies * factor_gb(n_dof, single)
     elif backend == "direct":
         parts["factor"] = copies * LU_FACTOR * factor_gb(n_dof)
     else:
