@@ -214,8 +214,15 @@ class LinearSolver:
         def cb(_):
             count[0] += 1
 
-        x, _ = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter or self.settings.maxiter,
-                      M=self.preconditioner(), callback=cb)
+        maxiter = maxiter or self.settings.maxiter
+        x, status = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter,
+                           M=self.preconditioner(), callback=cb)
+        if status != 0 and self.factor_precision == "single":
+            # a single-precision factor too coarse to precondition A: once more from there
+            # with a double one (the interface solver's tangents carry stiff penalty springs)
+            self._factor(self.K, False)
+            x, status = sla.cg(A, b, x0=x, rtol=rtol, atol=0.0, maxiter=maxiter,
+                               M=self.preconditioner(), callback=cb)
         return x, count[0]
 
     def _amg_setup(self, K, B):

@@ -87,3 +87,14 @@ def test_not_positive_definite_in_single_falls_back_to_double():
     x, info = solver.solve(b)
     assert info.factor_precision == "double"
     assert info.converged and np.abs(x - np.linspace(1.0, 2.0, n)).max() < 1e-3
+
+
+def test_interface_pcg_that_stalls_on_a_single_factor_goes_on_with_a_double_one():
+    # the interface solver's PCG on its tangent: one step with the single factor cannot reach
+    # 1e-13, the second attempt with a double factor does
+    A = spd(cond=1e6)
+    b = A @ np.ones(A.shape[0])
+    solver = LinearSolver(A, None, SolverSettings(backend="pardiso"))
+    x, its = solver.pcg(A, b, rtol=1e-13, maxiter=1)
+    assert solver.factor_precision == "double" and its == 2
+    assert np.linalg.norm(b - A @ x) < 1e-12 * np.linalg.norm(b)
