@@ -207,6 +207,13 @@ class LinearSolver:
         self.factor_precision = "single" if single else "double"
         self._apply = f.solve
 
+    def release(self) -> None:
+        """Free the factor now (the object must not be used for solving afterwards)."""
+        if getattr(self, "_pardiso", None) is not None:
+            self._pardiso.free()
+            self._pardiso = None
+        self._apply = self._solve = self._M = None
+
     def pcg(self, A, b, rtol, x0=None, maxiter=None):
         """CG on operator A preconditioned by this solver; returns (x, iterations)."""
         count = [0]
