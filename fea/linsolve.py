@@ -118,7 +118,10 @@ class LinearSolver:
             self._apply = lu.solve
             self._solve = lambda b: (lu.solve(b), 1)
         elif backend == "pardiso":
-            self._solve = self._pardiso_setup(K)
+            self._pardiso_setup(K)
+            # a method, not a closure kept on self: no reference cycle, so dropping the solver
+            # frees its factor at once (cycles wait for the cyclic garbage collector)
+            self._solve = None
         else:
             self._solve = self._amg_setup(K, near_null)
         self.setup_s = time.perf_counter() - t0
@@ -180,20 +183,18 @@ class LinearSolver:
             if not (single and e.code == -4):
                 raise
             self._factor(K, False)  # not positive definite in single precision
-        s = self.settings
 
-        def solve(b):
-            # the factor alone leaves ~1e-7 (single) or ~1e-9 (double, ill-conditioned
-            # constructs): CG steps with the factor as preconditioner bring the residual to rtol
-            single = self.factor_precision == "single"
-            x, ok, its = self._polished(b, s.rtol, MIXED_MAX_CG if single else 50)
-            if not ok and single:  # single precision too coarse for this matrix
-                self._factor(K, False)
-                x, ok, more = self._polished(b, s.rtol, 50)
-                its += 1 + more
-            return x, 1 + its
-
-        return solve
+    def _pardiso_solve(self, b):
+        # the factor alone leaves ~1e-7 (single) or ~1e-9 (double, ill-conditioned
+        # constructs): CG steps with the factor as preconditioner bring the residual to rtol
+        rtol = self.settings.rtol
+        single = self.factor_precision == "single"
+        x, ok, its = self._polished(b, rtol, MIXED_MAX_CG if single else 50)
+        if not ok and single:  # single precision too coarse for this matrix
+            self._factor(self.K, False)
+            x, ok, more = self._polished(b, rtol, 50)
+            its += 1 + more
+        return x, 1 + its
 
     def _factor(self, K, single: bool) -> None:
         """(Re)factor K with PARDISO, freeing any previous factor first (memory)."""
@@ -262,7 +263,7 @@ class LinearSolver:
         if nb == 0.0:
             x, it, res = np.zeros_like(b), 0, 0.0
         else:
-            x, it = self._solve(b)
+            x, it = self._pardiso_solve(b) if self.backend == "pardiso" else self._solve(b)
             res = float(np.linalg.norm(b - self.K @ x) / nb)
         tol = max(self.settings.residual_tol, 10 * self.settings.rtol)
         ok = bool(np.isfinite(res) and res <= tol and np.all(np.isfinite(x)))
