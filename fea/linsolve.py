@@ -20,6 +20,7 @@ flag and, for the factorising backends, a 1-norm condition estimate of K (fea.st
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass
 
@@ -30,6 +31,8 @@ import scipy.sparse.linalg as sla
 from . import pardiso
 from .errors import FeaError
 from .pardiso import PardisoCholesky, PardisoError
+
+log = logging.getLogger(__name__)
 
 # mixed precision (PARDISO factor in single precision, CG in double): the factor is redone in
 # double when CG needs more than MIXED_MAX_CG steps or the condition estimate exceeds
@@ -142,11 +145,16 @@ class LinearSolver:
         norm_k = float(abs(self.K).sum(axis=0).max())
         with np.errstate(all="ignore"):
             self.condition = float(norm_k * sla.onenormest(inv, t=1, itmax=2))
-        if self.factor_precision == "single" and not (
-                self.condition < MIXED_CHECK_COND
-                or (self.condition < MIXED_MAX_COND and self._single_factor_faithful())):
-            self._factor(self.K, False)
-            return self.condition_estimate()
+        if self.factor_precision == "single" and not self.condition < MIXED_CHECK_COND:
+            why = None
+            if not self.condition < MIXED_MAX_COND:
+                why = f"condition estimate {self.condition:.1e} above {MIXED_MAX_COND:.0e}"
+            elif not self._single_factor_faithful():
+                why = ("its answer to a random load is off the CG-polished one by over 10 % "
+                       f"(condition estimate {self.condition:.1e})")
+            if why:
+                self._promote(why)
+                return self.condition_estimate()
         return self.condition
 
     def _single_factor_faithful(self) -> bool:
@@ -182,7 +190,7 @@ class LinearSolver:
         except PardisoError as e:
             if not (single and e.code == -4):
                 raise
-            self._factor(K, False)  # not positive definite in single precision
+            self._promote("not positive definite in single precision")
 
     def _pardiso_solve(self, b):
         # the factor alone leaves ~1e-7 (single) or ~1e-9 (double, ill-conditioned
@@ -191,10 +199,15 @@ class LinearSolver:
         single = self.factor_precision == "single"
         x, ok, its = self._polished(b, rtol, MIXED_MAX_CG if single else 50)
         if not ok and single:  # single precision too coarse for this matrix
-            self._factor(self.K, False)
+            self._promote(f"CG not converged in {MIXED_MAX_CG} steps")
             x, ok, more = self._polished(b, rtol, 50)
             its += 1 + more
         return x, 1 + its
+
+    def _promote(self, why: str) -> None:
+        log.info("PARDISO, %d DOF: single-precision factor given up (%s), factoring in double",
+                 self.K.shape[0], why)
+        self._factor(self.K, False)
 
     def _factor(self, K, single: bool) -> None:
         """(Re)factor K with PARDISO, freeing any previous factor first (memory)."""
@@ -228,7 +241,7 @@ class LinearSolver:
         if status != 0 and self.factor_precision == "single":
             # a single-precision factor too coarse to precondition A: once more from there
             # with a double one (the interface solver's tangents carry stiff penalty springs)
-            self._factor(self.K, False)
+            self._promote(f"interface CG not converged in {maxiter} steps")
             x, status = sla.cg(A, b, x0=x, rtol=rtol, atol=0.0, maxiter=maxiter,
                                M=self.preconditioner(), callback=cb)
         return x, count[0]
