@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # above MIXED_CHECK_COND the single factor is checked against a CG-polished solve
 MIXED_MAX_CG = 20
 MIXED_CHECK_COND = 1e6
+MIXED_FAITHFUL = 0.5
 MIXED_MAX_COND = 1e9
 
 
@@ -135,7 +136,8 @@ class LinearSolver:
         each solve would be a full CG. Stored in `self.condition`, reported with every solve.
         A single-precision factor factors K rounded to single precision, which loses modes
         softer than ~1e-7 ||K|| (measured on a spring chain: 2.5e8 estimated, 8e11 true): above
-        MIXED_CHECK_COND its answer to a random load is checked against the CG-polished one,
+        MIXED_CHECK_COND its answer to a random load is checked against the CG-polished one
+        (within MIXED_FAITHFUL),
         and K is factored in double (and estimated again) when they differ or the estimate
         passes MIXED_MAX_COND."""
         n = self.K.shape[0]
@@ -150,8 +152,8 @@ class LinearSolver:
             if not self.condition < MIXED_MAX_COND:
                 why = f"condition estimate {self.condition:.1e} above {MIXED_MAX_COND:.0e}"
             elif not self._single_factor_faithful():
-                why = ("its answer to a random load is off the CG-polished one by over 10 % "
-                       f"(condition estimate {self.condition:.1e})")
+                why = ("its answer to a random load is off the CG-polished one by over "
+                       f"{MIXED_FAITHFUL:.0%} (condition estimate {self.condition:.1e})")
             if why:
                 self._promote(why)
                 return self.condition_estimate()
@@ -159,10 +161,13 @@ class LinearSolver:
 
     def _single_factor_faithful(self) -> bool:
         """A random load excites every mode, the softest most: the single-precision factor's
-        answer must be within 10 % of the CG-polished one."""
+        answer must be within MIXED_FAITHFUL of the CG-polished one. (A factor that lost the
+        softest modes is off by ~100 %: 2.5e8 estimated against 8e11 on the spring chain; a
+        benign 1.14M-DOF cantilever, condition 1.1e8, was off by 22 %, which two CG steps
+        remove and which moves a condition estimate by as much: kept.)"""
         b = np.random.default_rng(0).standard_normal(self.K.shape[0])
         x, ok, _ = self._polished(b, 1e-4, MIXED_MAX_CG)
-        return ok and np.linalg.norm(x - self._apply(b)) <= 0.1 * np.linalg.norm(x)
+        return ok and np.linalg.norm(x - self._apply(b)) <= MIXED_FAITHFUL * np.linalg.norm(x)
 
     def _polished(self, b, rtol: float, maxiter: int):
         """CG on K from the factor's solution, preconditioned by the factor:
