@@ -31,6 +31,16 @@ from bench_models import cantilever_deck  # noqa: E402
 
 HEADING = "Linear solve scaling (TET10, PARDISO and AMG)"
 CHILD = OUT.parent / "solve_child.py"
+# Observed around the runs (kept here because the README section is regenerated):
+NOTE = (
+    "PARDISO factors in single precision (fea/pardiso.py), polished by CG. The 1137945-DOF "
+    "PARDISO row was re-run with `--merge`: in the first run (code d5908c0) the single factor "
+    "(192.6 s, 13.2 GB) failed a check then too strict (its answer to a random load 22 % off "
+    "the CG-polished one; the bound was 10 %, now 50 %), so a double factor (PARDISO forecast "
+    "18.2 GB) was started and the process was stopped at the 20 GB cap after 546 s. With the "
+    "double factor (pypardiso, code 9e4c093, a loaded machine) the 318k row took 183 s and "
+    "4.5 GB, and 1M DOF did not fit. At 1M DOF AMG is faster (155 s) and lighter (6.0 GB), "
+    "which is why `auto` picks it above 600k DOF.")
 BASE_GB = 1.0  # RSS besides the factor at these sizes (mesh, K, reduced K, T): measured below
 
 
@@ -145,8 +155,9 @@ def markdown(r: dict) -> str:
         f"`python bench/bench_scaling.py` (options `--dofs 100000,300000,1000000`, "
         f"`--backends pardiso,amg`, `--cap GB`, `--no-write`). "
         f"{machine_line(m, r['machine_end'])}."
-        + (f" Rows added later with `--merge` (the run that ended {r['machine_end']['date']}) "
-           "share the table; each row's load is its own." if r.get("merged_from") else ""),
+        + (f" Rows added later with `--merge` (the run that ended {r['machine_end']['date']}, "
+           f"code {r['machine_end'].get('commit', '?')}) share the table; each row's load is its "
+           "own." if r.get("merged_from") else ""),
         "",
         "The benchmark cantilever deck (100 x 20 x 20 mm, TET10, clamped end, shear + pressure) at "
         "three sizes; each solve is one child process (bench/solve_child.py: the library, no "
@@ -172,6 +183,8 @@ def markdown(r: dict) -> str:
         table(["target", "free DOF", "factor non-zeros", "PARDISO forecast GB",
                "fea.memcheck estimate of the whole solve GB", "analysis process peak RSS GB",
                "analysis process s"], forecast),
+        "",
+        NOTE,
     ])
 
 
