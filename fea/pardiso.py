@@ -98,8 +98,8 @@ def _release(fn, pt: np.ndarray, iparm: np.ndarray, n: int) -> None:
     try:
         fn(pt.ctypes.data, _int(1), _int(1), _int(2), _int(-1), _int(n), dummy.ctypes.data,
            None, None, None, _int(1), iparm.ctypes.data, _int(0), None, None, ctypes.byref(err))
-    except (OSError, TypeError, AttributeError, ctypes.ArgumentError):  # at interpreter exit the library may already be unloaded
-        return
+    except (OSError, TypeError, AttributeError, ctypes.ArgumentError):
+        return  # at interpreter exit the library may already be unloaded
     pt[:] = 0
 
 

@@ -223,10 +223,7 @@ class ContactAnalysis(StaticAnalysis):
         t = time.perf_counter()
         old = self._precond.pop(id(cons), None)
         if old is not None:
-            # free the replaced factor now: the solver object sits in reference cycles, which
-            # only the cyclic garbage collector breaks, rarely in numpy-heavy code (a 224k-DOF
-            # contact run held 13 factors at once and peaked at 18 GB)
-            old.release()
+            old.release()  # before the new factor is built: never two at once
         Kt = (Kr + Bq.T @ Dm @ Bq).tocsr()
         self._precond[id(cons)] = LinearSolver(Kt, self._rigid[cons.free], self.settings)
         self._prec_status[id(cons)] = status
