@@ -48,15 +48,17 @@ SCALE_NOTE = (
     "status changes when cheap) it converges: code 6009b6ae8dc9, load 1.0: contact 8.2 s "
     "(55 Newton steps, 14 multiplier updates, 54 factorisations) against 0.6 s tied, ratio 13.5.")
 RUNS_NOTE = (
-    "Reading the runs above (2026-11-26, single-precision PARDISO factors): the first, 224k DOF "
-    "at code 93c15fb, frees each replaced factor; the second, the same model at code 1d810a0, "
-    "did not, and peaked at 18.1 GB instead of 6.5 GB (solver objects sat in reference cycles "
-    "that only the cyclic garbage collector breaks: fixed in 93c15fb and d5908c0; the OOM kill "
-    "of an earlier 200k-DOF attempt was most likely this). The first run's tied reference ran "
-    "beside a test session (load 1.9; 50.9 s against 43.2 s in the second run), so its ratio "
-    "18.4 understates: the quiet figure is the second run's 20.6. The 50k-DOF run is the default "
-    "`--size 0.18`; with double-precision factors through pypardiso (code 6009b6a) that model "
-    "took 157.7 s against 5.6 s tied, ratio 28.3.")
+    "Reading the runs above (2026-11-26, single-precision PARDISO factors). First, 224k DOF at "
+    "code 0c34cc0: the factor is refreshed once the CG time spent on a stale one exceeds a new "
+    "factor's cost (ski rental), ratio 16.4. Second, the same model at code 1d810a0, which "
+    "refreshed only when one solve took that long (ratio 20.6) and did not free replaced "
+    "factors: 18.1 GB peak (solver objects sat in reference cycles that only the cyclic garbage "
+    "collector breaks; fixed in 93c15fb and d5908c0, after which the same code peaked at 6.5 GB; "
+    "the OOM kill of an earlier 200k-DOF attempt was most likely this). Third, the default "
+    "`--size 0.18` (50k DOF) at 0c34cc0, its working tree measured just before the commit; at "
+    "1d810a0 the same model took 73.8 s (2355 CG iterations, ratio 20.9), and with "
+    "double-precision factors through pypardiso (code 6009b6a) 157.7 s against 5.6 s tied, "
+    "ratio 28.3.")
 MU, PRESS, PULL = 0.5, 1.0, 0.002  # -, MPa, mm (at scale 1)
 
 
