@@ -88,6 +88,11 @@ def write_files(root: Path, size: float = 5.0, increments: int = 2, variants='["
 
 
 TIMING_COLUMNS = ("solver_wall_s",)
+# the final linear residual is round-off of the last CG step: with the single-precision PARDISO
+# factor (threaded, not bit-reproducible) two runs of the same inputs gave 1.45e-10 and 1.54e-10;
+# it must stay converged (< 1e-7, SolverSettings' check is 1e-6) in both, not equal
+RESIDUAL_COLUMNS = ("solver_residual_max",)
+RESIDUAL_CONVERGED = 1e-7
 
 
 def summary_without_timings(path: Path) -> list[dict]:
@@ -109,10 +114,16 @@ def _same(a: str, b: str) -> bool:
     return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
 
 
+def _both_converged(a: str, b: str) -> bool:
+    return a == b or (float(a) < RESIDUAL_CONVERGED and float(b) < RESIDUAL_CONVERGED)
+
+
 def assert_same_summary(path_a: Path, path_b: Path) -> None:
     a, b = summary_without_timings(path_a), summary_without_timings(path_b)
     assert [(r["variant"], r["loadcase"]) for r in a] == [(r["variant"], r["loadcase"]) for r in b]
     for ra, rb in zip(a, b):
         assert ra.keys() == rb.keys()
-        diff = {k: (ra[k], rb[k]) for k in ra if not _same(ra[k], rb[k])}
+        diff = {k: (ra[k], rb[k]) for k in ra
+                if not (_both_converged(ra[k], rb[k]) if k in RESIDUAL_COLUMNS
+                        else _same(ra[k], rb[k]))}
         assert not diff, f"{ra['variant']}/{ra['loadcase']}: {diff}"
