@@ -5,7 +5,8 @@
 - "pardiso": sparse Cholesky (MKL PARDISO, SPD mode, fea.pardiso), factored in single precision
   and polished to double-precision accuracy by a few CG steps preconditioned with the factor
   (half the factorisation time and memory; factored again in double when CG stalls or the
-  condition estimate passes MIXED_MAX_COND; `pardiso_precision = "double"` forces double). On
+  single factor proves untrustworthy, see condition_estimate; `pardiso_precision = "double"`
+  forces double). On
   the cervical constructs (distributing couplings, tied screws, Ti next to cancellous bone)
   smoothed aggregation needed ~200 CG iterations while PARDISO factored the 80k-DOF system in
   ~3 s: the default up to `pardiso_max_dof`;
@@ -28,9 +29,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
-from . import pardiso
 from .errors import FeaError
 from .pardiso import PardisoCholesky, PardisoError
+from .pardiso import available as _mkl_pardiso_available
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class SolverSettings:
 
 
 def pardiso_available() -> bool:
-    return pardiso.available()
+    return _mkl_pardiso_available()
 
 
 @dataclass
@@ -169,17 +170,20 @@ class LinearSolver:
         x, ok, _ = self._polished(b, 1e-4, MIXED_MAX_CG)
         return ok and np.linalg.norm(x - self._apply(b)) <= MIXED_FAITHFUL * np.linalg.norm(x)
 
-    def _polished(self, b, rtol: float, maxiter: int):
-        """CG on K from the factor's solution, preconditioned by the factor:
-        (x, converged, CG iterations)."""
+    def _cg(self, A, b, x0, rtol: float, maxiter: int):
+        """CG on A preconditioned by this solver: (x, converged, CG iterations)."""
         count = [0]
 
         def cb(_):
             count[0] += 1
 
-        x, status = sla.cg(self.K, b, x0=self._apply(b), rtol=rtol, atol=0.0, maxiter=maxiter,
+        x, status = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter,
                            M=self.preconditioner(), callback=cb)
         return x, status == 0, count[0]
+
+    def _polished(self, b, rtol: float, maxiter: int):
+        """CG on K from the factor's solution: (x, converged, CG iterations)."""
+        return self._cg(self.K, b, self._apply(b), rtol, maxiter)
 
     def preconditioner(self):
         """A LinearOperator applying the set-up solver (AMG V-cycle or the factor's solve)."""
@@ -235,21 +239,15 @@ class LinearSolver:
 
     def pcg(self, A, b, rtol, x0=None, maxiter=None):
         """CG on operator A preconditioned by this solver; returns (x, iterations)."""
-        count = [0]
-
-        def cb(_):
-            count[0] += 1
-
         maxiter = maxiter or self.settings.maxiter
-        x, status = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter,
-                           M=self.preconditioner(), callback=cb)
-        if status != 0 and self.factor_precision == "single":
+        x, ok, its = self._cg(A, b, x0, rtol, maxiter)
+        if not ok and self.factor_precision == "single":
             # a single-precision factor too coarse to precondition A: once more from there
             # with a double one (the interface solver's tangents carry stiff penalty springs)
             self._promote(f"interface CG not converged in {maxiter} steps")
-            x, status = sla.cg(A, b, x0=x, rtol=rtol, atol=0.0, maxiter=maxiter,
-                               M=self.preconditioner(), callback=cb)
-        return x, count[0]
+            x, ok, more = self._cg(A, b, x, rtol, maxiter)
+            its += more
+        return x, its
 
     def _amg_setup(self, K, B):
         import pyamg

@@ -114,7 +114,7 @@ class PardisoCholesky:
             raise FeaError(f"PARDISO (32-bit indices) cannot take {K.nnz} non-zeros")
         upper = sp.triu(K, format="csr")
         upper.sort_indices()
-        self.n, self.single = n, single
+        self.n = n
         self.dtype = np.float32 if single else np.float64
         self._a = np.ascontiguousarray(upper.data, dtype=self.dtype)
         self._ia = np.ascontiguousarray(upper.indptr, dtype=np.int32)
