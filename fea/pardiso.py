@@ -139,6 +139,21 @@ class PardisoCholesky:
             self._call(22)
             self.factor_s = time.perf_counter() - t
 
+    def refactor(self, K: sp.spmatrix) -> bool:
+        """New values on the analysed pattern: the numerical factorisation alone (phase 22),
+        reusing the ordering and symbolic factor. False (nothing done) if the upper triangle's
+        pattern differs from the analysed one."""
+        upper = sp.triu(K, format="csr")
+        upper.sort_indices()
+        if not (self._pt.any() and np.array_equal(upper.indptr, self._ia)
+                and np.array_equal(upper.indices, self._ja)):
+            return False
+        self._a = np.ascontiguousarray(upper.data, dtype=self.dtype)
+        t = time.perf_counter()
+        self._call(22)
+        self.factor_s = time.perf_counter() - t
+        return True
+
     @property
     def factor_nnz(self) -> int:
         return int(self.iparm[17])

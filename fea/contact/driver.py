@@ -2,16 +2,20 @@
 loop, conjugate gradients preconditioned by a factor (or AMG hierarchy) of the Newton tangent.
 
 Per increment (loads ramped as in fea.static):
-  repeat (multiplier update, at most max_al):
+  repeat (at most max_al passes):
     Newton on the convex energy  1/2 u K u - f u + sum_p w_p psi_p(g_p(u))  with a line search;
-      each Newton system K + B^T W D B is applied matrix-free and solved by PCG, the
-      preconditioner set up first on the bonded system K + eps B^T W B and again on the
-      current tangent when the contact status has moved (see _stale_check);
-    lam <- tractions, friction bound <- mu * pressure
+      the Coulomb bound mu * p follows the pressure from step to step (held for the rest of the
+      pass once the residual grows); each Newton system K + B^T W D B is applied matrix-free and
+      solved by PCG, the preconditioner set up first on the bonded system K + eps B^T W B and
+      refactored (same pattern, numerical phase only) on the current tangent when the contact
+      status has moved (see _stale_check);
+    bound <- mu * pressure; multipliers lam <- tractions only if the penalty error is above
+      tolerance (with the default penalty it rarely is)
   until the gap/stick-creep violation left is below tol_gap_mm (or tol_gap_rel of the
   increment), the friction bound has settled (tol_bound_rel of mu N) and the force residual is
-  below tol_force. A failing increment is halved (cut-back) up to max_cutbacks times; then the case
-  stops, flagged not converged with its last residual.
+  below tol_force (a last Newton pass on the same multipliers). A failing increment is halved
+  (cut-back) up to max_cutbacks times; then the case stops, flagged not converged with its last
+  residual.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class ContactSettings:
     max_cutbacks: int = 4
     reg: float = 1e-8  # tangent regularisation of open points (relative to the penalty)
     coulomb_in_newton: bool = True  # the bound mu*p follows each Newton step (else: AL passes)
+    full_steps: bool = True  # take the whole Newton step whenever it lowers the energy enough
+    eta_searching: float = 0.2  # PCG tolerance while the contact status still changes
     reference_step: str | None = None  # slip is measured from the end of this step
     rebuild_after: int = 8  # a PCG needing more iterations than this, and longer than the
     # set-up took, triggers a new set-up on the current tangent
@@ -97,7 +103,9 @@ class ContactAnalysis(StaticAnalysis):
         # tangential stiffness keeps a body that only contact holds from being singular here)
         wd = self.w[:, None] * np.column_stack([
             self.eps_n, *(2 * [np.where(self.friction, self.eps_t, 1e-3 * self.eps_t)])])
-        return (Kr + Bq.T @ sp.diags(wd.ravel()) @ Bq).tocsr()
+        wD = np.zeros((len(wd), 3, 3))
+        wD[:, [0, 1, 2], [0, 1, 2]] = wd
+        return _tangent_matrix(Kr, Bq, wD)
 
     # ---- one increment ---------------------------------------------------------------
     def _gaps(self, u):
@@ -126,8 +134,10 @@ class ContactAnalysis(StaticAnalysis):
         for al in range(1, cs.max_al + 1):
             inner_tol = cs.tol_force if tight else max(cs.tol_force, cs.tol_force_early)
             follow = self.friction & np.isfinite(bound)
-            following = cs.coulomb_in_newton and follow.any()
-            res_prev = np.inf
+            # (not in the last, tight pass: there the bound is settled and a fixed one lets
+            # Newton converge quadratically instead of linearly)
+            following = cs.coulomb_in_newton and follow.any() and not tight
+            res_min, status_prev = np.inf, None  # the first step carries the load: accurate
             for it in range(cs.max_newton):
                 u = T @ q + u0
                 g = self._gaps(u)
@@ -149,18 +159,26 @@ class ContactAnalysis(StaticAnalysis):
                 # is an equilibrium even if degenerate points (p = 0 and g = 0) just flipped
                 if res_rel <= inner_tol:
                     break
-                if res_rel > res_prev:
+                if res_rel > res_min:
                     # the moving bound made the residual grow (points cycling between open and
                     # closed as it follows them): hold it for the rest of this pass, whose
-                    # energy is then fixed and the line search's descent guaranteed
+                    # energy is then fixed and the line search's descent guaranteed (holding it
+                    # only past 1.5 x the smallest residual let the ccx full-slip case cycle
+                    # through 1200 Newton steps)
                     following = False
-                res_prev = res_rel
+                res_min = min(res_min, res_rel)
                 wD = self.w[:, None, None] * st.D
                 Dm = sp.block_diag(list(wD), format="csr") if len(wD) < 64 else _block_diag(wD)
                 A = sla.LinearOperator(Kr.shape, matvec=lambda x: Kr @ x + Bq.T @ (Dm @ (Bq @ x)),
                                        dtype=float)
                 eta = min(1e-2, max(1e-10, 0.1 * inner_tol / max(res_rel, 1e-300)))
-                prec = self._stale_check(cons, solver, st.status, Kr, Bq, Dm)
+                searching = status_prev is not None and (st.status != status_prev).any()
+                if searching:
+                    # the stick/slip/open set is still moving: this step only explores, a rough
+                    # direction does (any PCG iterate is a descent direction)
+                    eta = max(eta, cs.eta_searching)
+                status_prev = st.status
+                prec = self._stale_check(cons, solver, st.status, Kr, Bq, wD)
                 t_cg = time.perf_counter()
                 dq, its = prec.pcg(A, -R, rtol=eta)
                 t_cg = time.perf_counter() - t_cg
@@ -170,7 +188,7 @@ class ContactAnalysis(StaticAnalysis):
                 # the interface state moved far from the set-up: set up on the current tangent
                 # when that is cheaper than carrying on with the old one
                 if its > cs.rebuild_after and t_cg > prec.setup_s:
-                    self._rebuild(cons, Kr, Bq, Dm, st.status)
+                    self._rebuild(cons, solver, Kr, Bq, wD, st.status)
                 if _DEBUG:
                     lin = np.linalg.norm(A @ dq + R) / np.linalg.norm(R)
                     print(f"  al {al} newton {newton} res {res_rel:.2e} its {its} lin {lin:.1e} "
@@ -225,7 +243,7 @@ class ContactAnalysis(StaticAnalysis):
         return None, dict(cg=cg_its, newton=newton, al=cs.max_al, residual=res_rel,
                           violation=violation, why="multiplier updates exhausted")
 
-    def _stale_check(self, cons, solver, status, Kr, Bq, Dm):
+    def _stale_check(self, cons, solver, status, Kr, Bq, wD):
         """The preconditioner for this Newton step. A factorisation is redone as soon as the
         contact status differs from the one it was built for at more than 10 % of the points,
         or at all when the CG time spent with the old factor since it was built exceeds what a
@@ -239,23 +257,29 @@ class ContactAnalysis(StaticAnalysis):
             built_for = np.full(len(status), L.STICK)
         drift = (status != built_for).mean()
         last_s, last_its = self._last_cg_s.get(id(cons), 0.0), self._last_its.get(id(cons), 1)
-        slow = self._cg_since_s.get(id(cons), 0.0) > prec.setup_s
-        cheap = prec.setup_s < 20 * last_s / max(last_its, 1)  # a factor < 20 CG iterations
+        renew_s = prec.refactor_s or prec.setup_s  # what a new factor costs
+        slow = self._cg_since_s.get(id(cons), 0.0) > renew_s
+        cheap = renew_s < 20 * last_s / max(last_its, 1)  # a factor < 20 CG iterations
         if prec.backend in ("pardiso", "direct") and (
                 drift > 0.1 or (drift > 0 and (slow or cheap))):
-            self._rebuild(cons, Kr, Bq, Dm, status)
+            self._rebuild(cons, solver, Kr, Bq, wD, status)
             prec = self._precond[id(cons)]
         return prec
 
-    def _rebuild(self, cons, Kr, Bq, Dm, status=None):
+    def _rebuild(self, cons, solver, Kr, Bq, wD, status=None):
         from ..linsolve import LinearSolver
 
         t = time.perf_counter()
-        old = self._precond.pop(id(cons), None)
-        if old is not None:
-            old.release()  # before the new factor is built: never two at once
-        Kt = (Kr + Bq.T @ Dm @ Bq).tocsr()
-        self._precond[id(cons)] = LinearSolver(Kt, self._rigid[cons.free], self.settings)
+        Kt = _tangent_matrix(Kr, Bq, wD)
+        prec = self._precond.get(id(cons), solver)
+        # same pattern as the matrix the factor was made for (every tangent has it): only the
+        # numerical factorisation is redone, on the factor's own memory
+        if not prec.refactor(Kt):
+            old = self._precond.pop(id(cons), None)
+            if old is not None:
+                old.release()  # before the new factor is built: never two at once
+            prec = LinearSolver(Kt, self._rigid[cons.free], self.settings)
+        self._precond[id(cons)] = prec
         self._prec_status[id(cons)] = status
         self._cg_since_s[id(cons)] = 0.0
         self.timings["preconditioner_rebuilds"] = self.timings.get("preconditioner_rebuilds", 0) + 1
@@ -282,6 +306,14 @@ class ContactAnalysis(StaticAnalysis):
         f_lo, f_hi = slope(lo), slope(hi)
         if f_lo >= 0 or f_hi <= 0:
             return 1.0  # not a descent direction to refine, or the minimum lies beyond a = 1
+        if self.cs.full_steps:
+            # the whole Newton step when it still lowers the energy enough (Armijo): its status
+            # (the points it overloads slip) then moves the stick/slip front further per step
+            # than the energy's minimiser along the step would
+            st1 = L.evaluate(g[:, 0] + dg[:, 0], g[:, 1:] + dg[:, 1:] - hist.g[:, 1:], lam_n,
+                             lam_t, bound, self.eps_n, self.eps_t, self.friction, tangent=False)
+            if bulk + 0.5 * quad + (self.w * (st1.psi - psi0)).sum() <= 1e-4 * f_lo:
+                return 1.0
         side, s0 = 0, abs(f_lo)
         for _ in range(30):
             a = hi - f_hi * (hi - lo) / (f_hi - f_lo)
@@ -374,6 +406,15 @@ class ContactAnalysis(StaticAnalysis):
             "status": hist.status.copy(), "g_ref": g_ref.copy(), "force": fc,
         }
         return State(name, si, inc, n_inc, u.copy(), f.copy(), reaction, info, contact)
+
+
+def _tangent_matrix(Kr, Bq, wD: np.ndarray) -> sp.csr_matrix:
+    """K + B^T W D B with a pattern that does not depend on D: each 3x3 block gets 1e-20 of its
+    largest entry on all nine places (a positive semi-definite rank-one term, numerically
+    nothing), so the zeros of a stuck or open point's block are not dropped by the sparse
+    product and every tangent can reuse the first one's PARDISO analysis."""
+    tiny = 1e-20 * np.abs(wD).max(initial=0.0)
+    return (Kr + Bq.T @ _block_diag(wD + tiny) @ Bq).tocsr()
 
 
 def _block_diag(blocks: np.ndarray) -> sp.csr_matrix:
