@@ -10,6 +10,7 @@ import weakref
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator
 from helpers import one_material_model, structured_box
 
 from fea import linsolve
@@ -39,6 +40,28 @@ def test_factor_solves_one_and_several_right_hand_sides():
     err = np.abs(single.solve(B) - exact).max() / np.abs(exact).max()
     assert 1e-9 < err < 1e-4  # single precision: visibly not exact, still ~6 digits
     assert double.factor_nnz > 0 and single.factor_nnz == double.factor_nnz
+
+
+def test_refactor_on_the_same_pattern_reuses_the_analysis_and_refuses_another():
+    A = spd()
+    f = PardisoCholesky(A, single=False)
+    A2 = A.copy()
+    A2.data = A2.data * (1.0 + np.random.default_rng(3).random(A2.nnz))  # new values ...
+    A2 = (A2 + A2.T).tocsr()  # ... still symmetric, same pattern
+    assert np.array_equal(A2.indices, (A + A.T).tocsr().indices)
+    f2 = PardisoCholesky(A + A.T, single=False)
+    assert f2.refactor(A2)
+    b = np.arange(A.shape[0], dtype=float)
+    exact = np.linalg.solve(A2.toarray(), b)
+    assert np.abs(f2.solve(b) - exact).max() < 1e-12 * np.abs(exact).max()
+    other = spd(seed=5)  # another pattern: nothing is done, the old factor still solves
+    assert not f.refactor(other)
+    ref = np.linalg.solve(A.toarray(), b)
+    assert np.abs(f.solve(b) - ref).max() < 1e-12 * np.abs(ref).max()
+    solver = LinearSolver(A + A.T, None, SolverSettings(backend="pardiso"))
+    assert solver.refactor(A2) and solver.refactor_s > 0
+    x, its = solver.pcg(aslinearoperator(A2), b, rtol=1e-12)
+    assert its <= 3 and np.abs(x - exact).max() < 1e-9 * np.abs(exact).max()
 
 
 def test_not_positive_definite_is_a_named_error():

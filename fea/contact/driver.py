@@ -54,6 +54,7 @@ class ContactSettings:
     full_steps: bool = True  # take the whole Newton step whenever it lowers the energy enough
     eta_searching: float = 0.2  # PCG tolerance while the contact status still changes
     reference_step: str | None = None  # slip is measured from the end of this step
+    refactor_drift: float = 1.0  # refactor once the status differs at this fraction of points
     rebuild_after: int = 8  # a PCG needing more iterations than this, and longer than the
     # set-up took, triggers a new set-up on the current tangent
 
@@ -187,7 +188,7 @@ class ContactAnalysis(StaticAnalysis):
                 self._cg_since_s[id(cons)] = self._cg_since_s.get(id(cons), 0.0) + t_cg
                 # the interface state moved far from the set-up: set up on the current tangent
                 # when that is cheaper than carrying on with the old one
-                if its > cs.rebuild_after and t_cg > prec.setup_s:
+                if its > cs.rebuild_after and t_cg > (prec.refactor_s or prec.setup_s):
                     self._rebuild(cons, solver, Kr, Bq, wD, st.status)
                 if _DEBUG:
                     lin = np.linalg.norm(A @ dq + R) / np.linalg.norm(R)
@@ -261,7 +262,7 @@ class ContactAnalysis(StaticAnalysis):
         slow = self._cg_since_s.get(id(cons), 0.0) > renew_s
         cheap = renew_s < 20 * last_s / max(last_its, 1)  # a factor < 20 CG iterations
         if prec.backend in ("pardiso", "direct") and (
-                drift > 0.1 or (drift > 0 and (slow or cheap))):
+                drift > self.cs.refactor_drift or (drift > 0 and (slow or cheap))):
             self._rebuild(cons, solver, Kr, Bq, wD, status)
             prec = self._precond[id(cons)]
         return prec
