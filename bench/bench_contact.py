@@ -48,17 +48,21 @@ SCALE_NOTE = (
     "status changes when cheap) it converges: code 6009b6ae8dc9, load 1.0: contact 8.2 s "
     "(55 Newton steps, 14 multiplier updates, 54 factorisations) against 0.6 s tied, ratio 13.5.")
 RUNS_NOTE = (
-    "Reading the runs above (2026-11-26, single-precision PARDISO factors). First, 224k DOF at "
-    "code 0c34cc0: the factor is refreshed once the CG time spent on a stale one exceeds a new "
-    "factor's cost (ski rental), ratio 16.4. Second, the same model at code 1d810a0, which "
-    "refreshed only when one solve took that long (ratio 20.6) and did not free replaced "
-    "factors: 18.1 GB peak (solver objects sat in reference cycles that only the cyclic garbage "
-    "collector breaks; fixed in 93c15fb and d5908c0, after which the same code peaked at 6.5 GB; "
-    "the OOM kill of an earlier 200k-DOF attempt was most likely this). Third, the default "
-    "`--size 0.18` (50k DOF) at 0c34cc0, its working tree measured just before the commit; at "
-    "1d810a0 the same model took 73.8 s (2355 CG iterations, ratio 20.9), and with "
-    "double-precision factors through pypardiso (code 6009b6a) 157.7 s against 5.6 s tied, "
-    "ratio 28.3.")
+    "Reading the runs above (2026-11-26, single-precision PARDISO factors): first 224k DOF, then "
+    "the default `--size 0.18` (50k DOF), both at the final code. How the 224k ratio came down "
+    "(same model, same day): 20.6 at code 1d810a0 (factor refreshed only when one solve took "
+    "longer than a factorisation; solver objects sat in reference cycles that only the cyclic "
+    "garbage collector breaks, 18.1 GB peak; fixed in 93c15fb and d5908c0, 6.5 GB after); 16.4 at "
+    "0c34cc0 (ski rental: refresh once the CG time on a stale factor exceeds a new one's cost; "
+    "717 s, 84 Newton steps, 2756 CG iterations, 19 factorisations); 7.83 at b214ea9 (the Coulomb "
+    "bound follows the pressure within Newton, multipliers updated only when the penalty error "
+    "needs it, none before the final tight pass: 300 s, 39 Newton steps, 1267 CG, 9 "
+    "factorisations); 5.12 at ea04075 (refactorisations reuse the first factor's PARDISO "
+    "analysis, PCG to 0.2 while the contact status still moves, whole Newton steps when they "
+    "lower the energy enough: 185 s, 45 Newton steps, 582 CG, 8 factorisations); final code "
+    "(refresh on the ski-rental rule alone) 4.92 and 5.14 in two runs. At 50k DOF the ratio went "
+    "from 14.2 (0c34cc0, 66.0 s) to 4.9; with double-precision factors through pypardiso (code "
+    "6009b6a) it was 28.3.")
 MU, PRESS, PULL = 0.5, 1.0, 0.002  # -, MPa, mm (at scale 1)
 
 
