@@ -143,15 +143,14 @@ class ContactAnalysis(StaticAnalysis):
             for it in range(cs.max_newton):
                 u = T @ q + u0
                 g = self._gaps(u)
-                st = L.evaluate(g[:, 0], g[:, 1:] - hist.g[:, 1:], lam_n, lam_t, bound,
-                                self.eps_n, self.eps_t, self.friction, cs.reg)
                 if following and it > 0:
                     # the Coulomb bound follows the pressure from one Newton step to the next
                     # (points whose pressure was known when the pass began), instead of waiting
                     # for the multiplier update: a pull's slip zone then settles in one pass
-                    bound = np.where(follow, self.mu * st.pressure, bound)
-                    st = L.evaluate(g[:, 0], g[:, 1:] - hist.g[:, 1:], lam_n, lam_t, bound,
-                                    self.eps_n, self.eps_t, self.friction, cs.reg)
+                    p_now = L.pressure_of(g[:, 0], lam_n, self.eps_n)
+                    bound = np.where(follow, self.mu * p_now, bound)
+                st = L.evaluate(g[:, 0], g[:, 1:] - hist.g[:, 1:], lam_n, lam_t, bound,
+                                self.eps_n, self.eps_t, self.friction, cs.reg)
                 fc = T.T @ self._contact_force(st.traction)
                 ku = Kr @ q + ku0
                 R = ku - fr + fc

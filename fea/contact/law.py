@@ -30,11 +30,15 @@ class LawState:
     psi: np.ndarray  # (p,) potential
 
 
+def pressure_of(g_n, lam_n, eps_n) -> np.ndarray:
+    """Contact pressure max(0, lam_n - eps_n g_n) (MPa)."""
+    return np.maximum(lam_n - eps_n * g_n, 0.0)
+
+
 def evaluate(g_n, dg_t, lam_n, lam_t, bound, eps_n, eps_t, friction, reg=1e-8,
              tangent=True) -> LawState:
-    p_hat = lam_n - eps_n * g_n
-    closed = p_hat >= 0.0
-    pressure = np.maximum(p_hat, 0.0)
+    closed = lam_n - eps_n * g_n >= 0.0
+    pressure = pressure_of(g_n, lam_n, eps_n)
     psi = (pressure**2 - lam_n**2) / (2 * eps_n)
 
     z = lam_t + eps_t[:, None] * dg_t
