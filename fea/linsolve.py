@@ -246,9 +246,8 @@ class LinearSolver:
         except PardisoError as e:
             if not (e.code == -4 and self.factor_precision == "single"):
                 raise
-            self._factor(K, False)
-            log.info("PARDISO, %d DOF: single-precision refactorisation not positive definite, "
-                     "factored in double", K.shape[0])
+            self.K = K
+            self._promote("refactorisation not positive definite in single precision")
         self.K = K
         self._apply = self._pardiso.solve
         self.refactor_s = time.perf_counter() - t0

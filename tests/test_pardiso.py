@@ -115,6 +115,26 @@ def test_not_positive_definite_in_single_falls_back_to_double():
     assert info.converged and np.abs(x - np.linspace(1.0, 2.0, n)).max() < 1e-3
 
 
+def test_refactor_that_single_precision_cannot_take_goes_to_double(monkeypatch):
+    # PARDISO's phase 22 reporting -4 (not positive definite in single precision) is forced:
+    # matrices that are SPD in double and not in single get there through rounding alone
+    A = spd()
+    solver = LinearSolver(A, None, SolverSettings(backend="pardiso"))
+    assert solver.factor_precision == "single"
+
+    def not_spd(self, K):
+        self.free()
+        raise PardisoError(22, -4)
+
+    monkeypatch.setattr(PardisoCholesky, "refactor", not_spd)
+    A2 = (A * 2.0).tocsr()
+    assert solver.refactor(A2) and solver.factor_precision == "double"
+    b = np.arange(A.shape[0], dtype=float)
+    exact = np.linalg.solve(A2.toarray(), b)
+    x, its = solver.pcg(aslinearoperator(A2), b, rtol=1e-12)
+    assert its <= 2 and np.abs(x - exact).max() < 1e-10 * np.abs(exact).max()
+
+
 def test_interface_pcg_that_stalls_on_a_single_factor_goes_on_with_a_double_one():
     # the interface solver's PCG on its tangent: one step with the single factor cannot reach
     # 1e-13, the second attempt with a double factor does
