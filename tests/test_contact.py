@@ -184,3 +184,33 @@ def test_interface_files_and_totals(conforming, tmp_path):
     assert tot["reference_step"] == "preload"
     mm = summary["metrics"]["micromotion"]["if"]
     assert mm["peak_um"] == pytest.approx(1e3 * m.point_data["slip_magnitude"].max(), rel=1e-9)
+
+
+def test_stalled_multiplier_loop_stiffens_the_penalty_and_each_run_starts_soft(nonmatching):
+    """A penalty far too soft (0.03 E/h) stalls the multiplier updates: the solver raises it x10
+    per stalled pass (up to penalty_max_factor) and converges to the default settings' answer;
+    held at 0.03 the same case runs out of multiplier updates. A second run of the analysis
+    starts soft again (and stiffens as often)."""
+    lc = LoadCase("pull", [Step("press", [Pressure("upper_zmax", 1.0)]),
+                           Step("pull", [], [Support("upper_xmin", (0,), (0.002,))],
+                                increments=2)])
+
+    def analysis(**kw):
+        return ContactAnalysis(model_with(nonmatching, "friction", [Support("lower_zmin")], 0.5,
+                                          slave="upper_zmin", master="lower_zmax"),
+                               contact=ContactSettings(**kw))
+
+    ref = analysis().run(lc)
+    an = analysis(penalty_factor=0.03)
+    res = an.run(lc)
+    assert res.converged
+    assert an.eps_n.max() > 10 * an._eps0[0].max()  # it did stiffen
+    u_ref, u = ref.displacement(), res.displacement()
+    assert np.abs(u - u_ref).max() < 5e-3 * np.abs(u_ref).max()
+    raises = an.timings["penalty_raises"]
+    again = an.run(lc)  # (its factors differ: they were made for the stiffened penalty)
+    assert an.timings["penalty_raises"] == 2 * raises
+    assert np.abs(again.displacement() - u).max() <= 5e-3 * np.abs(u).max()
+
+    held = analysis(penalty_factor=0.03, penalty_max_factor=0.03, max_cutbacks=0).run(lc)
+    assert not held.converged
