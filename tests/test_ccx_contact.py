@@ -21,13 +21,14 @@ needed more iterations; 1e7 did not converge in 10 minutes.
 
 Measured here (ccx 2.20, 10962 DOF, 708 contact points), max |slip difference| / max slip and
 pull reaction ours vs ccx:
-  partial: 0.78 %; 1.47112 vs 1.46926 N (0.13 %)
-  full:    0.12 %; 1.99996 vs 1.99465 N (0.27 %; ccx stays 0.27 % below mu N)
+  partial: 0.87 %; 1.47114 vs 1.46926 N (0.13 %)  (0.78 % with the stiff 100 E/h penalty)
+  full:    0.13 %; 1.99996 vs 1.99465 N (0.27 %; ccx stays 0.27 % below mu N)
 The partial case needs the friction bound mu * p settled in every increment: with a multiplier
 loop that stops on a displacement-sized violation alone (1c0737b; fixed in 8b0dae7) it stopped
 after one pass with the bound of the previous increment: slip 17.5 % off, reaction 1.9 %.
-Wall time (2 cores): ccx 11-14 s, ours 2-4 s per case (12-25 s before the interface solver's
-2026-11-26 changes: bound following the pressure within Newton, rough PCG while the status moves).
+Wall time (2 cores): ccx 13-14 s, ours 1.4-3.4 s per case (12-25 s before the interface solver's
+2026-11-26 changes: bound following the pressure within Newton, rough PCG while the status moves,
+soft penalty).
 """
 
 from __future__ import annotations
