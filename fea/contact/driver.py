@@ -43,7 +43,8 @@ class ContactSettings:
     penalty_factor: float = 3.0  # eps = factor * E_softer / h: soft, the multipliers enforce
     # the constraints; a stiff penalty (100) made every stick/slip change a large perturbation
     # of the factored tangent (many CG steps, frequent refactorisations) and the slip front moved
-    # one element row per Newton step: 224k-DOF bench 225 s at 100, 109 s at 3 (same accuracy)
+    # one element row per Newton step: 224k-DOF bench 225 s at 100, 84-86 s at 3 (with the
+    # Aitken updates; displacements within 1.3e-3 of max |u| of each other)
     tol_force: float = 1e-8  # Newton: |reduced residual| <= tol * force scale
     tol_force_early: float = 1e-5  # ... while the multipliers are still moving
     tol_gap_mm: float = 1e-6  # multiplier loop: gap / stick-creep violation left (1 nm) ...
@@ -57,7 +58,7 @@ class ContactSettings:
     full_steps: bool = True  # take the whole Newton step whenever it lowers the energy enough
     eta_searching: float = 0.2  # PCG tolerance while the contact status still changes
     penalty_max_factor: float = 100.0  # the penalty grows x10 up to this when the multiplier
-    # updates stall (violation not halved in a pass)
+    # updates stall (violation not halved in a pass and still above 3 x tolerance)
     aitken: bool = True  # multiplier updates relaxed by Aitken's secant factor
     reference_step: str | None = None  # slip is measured from the end of this step
     refactor_drift: float = 1.0  # refactor whenever the status moved at more than this fraction
@@ -316,7 +317,9 @@ class ContactAnalysis(StaticAnalysis):
         choices), or a factor costs less than 20 CG iterations (small models): a stale factor
         costs tens of CG iterations per step, a fresh one of the exact tangent one or two.
         Forcing a factorisation whenever the status had moved at more than 10 % of the points
-        (refactor_drift 0.1) gave the same time at 224k DOF with one factorisation more."""
+        (refactor_drift 0.1) gave the same time at 224k DOF with one factorisation more. A factor
+        made before the penalty last changed (_stiffen, or the soft start of a new run) is
+        always renewed."""
         prec = self._precond.get(id(cons), solver)
         built_for = self._prec_status.get(id(cons))
         if built_for is None:  # the bonded set-up: every point closed and stuck
