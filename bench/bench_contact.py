@@ -13,7 +13,7 @@ slip around it). `--scale S` multiplies the geometry and the pull by S (same str
 The bonded reference is the same mesh with the interface `tied` (eliminated exactly; its slave
 is the base's top face, since the block's bottom-face nodes on the pulled face are prescribed),
 same load case. Each analysis runs in its own child process (peak RSS its own), through
-fea.contact.driver.ContactAnalysis with the default settings (PARDISO below 600k DOF).
+fea.contact.term.ContactAnalysis with the default settings (PARDISO below 600k DOF).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def mesh_file(size: float, scale: float):
 
 def child_main(law: str, path: str, scale: str) -> None:
     """One analysis in this process; prints a JSON line."""
-    from fea.contact.driver import ContactAnalysis
+    from fea.contact.term import ContactAnalysis
     from fea.mesh_cache import load_mesh
 
     mesh = load_mesh(path)

@@ -87,6 +87,7 @@ class SolveInfo:
     violation_mm: float = 0.0  # interface solver: largest gap/stick-creep violation left
     condition_estimate: float | None = None  # 1-norm condition number of K (direct backends)
     factor_precision: str | None = None  # PARDISO: single (mixed precision) or double
+    note: str = ""  # nonlinear solver: what a failed increment was doing (fea.newton)
 
     def as_dict(self) -> dict:
         return asdict(self)

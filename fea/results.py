@@ -9,7 +9,6 @@ swapped in at the end (fea.atomic).
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from pathlib import Path
@@ -18,7 +17,9 @@ import numpy as np
 
 from . import atomic
 from .post import nodal_stress, principal, qp_stress, set_reaction, split_by_region, von_mises
-from .static import Result, State, material_ids
+from .model import material_ids
+from .names import slug
+from .result_data import Result, State
 
 
 def _region_index(result: Result) -> np.ndarray:
@@ -167,15 +168,13 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
         out["warnings"] = list(result.warnings)
     if not result.converged:
         bad = [s for s in result.states if not s.converged][0]
-        out["not_converged"] = (f"step '{bad.step}' increment {bad.increment}: relative residual "
-                                f"{bad.solve.residual:.3e} after {bad.solve.iterations} iterations")
+        # the Newton driver says what the failed increment was doing (fea.newton, issue 17)
+        out["not_converged"] = bad.solve.note or (
+            f"step '{bad.step}' increment {bad.increment}: relative residual "
+            f"{bad.solve.residual:.3e} after {bad.solve.iterations} iterations")
     if extra:
         out.update(extra)
     return out
-
-
-def slug(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "step"
 
 
 def write_case(result: Result, out_dir: str | Path, extra_writers=(), extra_summary=None,
@@ -207,3 +206,20 @@ def write_case(result: Result, out_dir: str | Path, extra_writers=(), extra_summ
             summary["metrics"] = metrics(summary, final)
         atomic.write_json(stage / "summary.json", summary)  # last: marks the folder complete
     return summary
+
+
+def write_term_vtu(path: Path, arrays: dict) -> None:
+    """A nonlinear term's output arrays as VTU: "points" (n, 3) and, when "lines" (l, 2) is given,
+    line cells whose data are the other arrays (ligament fibres), else vertex cells with point
+    data (contact points)."""
+    import meshio
+
+    pts = arrays["points"]
+    data = {k: v for k, v in arrays.items() if k not in ("points", "lines")}
+    if "lines" in arrays:
+        mesh = meshio.Mesh(pts, [("line", np.asarray(arrays["lines"]))],
+                           cell_data={k: [v] for k, v in data.items()})
+    else:
+        mesh = meshio.Mesh(pts, [("vertex", np.arange(len(pts))[:, None])], point_data=data)
+    atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))
+

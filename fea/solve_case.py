@@ -1,14 +1,23 @@
 """Solve one model under one load case and describe how to write it: the linear driver, or the
-interface solver when the model has interfaces; interface files and metrics for the case folder.
+Newton driver (fea.newton) with the model's nonlinear terms (registry below); each term's
+summary entries, metrics data and VTU arrays for the case folder.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from .linsolve import SolverSettings
 from .model import LoadCase, Model
-from .static import Result, StaticAnalysis
+from .names import slug
+from .result_data import Result
+from .static import StaticAnalysis
+
+# The nonlinear terms, in the order they are built (contact first: it splits nodes, so every
+# later term is built on its model). Each module's make_term(model, newton_settings, progress)
+# returns its term, or None when the model has nothing of it.
+NONLINEAR_TERMS = ("fea.contact.term",)
 
 
 @dataclass
@@ -21,12 +30,20 @@ class CaseOutput:
 
 def make_analysis(model: Model, settings: SolverSettings | None = None, progress=None,
                   contact=None) -> StaticAnalysis:
-    """Assembly and set-up, reusable for every load case of the model."""
-    if model.interfaces:
-        from .contact.driver import ContactAnalysis
+    """Assembly and set-up, reusable for every load case of the model. contact: the Newton
+    driver's settings (fea.contact.term.ContactSettings: the driver's and contact's own)."""
+    from .newton import NewtonAnalysis
 
-        return ContactAnalysis(model, settings, progress, contact)
-    return StaticAnalysis(model, settings, progress)
+    makers = [import_module(m).make_term for m in NONLINEAR_TERMS]
+    terms = []
+    for make in makers:
+        term = make(model, contact, progress)
+        if term is not None:
+            terms.append(term)
+            model = term.model  # the next term is built on this one's model
+    if not terms:
+        return StaticAnalysis(model, settings, progress)
+    return NewtonAnalysis(model, terms, settings, progress, contact)
 
 
 def solve_case(model: Model, loadcase: LoadCase, settings: SolverSettings | None = None,
@@ -34,34 +51,25 @@ def solve_case(model: Model, loadcase: LoadCase, settings: SolverSettings | None
     analysis = analysis or make_analysis(model, settings, progress)
     result = analysis.run(loadcase)
     out = CaseOutput(result)
-    if getattr(analysis, "setup", None) is not None:
-        _interface_outputs(analysis, result, loadcase, out)
+    for term in getattr(analysis, "terms", ()):
+        _term_outputs(term.outputs(result, loadcase), result, out)
     return out
 
 
-def _interface_outputs(analysis, result: Result, loadcase: LoadCase, out: CaseOutput) -> None:
-    from .contact.output import (
-        interface_summary, per_interface, point_arrays, write_interfaces_vtu,
-    )
-    from .results import slug
+def _term_outputs(to, result: Result, out: CaseOutput) -> None:
+    from .results import write_term_vtu
 
-    ref = analysis.cs.reference_step or loadcase.steps[0].name
-    has_points = result.final.contact is not None
-    final = point_arrays(analysis, result.final) if has_points else None
-    out.interfaces = per_interface(analysis, final)
-    out.extra["interfaces"] = interface_summary(analysis, final, ref)
-    out.extra["contact_settings"] = dict(analysis.cs.__dict__)
-    if not has_points:
-        return
+    out.extra.update(to.summary)
+    for key, value in to.data.items():
+        setattr(out, key, value)
     ends = result.step_ends()
+    for stem, final, per_step in to.vtu:
+        def write(stage, stem=stem, final=final, per_step=per_step):
+            write_term_vtu(stage / f"{stem}.vtu", final)
+            for k, (st, arrays) in enumerate(zip(ends, per_step)):
+                write_term_vtu(stage / "steps" / f"{k + 1:02d}_{slug(st.step)}_{stem}.vtu", arrays)
 
-    def write(stage):
-        write_interfaces_vtu(stage / "interfaces.vtu", final)
-        for k, st in enumerate(ends):
-            write_interfaces_vtu(stage / "steps" / f"{k + 1:02d}_{slug(st.step)}_interfaces.vtu",
-                                 point_arrays(analysis, st))
-
-    out.writers.append(write)
+        out.writers.append(write)
 
 
 def case_metrics_hook(case: CaseOutput, thresholds=None):

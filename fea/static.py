@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,81 +27,10 @@ from .couplings import coupling_dependencies
 from .errors import FeaError
 from .linsolve import LinearSolver, SolveInfo, SolverSettings
 from .loading import load_vector, prescribed_map
-from .model import LoadCase, Model
+from .model import LoadCase, Model, material_ids  # noqa: F401 (material_ids: re-exported)
+from .result_data import Result, State
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class State:
-    """Solution at the end of one increment."""
-
-    step: str
-    step_index: int
-    increment: int
-    n_increments: int
-    u: np.ndarray  # full DOF vector (mm, rad)
-    f: np.ndarray  # applied full load vector (N, N*mm)
-    reaction: np.ndarray  # full vector of reactions at prescribed DOFs, 0 elsewhere
-    solve: SolveInfo
-    contact: dict | None = None  # interface state (fea.contact), None for a linear model
-
-    @property
-    def converged(self) -> bool:
-        return self.solve.converged
-
-
-@dataclass
-class Result:
-    model: Model
-    loadcase: LoadCase
-    states: list[State] = field(default_factory=list)  # every increment, in order
-    timings: dict = field(default_factory=dict)
-    n_dof_free: int = 0
-    warnings: list = field(default_factory=list)  # e.g. ill-conditioning (fea.static)
-
-    @property
-    def converged(self) -> bool:
-        return all(s.converged for s in self.states)
-
-    def step_ends(self) -> list[State]:
-        return [s for s in self.states if s.increment == s.n_increments]
-
-    @property
-    def final(self) -> State:
-        return self.states[-1]
-
-    def displacement(self, state: State | None = None) -> np.ndarray:
-        s = state or self.final
-        return s.u[: 3 * self.model.mesh.n_nodes].reshape(-1, 3)
-
-    def ref_motion(self, name: str, state: State | None = None) -> np.ndarray:
-        """(6,) translation (mm) and rotation (rad) of a reference point."""
-        s = state or self.final
-        i = self.model.ref_dof(name, 0)
-        return s.u[i: i + 6].copy()
-
-
-def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section."""
-    mesh = model.mesh
-    for s in model.sections:
-        if s.material not in model.materials:
-            raise FeaError(
-                f"section on '{s.cell_set}' uses material '{s.material}', which is not defined "
-                f"(materials: {', '.join(model.materials) or 'none'})"
-            )
-    region = mesh.region_of_cells([s.cell_set for s in model.sections])
-    if (region < 0).any():
-        bad = np.flatnonzero(region < 0)
-        raise FeaError(
-            f"{model.source}: {len(bad)} element(s) have no material (e.g. element id "
-            f"{mesh.cell_ids[bad[0]]}); assign a section to every cell set"
-        )
-    names = list(model.materials)
-    Ds = np.array([model.materials[n].D() for n in names])
-    sec_mat = np.array([names.index(s.material) for s in model.sections])
-    return sec_mat[region], Ds
 
 
 def full_rigid_modes(model: Model) -> np.ndarray:

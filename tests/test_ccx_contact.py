@@ -49,7 +49,7 @@ from fea.abaqus.ccx import (
     with_step_output,
 )
 from fea.atomic import write_text
-from fea.contact.driver import ContactAnalysis
+from fea.contact.term import ContactAnalysis
 from fea.contact.law import SLIP, STICK
 from fea.materials import LinearElastic
 from fea.model import Interface, LoadCase, Model, Pressure, Section, Step, Support
@@ -105,7 +105,7 @@ def _run_ccx(tmp_path, model, lc):
 
 def _slip(an: ContactAnalysis, u_from: np.ndarray, u_to: np.ndarray) -> np.ndarray:
     """(p, 3) tangential slave-minus-master displacement between two states at our points."""
-    g = (an.B @ (u_to - u_from).ravel()).reshape(-1, 3)
+    g = (an.contact.operator @ (u_to - u_from).ravel()).reshape(-1, 3)
     frame = an.setup.points.frame
     return g[:, 1:2] * frame[:, 1] + g[:, 2:] * frame[:, 2]
 

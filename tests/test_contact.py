@@ -1,12 +1,13 @@
 """Interfaces: tied, frictionless and Coulomb frictional contact (issue 3 verification)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from contact_helpers import stacked_blocks
-from fea.contact.driver import ContactAnalysis, ContactSettings
+from fea.contact.term import ContactAnalysis, ContactSettings
 from fea.contact.split import split_contact_nodes
 from fea.contact.sides import resolve_sides
 from fea.materials import LinearElastic
@@ -85,7 +86,7 @@ def test_frictionless_compression_gives_uniform_pressure(which, request):
     p = res.final.contact["pressure"]
     assert res.converged
     assert np.abs(p / 1.0 - 1).max() < 0.005  # load / area = 1 MPa at every point
-    assert (an.w * p).sum() == pytest.approx(AREA * 1.0, rel=1e-6)
+    assert (an.contact.w * p).sum() == pytest.approx(AREA * 1.0, rel=1e-6)
     eq = state_summary(res, res.final)["equilibrium"]
     assert eq["force_rel_error"] < 1e-6
 
@@ -160,6 +161,12 @@ def test_nonconverged_increment_is_flagged_everywhere(conforming, tmp_path):
     on_disk = json.loads((tmp_path / "case" / "summary.json").read_text())
     assert summary["converged"] is False and on_disk["converged"] is False
     assert "relative residual" in on_disk["not_converged"]
+    # it says what the last increment was doing (issue 17): where it stopped, why, and the
+    # interface's status counts, which add up to its points
+    msg = on_disk["not_converged"]
+    assert "step 'press' increment 1" in msg and "Newton iterations exhausted" in msg
+    counts = re.search(r"'if' (\d+) stick / (\d+) slip / (\d+) open", msg)
+    assert counts and sum(map(int, counts.groups())) == len(an.contact.w)
 
 
 def test_interface_files_and_totals(conforming, tmp_path):
@@ -204,7 +211,7 @@ def test_stalled_multiplier_loop_stiffens_the_penalty_and_each_run_starts_soft(n
     an = analysis(penalty_factor=0.03)
     res = an.run(lc)
     assert res.converged
-    assert an.eps_n.max() > 10 * an._eps0[0].max()  # it did stiffen
+    assert an.contact.eps_n.max() > 10 * an.contact._eps0[0].max()  # it did stiffen
     u_ref, u = ref.displacement(), res.displacement()
     assert np.abs(u - u_ref).max() < 5e-3 * np.abs(u_ref).max()
     raises = an.timings["penalty_raises"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from contact_helpers import hertz_fit, hertz_quarter
-from fea.contact.driver import ContactAnalysis
+from fea.contact.term import ContactAnalysis
 from fea.contact.output import point_arrays
 from fea.materials import LinearElastic
 from fea.model import Interface, LoadCase, Model, Section, Step, Support, SurfaceForce

@@ -5,7 +5,7 @@ p g = 0 holds at the fixed point of the multiplier update lam_n <- p.
 Tangential (Coulomb, return mapping): trial z = lam_t + eps_t dg_t (dg_t = slip in this
 increment); stick if |z| <= s, else slip with traction s z/|z|; the bound s is given to each
 evaluation (for a fixed s a Tresca problem, convex) and the driver moves it to mu p between
-Newton steps and multiplier passes (fea.contact.driver), which makes the Coulomb law the fixed
+Newton steps and multiplier passes (fea.contact.term), which makes the Coulomb law the fixed
 point. Frictionless points carry no tangential traction.
 Each point's potential psi (its derivative is the traction) lets the Newton solver do a line
 search on a convex energy. Tangent stiffness D is 3x3 per point in the (n, t1, t2) frame; open

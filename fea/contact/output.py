@@ -1,4 +1,5 @@
-"""Interface results: per-point arrays, interfaces.vtu and the summary totals.
+"""Interface results: per-point arrays (written as interfaces.vtu by fea.results) and the summary
+totals.
 
 Per contact point (a slave quadrature point): pressure (MPa, like Abaqus' nodal CPRESS: the
 point values projected onto the linear field through the slave corner nodes and evaluated back
@@ -14,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import atomic
-from ..static import State
+from ..result_data import State
 
 
 def point_arrays(analysis, state: State) -> dict[str, np.ndarray]:
@@ -107,12 +107,3 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
             )
         out[info.name] = d
     return out
-
-
-def write_interfaces_vtu(path, arrays: dict) -> None:
-    import meshio
-
-    pts = arrays["points"]
-    data = {k: v for k, v in arrays.items() if k != "points"}
-    mesh = meshio.Mesh(pts, [("vertex", np.arange(len(pts))[:, None])], point_data=data)
-    atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))

@@ -148,7 +148,7 @@ def point_parameters(setup: ContactSetup, penalty_factor: float):
     varying from point to point would bend a uniform pressure into a non-uniform one.
     """
     m = setup.model
-    from ..static import material_ids
+    from ..model import material_ids
 
     mat_id, Ds = material_ids(m)
     names = list(m.materials)

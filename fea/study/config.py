@@ -49,7 +49,7 @@ class MeshOverride(Strict):
 
 
 class ContactOverride(Strict):
-    """fea.contact.driver.ContactSettings fields a study may set."""
+    """fea.contact.term.ContactSettings fields a study may set (the Newton driver's and contact's)."""
 
     penalty_factor: float | None = Field(default=None, gt=0)
     tol_force: float | None = Field(default=None, gt=0)

@@ -1,0 +1,467 @@
+"""Incremental Newton driver for every nonlinear term (contact, ligaments, ...).
+
+Loads and prescribed motions ramp over each step's increments as in fea.static. The driver owns
+the loop, the line search, the cut-backs, the convergence test and the linear algebra; each
+nonlinear contribution is a *term* that knows only its own law, as FEBio's domains feed one
+Newton loop. Per increment:
+
+  repeat (at most max_al outer passes):
+    Newton on  1/2 u K u - f u + sum_terms Pi_t(B_t u)  with a line search: each term gives its
+      generalised forces s_t and tangent blocks D_t at y_t = y0_t + B_t u, so the residual is
+      K u - f + sum B_t^T s_t and the tangent K + sum B_t^T D_t B_t; the tangent is applied
+      matrix-free and solved by PCG, the preconditioner a factor of the tangent the system was
+      first set up on (every term "bonded", fea.static's solver) refactored on the current one
+      when the terms' status has moved and a factor costs less than carrying on (_stale_check);
+    each term checks its own convergence (contact: gaps, Coulomb bounds) and, if it is not
+      settled, updates its outer unknowns (contact: multipliers, Coulomb bound, penalty)
+  until every term is settled and the force residual is below tol_force (a last, tight Newton
+  pass once they are). A failing increment is halved up to max_cutbacks times; then the case
+  stops, flagged not converged, with a message saying what the last increment was doing. If a
+  body is then held only by links that carry nothing (all its ligaments slack), the case stops
+  with a SingularModelError naming that body instead.
+
+The term interface (duck-typed; fea.contact.term.ContactTerm and fea.ligaments.term.LigamentTerm
+implement it):
+
+  name                      key of its state in State.terms and of its outputs
+  model, dependencies, links   the model it was built on (contact splits nodes), constraint rows
+                            it adds (ties) and node pairs it may join (the rigid-body check)
+  active                    False when it has no nonlinear unknown (only tied interfaces)
+  outer                     True when it has an outer loop (multipliers) to converge
+  operator, block           B (p*k x n_full): its kinematics y = y0 + B u, k rows per item
+  version                   changes when its tangent changes scale (a raised penalty): every
+                            factor made before is renewed
+  bonded() -> (D, status)   tangent blocks (p, k, k) and status the first set-up uses
+  start_case(loadcase), end_step(step)      history across steps (reference states)
+  begin_increment(), begin_pass(tight)      restart from the converged history / a new pass
+  evaluate(u, it) -> Evaluation             forces, tangent blocks, status, energy at u
+  slope(a, dy), energy_change(dy)           along the step dy = B dq from the last evaluation
+  hold()                    the residual grew: freeze what the term moves between Newton steps
+  end_pass(ev, du_max) -> PassCheck         its own convergence measure
+  next_pass(al, check)      update its outer unknowns
+  commit(ev)                the increment converged: history for the next
+  force() -> (n_full,)      the committed internal force B^T s (reactions, equilibrium)
+  state() -> dict           what State.terms[name] holds
+  carrying_links(ev)        node pairs that carry load now (None: all of its links)
+  describe(ev) -> str       its status in words (the not-converged message)
+  outputs(result, loadcase) -> TermOutputs  summary entries and arrays for the writers
+A nonlinear material would be a term whose operator is the strain-displacement matrix and whose
+blocks are the material tangent; nothing here changes for it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+
+from .constraints import check_rigid_modes
+from .errors import FeaError, SingularModelError
+from .linsolve import LinearSolver, SolveInfo, SolverSettings
+from .model import LoadCase, Model
+from .result_data import Result, State
+from .static import StaticAnalysis, body_namer
+
+_DEBUG = bool(os.environ.get("FEA_NEWTON_DEBUG") or os.environ.get("FEA_CONTACT_DEBUG"))
+
+
+@dataclass
+class NewtonSettings:
+    tol_force: float = 1e-8  # Newton: |reduced residual| <= tol * force scale
+    tol_force_early: float = 1e-5  # ... while a term's outer unknowns are still moving
+    max_newton: int = 30
+    max_al: int = 30  # outer passes (the contact multiplier updates)
+    max_cutbacks: int = 4
+    full_steps: bool = True  # take the whole Newton step whenever it lowers the energy enough
+    eta_searching: float = 0.2  # PCG tolerance while the terms' status still changes
+    refactor_drift: float = 1.0  # refactor whenever the status moved at more than this fraction
+    # of the items (1: never on that alone, the cost rule of _stale_check decides)
+    rebuild_after: int = 8  # a PCG needing more iterations than this, and longer than the
+    # set-up took, triggers a new set-up on the current tangent
+
+
+@dataclass
+class Evaluation:
+    """A term at one displacement: the driver's view (the term may keep more)."""
+
+    force: np.ndarray  # (p*k,) generalised forces s: the residual gets B^T s
+    D: np.ndarray  # (p, k, k) tangent blocks (weights included)
+    status: np.ndarray  # (p,) small ints; a change counts as the status moving
+    energy: float = 0.0
+
+
+@dataclass
+class PassCheck:
+    settled: bool
+    violation: float = 0.0  # mm: what the outer loop has left (contact gaps), 0 without one
+
+
+@dataclass
+class TermOutputs:
+    summary: dict = field(default_factory=dict)  # summary.json entries
+    data: dict = field(default_factory=dict)  # CaseOutput attributes for the metrics
+    vtu: list = field(default_factory=list)  # (file stem, final arrays, [arrays per step end])
+
+
+@dataclass
+class _System:
+    """Per constraint set: the terms' reduced operators and the preconditioner's history."""
+
+    Bq: list  # B_t T per term
+    free: np.ndarray  # the system's free DOFs
+    prec: LinearSolver | None = None  # set up on a recent tangent (first: the system's solver)
+    base: LinearSolver | None = None  # the system's own solver (fea.static's cache owns it)
+    built_for: np.ndarray | None = None  # terms' status it was set up for (None: bonded)
+    version: tuple = ()  # the terms' versions it was set up with
+    last_its: int = 1  # CG iterations the last solve took
+    last_cg_s: float = 0.0  # ... and its time
+    cg_since_s: float = 0.0  # CG time spent since the set-up
+
+
+class NewtonAnalysis(StaticAnalysis):
+    """Assembly, set-up and the incremental Newton solution with the given terms."""
+
+    def __init__(self, model: Model, terms: list, settings: SolverSettings | None = None,
+                 progress=None, newton: NewtonSettings | None = None):
+        self.terms = list(terms)
+        self.ns = newton or NewtonSettings()
+        if self.terms:
+            model = self.terms[-1].model  # each term was built on the previous one's model
+        deps = [d for t in self.terms for d in t.dependencies]
+        links = [lk for t in self.terms for lk in t.links]
+        self._systems: dict[int, _System] = {}
+        self.active = [t for t in self.terms if t.active]
+        super().__init__(model, settings, progress, deps, links)
+        for t in self.terms:
+            self.timings.update(getattr(t, "timings", {}))
+            t.timings = self.timings  # terms count their own events (penalty raises) here
+
+    def term(self, name: str):
+        return next((t for t in self.terms if t.name == name), None)
+
+    # ---- preconditioner on the bonded system: K + sum B^T D_bonded B
+    def preconditioner_matrix(self, cons, Kr):
+        if not self.active:
+            return Kr
+        Bq = [(t.operator @ cons.T).tocsr() for t in self.active]
+        sysd = _System(Bq, cons.free, version=self._versions())
+        self._systems[id(cons)] = sysd
+        return _tangent_matrix(Kr, Bq, [t.bonded()[0] for t in self.active])
+
+    def _versions(self) -> tuple:
+        return tuple(t.version for t in self.active)
+
+    def _system(self, cons, solver) -> _System:
+        s = self._systems[id(cons)]
+        if s.prec is None:
+            s.prec = s.base = solver
+        return s
+
+    # ---- one increment ---------------------------------------------------------------
+    def _solve_increment(self, cons, sysd: _System, f, u0, u_start):
+        ns = self.ns
+        T, Kr, Bq = cons.T, cons.Kr, sysd.Bq
+        terms = self.active
+        q = u_start[cons.free].copy()
+        for t in terms:
+            t.begin_increment()
+        fr = T.T @ f
+        ku0 = T.T @ (self.K @ u0)
+        cg_its = newton = 0
+        violation, res_rel = np.inf, np.inf
+        # inner Newton to tol_force only once the outer unknowns are nearly settled
+        tight = not any(t.outer for t in terms)
+        evs = []
+        for al in range(1, ns.max_al + 1):
+            inner_tol = ns.tol_force if tight else max(ns.tol_force, ns.tol_force_early)
+            for t in terms:
+                t.begin_pass(tight)
+            res_min, status_prev = np.inf, None  # the first step carries the load: accurate
+            for it in range(ns.max_newton):
+                u = T @ q + u0
+                evs = [t.evaluate(u, it) for t in terms]
+                fc = _sum(B.T @ ev.force for B, ev in zip(Bq, evs))
+                ku = Kr @ q + ku0
+                R = ku - fr + fc
+                scale = max(np.linalg.norm(fr), np.linalg.norm(fc), np.linalg.norm(ku0), 1e-12)
+                res_rel = np.linalg.norm(R) / scale
+                # the residual is evaluated with the status at this point, so a small residual
+                # is an equilibrium even if degenerate items (contact p = 0 and g = 0) just flipped
+                if res_rel <= inner_tol:
+                    break
+                if res_rel > res_min:
+                    # what a term moves between Newton steps (the Coulomb bound) made the
+                    # residual grow: it holds it for the rest of the pass, whose energy is then
+                    # fixed and the line search's descent guaranteed
+                    for t in terms:
+                        t.hold()
+                res_min = min(res_min, res_rel)
+                Dm = [_block_diag(ev.D) for ev in evs]
+                A = sla.LinearOperator(
+                    Kr.shape, dtype=float,
+                    matvec=lambda x: Kr @ x + _sum(B.T @ (D @ (B @ x)) for B, D in zip(Bq, Dm)))
+                eta = min(1e-2, max(1e-10, 0.1 * inner_tol / max(res_rel, 1e-300)))
+                status = np.concatenate([ev.status for ev in evs])
+                searching = status_prev is not None and (status != status_prev).any()
+                if searching:
+                    # the status is still moving: this step only explores, a rough direction
+                    # does (any PCG iterate is a descent direction)
+                    eta = max(eta, ns.eta_searching)
+                status_prev = status
+                prec = self._stale_check(sysd, status, Kr, evs)
+                t_cg = time.perf_counter()
+                dq, its = prec.pcg(A, -R, rtol=eta)
+                t_cg = time.perf_counter() - t_cg
+                sysd.last_its, sysd.last_cg_s = its, t_cg
+                sysd.cg_since_s += t_cg
+                # the state moved far from the set-up: set up on the current tangent when that
+                # is cheaper than carrying on with the old one
+                if its > ns.rebuild_after and t_cg > (prec.refactor_s or prec.setup_s):
+                    self._rebuild(sysd, Kr, evs, status)
+                if _DEBUG:
+                    lin = np.linalg.norm(A @ dq + R) / np.linalg.norm(R)
+                    print(f"  al {al} newton {newton} res {res_rel:.2e} its {its} lin {lin:.1e} "
+                          + " ".join(f"{t.name} {np.bincount(ev.status, minlength=3)}"
+                                     for t, ev in zip(terms, evs)))
+                cg_its += its
+                newton += 1
+                alpha = self._line_search(dq, R, fc, Kr, Bq, evs)
+                q = q + alpha * dq
+                if _DEBUG:
+                    print(f"    alpha {alpha}")
+            else:
+                return None, dict(cg=cg_its, newton=newton, al=al, residual=res_rel,
+                                  violation=violation, why="Newton iterations exhausted",
+                                  evs=evs)
+            du_max = float(np.abs(u - u_start).max())
+            checks = [t.end_pass(ev, du_max) for t, ev in zip(terms, evs)]
+            violation = max((c.violation for c in checks), default=0.0)
+            settled = all(c.settled for c in checks)
+            if settled and not tight:
+                # converge the forces fully on this same problem before anything moves again
+                # (contact: updating the multipliers now would double the penalty part of every
+                # traction and send Newton through slip states it then undoes)
+                tight = True
+                continue
+            if settled:
+                for t, ev in zip(terms, evs):
+                    t.commit(ev)
+                return u, dict(cg=cg_its, newton=newton, al=al, residual=res_rel,
+                               violation=violation)
+            for t, c in zip(terms, checks):
+                t.next_pass(al, c)
+        return None, dict(cg=cg_its, newton=newton, al=ns.max_al, residual=res_rel,
+                          violation=violation, why="outer (multiplier) updates exhausted", evs=evs)
+
+    def _stale_check(self, sysd: _System, status, Kr, evs):
+        """The preconditioner for this Newton step. The current tangent is factored again (on
+        the first factor's analysis) when the status differs from the one the factor was built
+        for and either the CG time spent with the old factor since it was built exceeds what a
+        new factor costs (ski rental: never more than twice the better of the two choices), or
+        a factor costs less than 20 CG iterations (small models): a stale factor costs tens of
+        CG iterations per step, a fresh one of the exact tangent one or two. Forcing a
+        factorisation whenever the status had moved at more than 10 % of the items
+        (refactor_drift 0.1) gave the same time at 224k DOF with one factorisation more. A factor
+        made before a term last changed its tangent's scale (a contact penalty raised, or its
+        soft start in a new load case) is always renewed."""
+        prec = sysd.prec
+        built_for = sysd.built_for
+        if built_for is None:  # the bonded set-up
+            built_for = np.concatenate([t.bonded()[1] for t in self.active])
+        drift = (status != built_for).mean()
+        renew_s = prec.refactor_s or prec.setup_s  # what a new factor costs
+        slow = sysd.cg_since_s > renew_s
+        cheap = renew_s < 20 * sysd.last_cg_s / max(sysd.last_its, 1)  # < 20 CG iterations
+        if prec.backend in ("pardiso", "direct") and (
+                sysd.version != self._versions()
+                or drift > self.ns.refactor_drift
+                or (drift > 0 and (slow or cheap))):
+            self._rebuild(sysd, Kr, evs, status)
+        return sysd.prec
+
+    def _rebuild(self, sysd: _System, Kr, evs, status):
+        t = time.perf_counter()
+        Kt = _tangent_matrix(Kr, sysd.Bq, [ev.D for ev in evs])
+        prec = sysd.prec
+        # same pattern as the matrix the factor was made for (every tangent has it): only the
+        # numerical factorisation is redone, on the factor's own memory
+        if not prec.refactor(Kt):
+            if prec is not sysd.base:
+                prec.release()  # before the new factor is built: never two at once
+            prec = LinearSolver(Kt, self._rigid[sysd.free], self.settings)
+        sysd.prec = prec
+        sysd.built_for = status
+        sysd.cg_since_s = 0.0
+        sysd.version = self._versions()
+        self.timings["preconditioner_rebuilds"] = self.timings.get("preconditioner_rebuilds", 0) + 1
+        self.timings["rebuild_s"] = self.timings.get("rebuild_s", 0.0) + time.perf_counter() - t
+        if _DEBUG:
+            print(f"    rebuild {time.perf_counter() - t:.2f} s")
+
+    def _line_search(self, dq, R, fc, Kr, Bq, evs):
+        """Exact line search on the energy along dq, restricted to (0, 1].
+
+        The energy's slope phi'(a) = (K q + K u0 - f).dq + a dq.K.dq + sum_t s_t(y + a dy).dy
+        is monotone for convex terms and costs no matrix product, so the minimiser is found by a
+        safeguarded regula falsi on phi'. Backtracking (Armijo) cut the steps across contact's
+        stick/slip kinks too much and Newton crawled."""
+        terms = self.active
+        bulk = (R - fc) @ dq  # (K q + K u0 - f) . dq
+        quad = dq @ (Kr @ dq)
+        dy = [B @ dq for B in Bq]
+
+        def slope(a):
+            return bulk + a * quad + sum(t.slope(a, d) for t, d in zip(terms, dy))
+
+        lo, hi = 0.0, 1.0
+        f_lo, f_hi = slope(lo), slope(hi)
+        if f_lo >= 0 or f_hi <= 0:
+            return 1.0  # not a descent direction to refine, or the minimum lies beyond a = 1
+        if self.ns.full_steps:
+            # the whole Newton step when it still lowers the energy enough (Armijo): its status
+            # (contact: the points it overloads slip) then moves further per step than the
+            # energy's minimiser along the step would
+            de = sum(t.energy_change(d) for t, d in zip(terms, dy))
+            if bulk + 0.5 * quad + de <= 1e-4 * f_lo:
+                return 1.0
+        side, s0 = 0, abs(f_lo)
+        for _ in range(30):
+            a = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            fa = slope(a)
+            if abs(fa) <= 1e-3 * s0 or hi - lo < 1e-6:
+                return a
+            if fa > 0:
+                hi, f_hi = a, fa
+                if side == -1:
+                    f_lo *= 0.5  # Illinois: keep the bracket shrinking from both ends
+                side = -1
+            else:
+                lo, f_lo = a, fa
+                if side == 1:
+                    f_hi *= 0.5
+                side = 1
+        return 0.5 * (lo + hi)
+
+    # ---- the load case -----------------------------------------------------------------
+    def run(self, loadcase: LoadCase) -> Result:
+        if not self.active:
+            return super().run(loadcase)
+        ns = self.ns
+        result = Result(self.model, loadcase, timings=self.timings, warnings=self.warnings)
+        for t in self.active:
+            t.start_case(loadcase)
+        u = np.zeros(self.model.n_full)
+        t_solve = 0.0
+        for si, step, path in self.step_paths(loadcase):
+            cons, solver = path.cons, path.solver
+            sysd = self._system(cons, solver)
+            n_inc = step.increments
+            frac = 0.0
+            for inc in range(1, n_inc + 1):
+                target = inc / n_inc
+                cut, stats_total = 0, dict(cg=0, newton=0, al=0)
+                t = time.perf_counter()
+                d = target - frac  # halved on each cut-back, then kept: 2**cut sub-increments
+                while frac < target - 1e-12:
+                    nxt = min(frac + d, target)
+                    fx, u0 = path.at(nxt)
+                    self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
+                                  f"increment {inc}/{n_inc}"
+                                  + (f" (cut-back {cut})" if cut else ""))
+                    u_new, stats = self._solve_increment(cons, sysd, fx, u0, u)
+                    for k in ("cg", "newton", "al"):
+                        stats_total[k] += stats[k]
+                    if u_new is None:
+                        cut += 1
+                        d /= 2
+                        if cut > ns.max_cutbacks:
+                            t_solve += time.perf_counter() - t
+                            self._check_free_body(cons, stats["evs"], step.name, inc)
+                            info = self._info(cons, solver, stats_total, stats, cut - 1, False, t)
+                            info.note = self._why(step.name, inc, nxt, stats, cut - 1)
+                            result.states.append(self._state(step.name, si, inc, n_inc, u, fx,
+                                                             cons, info))
+                            self.timings["solve_s"] = t_solve
+                            result.n_dof_free = len(cons.free)
+                            return result
+                        continue
+                    u = u_new
+                    frac = nxt
+                t_solve += time.perf_counter() - t
+                info = self._info(cons, solver, stats_total, stats, cut, True, t)
+                result.states.append(self._state(step.name, si, inc, n_inc, u, fx, cons, info))
+            for t in self.active:
+                t.end_step(step.name)
+        self.timings["solve_s"] = t_solve
+        result.n_dof_free = max(len(c.free) for c, _ in self._cache.values())
+        return result
+
+    def _why(self, step, inc, frac, stats, cuts) -> str:
+        """What the last attempt of a failed increment was doing, in words (issue 17)."""
+        evs = stats.get("evs") or []
+        parts = [t.describe(ev) for t, ev in zip(self.active, evs)]
+        return (f"step '{step}' increment {inc} stopped at {100 * frac:.3g} % of the step after "
+                f"{cuts} cut-back(s): {stats.get('why', '')} (relative residual "
+                f"{stats['residual']:.2e}); " + "; ".join(p for p in parts if p))
+
+    def _check_free_body(self, cons, evs, step, inc) -> None:
+        """A failed increment whose bodies are held only by links that carry nothing now (all
+        of a body's ligaments slack): say which body is free rather than 'not converged'."""
+        links = []
+        for t, ev in zip(self.active, evs or [None] * len(self.active)):
+            lk = t.carrying_links(ev) if ev is not None else None
+            links += t.links if lk is None else lk
+        passive = [lk for t in self.terms if not t.active for lk in t.links]
+        try:
+            check_rigid_modes(self.model.mesh.nodes, self.model.mesh.cells,
+                              self.model.ref_positions(), cons, body_namer(self.model),
+                              links + passive)
+        except SingularModelError as exc:
+            raise SingularModelError(
+                f"step '{step}' increment {inc}: no equilibrium: {exc}. The links that could "
+                "hold it carry nothing in this state: "
+                + "; ".join(d for d in (t.describe(ev) for t, ev in zip(self.active, evs)) if d)
+                + ". Support the body, or load it so that its ligaments are in tension") from None
+
+    def _info(self, cons, solver, tot, last, cut, ok, t0) -> SolveInfo:
+        return SolveInfo(solver.backend, len(cons.free), tot["cg"], float(last["residual"]), ok,
+                         solver.setup_s, time.perf_counter() - t0, tot["newton"], tot["al"], cut,
+                         float(last["violation"]), solver.condition)
+
+    def _state(self, name, si, inc, n_inc, u, f, cons, info) -> State:
+        fint = _sum(t.force() for t in self.active)
+        reaction = np.zeros_like(u)
+        r_all = cons.T_all.T @ (self.K @ u - f + fint)
+        reaction[cons.prescribed] = r_all[len(cons.free):]
+        return State(name, si, inc, n_inc, u.copy(), f.copy(), reaction, info,
+                     {t.name: t.state() for t in self.active})
+
+
+def _sum(vectors):
+    out = None
+    for v in vectors:
+        out = v if out is None else out + v
+    return out if out is not None else 0.0
+
+
+def _tangent_matrix(Kr, Bq: list, Ds: list) -> sp.csr_matrix:
+    """K + sum B^T D B with a pattern that does not depend on D: each block gets 1e-20 of its
+    term's largest entry on all places (a positive semi-definite rank-one term, numerically
+    nothing), so the zeros of a stuck, open or slack item's block are not dropped by the sparse
+    product and every tangent can reuse the first one's PARDISO analysis."""
+    Kt = Kr
+    for B, D in zip(Bq, Ds):
+        tiny = 1e-20 * np.abs(D).max(initial=0.0)
+        Kt = Kt + B.T @ _block_diag(D + tiny) @ B
+    return Kt.tocsr()
+
+
+def _block_diag(blocks: np.ndarray) -> sp.csr_matrix:
+    p, k = blocks.shape[:2]
+    if p < 64:
+        return sp.block_diag(list(blocks), format="csr") if p else sp.csr_matrix((0, 0))
+    return sp.bsr_matrix((blocks, np.arange(p), np.arange(p + 1)), shape=(k * p, k * p)).tocsr()
