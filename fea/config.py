@@ -109,6 +109,66 @@ class InterfaceSpec(Strict):
         return self
 
 
+class CurveSpec(Strict):
+    """A tabulated force-elongation curve of the whole ligament (piecewise linear)."""
+
+    strain: list[float] | None = None  # -, ascending from 0
+    elongation_mm: list[float] | None = None  # or mm of the ligament's elongation
+    force_N: list[float]
+
+    @model_validator(mode="after")
+    def one_abscissa(self):
+        xs = [x for x in (self.strain, self.elongation_mm) if x is not None]
+        if len(xs) != 1:
+            raise ValueError("give exactly one of 'strain' or 'elongation_mm' beside 'force_N'")
+        if len(xs[0]) != len(self.force_N) or len(xs[0]) < 2:
+            raise ValueError("the curve needs equally long lists of at least 2 points")
+        if xs[0][0] != 0 or self.force_N[0] != 0:
+            raise ValueError("the curve starts at (0, 0): use laxity_mm or prestrain to shift it")
+        if any(b <= a for a, b in zip(xs[0], xs[0][1:])):
+            raise ValueError("the curve's strain / elongation must rise strictly")
+        if any(b < a for a, b in zip(self.force_N, self.force_N[1:])):
+            raise ValueError("the curve's force must not fall (a ligament does not soften to "
+                             "zero stiffness under load here)")
+        return self
+
+
+class LigamentSpec(Strict):
+    """[[ligaments]]: fibres between two sets (or a set and ground) with a force law."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              populate_by_name=True)
+    name: str
+    library: str | None = None  # defaults from fea/ligaments/library.toml
+    from_: str | None = Field(default=None, alias="from")  # SET or SET@BODY
+    to: str | None = None  # SET, SET@BODY or "ground"
+    fibres: int | None = Field(default=None, ge=1, le=10000)
+    law: Literal["toe_linear", "curve", "linear"] | None = None
+    stiffness_N_per_mm: float | None = Field(default=None, gt=0)
+    toe_strain: float | None = Field(default=None, ge=0, lt=1)
+    curve: CurveSpec | None = None
+    laxity_mm: float | None = Field(default=None, ge=0)
+    prestrain: float | None = Field(default=None, gt=-1, lt=1)
+    failure_force_N: float | None = Field(default=None, gt=0)
+    share: Literal["area", "length", "equal"] | None = None
+    direction: Vec3 | None = None  # fixed line of action (springs); default: along each fibre
+
+    @model_validator(mode="after")
+    def one_law(self):
+        if self.laxity_mm and self.prestrain:
+            raise ValueError("give laxity_mm or prestrain, not both")
+        if self.curve is not None and (self.stiffness_N_per_mm is not None
+                                       or self.toe_strain is not None):
+            raise ValueError("give a curve or stiffness_N_per_mm (+ toe_strain), not both")
+        if self.law == "curve" and self.curve is None:
+            raise ValueError("law 'curve' needs curve = {strain = [...], force_N = [...]}")
+        if self.law in ("toe_linear", "linear") and self.stiffness_N_per_mm is None:
+            raise ValueError(f"law '{self.law}' needs stiffness_N_per_mm")
+        if self.law == "linear" and self.toe_strain:
+            raise ValueError("a linear spring has no toe_strain")
+        return self
+
+
 class ModelHeader(Strict):
     name: str
     description: str = ""
@@ -122,6 +182,7 @@ class ModelFile(Strict):
     supports: list[SupportSpec] = Field(default_factory=list)
     ref_points: dict[str, RefPointSpec] = Field(default_factory=dict)
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
+    ligaments: list[LigamentSpec] = Field(default_factory=list)
     variants: dict[str, dict] = Field(default_factory=dict)  # expanded by fea.variants
 
 
@@ -224,7 +285,9 @@ def _allowed_keys(schema: type[BaseModel], loc: tuple) -> list[str]:
                 if isinstance(leaf, type) and issubclass(leaf, BaseModel):
                     cur = leaf
                     break
-    return list(cur.model_fields) if hasattr(cur, "model_fields") else []
+    if not hasattr(cur, "model_fields"):
+        return []
+    return [f.alias or n for n, f in cur.model_fields.items()]  # 'from', not 'from_' 
 
 
 def suggest(key: str, pool) -> str | None:
@@ -362,7 +425,71 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
                                   f"nor a cell set.{did}")
         interfaces.append(Interface(it.name or f"{it.slave}|{it.master}", it.slave, it.master,
                                     it.law, it.mu or 0.0, it.adjust_mm))
-    return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path))
+    ligaments = ligaments_from_spec(spec.ligaments, path, mesh, sections)
+    return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path),
+                 ligaments)
+
+
+def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -> list:
+    """[[ligaments]] entries (library defaults filled in) as Model.ligaments."""
+    from .ligaments.law import check_law
+    from .ligaments.library import merged
+    from .model import Ligament, LigamentLaw
+
+    out, seen = [], set()
+    bodies = {s.body_name for s in sections}
+    for i, lg in enumerate(specs):
+        where = f"{path}: ligaments[{i}] '{lg.name}'"
+        if lg.name in seen:
+            raise ConfigError(f"{where}: the name is used twice; give each ligament its own")
+        seen.add(lg.name)
+        if lg.library is not None:
+            data = merged(lg.model_dump(exclude_unset=True, by_alias=True), lg.library, where)
+            try:
+                lg = LigamentSpec.model_validate(data)
+            except ValidationError as exc:
+                raise ConfigError(format_validation(path, exc, LigamentSpec).replace(
+                    "invalid ligament file:", f"ligaments[{i}] with library '{lg.library}':"))
+        if lg.from_ is None or lg.to is None:
+            raise ConfigError(f"{where}: give 'from' and 'to' (sets as SET or SET@BODY; 'to' may "
+                              "be \"ground\"), or a library entry that names them")
+        ground = lg.to == "ground"
+        for key, name in (("from", lg.from_), ("to", None if ground else lg.to)):
+            if name is None:
+                continue
+            base, _, sel = name.partition("@")
+            if base not in mesh.face_sets and base not in mesh.node_sets:
+                pool = sorted(set(mesh.face_sets) | set(mesh.node_sets))
+                hint = suggest(base, pool)
+                did = f" Did you mean '{hint}'?" if hint else ""
+                raise ConfigError(f"{where}: {key}: no face or node set named '{base}'.{did}")
+            if sel and sel not in mesh.cell_sets and sel not in bodies:
+                hint = suggest(sel, sorted(bodies | set(mesh.cell_sets)))
+                did = f" Did you mean '{hint}'?" if hint else ""
+                raise ConfigError(f"{where}: {key}: '@{sel}' is neither a body nor a cell "
+                                  f"set.{did}")
+        if ground and lg.direction is None:
+            raise ConfigError(f"{where}: a spring to ground needs direction = [x, y, z]")
+        law_kind = lg.law or ("curve" if lg.curve is not None else
+                              "toe_linear" if lg.stiffness_N_per_mm is not None else None)
+        if law_kind is None:
+            raise ConfigError(f"{where}: give stiffness_N_per_mm (and toe_strain), a curve = "
+                              "{strain = [...], force_N = [...]}, or library = '<name>'")
+        c = lg.curve
+        law = LigamentLaw(
+            law_kind, stiffness=lg.stiffness_N_per_mm or 0.0, toe_strain=lg.toe_strain or 0.0,
+            curve_x=None if c is None else np.array(c.strain if c.strain is not None
+                                                    else c.elongation_mm, float),
+            curve_force=None if c is None else np.array(c.force_N, float),
+            curve_unit="strain" if c is None or c.strain is not None else "mm",
+            laxity=lg.laxity_mm or 0.0, prestrain=lg.prestrain or 0.0,
+            failure_force=lg.failure_force_N)
+        check_law(law, where)
+        out.append(Ligament(lg.name, lg.from_, None if ground else lg.to, law, lg.fibres or 1,
+                            lg.share or "area",
+                            None if lg.direction is None else np.array(lg.direction, float),
+                            lg.library or ""))
+    return out
 
 
 def _check_target(path, where, s: SupportSpec, mesh, refs):

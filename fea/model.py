@@ -61,6 +61,62 @@ class Interface:
 
 
 @dataclass
+class LigamentLaw:
+    """Force-elongation law of a whole ligament (or spring); fea.ligaments.law evaluates it.
+
+    kind "toe_linear": tension only; a quadratic toe up to `toe_strain`, then linear with
+        `stiffness` (N/mm of the whole ligament) -- C1 at the end of the toe (Blankevoort 1991).
+    kind "curve": piecewise linear through (curve_x, curve_force); curve_x is strain
+        (curve_unit "strain") or the ligament's elongation in mm ("mm"). Below the first point the
+        force stays at its first value; beyond the last it goes on with the last slope
+        (extrapolate "linear") or stays constant ("constant", CalculiX's *SPRING, NONLINEAR).
+    kind "linear": a plain spring, F = stiffness * elongation in tension and compression.
+    Laxity (mm, > 0: slack before force starts) or prestrain (-, > 0: tension at rest) shift the
+    zero-force point; at most one of them is given.
+    """
+
+    kind: str  # "toe_linear" | "curve" | "linear"
+    stiffness: float = 0.0  # N/mm, whole ligament (toe_linear, linear)
+    toe_strain: float = 0.0  # -, end of the toe region (toe_linear)
+    curve_x: np.ndarray | None = None  # strain (-) or elongation (mm), ascending
+    curve_force: np.ndarray | None = None  # N, whole ligament
+    curve_unit: str = "strain"  # "strain" | "mm"
+    extrapolate: str = "linear"  # beyond the last curve point: "linear" | "constant"
+    laxity: float = 0.0  # mm
+    prestrain: float = 0.0  # -
+    failure_force: float | None = None  # N, whole ligament: over it the case is flagged
+
+    @property
+    def tension_only(self) -> bool:
+        if self.kind == "linear":
+            return False
+        if self.kind == "curve":
+            x, f = np.asarray(self.curve_x), np.asarray(self.curve_force)
+            return bool(np.all(f[x <= 0] == 0) and f[0] == 0)
+        return True
+
+
+@dataclass
+class Ligament:
+    """A bundle of fibres between two attachment sets (fea.ligaments.fibres builds them).
+
+    `from_set` / `to_set` name face or node sets (`SET@BODY` keeps one body's side); `to_set`
+    None is ground (a spring to ground, which needs `direction`). A spring to ground stretches when
+    its set moves along `direction`. `direction` None: each fibre acts along its own line.
+    """
+
+    name: str
+    from_set: str
+    to_set: str | None
+    law: LigamentLaw
+    fibres: int = 1
+    share: str = "area"  # how fibres share the force: "area" | "length" | "equal"
+    direction: np.ndarray | None = None  # (3,) unit vector, fixed (springs, SPRING1/SPRING2)
+    library: str = ""  # name of the library default it was built from
+    element: str = ""  # deck element it came from: "SPRINGA" | "SPRING1" | "SPRING2" | ""
+
+
+@dataclass
 class Model:
     name: str
     mesh: Mesh
@@ -70,6 +126,7 @@ class Model:
     ref_points: dict[str, RefPoint] = field(default_factory=dict)
     interfaces: list[Interface] = field(default_factory=list)
     source: str = "<memory>"
+    ligaments: list[Ligament] = field(default_factory=list)
 
     @property
     def n_full(self) -> int:

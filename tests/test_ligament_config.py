@@ -1,0 +1,153 @@
+"""[[ligaments]] in model files: laws and library defaults become Model.ligaments with the
+file's units; bad entries are named by file, key and set, with a did-you-mean."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fea.config import load_model
+from fea.errors import ConfigError
+from fea.ligaments.fibres import build_fibres
+from fea.ligaments.library import library
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models/examples/cantilever.toml"
+
+
+def with_ligaments(tmp_path, text):
+    p = tmp_path / "m.toml"
+    p.write_text(MODEL.read_text() + "\n" + text)
+    return p
+
+
+def test_laws_and_units_reach_the_model(tmp_path):
+    p = with_ligaments(tmp_path, """
+[[ligaments]]
+name = "toe"
+from = "xmin"
+to = "xmax"
+fibres = 3
+stiffness_N_per_mm = 40.0
+toe_strain = 0.08
+laxity_mm = 0.5
+failure_force_N = 300.0
+
+[[ligaments]]
+name = "tab"
+from = "zmin"
+to = "zmax"
+curve = { strain = [0, 0.05, 0.1], force_N = [0, 5, 25] }
+prestrain = 0.01
+share = "equal"
+
+[[ligaments]]
+name = "support"
+from = "ymin"
+to = "ground"
+law = "linear"
+stiffness_N_per_mm = 7.5
+direction = [0, 1, 0]
+""")
+    m = load_model(p)
+    toe, tab, sup = m.ligaments
+    assert (toe.from_set, toe.to_set, toe.fibres) == ("xmin", "xmax", 3)
+    assert toe.law.kind == "toe_linear" and toe.law.stiffness == 40.0
+    assert toe.law.toe_strain == 0.08 and toe.law.laxity == 0.5
+    assert toe.law.failure_force == 300.0
+    assert tab.law.kind == "curve" and tab.law.curve_unit == "strain"
+    np.testing.assert_array_equal(tab.law.curve_force, [0, 5, 25])
+    assert tab.law.prestrain == 0.01 and tab.share == "equal"
+    assert sup.to_set is None and sup.law.kind == "linear" and not sup.law.tension_only
+    np.testing.assert_array_equal(sup.direction, [0, 1, 0])
+    fb = build_fibres(m)
+    assert fb.n == 3 + 1 + 1
+    np.testing.assert_allclose(fb.L0[:3], 100.0, rtol=1e-9)  # the bar is 100 mm long
+
+
+def test_library_defaults_fill_unset_keys_and_a_user_law_replaces_the_library_law(tmp_path):
+    p = with_ligaments(tmp_path, """
+[[ligaments]]
+name = "alar"
+library = "alar_L"
+from = "xmin"
+to = "xmax"
+
+[[ligaments]]
+name = "stiffer"
+library = "ALL"
+from = "xmin"
+to = "xmax"
+stiffness_N_per_mm = 50.0
+fibres = 2
+""")
+    alar, stiffer = load_model(p).ligaments
+    lib = library()
+    assert alar.library == "alar_L"
+    assert alar.law.stiffness == lib["alar_L"]["stiffness_N_per_mm"]
+    assert alar.law.failure_force == lib["alar_L"]["failure_force_N"]
+    assert alar.fibres == lib["alar_L"]["fibres"]
+    # the library's ALL is a curve: a user stiffness replaces it entirely
+    assert stiffer.law.kind == "toe_linear" and stiffer.law.stiffness == 50.0
+    assert stiffer.law.curve_x is None and stiffer.fibres == 2
+
+
+def test_every_library_entry_is_a_valid_law_with_a_source():
+    from fea.config import LigamentSpec, ligaments_from_spec
+    from fea.geometry.primitives import box
+
+    mesh = box(10, 10, 10, 5.0, order=1)
+    for name, entry in library().items():
+        assert entry["source"] and entry["basis"] and len(entry["sites"]) == 2, name
+        spec = LigamentSpec.model_validate({"name": name, "library": name, "from": "zmin",
+                                            "to": "zmax"})
+        (lig,) = ligaments_from_spec([spec], Path("lib"), mesh, [])
+        assert lig.law.kind in ("toe_linear", "curve") and lig.law.tension_only, name
+
+
+# attachment sites agreed with the anatomy (docs/ligaments.md): <ligament>_<bone>[_<side>],
+# capsules one set per joint side with faces on both bones, picked by @<bone>
+AGREED_SITES = {
+    "transverse_C1_L", "transverse_C1_R", "alar_C2", "alar_C0_L", "alar_C0_R", "apical_C2",
+    "apical_C0", "tectorial_C2", "tectorial_C0", "AAOM_C0", "AAOM_C1", "PAOM_C0", "PAOM_C1",
+    "AAAM_C1", "AAAM_C2", "PAAM_C1", "PAAM_C2", "capsule_C0C1_L", "capsule_C0C1_R",
+    "capsule_C1C2_L", "capsule_C1C2_R", "capsule_C2C3_L", "capsule_C2C3_R", "ALL_C2", "ALL_C3",
+    "PLL_C2", "PLL_C3", "LF_C1", "LF_C2", "LF_C3", "ISL_C2", "ISL_C3",
+}
+
+
+def test_library_sites_are_the_agreed_face_sets():
+    sites = {s for e in library().values() for s in e["sites"]}
+    assert {s.partition("@")[0] for s in sites} == AGREED_SITES
+    for s in sites:
+        base, _, body = s.partition("@")
+        if base.startswith("capsule_"):  # the joint's two bones, e.g. capsule_C0C1_L@C0
+            assert body and body in base, s
+        else:
+            assert re.fullmatch(r"[A-Za-z]+_C[0-3](_[LR])?", base) and not body, s
+
+
+@pytest.mark.parametrize("text, match", [
+    ('from = "xmn"\nto = "xmax"\nstiffness_N_per_mm = 1.0', r"ligaments\[0\] 'l': from: no face "
+     r"or node set named 'xmn'. Did you mean 'xmin'"),
+    ('from = "xmin"\nto = "xmax@bdy"\nstiffness_N_per_mm = 1.0', r"'@bdy' is neither a body.*"
+     r"Did you mean 'body'"),
+    ('from = "xmin"\nto = "xmax"', r"give stiffness_N_per_mm"),
+    ('from = "xmin"\nto = "ground"\nstiffness_N_per_mm = 1.0', r"direction"),
+    ('from = "xmin"\nto = "xmax"\nlibrary = "alar"', r"unknown ligament library entry 'alar'. "
+     r"Did you mean 'alar_[LR]'"),
+    ('from = "xmin"\nto = "xmax"\nstifness_N_per_mm = 1.0', r"unknown key 'stifness_N_per_mm'; "
+     r"did you mean 'stiffness_N_per_mm'"),
+    ('form = "xmin"\nto = "xmax"\nstiffness_N_per_mm = 1.0', r"did you mean 'from'"),
+    ('from = "xmin"\nto = "xmax"\nstiffness_N_per_mm = "40 N/mm"', r"write a plain number"),
+    ('from = "xmin"\nto = "xmax"\ncurve = { strain = [0, 0.1], force_N = [1, 5] }',
+     r"starts at \(0, 0\)"),
+    ('from = "xmin"\nto = "xmax"\nstiffness_N_per_mm = 1.0\nlaxity_mm = 1\nprestrain = 0.1',
+     r"not both"),
+])
+def test_bad_ligament_entries_are_named(tmp_path, text, match):
+    p = with_ligaments(tmp_path, f'[[ligaments]]\nname = "l"\n{text}\n')
+    with pytest.raises(ConfigError, match=match) as exc:
+        load_model(p)
+    assert str(p) in str(exc.value)
