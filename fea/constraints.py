@@ -159,12 +159,14 @@ def check_rigid_modes(
     cons: ConstraintSystem,
     body_name,
     extra_links: list[tuple[np.ndarray, np.ndarray]] = (),
+    extra_supports: list[tuple[np.ndarray, np.ndarray]] = (),
 ) -> None:
     """Raise SingularModelError if a connected group of bodies can still move rigidly.
 
     Groups are connected by shared nodes, by the dependency rows of T (couplings, ties) and by
     `extra_links` (pairs of node index arrays, e.g. contact). In each group the six rigid modes
-    must be stopped by prescribed DOFs. body_name(node_indices) -> a name for messages.
+    must be stopped by prescribed DOFs or by `extra_supports` ((nodes, unit directions (k, 3)):
+    elastic supports such as springs to ground, each stopping motion along its direction). body_name(node_indices) -> a name for messages.
     """
     n, nref = len(nodes), len(ref_positions)
     nv = n + nref  # graph vertices: nodes, then reference points
@@ -193,9 +195,13 @@ def check_rigid_modes(
             continue
         center = pts[node_members].mean(axis=0)
         sel = np.flatnonzero(label[presc_v] == k)
-        if len(sel):
+        # elastic supports of this group: one row per (node, direction)
+        spr = [rigid_modes(nodes[a[label[a] == k]], center).reshape(-1, 3, 6).transpose(0, 2, 1)
+               @ d[label[a] == k][:, :, None] for a, d in extra_supports]
+        spr = np.vstack([x[:, :, 0] for x in spr]) if spr else np.zeros((0, 6))
+        if len(sel) or len(spr):
             dofs = cons.prescribed[sel]
-            rows = []
+            rows = list(spr)
             for dof in dofs:
                 if dof < 3 * n:
                     rows.append(rigid_modes(nodes[dof // 3][None], center)[dof % 3])

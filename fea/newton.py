@@ -42,7 +42,8 @@ implement it):
   commit(ev)                the increment converged: history for the next
   force() -> (n_full,)      the committed internal force B^T s (reactions, equilibrium)
   state() -> dict           what State.terms[name] holds
-  carrying_links(ev)        node pairs that carry load now (None: all of its links)
+  supports                  optional (nodes, directions): elastic supports (springs to ground)
+  carrying_links(ev)        (links, supports) that carry load now (None: all of them)
   describe(ev) -> str       its status in words (the not-converged message)
   outputs(result, loadcase) -> TermOutputs  summary entries and arrays for the writers
 A nonlinear material would be a term whose operator is the strain-displacement matrix and whose
@@ -104,7 +105,9 @@ class PassCheck:
 class TermOutputs:
     summary: dict = field(default_factory=dict)  # summary.json entries
     data: dict = field(default_factory=dict)  # CaseOutput attributes for the metrics
-    vtu: list = field(default_factory=list)  # (file stem, final arrays, [arrays per step end])
+    # (file stem, final arrays, [arrays per step end][, writer(path, arrays)]): the case writer
+    # calls the writer (default fea.results.write_term_vtu: points, or lines with "lines")
+    vtu: list = field(default_factory=list)
 
 
 @dataclass
@@ -133,9 +136,10 @@ class NewtonAnalysis(StaticAnalysis):
             model = self.terms[-1].model  # each term was built on the previous one's model
         deps = [d for t in self.terms for d in t.dependencies]
         links = [lk for t in self.terms for lk in t.links]
+        supports = [sp_ for t in self.terms for sp_ in getattr(t, "supports", ())]
         self._systems: dict[int, _System] = {}
         self.active = [t for t in self.terms if t.active]
-        super().__init__(model, settings, progress, deps, links)
+        super().__init__(model, settings, progress, deps, links, supports)
         for t in self.terms:
             self.timings.update(getattr(t, "timings", {}))
             t.timings = self.timings  # terms count their own events (penalty raises) here
@@ -411,18 +415,20 @@ class NewtonAnalysis(StaticAnalysis):
     def _check_free_body(self, cons, evs, step, inc) -> None:
         """A failed increment whose bodies are held only by links that carry nothing now (all
         of a body's ligaments slack): say which body is free rather than 'not converged'."""
-        links = []
+        links, supports = [], []
         for t, ev in zip(self.active, evs or [None] * len(self.active)):
             lk = t.carrying_links(ev) if ev is not None else None
-            links += t.links if lk is None else lk
+            links += t.links if lk is None else lk[0]
+            supports += getattr(t, "supports", []) if lk is None else lk[1]
         passive = [lk for t in self.terms if not t.active for lk in t.links]
         try:
             check_rigid_modes(self.model.mesh.nodes, self.model.mesh.cells,
                               self.model.ref_positions(), cons, body_namer(self.model),
-                              links + passive)
+                              links + passive, supports)
         except SingularModelError as exc:
             raise SingularModelError(
-                f"step '{step}' increment {inc}: no equilibrium: {exc}. The links that could "
+                f"step '{step}' increment {inc}: no equilibrium: {str(exc).rstrip('.')}. The "
+                "links that could "
                 "hold it carry nothing in this state: "
                 + "; ".join(d for d in (t.describe(ev) for t, ev in zip(self.active, evs)) if d)
                 + ". Support the body, or load it so that its ligaments are in tension") from None

@@ -112,6 +112,18 @@ def state_summary(result: Result, state: State) -> dict:
         Ma = Ma + state.f[i + 3: i + 6] + np.cross(rp.position, state.f[i: i + 3])
         Fr = Fr + state.reaction[i: i + 3]
         Mr = Mr + state.reaction[i + 3: i + 6] + np.cross(rp.position, state.reaction[i: i + 3])
+    # forces the nonlinear terms exert from outside the model (springs to ground) act like
+    # reactions
+    for c in state.terms.values():
+        ext = c.get("external_force") if isinstance(c, dict) else None
+        if ext is None:
+            continue
+        en = ext[: 3 * n].reshape(-1, 3)
+        rn = rn + en
+        Fr, Mr = Fr + en.sum(0), Mr + np.cross(x, en).sum(0)
+        for j, rp in enumerate(model.ref_points.values()):
+            e = ext[3 * n + 6 * j: 3 * n + 6 * j + 6]
+            Fr, Mr = Fr + e[:3], Mr + e[3:] + np.cross(rp.position, e[:3])
     # relative to the gross forces present (a pure moment has zero net force)
     gross = np.linalg.norm(fa, axis=1).sum() + np.linalg.norm(rn, axis=1).sum()
     ref_f = (state.f[3 * n:].reshape(-1, 6)[:, :3], state.reaction[3 * n:].reshape(-1, 6)[:, :3])

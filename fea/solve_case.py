@@ -17,7 +17,7 @@ from .static import StaticAnalysis
 # The nonlinear terms, in the order they are built (contact first: it splits nodes, so every
 # later term is built on its model). Each module's make_term(model, newton_settings, progress)
 # returns its term, or None when the model has nothing of it.
-NONLINEAR_TERMS = ("fea.contact.term",)
+NONLINEAR_TERMS = ("fea.contact.term", "fea.ligaments.term")
 
 
 @dataclass
@@ -63,11 +63,12 @@ def _term_outputs(to, result: Result, out: CaseOutput) -> None:
     for key, value in to.data.items():
         setattr(out, key, value)
     ends = result.step_ends()
-    for stem, final, per_step in to.vtu:
-        def write(stage, stem=stem, final=final, per_step=per_step):
-            write_term_vtu(stage / f"{stem}.vtu", final)
+    for stem, final, per_step, *how in to.vtu:
+        def write(stage, stem=stem, final=final, per_step=per_step,
+                  put=how[0] if how else write_term_vtu):
+            put(stage / f"{stem}.vtu", final)
             for k, (st, arrays) in enumerate(zip(ends, per_step)):
-                write_term_vtu(stage / "steps" / f"{k + 1:02d}_{slug(st.step)}_{stem}.vtu", arrays)
+                put(stage / "steps" / f"{k + 1:02d}_{slug(st.step)}_{stem}.vtu", arrays)
 
         out.writers.append(write)
 

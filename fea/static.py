@@ -86,9 +86,10 @@ class StaticAnalysis:
     """Holds the assembled stiffness and per-constraint-set solvers of one model."""
 
     def __init__(self, model: Model, settings: SolverSettings | None = None, progress=None,
-                 extra_dependencies=(), extra_links=()):
+                 extra_dependencies=(), extra_links=(), extra_supports=()):
         self.model = model
         self.extra_links = list(extra_links)  # node pairs that hold bodies together (contact)
+        self.extra_supports = list(extra_supports)  # (nodes, directions): springs to ground
         self.settings = settings or SolverSettings()
         self.progress = progress or (lambda phase, detail="": None)
         self.timings: dict[str, float] = {}
@@ -126,7 +127,7 @@ class StaticAnalysis:
         cons = build_constraints(self.model.n_full, presc, self.dependencies, self.dof_label)
         check_rigid_modes(
             self.model.mesh.nodes, self.model.mesh.cells, self.model.ref_positions(), cons,
-            body_namer(self.model), self.extra_links,
+            body_namer(self.model), self.extra_links, self.extra_supports,
         )
         Kr = cons.reduce_matrix(self.K)
         cons.Kr = Kr
