@@ -61,7 +61,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 from .constraints import check_rigid_modes
-from .errors import FeaError, SingularModelError
+from .errors import SingularModelError
 from .linsolve import LinearSolver, SolveInfo, SolverSettings
 from .model import LoadCase, Model
 from .result_data import Result, State

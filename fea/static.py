@@ -25,7 +25,7 @@ from .constraints import (
 )
 from .couplings import coupling_dependencies
 from .errors import FeaError
-from .linsolve import LinearSolver, SolveInfo, SolverSettings
+from .linsolve import LinearSolver, SolverSettings
 from .loading import load_vector, prescribed_map
 from .model import LoadCase, Model, material_ids  # noqa: F401 (material_ids: re-exported)
 from .result_data import Result, State

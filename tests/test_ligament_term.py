@@ -13,7 +13,8 @@ from fea.errors import SingularModelError
 from fea.materials import LinearElastic
 from fea.mesh import Mesh
 from fea.model import (
-    Ligament, LigamentLaw, LoadCase, Model, NodalForce, Section, Step, SurfaceForce, Support,
+    Interface, Ligament, LigamentLaw, LoadCase, Model, NodalForce, Pressure, Section, Step,
+    SurfaceForce, Support,
 )
 from fea.results import state_summary, write_case
 from fea.solve_case import make_analysis, solve_case
@@ -198,3 +199,32 @@ def test_a_body_that_only_slack_ligaments_hold_is_named():
         solve_case(m, pull(-5.0))  # pushed up: every fibre slack, nothing holds it in z
     msg = str(exc.value)
     assert "'hang'" in msg and "'bundle'" in msg and "slack" in msg
+
+
+def test_contact_and_ligaments_in_one_newton_solve():
+    """A block pressed onto another through frictionless contact and pushed sideways: contact
+    carries no shear, so a spring to ground on its far side takes the whole side force."""
+    from tests.contact_helpers import stacked_blocks
+
+    mesh = stacked_blocks(0.5, 2, conforming=True)
+    mats = {"a": LinearElastic("a", 1000.0, 0.3), "b": LinearElastic("b", 3000.0, 0.2)}
+    spring = LigamentLaw("toe_linear", stiffness=50.0)  # tension only, no toe
+    m = Model("blocks", mesh, mats, [Section("lower", "a"), Section("upper", "b")],
+              [Support("lower_zmin"), Support("upper_ymin", (1,))], {},
+              [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "frictionless")],
+              ligaments=[Ligament("side", "upper_xmin", None, spring, fibres=4,
+                                  direction=np.array([-1.0, 0.0, 0.0]))])
+    Fx = -2.0  # pushes the upper block along -x: the spring on its -x face stretches
+    lc = LoadCase("push", [Step("press", [Pressure("upper_zmax", 1.0)]),
+                           Step("push", [SurfaceForce("upper_xmax", np.array([Fx, 0, 0]))],
+                                increments=2)])
+    case = solve_case(m, lc)
+    res = case.result
+    assert res.converged and set(res.final.terms) == {"contact", "ligaments"}
+    side = case.extra["ligaments"][0]
+    assert side["force_N"] == pytest.approx(abs(Fx), rel=1e-6) and side["taut_fraction"] == 1.0
+    assert case.extra["interfaces"]["if"]["tangential_force_N"] < 1e-9
+    assert case.extra["interfaces"]["if"]["normal_force_N"] == pytest.approx(4.0, rel=1e-4)
+    for st in res.states:
+        eq = state_summary(res, st)["equilibrium"]
+        assert eq["force_rel_error"] < 1e-6 and eq["moment_rel_error"] < 1e-6
