@@ -179,7 +179,7 @@ class NewtonAnalysis(StaticAnalysis):
         violation, res_rel = np.inf, np.inf
         # inner Newton to tol_force only once the outer unknowns are nearly settled
         tight = not any(t.outer for t in terms)
-        evs = []
+        evs, churn = [], []
         for al in range(1, ns.max_al + 1):
             inner_tol = ns.tol_force if tight else max(ns.tol_force, ns.tol_force_early)
             for t in terms:
@@ -187,7 +187,10 @@ class NewtonAnalysis(StaticAnalysis):
             res_min, status_prev = np.inf, None  # the first step carries the load: accurate
             for it in range(ns.max_newton):
                 u = T @ q + u0
-                evs = [t.evaluate(u, it) for t in terms]
+                prev, evs = evs, [t.evaluate(u, it) for t in terms]
+                # status changes since the last Newton step, per term (the failure message)
+                churn = [int((ev.status != pv.status).sum()) if pv is not None else 0
+                         for ev, pv in zip(evs, prev or [None] * len(evs))]
                 fc = _sum(B.T @ ev.force for B, ev in zip(Bq, evs))
                 ku = Kr @ q + ku0
                 R = ku - fr + fc
@@ -240,7 +243,7 @@ class NewtonAnalysis(StaticAnalysis):
             else:
                 return None, dict(cg=cg_its, newton=newton, al=al, residual=res_rel,
                                   violation=violation, why="Newton iterations exhausted",
-                                  evs=evs)
+                                  evs=evs, churn=churn, u=T @ q + u0, u_start=u_start)
             du_max = float(np.abs(u - u_start).max())
             checks = [t.end_pass(ev, du_max) for t, ev in zip(terms, evs)]
             violation = max((c.violation for c in checks), default=0.0)
@@ -259,7 +262,8 @@ class NewtonAnalysis(StaticAnalysis):
             for t, c in zip(terms, checks):
                 t.next_pass(al, c)
         return None, dict(cg=cg_its, newton=newton, al=ns.max_al, residual=res_rel,
-                          violation=violation, why="outer (multiplier) updates exhausted", evs=evs)
+                          violation=violation, why="outer (multiplier) updates exhausted", evs=evs,
+                          churn=[0] * len(evs), u=u, u_start=u_start)
 
     def _stale_check(self, sysd: _System, status, Kr, evs):
         """The preconditioner for this Newton step. The current tangent is factored again (on
@@ -407,10 +411,23 @@ class NewtonAnalysis(StaticAnalysis):
     def _why(self, step, inc, frac, stats, cuts) -> str:
         """What the last attempt of a failed increment was doing, in words (issue 17)."""
         evs = stats.get("evs") or []
-        parts = [t.describe(ev) for t, ev in zip(self.active, evs)]
+        parts = []
+        for t, ev, ch in zip(self.active, evs, stats.get("churn") or [0] * len(evs)):
+            d = t.describe(ev)
+            if d and ch:
+                d += f" ({ch} changed status in the last Newton step)"
+            parts.append(d)
+        where = ""
+        if "u" in stats:
+            # the body that moved most in the failed attempt: where it stopped converging
+            n = self.model.mesh.n_nodes
+            du = np.linalg.norm((stats["u"] - stats["u_start"])[: 3 * n].reshape(-1, 3), axis=1)
+            k = int(np.argmax(du))
+            where = "" if du[k] == 0 else (f"; largest motion in the last attempt {du[k]:.3g} mm, in the "
+                     f"{body_namer(self.model)(np.array([k]))}")
         return (f"step '{step}' increment {inc} stopped at {100 * frac:.3g} % of the step after "
                 f"{cuts} cut-back(s): {stats.get('why', '')} (relative residual "
-                f"{stats['residual']:.2e}); " + "; ".join(p for p in parts if p))
+                f"{stats['residual']:.2e}); " + "; ".join(p for p in parts if p) + where)
 
     def _check_free_body(self, cons, evs, step, inc) -> None:
         """A failed increment whose bodies are held only by links that carry nothing now (all

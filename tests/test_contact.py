@@ -167,6 +167,7 @@ def test_nonconverged_increment_is_flagged_everywhere(conforming, tmp_path):
     assert "step 'press' increment 1" in msg and "Newton iterations exhausted" in msg
     counts = re.search(r"'if' (\d+) stick / (\d+) slip / (\d+) open", msg)
     assert counts and sum(map(int, counts.groups())) == len(an.contact.w)
+    assert "largest motion in the last attempt" in msg and "'upper'" in msg  # the pressed block
 
 
 def test_interface_files_and_totals(conforming, tmp_path):

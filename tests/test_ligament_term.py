@@ -228,3 +228,16 @@ def test_contact_and_ligaments_in_one_newton_solve():
     for st in res.states:
         eq = state_summary(res, st)["equilibrium"]
         assert eq["force_rel_error"] < 1e-6 and eq["moment_rel_error"] < 1e-6
+
+
+def test_a_nonconverged_ligament_case_says_what_it_was_doing():
+    from fea.newton import NewtonSettings
+
+    m = hung_model(LigamentLaw("toe_linear", stiffness=STIFF, toe_strain=TOE))
+    an = make_analysis(m, contact=NewtonSettings(max_newton=2, max_cutbacks=1))
+    res = an.run(pull(50.0))
+    assert not res.converged
+    msg = res.final.solve.note
+    assert "step 'load' increment 1" in msg and "Newton iterations exhausted" in msg
+    assert "ligaments 8 of 8 fibres taut" in msg  # pulled: the bundle is taut, the toe is not done
+    assert "largest motion in the last attempt" in msg and "'hang'" in msg
