@@ -241,3 +241,41 @@ def test_a_nonconverged_ligament_case_says_what_it_was_doing():
     assert "step 'load' increment 1" in msg and "Newton iterations exhausted" in msg
     assert "ligaments 8 of 8 fibres taut" in msg  # pulled: the bundle is taut, the toe is not done
     assert "largest motion in the last attempt" in msg and "'hang'" in msg
+
+
+def test_solve_command_with_a_spring_to_ground(tmp_path):
+    """The cantilever of the verification table with a linear spring to ground on its end face
+    (model file [[ligaments]], the solve command): the spring and the beam share the end load in
+    proportion to their stiffness, k_beam from the same model without the spring."""
+    import json
+    from pathlib import Path
+
+    from fea.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "models/examples/cantilever.toml").read_text()
+    lc = root / "loadcases/examples/tip_shear.toml"
+    k = 150.0
+    (tmp_path / "plain.toml").write_text(text)
+    (tmp_path / "spring.toml").write_text(text + f"""
+[[ligaments]]
+name = "tip_spring"
+from = "xmax"
+to = "ground"
+law = "linear"
+stiffness_N_per_mm = {k}
+direction = [0, 0, -1]
+""")
+    tips = {}
+    for name in ("plain", "spring"):
+        out = tmp_path / f"out_{name}"
+        assert main(["solve", str(tmp_path / f"{name}.toml"), "-l", str(lc), "-o", str(out),
+                     "-q"]) == 0
+        s = json.loads((out / "summary.json").read_text())
+        tips[name] = s["steps"][-1]["ref_points"]["tip"]["displacement_mm"][2]
+        eq = s["steps"][-1]["equilibrium"]
+        assert eq["force_rel_error"] < 1e-6 and eq["moment_rel_error"] < 1e-6
+    k_beam = 100.0 / -tips["plain"]
+    assert tips["spring"] == pytest.approx(tips["plain"] * k_beam / (k_beam + k), rel=1e-6)
+    assert s["ligaments"][0]["force_N"] == pytest.approx(-k * tips["spring"], rel=1e-6)
+    assert (tmp_path / "out_spring" / "ligaments.vtu").exists()
