@@ -136,6 +136,7 @@ def test_block_hung_from_fibres_has_the_analytic_stiffness(tmp_path):
     assert ligs["bundle"]["taut_fraction"] == 1.0
     # the lax ligament is reported slack and carries nothing
     assert ligs["lax"]["taut_fraction"] == 0.0 and ligs["lax"]["force_N"] == 0.0
+    assert case.extra["slack_ligaments"] == ["lax"]
     eq = state_summary(res, res.final)["equilibrium"]
     assert eq["force_rel_error"] < 1e-6 and eq["moment_rel_error"] < 1e-6
     # the case folder: ligaments.vtu (one line per fibre) and per step, summary per ligament

@@ -151,7 +151,7 @@ class LigamentTerm:
         return text
 
     def outputs(self, result, loadcase) -> TermOutputs:
-        from .summary import fibre_fields, ligament_summary
+        from .summary import fibre_fields, ligament_summary, slack_ligaments
 
         fb = self.fibres
 
@@ -165,6 +165,8 @@ class LigamentTerm:
             return out
         out.summary["ligaments"] = ligament_summary(
             fb, final["elongation_mm"], final["force_N"], final["taut"], result.final.converged)
+        # named, so that a ligament that never tightened is not mistaken for a weak one
+        out.summary["slack_ligaments"] = slack_ligaments(out.summary["ligaments"])
         out.vtu.append(("ligaments", fields(result.final),
                         [fields(st) for st in result.step_ends()], self._writer))
         return out
