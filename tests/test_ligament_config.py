@@ -151,3 +151,14 @@ def test_bad_ligament_entries_are_named(tmp_path, text, match):
     with pytest.raises(ConfigError, match=match) as exc:
         load_model(p)
     assert str(p) in str(exc.value)
+
+
+def test_a_variant_removing_a_body_drops_its_ligaments():
+    from fea.variants import _drop_bodies
+
+    data = {"sections": [{"cell_set": "C2"}, {"cell_set": "rod_L"}],
+            "ligaments": [{"name": "keep", "from": "ALL_C2", "to": "ALL_C3"},
+                          {"name": "on_rod", "from": "tip@rod_L", "to": "ground"},
+                          {"name": "lib_only", "library": "ISL"}]}
+    out = _drop_bodies(data, ["rod_*"], "m.toml: variants.x.remove_bodies")
+    assert [lg["name"] for lg in out["ligaments"]] == ["keep", "lib_only"]
