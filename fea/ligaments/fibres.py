@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..contact.sides import _selector_cells, resolve_faces
 from ..errors import ConfigError
 from ..model import Ligament, Model
 from ..surface import surface_quadrature
@@ -61,32 +62,16 @@ class _Side:
     N: np.ndarray  # (p, k) shape-function weights (rows sum to 1)
 
 
-def _selector_cells(model: Model, sel: str, where: str) -> np.ndarray:
-    mesh = model.mesh
-    if sel in mesh.cell_sets:
-        return mesh.cell_sets[sel]
-    secs = [s.cell_set for s in model.sections if s.body_name == sel]
-    if secs:
-        return np.concatenate([mesh.cell_sets[c] for c in secs])
-    bodies = sorted({s.body_name for s in model.sections})
-    raise ConfigError(f"{where}: '@{sel}' is neither a cell set nor a body "
-                      f"(bodies: {', '.join(bodies)})")
-
-
 def _side(model: Model, name: str, where: str) -> _Side:
     mesh = model.mesh
     base, _, sel = name.partition("@")
     if base in mesh.face_sets:
-        faces = mesh.face_sets[base]
-        if sel:
-            faces = faces[np.isin(faces[:, 0], _selector_cells(model, sel, where))]
-        else:
+        faces = resolve_faces(model, name, where)  # SET@BODY as interfaces pick their sides
+        if not sel:
             fc = np.sort(mesh.face_connectivity(faces, corners_only=True), axis=1)
             if len(np.unique(fc, axis=0)) < len(fc):
                 raise ConfigError(f"{where}: face set '{base}' lies inside the mesh (both sides "
                                   f"listed); say which side with '{base}@BODY'")
-        if not len(faces):
-            raise ConfigError(f"{where}: no face of '{base}' lies on '{sel}'")
         sq = surface_quadrature(mesh, faces)
         dA = sq.dA()  # (k, q)
         k, q = dA.shape
