@@ -162,3 +162,12 @@ def test_a_variant_removing_a_body_drops_its_ligaments():
                           {"name": "lib_only", "library": "ISL"}]}
     out = _drop_bodies(data, ["rod_*"], "m.toml: variants.x.remove_bodies")
     assert [lg["name"] for lg in out["ligaments"]] == ["keep", "lib_only"]
+
+
+@pytest.mark.parametrize("name", ["transverse", "alar_L", "alar_R"])
+def test_estimated_stiffness_follows_the_stated_rule(name):
+    # docs/ligaments.md: k = F_fail / (L (eps_fail - eps_toe / 2)), eps_fail = 0.25 assumed
+    e = library()[name]
+    k = e["failure_force_N"] / (e["length_mm"] * (0.25 - e["toe_strain"] / 2))
+    assert e["stiffness_N_per_mm"] == pytest.approx(k, rel=0.01)
+    assert "estimated" in e["basis"]
