@@ -14,6 +14,7 @@ from fea.abaqus import deck_text, read_deck, write_deck
 from fea.errors import ConfigError
 from fea.ligaments.fibres import build_fibres
 from fea.ligaments.law import evaluate
+from fea.materials import LinearElastic
 from fea.model import LoadCase, Ligament, LigamentLaw, Step, Support, SurfaceForce
 from tests.test_ligament_fibres import two_blocks
 
@@ -40,6 +41,8 @@ def spring_model():
         Ligament("corner", "pc", "pd", LigamentLaw("toe_linear", stiffness=80.0,
                                                     toe_strain=0.05)),
     ]
+    # stiff blocks: their own strain stays ~1e-4, so NLGEOM in ccx changes nothing measurable
+    m.materials = {"m": LinearElastic("m", 10000.0, 0.3)}
     m.supports = [Support("lower", name="fix"),
                   Support("upper_nodes", dofs=(0, 1), name="guide")]
     lc = LoadCase("pull", [Step("pull", [SurfaceForce("upper_top", np.array([0, 0, 300.0]))],
@@ -238,9 +241,14 @@ def test_ccx_spring_forces_hold_the_block(ccx_springs):
                     reason="comparing displacements with ours needs the ligament term of the "
                            "Newton driver (fea.ligaments.term, driver branch), not on this branch")
 def test_ccx_displacements_match_ours(ccx_springs):
-    from fea.static import solve
+    """Issue 16: the same deck solved by CalculiX 2.20 and by us, nodal displacements within
+    0.5 % of the largest (ours through the Newton driver with the ligament term)."""
+    from fea.solve_case import solve_case
 
     m, lc, u_ccx = ccx_springs
-    ours = solve(m, lc)
-    u = ours.displacement()
-    assert np.abs(u - u_ccx).max() <= 5e-3 * np.abs(u_ccx).max()
+    res = solve_case(m, lc).result
+    assert res.converged
+    u = res.displacement()
+    rel = np.abs(u - u_ccx).max() / np.abs(u_ccx).max()
+    print(f"\nmax |ours - ccx| / max |u| = {rel:.2e}")
+    assert rel <= 5e-3
