@@ -114,6 +114,9 @@ class Ligament:
     direction: np.ndarray | None = None  # (3,) unit vector, fixed (springs, SPRING1/SPRING2)
     library: str = ""  # name of the library default it was built from
     element: str = ""  # deck element it came from: "SPRINGA" | "SPRING1" | "SPRING2" | ""
+    # explicit ends of a one-fibre ligament, (end A or None for ground, end B), each
+    # (node indices, weights[, position mm]): a deck's spring end tied by *EQUATION
+    ends: tuple | None = None
 
 
 @dataclass
@@ -186,6 +189,7 @@ class Step:
     displacements: list[Support] = field(default_factory=list)  # prescribed in this step
     increments: int = 1
     replace: bool = False  # True: loads and prescribed motions of earlier steps end here
+    nlgeom: bool = False  # a deck asked for NLGEOM; solved with small-displacement geometry
 
 
 @dataclass
@@ -195,6 +199,14 @@ class LoadCase:
     source: str = "<memory>"
     description: str = ""
 
+    @property
+    def nlgeom_note(self) -> str | None:
+        """The note every output carries when a deck asked for NLGEOM (None otherwise)."""
+        steps = [s.name for s in self.steps if s.nlgeom]
+        if not steps:
+            return None
+        return (f"NLGEOM requested in step(s) {', '.join(steps)}: geometry was treated as linear "
+                "(small displacements); the nonlinear springs were solved as such")
 
 def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section."""

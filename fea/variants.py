@@ -12,8 +12,8 @@
     remove_bodies = ["rod_*", "screw_*"]             # drop their sections and interfaces
 
 A variant never adds bodies, so it cannot leave a section without its mesh region; `remove_bodies`
-(shell-style patterns on body and cell-set names) drops every section, interface and named
-set that belongs to a removed body. The base model is the variant "base".
+(shell-style patterns on body and cell-set names) drops every section, interface, ligament and
+named set that belongs to a removed body. The base model is the variant "base".
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ def _drop_bodies(data: dict, patterns: list, where: str) -> dict:
     out["sections"] = [s for s in sections if s["cell_set"] not in removed]
     out["interfaces"] = [i for i in data.get("interfaces", [])
                          if not (touches(i["slave"]) or touches(i["master"]))]
+    # a ligament or spring attached to a removed body goes with it
+    out["ligaments"] = [lg for lg in data.get("ligaments", [])
+                        if not any(touches(str(lg.get(k, ""))) for k in ("from", "to"))]
     for k, r in data.get("ref_points", {}).items():
         if touches(r["surface"]):
             raise ConfigError(f"{where}: removes the surface of reference point '{k}'")

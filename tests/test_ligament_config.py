@@ -151,3 +151,23 @@ def test_bad_ligament_entries_are_named(tmp_path, text, match):
     with pytest.raises(ConfigError, match=match) as exc:
         load_model(p)
     assert str(p) in str(exc.value)
+
+
+def test_a_variant_removing_a_body_drops_its_ligaments():
+    from fea.variants import _drop_bodies
+
+    data = {"sections": [{"cell_set": "C2"}, {"cell_set": "rod_L"}],
+            "ligaments": [{"name": "keep", "from": "ALL_C2", "to": "ALL_C3"},
+                          {"name": "on_rod", "from": "tip@rod_L", "to": "ground"},
+                          {"name": "lib_only", "library": "ISL"}]}
+    out = _drop_bodies(data, ["rod_*"], "m.toml: variants.x.remove_bodies")
+    assert [lg["name"] for lg in out["ligaments"]] == ["keep", "lib_only"]
+
+
+@pytest.mark.parametrize("name", ["transverse", "alar_L", "alar_R"])
+def test_estimated_stiffness_follows_the_stated_rule(name):
+    # docs/ligaments.md: k = F_fail / (L (eps_fail - eps_toe / 2)), eps_fail = 0.25 assumed
+    e = library()[name]
+    k = e["failure_force_N"] / (e["length_mm"] * (0.25 - e["toe_strain"] / 2))
+    assert e["stiffness_N_per_mm"] == pytest.approx(k, rel=0.01)
+    assert "estimated" in e["basis"]

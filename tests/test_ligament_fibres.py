@@ -35,9 +35,11 @@ def two_blocks(shift=(3.0, 2.0, 10.0)):
     a = structured_box((4, 4, 2), (10.0, 8.0, 4.0)).to_tet10()
     n = a.n_nodes
     mesh = Mesh(np.vstack([a.nodes, a.nodes + shift]), np.vstack([a.cells, a.cells + n]),
-                cell_sets={"lower": np.arange(a.n_cells), "upper": a.n_cells + np.arange(a.n_cells)},
+                cell_sets={"lower": np.arange(a.n_cells),
+                           "upper": a.n_cells + np.arange(a.n_cells)},
                 face_sets={"lower_top": a.face_sets["zmax"],
-                           "upper_bottom": a.face_sets["zmin"] + [a.n_cells, 0]})
+                           "upper_bottom": a.face_sets["zmin"] + [a.n_cells, 0],
+                           "upper_top": a.face_sets["zmax"] + [a.n_cells, 0]})
     return Model("blocks", mesh, {"m": LinearElastic("m", 100.0, 0.3)},
                  [Section("lower", "m"), Section("upper", "m")])
 

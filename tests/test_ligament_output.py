@@ -8,7 +8,9 @@ import pytest
 
 from fea.ligament_output import write_ligaments_vtu
 from fea.ligaments.fibres import build_fibres
-from fea.ligaments.summary import fibre_fields, ligament_summary, slack_ligaments
+from fea.ligaments.summary import (
+    failed_ligaments, fibre_fields, ligament_summary, slack_ligaments,
+)
 from fea.model import Ligament, LigamentLaw
 from tests.test_ligament_fibres import two_blocks
 
@@ -40,6 +42,7 @@ def test_summary_force_equals_the_ligament_law():
     assert loose["force_N"] == 0.0 and loose["taut_fraction"] == 0.0
     assert not loose["over_failure"] and loose["failure_force_N"] is None
     assert slack_ligaments([rec, loose]) == ["loose"]
+    assert failed_ligaments([rec, loose]) == ["lig"]
     assert all(r["converged"] for r in (rec, loose))
     assert not ligament_summary(fb, delta, converged=False)[0]["converged"]
 

@@ -40,6 +40,7 @@ class _StepData:
     n_nodes: int
     n_cells: int
     increments: int = 1
+    nlgeom: bool = False
     has_static: bool = False
     opnew: set = field(default_factory=set)  # "C" concentrated, "D" distributed loads
     bc_opnew: bool = False
@@ -120,16 +121,16 @@ class HistoryBuilder:
         if self.cur is not None:
             raise block.error(f"the step opened at {self.cur.block.loc()} has no *END STEP")
         block.check_params({"NAME", "NLGEOM", "INC", "AMPLITUDE", "UNSYMM"})
+        # NLGEOM: CalculiX applies *SPRING, NONLINEAR tables only in such steps. Accepted; the
+        # displacements here stay small, so geometry is treated as linear (LoadCase.nlgeom_note)
         nlgeom = block.params.get("NLGEOM", "NO")
-        if nlgeom is None or nlgeom.upper() != "NO":
-            raise block.error("NLGEOM (geometric nonlinearity) is not supported: this is a "
-                              "linear solver; remove NLGEOM or set NLGEOM=NO")
+        nlgeom = True if nlgeom is None else block.choice("NLGEOM", ("YES", "NO")) == "YES"
         block.choice("AMPLITUDE", ("RAMP", "STEP"))  # either ends the step at the full value
         name = block.param("NAME") or f"Step-{len(self.steps) + 1}"
         if name.upper() in self._names:
             raise block.error(f"step name '{name}' is used twice")
         self._names.add(name.upper())
-        self.cur = _StepData(name, block, self.mesh.n_nodes, self.mesh.n_cells)
+        self.cur = _StepData(name, block, self.mesh.n_nodes, self.mesh.n_cells, nlgeom=nlgeom)
 
     def static(self, block: Block) -> None:
         acc = self._step(block)
@@ -430,7 +431,7 @@ class HistoryBuilder:
                      if np.any(v != self.active.get(k, 0.0))]
         self.active = {k: v for k, v in new.items() if np.any(v != 0)}
         self.F, self.P, self.T = F, P, T
-        return Step(acc.name, loads, acc.displacements, acc.increments, acc.bc_opnew)
+        return Step(acc.name, loads, acc.displacements, acc.increments, acc.bc_opnew, acc.nlgeom)
 
     def _correct(self, acc: _StepData, new: dict, F, P, T) -> None:
         """Add correction keys where the per-set values do not give the exact per-entity loads."""

@@ -33,6 +33,9 @@ class Namespace(Generic[T]):
     def define(self, name: str, obj: T) -> None:
         self._items[name.upper()] = (name, obj)
 
+    def remove(self, name: str) -> None:
+        self._items.pop(name.upper(), None)
+
     def items(self) -> list[tuple[str, T]]:
         return list(self._items.values())
 

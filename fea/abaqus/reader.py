@@ -21,6 +21,7 @@ from .history import HistoryBuilder
 from .lexer import Block, scan
 from .meshdata import MeshBuilder
 from .names import Namespace
+from .springs import SPRING_TYPES, SpringElements, build_ligaments
 from .targets import Targets
 
 OUTPUT_KEYWORDS = {  # output requests: ccx/Abaqus writes results; we write ours regardless
@@ -31,7 +32,8 @@ MATERIAL_IGNORED = {"DENSITY", "EXPANSION"}  # no gravity or temperature load re
 MODEL_KEYWORDS = {
     "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
     "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
-    "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", *MATERIAL_IGNORED,
+    "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", "SPRING", "EQUATION",
+    *MATERIAL_IGNORED,
 }
 HISTORY_KEYWORDS = {"STEP", "STATIC", "END STEP", "BOUNDARY", "CLOAD", "DLOAD", "DSLOAD"}
 PROCEDURES = {"FREQUENCY", "DYNAMIC", "BUCKLE", "HEAT TRANSFER", "COUPLED TEMPERATURE-"
@@ -44,6 +46,15 @@ class Deck:
     model: Model
     loadcase: LoadCase | None
     heading: str = ""
+
+
+@dataclass
+class _SpringPart:
+    """Spring element labels in an element set (the set leaves the mesh before it is built)."""
+
+    labels: np.ndarray
+    block: Block
+    faces: np.ndarray | None = None
 
 
 @dataclass
@@ -91,6 +102,7 @@ class _State:
         default_factory=lambda: Namespace("surface interaction"))
     pairs: list[_Pair] = field(default_factory=list)
     boundaries: list[Block] = field(default_factory=list)
+    springs: SpringElements = field(default_factory=SpringElements)
 
 
 def read_deck(path: str | Path) -> Deck:
@@ -167,7 +179,9 @@ class _Reader:
         if kw not in MODEL_KEYWORDS:
             raise self._unsupported(b)
         handler = {
-            "HEADING": self._heading, "NODE": self.mb.add_nodes, "ELEMENT": self.mb.add_elements,
+            "HEADING": self._heading, "NODE": self.mb.add_nodes, "ELEMENT": self._element,
+            "SPRING": self.st.springs.springs.append,
+            "EQUATION": self.st.springs.equations.append,
             "NSET": self.mb.add_set, "ELSET": self.mb.add_set, "SURFACE": self.mb.add_surface,
             "MATERIAL": self._material, "ELASTIC": self._elastic,
             "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
@@ -195,6 +209,38 @@ class _Reader:
     def _need(self, b: Block, context: str, parent: str) -> None:
         if self._context != context:
             raise b.error(f"must follow *{parent} (directly, or after its other sub-keywords)")
+
+    def _element(self, b: Block) -> None:
+        etype = " ".join((b.params.get("TYPE") or "").split()).upper()
+        if etype not in SPRING_TYPES:
+            self.mb.add_elements(b)
+            return
+        b.check_params({"TYPE", "ELSET"})
+        labels = self.st.springs.add_elements(b, etype)
+        if b.param("ELSET"):  # spring sets stay out of the mesh's element sets
+            self.mb._add(self.mb.elsets, b.param("ELSET"), _SpringPart(labels, b))
+
+    def _spring_sets(self) -> dict[str, np.ndarray]:
+        """Element sets of spring elements, taken out of the mesh's element sets (a set mixing
+        springs and solids is refused: a section or load on it would be ambiguous)."""
+        labels = self.st.springs.labels()
+        solid = np.concatenate([lab for lab, _, _ in self.mb.elem_blocks]) \
+            if self.mb.elem_blocks else np.zeros(0, np.int64)
+        clash = np.intersect1d(labels, solid)
+        if len(clash):
+            blk = next(b for lab, _, _, b in self.st.springs.blocks if clash[0] in lab)
+            raise blk.error(f"element number {clash[0]} is used by a solid element too")
+        out = {}
+        for name, sdef in self.mb.elsets.items():
+            members = sdef.labels()
+            hit = np.isin(members, labels)
+            if hit.all() and len(members):
+                out[name] = np.unique(members)
+                self.mb.elsets.remove(name)
+            elif hit.any():
+                raise sdef.parts[0].block.error(f"element set '{name}' mixes spring and solid "
+                                                "elements; keep them in separate sets")
+        return out
 
     def _heading(self, b: Block) -> None:
         self.st.heading += [ln.strip() for ln in b.data.split("\n")
@@ -347,7 +393,12 @@ class _Reader:
         refs = {}
         for c in self.st.couplings:
             refs[c.ref_label] = c.block
-        built = mb.build(refs)
+        spring_sets = self._spring_sets()
+        free = self._free_spring_nodes()
+        built = mb.build({**free, **refs})  # free spring end nodes: kept as positions
+        built.ref_members = {k: [lab for lab in v if lab in refs]
+                             for k, v in built.ref_members.items()}
+        built.ref_members = {k: v for k, v in built.ref_members.items() if v}
         mesh = built.mesh
         mesh.check()  # inverted / degenerate elements: MeshError naming the element ids
 
@@ -408,7 +459,28 @@ class _Reader:
         model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
                       str(self.path))
         targets = Targets(built, mb.nsets, mb.elsets, mb.surfaces, ref_by_label)
+        model.ligaments = build_ligaments(self.st.springs, spring_sets, targets,
+                                          built.ref_positions)
         return model, targets
+
+    def _free_spring_nodes(self) -> dict[int, Block]:
+        """Spring nodes in no solid element (fibre ends tied by *EQUATION), with their block."""
+        sp = self.st.springs
+        nodes = sp.node_labels()
+        if not len(nodes):
+            return {}
+        defined = np.concatenate([lab for lab, _, _ in self.mb.node_blocks]) \
+            if self.mb.node_blocks else np.zeros(0, np.int64)
+        solid = np.concatenate([c.ravel() for _, c, _ in self.mb.elem_blocks]) \
+            if self.mb.elem_blocks else np.zeros(0, np.int64)
+        missing = nodes[~np.isin(nodes, defined)]
+        if len(missing):
+            blk = next(b for _, c, _, b in sp.blocks if missing[0] in c)
+            raise blk.error(f"spring node {missing[0]} is not defined by any *NODE")
+        out = {}
+        for lab in nodes[~np.isin(nodes, solid)].tolist():
+            out[int(lab)] = next(b for _, c, _, b in sp.blocks if lab in c)
+        return out
 
     # ------------------------------------------------------------------ history data
     def _history_block(self, hist: HistoryBuilder, b: Block) -> None:

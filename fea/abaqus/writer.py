@@ -26,6 +26,7 @@ from ..errors import FeaError
 from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
 from ..surface import surface_quadrature, total_force_load, traction_load
 from .meshdata import ELEMENT_TYPES
+from .springs import spring_text
 from .textfmt import fnum, id_lines, num, rows
 
 DIALECTS = ("calculix", "abaqus")
@@ -150,10 +151,13 @@ class _Writer:
             f"*HEADING\n{m.name}\n",
         ]
         model_bcs = self._supports(m.supports)  # resolves derived node sets first
+        mesh = self.mesh
+        self.springs = spring_text(m, int(mesh.node_ids.max()) + 1 + len(m.ref_points),
+                                   int(mesh.cell_ids.max()) + 1, self.elsets.fresh)
         steps = self._steps() if self.lc is not None else ""
         couplings = self._couplings()
         parts += [self._nodes(), self._elements(), self._sets(), self._materials(), couplings,
-                  self._interfaces()]
+                  self._interfaces(), self.springs.properties]
         if model_bcs:
             parts.append("*BOUNDARY\n" + model_bcs)
         parts.append(steps)
@@ -166,6 +170,9 @@ class _Writer:
         if self.model.ref_points:
             out += "** reference points: one node each, in no element\n*NODE\n"
             out += rows(np.array(list(self.ref_label.values())), self.model.ref_positions())
+        if self.springs.nodes:
+            out += "** ligament fibre ends tied to their surface patches (*EQUATION)\n*NODE\n"
+            out += self.springs.nodes
         return out
 
     def _elements(self) -> str:
@@ -179,7 +186,7 @@ class _Writer:
             name = self.model.sections[region[a]].cell_set
             out.append(f"*ELEMENT, TYPE={etype}, ELSET={name}\n"
                        + rows(mesh.cell_ids[a:b], conn[a:b]))
-        return "".join(out)
+        return "".join(out) + self.springs.elements
 
     def _sets(self) -> str:
         mesh = self.mesh
@@ -316,7 +323,9 @@ class _Writer:
                     raise FeaError(f"step '{step.name}': load type {type(ld).__name__} cannot "
                                    "be written")
             n = step.increments
-            out.append(f"*STEP, NAME={self.others.fresh(step.name)}\n"
+            # CalculiX applies *SPRING, NONLINEAR tables only in NLGEOM steps
+            nlgeom = ", NLGEOM" if self.springs.nonlinear or step.nlgeom else ""
+            out.append(f"*STEP, NAME={self.others.fresh(step.name)}{nlgeom}\n"
                        + ("*STATIC\n1.0, 1.0\n" if n == 1
                           else f"*STATIC, DIRECT\n{fnum(1.0 / n)}, 1.0\n"))
             out.append(self._restate_conc(old[0], old[1], conc, nodal))

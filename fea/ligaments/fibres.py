@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..contact.sides import _selector_cells, resolve_faces
 from ..errors import ConfigError
 from ..model import Ligament, Model
 from ..surface import surface_quadrature
@@ -33,6 +34,8 @@ class Fibres:
     """All fibres of all ligaments of a model (n fibres, n_lig ligaments)."""
 
     B: sp.csr_matrix  # (n, n_dof): elongation delta = B u (mm), u the full DOF vector
+    WA: sp.csr_matrix  # (n, n_nodes): end A's node weights (rows sum to 1; empty for ground)
+    WB: sp.csr_matrix  # (n, n_nodes): end B's node weights
     L0: np.ndarray  # (n,) reference length, mm (nan: a spring without length, e.g. to ground)
     end_a: np.ndarray  # (n, 3) reference position of end A (= end_b for springs to ground)
     end_b: np.ndarray  # (n, 3)
@@ -59,32 +62,16 @@ class _Side:
     N: np.ndarray  # (p, k) shape-function weights (rows sum to 1)
 
 
-def _selector_cells(model: Model, sel: str, where: str) -> np.ndarray:
-    mesh = model.mesh
-    if sel in mesh.cell_sets:
-        return mesh.cell_sets[sel]
-    secs = [s.cell_set for s in model.sections if s.body_name == sel]
-    if secs:
-        return np.concatenate([mesh.cell_sets[c] for c in secs])
-    bodies = sorted({s.body_name for s in model.sections})
-    raise ConfigError(f"{where}: '@{sel}' is neither a cell set nor a body "
-                      f"(bodies: {', '.join(bodies)})")
-
-
 def _side(model: Model, name: str, where: str) -> _Side:
     mesh = model.mesh
     base, _, sel = name.partition("@")
     if base in mesh.face_sets:
-        faces = mesh.face_sets[base]
-        if sel:
-            faces = faces[np.isin(faces[:, 0], _selector_cells(model, sel, where))]
-        else:
+        faces = resolve_faces(model, name, where)  # SET@BODY as interfaces pick their sides
+        if not sel:
             fc = np.sort(mesh.face_connectivity(faces, corners_only=True), axis=1)
             if len(np.unique(fc, axis=0)) < len(fc):
                 raise ConfigError(f"{where}: face set '{base}' lies inside the mesh (both sides "
                                   f"listed); say which side with '{base}@BODY'")
-        if not len(faces):
-            raise ConfigError(f"{where}: no face of '{base}' lies on '{sel}'")
         sq = surface_quadrature(mesh, faces)
         dA = sq.dA()  # (k, q)
         k, q = dA.shape
@@ -106,6 +93,19 @@ def _side(model: Model, name: str, where: str) -> _Side:
     hint = suggest(base, pool)
     did = f" Did you mean '{hint}'?" if hint else ""
     raise ConfigError(f"{where}: no face or node set named '{base}'.{did}")
+
+
+def _explicit(model: Model, end, where: str) -> _Side:
+    """An end given as (nodes, weights[, position]): the position defaults to the weighted
+    mean of the nodes (a deck may place a tied end node elsewhere)."""
+    nodes, w = np.asarray(end[0]).astype(np.int64), np.asarray(end[1], float)
+    if len(nodes) == 0 or nodes.min() < 0 or nodes.max() >= model.mesh.n_nodes:
+        raise ConfigError(f"{where}: explicit end refers to nodes outside the mesh")
+    if abs(w.sum() - 1.0) > 1e-6:
+        raise ConfigError(f"{where}: explicit end weights sum to {w.sum():.6g}, not 1")
+    x = (w[:, None] * model.mesh.nodes[nodes]).sum(axis=0) if len(end) < 3 else \
+        np.asarray(end[2], float)
+    return _Side(x[None], np.ones(1), nodes[None], w[None])
 
 
 def _split(values: np.ndarray, weights: np.ndarray, frac: float) -> np.ndarray:
@@ -187,8 +187,8 @@ def _direction(lig: Ligament, where: str) -> np.ndarray | None:
 
 def build_fibres(model: Model) -> Fibres:
     """The fibres of every ligament of the model (vectorised over points and nodes)."""
-    n_dof = model.n_full
-    rows, cols, vals = [], [], []
+    n_dof, n_nodes = model.n_full, model.mesh.n_nodes
+    wrows, wcols, wvals = ([], []), ([], []), ([], [])
     L0s, ea, eb, dirs, lig_of, shares, lengths, fails = [], [], [], [], [], [], [], []
     offset = 0
     for j, lig in enumerate(model.ligaments):
@@ -200,8 +200,14 @@ def build_fibres(model: Model) -> Fibres:
         if lig.share not in SHARES:
             raise ConfigError(f"{where}: share must be one of {', '.join(SHARES)}")
         d = _direction(lig, where)
-        sb = _side(model, lig.from_set if lig.to_set is None else lig.to_set, where)
-        sa = None if lig.to_set is None else _side(model, lig.from_set, where)
+        if lig.ends is not None:
+            if n != 1:
+                raise ConfigError(f"{where}: explicit end weights make one fibre")
+            sa = None if lig.ends[0] is None else _explicit(model, lig.ends[0], where)
+            sb = _explicit(model, lig.ends[1], where)
+        else:
+            sb = _side(model, lig.from_set if lig.to_set is None else lig.to_set, where)
+            sa = None if lig.to_set is None else _side(model, lig.from_set, where)
         if sa is None and d is None:
             raise ConfigError(f"{where}: a spring to ground needs a direction [x, y, z]")
         ca = None if sa is None else np.average(sa.x, axis=0, weights=sa.w)
@@ -230,11 +236,13 @@ def build_fibres(model: Model) -> Fibres:
         else:
             nf = np.broadcast_to(d, (n, 3)).copy()
             L = np.where(L <= 1e-9 * scale, np.nan, L)  # coincident ends: a spring, no length
-        # B rows: +n_f on end B's nodes, -n_f on end A's
-        for r, c, v, sign in ([(rb, cbn, vb, 1.0)] + ([(ra, can, va, -1.0)] if sa else [])):
-            rows.append(np.repeat(offset + r, 3))
-            cols.append((3 * c[:, None] + np.arange(3)).ravel())
-            vals.append((sign * v[:, None] * nf[r]).ravel())
+        wrows[1].append(offset + rb)
+        wcols[1].append(cbn)
+        wvals[1].append(vb)
+        if sa is not None:
+            wrows[0].append(offset + ra)
+            wcols[0].append(can)
+            wvals[0].append(va)
         if lig.share == "area":
             s = area_b / area_b.sum()
             if area_a is not None:
@@ -255,16 +263,27 @@ def build_fibres(model: Model) -> Fibres:
         fails.append(np.nan if lig.law.failure_force is None else lig.law.failure_force)
         offset += n
     cat = (lambda parts, shape: np.concatenate(parts) if parts else np.zeros(shape))
-    B = sp.coo_matrix((cat(vals, 0), (cat(rows, 0).astype(np.int64),
-                                      cat(cols, 0).astype(np.int64))),
-                      shape=(offset, n_dof)).tocsr()
-    B.sum_duplicates()
+    WA, WB = (sp.coo_matrix((cat(wvals[k], 0), (cat(wrows[k], 0).astype(np.int64),
+                                                cat(wcols[k], 0).astype(np.int64))),
+                            shape=(offset, n_nodes)).tocsr() for k in (0, 1))
+    direction = cat(dirs, (0, 3)).reshape(-1, 3)
+    B = _elongation_operator(WB - WA, direction, n_dof)
     L0 = cat(L0s, 0)
     lig = cat(lig_of, 0).astype(np.int64)
     share = cat(shares, 0)
     names = [lg.name for lg in model.ligaments]
     lig_length = np.array(lengths, float)
     law = fibre_law_arrays([lg.law for lg in model.ligaments], lig, L0, share, lig_length, names)
-    return Fibres(B, L0, cat(ea, (0, 3)).reshape(-1, 3), cat(eb, (0, 3)).reshape(-1, 3),
-                  cat(dirs, (0, 3)).reshape(-1, 3), lig, share, names, lig_length,
-                  np.array(fails, float), law)
+    return Fibres(B, WA, WB, L0, cat(ea, (0, 3)).reshape(-1, 3), cat(eb, (0, 3)).reshape(-1, 3),
+                  direction, lig, share, names, lig_length, np.array(fails, float), law)
+
+
+def _elongation_operator(W: sp.csr_matrix, direction: np.ndarray, n_dof: int) -> sp.csr_matrix:
+    """B[f, 3 n + c] = W[f, n] * direction[f, c]: delta_f = n_f . sum_n W[f, n] u_n."""
+    W = W.tocoo()
+    rows = np.repeat(W.row, 3)
+    cols = (3 * W.col[:, None] + np.arange(3)).ravel()
+    vals = (W.data[:, None] * direction[W.row]).ravel()
+    B = sp.coo_matrix((vals, (rows, cols)), shape=(W.shape[0], n_dof)).tocsr()
+    B.sum_duplicates()
+    return B

@@ -135,17 +135,19 @@ def fibre_law_arrays(laws: list[LigamentLaw], lig_of_fibre: np.ndarray, L0: np.n
         [law.toe_strain > 0 or law.kind == "curve" for law in laws], bool)[lig]))
     if len(bad):
         j = int(lig[bad[0]])
-        raise ConfigError(f"ligament '{names[j] if names else j}': a spring to ground has no length, so its law "
-                          "cannot be a strain: give the curve in mm (elongation_mm) or a "
-                          "stiffness without toe_strain")
+        raise ConfigError(f"ligament '{names[j] if names else j}': a spring to ground has no "
+                          "length, so its law cannot be a strain: give the curve in mm "
+                          "(elongation_mm) or a stiffness without toe_strain")
     L0s = np.where(grounded, 1.0, L0)
+    has_len = np.isfinite(Llig)[lig]  # False: a spring (some fibre without length)
     Ls = np.where(np.isfinite(Llig), Llig, 1.0)[lig]
-    c = np.where(strain_law[lig] & ~grounded, 1.0 / L0s, Ls / L0s)
+    # elongation laws of a spring act on each fibre's own elongation (c = 1)
+    c = np.where(strain_law[lig] & ~grounded, 1.0 / L0s, np.where(has_len, Ls / L0s, 1.0))
     c = np.where(grounded, 1.0, c)
     lax = np.array([law.laxity for law in laws], float)[lig]
     pre = np.array([law.prestrain for law in laws], float)[lig]
     # laxity is the ligament's slack length; each fibre is slack by the same strain
-    slack = lax * L0s / Ls - pre * L0s
+    slack = np.where(has_len, lax * L0s / Ls, lax) - pre * L0s
     stiff = np.array([law.stiffness for law in laws], float)[lig]
     # the ligament's N/mm becomes N per unit of the variable: x strain -> K L_lig
     K = np.where(strain_law[lig] & ~grounded, stiff * Ls, stiff)

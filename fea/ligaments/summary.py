@@ -66,3 +66,8 @@ def ligament_summary(fibres: Fibres, delta_mm: np.ndarray, force_N: np.ndarray |
 def slack_ligaments(summary: list[dict]) -> list[str]:
     """Names of the ligaments with no taut fibre (for messages about free bodies)."""
     return [r["name"] for r in summary if r["taut_fraction"] == 0.0]
+
+
+def failed_ligaments(summary: list[dict]) -> list[str]:
+    """Names of the ligaments whose force exceeds their failure force (the case is flagged)."""
+    return [r["name"] for r in summary if r["over_failure"]]
