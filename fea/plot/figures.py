@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import manifest
 from ..contact.status import in_contact
 from ..metrics.case import bone_yield_for, interface_sides
 from ..metrics.thresholds import Thresholds
@@ -255,4 +256,5 @@ def case_figures(case_dir: str | Path, out_dir: str | Path | None = None,
     paths += micromotion_figures(case, out_dir, th)
     paths += pressure_figures(case, out_dir, th)
     paths.append(section_figure(case, out_dir / "section.png"))
+    manifest.add(case_dir, paths)  # the tool's own: a re-run may replace them
     return paths
