@@ -104,3 +104,17 @@ def test_outputs_share_one_mode_that_respects_the_umask(tmp_path):
     assert set(modes.values()) == {0o640}, modes
     for d in (out / "bar" / "flexion", out / "bar" / "flexion" / "steps"):
         assert stat.S_IMODE(d.stat().st_mode) == 0o750, d
+
+
+def test_no_lock_file_is_left_and_a_running_study_still_excludes_another(tmp_path, capsys):
+    from fea.study.workspace import LOCK, locked
+
+    study = write_files(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["run", str(study), "--out", str(out), "--no-figures", "-q"]) == 0
+    assert not (out / LOCK).exists()
+    with locked(out):  # while one run holds the folder, another is refused
+        assert (out / LOCK).exists()
+        assert main(["run", str(study), "--out", str(out), "--no-figures", "-q"]) != 0
+        assert "is being written by pid" in capsys.readouterr().err
+    assert not (out / LOCK).exists()
