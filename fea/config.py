@@ -383,7 +383,7 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
             base = library_material(m.library, name)
             materials[name] = LinearElastic(
                 name, m.E_MPa or base.E, base.nu if m.nu is None else m.nu,
-                m.yield_MPa or base.yield_MPa,
+                m.yield_MPa or base.yield_MPa, m.library,
             )
         else:
             materials[name] = LinearElastic(name, m.E_MPa, m.nu, m.yield_MPa)

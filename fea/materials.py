@@ -18,6 +18,7 @@ class LinearElastic:
     E: float  # Young's modulus, MPa
     nu: float  # Poisson's ratio
     yield_MPa: float | None = None  # for safety factors downstream (optional)
+    library: str | None = None  # the LIBRARY entry it came from (subsidence: which bone it is)
 
     def __post_init__(self):
         if not np.isfinite(self.E) or self.E <= 0:
@@ -80,4 +81,4 @@ def library_material(key: str, name: str | None = None) -> LinearElastic:
         did = f" Did you mean '{hint[0]}'?" if hint else ""
         raise ConfigError(f"unknown library material '{key}'.{did} Known: {', '.join(LIBRARY)}")
     E, nu, sy, _ = LIBRARY[key]
-    return LinearElastic(name or key, E, nu, sy)
+    return LinearElastic(name or key, E, nu, sy, key)

@@ -166,6 +166,7 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
                                    "nu": model.materials[s.material].nu,
                                    # role/body/yield: fea.metrics picks implant regions by them
                                    "yield_MPa": model.materials[s.material].yield_MPa,
+                                   "library": model.materials[s.material].library,
                                    "role": s.role, "body": s.body_name}
                       for s in model.sections},
         "n_dof_free": result.n_dof_free,

@@ -86,12 +86,19 @@ def write_interfaces_vtu(path: Path, interfaces: dict, meta: dict) -> None:
 
 
 def write_block_case(case_dir: Path, lc_name: str, E_implant=110000.0, slip_um=20.0,
-                     pressure_MPa=1.0, converged=True, with_interface=True) -> dict:
-    model = block_model(E_implant)
+                     pressure_MPa=1.0, converged=True, with_interface=True, open_gap_um=None,
+                     model=None) -> dict:
+    """open_gap_um: every contact point open by this gap (zero pressure, status 0); the slip is
+    still there, as the interface solver reports the relative motion of an open face too."""
+    model = model or block_model(E_implant)
     result = solve(model, loadcase(lc_name))
     if not converged:  # what a failed solve leaves behind: the flag and the reason
         result.states[-1].solve.converged = False
     ifs = {"cage_C3": interface_arrays(slip_um=slip_um, pressure_MPa=pressure_MPa)}
+    if open_gap_um is not None:
+        a = ifs["cage_C3"]
+        a.update(pressure=np.zeros(len(a["area"])), status=np.zeros(len(a["area"]), np.int32),
+                 gap=np.full(len(a["area"]), open_gap_um * 1e-3))
     meta = {"cage_C3": interface_meta()} if with_interface else {}
     writers = [lambda stage: write_interfaces_vtu(stage / "interfaces.vtu", ifs, meta)] \
         if with_interface else []

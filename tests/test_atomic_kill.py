@@ -91,7 +91,7 @@ def test_sigkill_mid_folder_write_leaves_a_complete_folder(tmp_path):
         for k in range(3):  # every part from the same generation as summary.json, complete
             assert (case / f"part{k}.bin").read_bytes() == bytes([gen % 251]) * SIZE
         assert sorted(p.name for p in case.iterdir()) == [
-            "part0.bin", "part1.bin", "part2.bin", "summary.json"]
+            "manifest.json", "part0.bin", "part1.bin", "part2.bin", "summary.json"]
         assert [p.name for p in case.parent.iterdir()] == ["flexion"]  # no leftovers
 
 

@@ -75,3 +75,37 @@ def test_save_is_atomic_and_roundtrips(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # no temporary left behind
     back = load_mesh(tmp_path / "m.npz")
     assert mesh_hash(back) == mesh_hash(m) and back.source == m.source
+
+
+def test_solve_meshes_through_the_cache_like_mesh_and_run(tmp_path, monkeypatch):
+    """`solve` used to remesh every time; now a second solve of the same model is served from
+    the cache (gmsh not called) and gives the same answer, and `mesh` fills the same cache."""
+    import json
+    from pathlib import Path
+
+    from fea.cli import main
+    from fea.geometry import registry
+
+    common = Path(__file__).parent / "bad_inputs" / "_common"
+    cache = tmp_path / "cache"
+    args = ["solve", str(common / "bar.toml"), "--loadcase", str(common / "flexion.toml"),
+            "--cache", str(cache), "-q"]
+    assert main(["mesh", str(common / "bar.toml"), "--cache", str(cache), "--no-picture",
+                 "--out", str(tmp_path / "m")]) == 0
+    assert len(list(cache.glob("*.npz"))) == 1
+    real = registry.BUILDERS["box"]
+    calls = []
+
+    def counting(*a, **kw):
+        calls.append(1)
+        return real(*a, **kw)
+
+    monkeypatch.setitem(registry.BUILDERS, "box", counting)
+    monkeypatch.setattr(counting, "__signature__", __import__("inspect").signature(real),
+                        raising=False)
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert calls == []  # the mesh `mesh` wrote
+    assert main(args + ["--out", str(tmp_path / "b"), "--no-cache"]) == 0
+    assert calls == [1]
+    ra, rb = (json.loads((tmp_path / d / "summary.json").read_text()) for d in "ab")
+    assert ra["steps"][-1]["max_displacement_mm"] == rb["steps"][-1]["max_displacement_mm"]

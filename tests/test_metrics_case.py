@@ -76,7 +76,8 @@ def _synthetic_summary(rot_final_deg, rot_pre_deg, M_final, M_pre, converged=Tru
                                       "yield_MPa": 40.0},
                           "rod": {"material": "ti", "role": "hardware", "body": "rod_left",
                                   "yield_MPa": 795.0},
-                          "C3": {"material": "bone", "role": "bone", "body": "C3"}},
+                          "C3": {"material": "bone", "role": "bone", "body": "C3",
+                                 "library": "bony_endplate"}},
             "interfaces": {"avb_C3": {**interface_meta(), "slave_body": "avb",
                                       "master": "C3_sup_endplate"}}}
 
@@ -93,7 +94,7 @@ def test_synthetic_case_flags_and_lattice_governs():
     assert body["sf_min"] == pytest.approx(40.0 / 50.0)  # the lattice, although less stressed
     assert m["strength"]["regions"]["rod"]["sf_peak"] == pytest.approx(795.0 / 900.0)
     assert "C3" not in m["strength"]["regions"]
-    # the endplate face set decides the bone yield; 30 MPa * 1.5 > 36.7 on part of the area
+    # the bone material (library bony_endplate) decides the bone yield; 30 MPa * 1.5 > 36.7 on part of the area
     sub = m["subsidence"]["avb_C3"]
     assert sub["bone_yield_MPa"] == 36.7 and sub["risk"] in ("moderate", "high")
     assert m["micromotion"]["avb_C3"]["class"] == "fibrous likely"

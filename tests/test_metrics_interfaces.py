@@ -103,15 +103,18 @@ def test_subsidence_class_boundaries_and_bad_input():
 
 
 def test_bone_yield_lookup_order():
+    # override > the material's own yield > its library bone type > the default (said assumed);
+    # names never decide: a cell set called 'C3_sup_endplate' of plain cortical bone is cortical
     th = Thresholds(interface_bone_yield_MPa={"special": 5.0})
-    assert th.bone_yield("special", "C3_endplate")[0] == 5.0
-    assert th.bone_yield("a", "C3", material_yield=2.5)[0] == 2.5
-    assert th.bone_yield("a", "C3_sup_endplate")[0] == 36.7
-    assert th.bone_yield("a", "C1_lateral_mass_cortical")[0] == 133.0
-    y, src = th.bone_yield("a", "C3")
-    assert y == 1.9 and "assumed" in src
+    assert th.bone_yield("special", "bony_endplate")[0] == 5.0
+    assert th.bone_yield("a", "cancellous_bone", material_yield=2.5)[0] == 2.5
+    assert th.bone_yield("a", "bony_endplate")[0] == 36.7
+    assert th.bone_yield("a", "cortical_bone", material="C3_sup_endplate")[0] == 133.0
+    assert th.bone_yield("a", "posterior_elements")[0] == 133.0
+    y, src = th.bone_yield("a", None, material="trabecular_core")
+    assert y == 1.9 and "assumed" in src and "trabecular_core" in src
     changed = Thresholds.from_dict({"bone_yield_MPa": {"cancellous": 1.2}})
-    assert changed.bone_yield("a", "trabecular_core")[0] == 1.2
+    assert changed.bone_yield("a", "cancellous_bone")[0] == 1.2
     assert changed.bone_yield_MPa["endplate"] == 36.7  # partial override keeps the rest
     with pytest.raises(FeaError, match="Did you mean 'fibrous_um'"):
         Thresholds.from_dict({"fibrous_mu": 100})

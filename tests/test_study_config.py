@@ -152,6 +152,29 @@ def test_convergence_change_and_flags():
     assert r["not_compared"] == ["w/f"]
 
 
+def test_convergence_judges_near_zero_metrics_against_an_absolute_floor():
+    # the issue: 5.6e-9 -> 4.6e-9 MPa was flagged as a 17.6 % change (357 of 602 values flagged)
+    row = {"variant": "v", "loadcase": "f", "converged": True}
+    coarse = [{**row, "subsidence_peak_MPa@a": 5.6e-9, "subsidence_peak_MPa@b": 2.0,
+               "micromotion_p95_um@a": 0.5, "micromotion_p95_um@b": 40.0,
+               "micromotion_area_below_28um_pct_min": 0.2, "subsidence_contact_area_mm2@a": 0.1,
+               "safety_factor@cage": 4.0}]
+    fine = [{**row, "subsidence_peak_MPa@a": 4.6e-9, "subsidence_peak_MPa@b": 2.3,
+             "micromotion_p95_um@a": 0.7, "micromotion_p95_um@b": 46.0,
+             "micromotion_area_below_28um_pct_min": 0.5, "subsidence_contact_area_mm2@a": 0.2,
+             "safety_factor@cage": 4.4}]
+    r = compare_runs(coarse, fine, 5.0)
+    pct = {e["metric"]: e["change_pct"] for e in r["entries"]}
+    assert pct["subsidence_peak_MPa@a"] == pytest.approx(100 * 1e-9 / 1.9)  # of the yield
+    assert pct["micromotion_p95_um@a"] == pytest.approx(100 * 0.2 / 28.0)  # of 28 µm
+    assert pct["micromotion_area_below_28um_pct_min"] == pytest.approx(100 * 0.3 / 5.0)
+    assert pct["subsidence_peak_MPa@b"] == pytest.approx(100 * 0.3 / 2.3)  # above the floor
+    assert pct["safety_factor@cage"] == pytest.approx(100 * 0.4 / 4.4)  # no unit, no floor
+    assert sorted(e["metric"] for e in r["flagged"]) == [
+        "micromotion_area_below_28um_pct_min", "micromotion_p95_um@b", "safety_factor@cage",
+        "subsidence_contact_area_mm2@a", "subsidence_peak_MPa@b"]
+
+
 def test_exit_status_says_what_went_wrong():
     from fea.study.runner import exit_code
 

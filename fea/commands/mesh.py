@@ -62,7 +62,7 @@ def run(args) -> int:
     if update:
         spec = spec.model_copy(update={"mesh": spec.mesh.model_copy(update=update)})
     out = args.out or Path("results") / "mesh" / spec.model.name
-    atomic.check_replaceable(out, ("mesh_report.json",))  # before meshing: checked up front
+    atomic.check_replaceable(out)  # before meshing: checked up front
     if args.export_stl and args.export_stl.exists() and not args.export_stl.is_dir():
         from ..errors import ConfigError
 

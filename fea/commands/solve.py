@@ -22,6 +22,9 @@ def add_parser(sub):
     p.add_argument("--loadcase", "-l", type=Path, help="load case .toml")
     p.add_argument("--out", "-o", type=Path, required=True, help="output folder")
     add_solver_options(p)
+    p.add_argument("--cache", type=Path, default=Path(".cache/meshes"),
+                   help="mesh cache folder (the one `mesh` uses by default)")
+    p.add_argument("--no-cache", action="store_true", help="always remesh")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     p.add_argument("--verbose", "-v", action="store_true", help="log every phase with times")
     return p
@@ -52,7 +55,7 @@ def run(args) -> int:
     from ..solve_case import case_metrics_hook, solve_case
 
     console = Console(stderr=True)
-    check_replaceable(args.out, ("summary.json",))  # before the solve: it would be replaced
+    check_replaceable(args.out)  # before the solve: refused now rather than after it
     settings = SolverSettings(backend=args.backend, rtol=args.rtol,
                               pardiso_precision=getattr(args, "precision", "mixed"),
                               memory_check=not getattr(args, "no_memory_check", False))
@@ -64,7 +67,12 @@ def run(args) -> int:
             deck = read_deck(args.model)
             model, loadcase = deck.model, deck.loadcase
         else:
-            model, loadcase = load_model(args.model), None
+            from ..mesh_cache import MeshCache
+
+            cache = None if args.no_cache else MeshCache(args.cache)
+            model, loadcase = load_model(args.model, cache), None
+            if cache is not None and cache.stats["hits"]:
+                progress("reading", f"mesh from the cache {args.cache}")
         if args.loadcase is not None:
             loadcase = load_loadcase(args.loadcase)
         if loadcase is None:

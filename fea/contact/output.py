@@ -9,6 +9,10 @@ values are kept as pressure_qp), gap (mm, COPEN,
 (mm) measured from the end of the reference step (default: the first step, the preload),
 status (0 open, 1 stick, 2 slip; CSTATUS), normal (master outward normal), area (mm^2, the
 point's integration weight), interface (index into summary.json "interfaces").
+
+Status and pressure are settled once here (fea.contact.status): a point below its interface's
+pressure floor is open, and open points carry zero pressure (raw and smoothed), so every output
+downstream reads "in contact" from the status alone.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..result_data import State
+from .setup import point_parameters
+from .status import in_contact, pressure_floor, settle
 
 
 def point_arrays(analysis, state: State) -> dict[str, np.ndarray]:
@@ -26,20 +32,29 @@ def point_arrays(analysis, state: State) -> dict[str, np.ndarray]:
     slip = dt[:, :1] * frame[:, 1] + dt[:, 1:] * frame[:, 2]
     gn = c["g"][:, 0]
     tau = c["tau"][:, :1] * frame[:, 1] + c["tau"][:, 1:] * frame[:, 2]
+    status, p_qp = settle(c["status"], c["pressure"], point_floor(analysis))
+    closed = in_contact(status)
     return {
         "interface": analysis.setup.interface_of_point.astype(np.int32),
         "points": pp.x,
         "area": pp.w,
-        "pressure": smooth_on_corners(pp, c["pressure"]),
-        "pressure_qp": c["pressure"],
+        # smoothing spreads pressure onto open neighbours: open points are set back to zero
+        "pressure": np.where(closed, smooth_on_corners(pp, p_qp), 0.0),
+        "pressure_qp": p_qp,
         "shear_traction": tau,
         "gap": np.maximum(gn, 0.0),
         "penetration": np.maximum(-gn, 0.0),
         "slip": slip,
         "slip_magnitude": np.linalg.norm(slip, axis=1),
-        "status": c["status"].astype(np.int32),
+        "status": status,
         "normal": frame[:, 0],
     }
+
+
+def point_floor(analysis) -> np.ndarray:
+    """Each point's pressure floor (MPa): its interface's starting penalty x the gap tolerance."""
+    eps_n = point_parameters(analysis.setup, analysis.cs.penalty_factor)[0]
+    return pressure_floor(eps_n, analysis.cs.tol_gap_mm)
 
 
 def smooth_on_corners(pp, values: np.ndarray) -> np.ndarray:
@@ -73,6 +88,8 @@ def _empty():
 def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dict:
     model = analysis.model
     role = {s.body_name: s.role for s in model.sections}
+    sides = _side_regions(analysis)
+    floor = point_floor(analysis) if analysis.setup.points is not None else np.zeros(0)
     out = {}
     for k, info in enumerate(analysis.setup.infos):
         d = {
@@ -85,6 +102,9 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
             "normal_force_N": 0.0, "tangential_force_N": 0.0, "contact_area_mm2": 0.0,
             "max_slip_mm": 0.0, "mean_slip_mm": 0.0, "max_pressure_MPa": 0.0,
             "max_gap_mm": 0.0, "max_penetration_mm": 0.0,
+            # the sections each side's faces belong to (area mm^2): the bone an implant bears on
+            "slave_regions": sides.get((k, "slave"), {}),
+            "master_regions": sides.get((k, "master"), {}),
         }
         if arrays is not None and info.law != "tied":
             sel = arrays["interface"] == k
@@ -93,10 +113,13 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
             n = arrays["normal"][sel]
             tau = arrays["shear_traction"][sel]
             s = arrays["slip_magnitude"][sel]
-            closed = arrays["status"][sel] > 0
+            closed = in_contact(arrays["status"][sel])
+            pq = arrays["pressure_qp"][sel]  # forces from the point values: the smoothing
+            # conserves the total only before open points are zeroed
             d.update(
-                normal_force_N=float(np.linalg.norm((w * p)[:, None] * n, axis=1).sum()),
-                normal_force_vector_N=-((w * p)[:, None] * n).sum(0),
+                pressure_floor_MPa=float(floor[sel].max(initial=0.0)),
+                normal_force_N=float(np.linalg.norm((w * pq)[:, None] * n, axis=1).sum()),
+                normal_force_vector_N=-((w * pq)[:, None] * n).sum(0),
                 tangential_force_N=float(np.linalg.norm((w[:, None] * tau).sum(0))),
                 contact_area_mm2=float(w[closed].sum()),
                 max_slip_mm=float(s.max(initial=0.0)),
@@ -107,3 +130,22 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
             )
         out[info.name] = d
     return out
+
+
+def _side_regions(analysis) -> dict:
+    """(interface, 'slave'|'master') -> {section cell set: area mm^2} of its points' elements."""
+    pp = analysis.setup.points
+    if pp is None:
+        return {}
+    names = [s.cell_set for s in analysis.model.sections]
+    region = analysis.model.mesh.region_of_cells(names)
+    iface = analysis.setup.interface_of_point
+    out = {}
+    for side, elem in (("slave", pp.slave_elem), ("master", pp.master_elem)):
+        r = region[elem]
+        for k in np.unique(iface):
+            sel = iface == k
+            areas = np.bincount(r[sel] + 1, pp.w[sel], len(names) + 1)[1:]
+            out[(int(k), side)] = {names[i]: float(a) for i, a in enumerate(areas) if a > 0}
+    return out
+

@@ -20,6 +20,7 @@ from ..errors import MeshError
 from ..mesh import Mesh, jacobian_ratio
 from ..mesh_io import mesh_from_gmsh_model
 from .assembly import Assembly
+from .budget import check_size, occ_volume
 
 log = logging.getLogger(__name__)
 RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh fails
@@ -79,6 +80,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     opt("Mesh.HighOrderOptimize", 0)  # too slow here; see straighten_inverted()
     opt("Mesh.Optimize", 1 if optimize else 0)
     opt("Mesh.OptimizeNetgen", 1 if optimize else 0)
+    check_size(occ_volume(gmsh), size, f"{asm.name}: mesh")  # before gmsh meshes
     _size_fields(gmsh, asm, size, interface_factor, hardware_size)
     try:
         gmsh.model.mesh.generate(3)

@@ -11,6 +11,7 @@ import numpy as np
 from ..gmsh_session import gmsh_session
 from ..mesh import Mesh
 from ..mesh_io import mesh_from_gmsh_model
+from .budget import check_size, occ_volume
 
 
 def _mesh_and_collect(gmsh, size: float, order: int, name: str, transfinite: bool = False) -> Mesh:
@@ -21,6 +22,7 @@ def _mesh_and_collect(gmsh, size: float, order: int, name: str, transfinite: boo
     gmsh.option.setNumber("Mesh.HighOrderOptimize", 0)
     gmsh.option.setNumber("Mesh.RandomSeed", 1)
     gmsh.option.setNumber("General.NumThreads", 1)  # deterministic
+    check_size(occ_volume(gmsh), size, f"{name}: mesh")
     gmsh.model.mesh.generate(3)
     return mesh_from_gmsh_model(gmsh, name)
 

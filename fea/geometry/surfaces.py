@@ -27,6 +27,7 @@ from ..errors import ConfigError, MeshError
 from ..gmsh_session import gmsh_session
 from ..mesh import Mesh
 from ..mesh_io import mesh_from_gmsh_model
+from .budget import check_size, closed_surface_volume, occ_volume
 from .meshing import straighten_inverted
 from .registry import register
 from .stl import check_watertight, read_stl
@@ -66,6 +67,7 @@ def _mesh_stl(name: str, path: Path, size: float, order: int, remesh: bool,
               angle_deg: float) -> Mesh:
     pts, tri = read_stl(path)
     check_watertight(path, pts, tri)
+    check_size(closed_surface_volume(pts, tri), size, str(path))  # before gmsh starts
     if remesh:
         try:
             return _stl_volume(name, path, size, order, True, angle_deg)
@@ -133,6 +135,7 @@ def _mesh_step(files: dict[str, Path], size: float, order: int) -> Mesh:
             groups.setdefault(name, []).extend(t for d, t in pieces if d == 3)
         for name, tags in groups.items():
             gmsh.model.addPhysicalGroup(3, sorted(set(tags)), name=name)
+        check_size(occ_volume(gmsh), size, f"STEP bodies {sorted(files)}")
         try:
             gmsh.model.mesh.generate(3)
         except Exception as exc:

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..errors import FeaError
-from .micromotion import FAVOURABLE, FIBROUS, micromotion
+from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
 from .stability import relative_rotation, rotation_increment, stability
 from .strength import STRUCTURAL_ROLES, strength
 from .subsidence import HIGH, subsidence
@@ -35,7 +35,8 @@ def region_info(summary: dict) -> dict[str, dict]:
     for r in regions:
         m = mats.get(r, {})
         out[r] = {"material": m.get("material", ""), "role": m.get("role", "other"),
-                  "body": m.get("body") or r, "yield_MPa": m.get("yield_MPa")}
+                  "body": m.get("body") or r, "yield_MPa": m.get("yield_MPa"),
+                  "library": m.get("library")}
     return out
 
 
@@ -112,25 +113,42 @@ def stability_of(summary: dict, ref_idx: int | None, load_point: str, fixed_poin
     return out
 
 
-def interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
-    """(implant body, bone body, bone face set) when the interface joins an implant and a bone."""
+def _bone_side(meta: dict) -> str | None:
+    """'slave' or 'master': the bone side of an implant-bone interface (None otherwise)."""
     sr, mr = meta.get("slave_role"), meta.get("master_role")
     if sr in STRUCTURAL_ROLES and mr == "bone":
-        return meta.get("slave_body"), meta.get("master_body"), meta.get("master")
+        return "master"
     if mr in STRUCTURAL_ROLES and sr == "bone":
-        return meta.get("master_body"), meta.get("slave_body"), meta.get("slave")
-    return None, None, None
+        return "slave"
+    return None
+
+
+def interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
+    """(implant body, bone body, bone face set) when the interface joins an implant and a bone."""
+    bone = _bone_side(meta)
+    if bone is None:
+        return None, None, None
+    implant = "slave" if bone == "master" else "master"
+    return meta.get(f"{implant}_body"), meta.get(f"{bone}_body"), meta.get(bone)
 
 
 def bone_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
-    _, bone_body, bone_face = interface_sides(meta)
-    body_regions = [r for r, info in regions.items() if info["body"] == bone_body]
-    names = [bone_face or "", bone_body or ""]
-    mat_yield = None
-    if len(body_regions) == 1:  # several regions (cortical + cancellous): names must decide
-        names += [body_regions[0], regions[body_regions[0]]["material"]]
-        mat_yield = regions[body_regions[0]]["yield_MPa"]
-    return th.bone_yield(name, *names, material_yield=mat_yield)
+    """The compressive yield of the bone the implant bears on: the section (cell set) that holds
+    most of the bone side's contact points, by its material (own yield_MPa, else its library
+    bone type), never by what its name says. Files without the side's sections (written before
+    they were recorded) fall back on the bone body when it has one section."""
+    bone = _bone_side(meta)
+    touched = {r: a for r, a in (meta.get(f"{bone}_regions") or {}).items() if r in regions}
+    if touched:
+        region = max(touched, key=touched.get)
+    else:
+        body_regions = [r for r, info in regions.items() if info["body"] == meta.get(f"{bone}_body")]
+        region = body_regions[0] if len(body_regions) == 1 else None
+    if region is None:
+        return th.bone_yield(name)
+    info = regions[region]
+    return th.bone_yield(name, info.get("library"), info.get("yield_MPa"),
+                         info.get("material") or region)
 
 
 def _require(arrs: dict, key: str, name: str):
@@ -162,14 +180,14 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
         slip = arrs.get("slip_magnitude")
         if slip is None:
             slip = np.linalg.norm(np.asarray(_require(arrs, "slip", name), float), axis=1)
-        mm = micromotion(slip, area, arrs.get("gap"), arrs.get("status"), th)
+        mm = micromotion(slip, area, arrs.get("gap"), _require(arrs, "status", name), th)
         mm.update({k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")})
         micro[name] = mm
         if implant is None:
             continue  # subsidence is about implants sinking into bone
         y, src = bone_yield_for(name, meta, regions, th)
         s = subsidence(_require(arrs, "pressure", name), area, y, arrs.get("penetration"), th,
-                       where=f"interface '{name}'")
+                       where=f"interface '{name}'", status=_require(arrs, "status", name))
         s.update(implant=implant, bone=bone, bone_yield_source=src)
         subs[name] = s
     return micro, subs
@@ -189,7 +207,16 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
     st = out["stability"]
     if st.get("rom_deg") is not None and st["rom_deg"] <= 0:
         flags.append(f"rotation against the applied moment (ROM {st['rom_deg']:.3g} deg)")
+    gap_key = f"gap_over_{um_label(th.bone_apposition_um)}_pct"
     for name, m in out["micromotion"].items():
+        if m["class"] in GAP_CLASSES:
+            flags.append(f"no contact at '{name}': every point open, largest gap "
+                         f"{m.get('max_gap_um') or 0:.3g} um ({m['class']}, "
+                         f"{th.bone_apposition_um:g} um)")
+            continue
+        if (m.get(gap_key) or 0) > 0:
+            flags.append(f"gap at '{name}': {m[gap_key]:.1f} % of the face open wider than "
+                         f"{th.bone_apposition_um:g} um (not bridged by bone)")
         if m["class"] == FIBROUS:
             flags.append(f"micromotion at '{name}': {m['class_statistic']} "
                          f"{m[m['class_statistic']]:.3g} um >= {th.fibrous_um:g} um, fibrous "

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 
-from .micromotion import FAVOURABLE, FIBROUS, UNCERTAIN, um_label
+from .micromotion import (
+    FAVOURABLE, FIBROUS, GAP_BRIDGEABLE, GAP_WIDE, NO_CONTACT, UNCERTAIN, um_label,
+)
 from .subsidence import HIGH, LOW, MODERATE
 from .thresholds import Thresholds
 
 # ordinal of categorical results, worst highest
-CLASS_RANK = {FAVOURABLE: 0, UNCERTAIN: 1, FIBROUS: 2, LOW: 0, MODERATE: 1, HIGH: 2}
+CLASS_RANK = {FAVOURABLE: 0, UNCERTAIN: 1, GAP_BRIDGEABLE: 1, NO_CONTACT: 1, FIBROUS: 2,
+              GAP_WIDE: 2, LOW: 0, MODERATE: 1, HIGH: 2}
 
 STABILITY_COLUMNS = ("rom_deg", "stiffness_Nm_per_deg", "rom_reduction_pct", "rom_reference_deg",
                      "coupled_rotation_deg", "rotation_x_deg", "rotation_y_deg", "rotation_z_deg",
@@ -31,7 +34,11 @@ def micromotion_keys(th: Thresholds) -> list[tuple[str, str]]:
              f"micromotion_area_below_{um_label(th.ingrowth_upper_um)}_pct"),
             (f"area_above_{um_label(th.fibrous_um)}_pct",
              f"micromotion_area_above_{um_label(th.fibrous_um)}_pct"),
-            ("max_gap_um", "micromotion_max_gap_um"), ("class", "micromotion_class")]
+            ("open_area_pct", "micromotion_open_area_pct"),
+            ("max_gap_um", "micromotion_max_gap_um"),
+            (f"gap_over_{um_label(th.bone_apposition_um)}_pct",
+             f"micromotion_gap_over_{um_label(th.bone_apposition_um)}_pct"),
+            ("class", "micromotion_class")]
 
 
 SUBSIDENCE_KEYS = ("peak_MPa", "p95_MPa", "bone_yield_MPa", "peak_to_yield", "p95_to_yield",

@@ -2,14 +2,17 @@
 yield (REFERENCES.md: cancellous ~1.9 MPa, bony endplate 36.7 MPa), area over yield, contact area.
 
 The footprint is the whole interface face set (every contact point with its area); the contact
-area is where the pressure is positive. Percentiles of pressure are taken over the contact area:
-including the open part would lower them for an implant that rocks onto an edge.
+area is where the points are in contact by their status (fea.contact.status: the one definition
+every interface output uses), and open points carry no pressure even where a smoothed field
+spreads some onto them. Percentiles of pressure are taken over the contact area: including the
+open part would lower them for an implant that rocks onto an edge.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..contact.status import in_contact
 from ..errors import FeaError
 from .stats import area_fraction, check_weights, weighted_percentile
 from .thresholds import Thresholds
@@ -30,7 +33,9 @@ def classify_subsidence(peak_to_yield: float, area_over_yield_pct: float, th: Th
 
 
 def subsidence(pressure_MPa, area_mm2, bone_yield_MPa: float, penetration_mm=None,
-               th: Thresholds | None = None, where: str = "subsidence") -> dict:
+               th: Thresholds | None = None, where: str = "subsidence", status=None) -> dict:
+    """status: per point (0 open, 1 stick, 2 slip); without it, contact is where p > 0 (plain
+    pressure fields in tests and scripts)."""
     th = th or Thresholds()
     if not (bone_yield_MPa and bone_yield_MPa > 0):
         raise FeaError(f"{where}: bone yield must be > 0 MPa, got {bone_yield_MPa}")
@@ -39,7 +44,13 @@ def subsidence(pressure_MPa, area_mm2, bone_yield_MPa: float, penetration_mm=Non
         raise FeaError(f"{where}: contact pressure must be >= 0 (compression positive); "
                        f"min is {p.min():.3g} MPa at point {int(p.argmin())}")
     footprint = float(a.sum())
-    contact = p > 0
+    if status is None:
+        contact = p > 0
+    else:
+        contact = in_contact(np.asarray(status).ravel())
+        if len(contact) != len(p):
+            raise FeaError(f"{where}: {len(contact)} status values but {len(p)} pressures")
+        p = np.where(contact, p, 0.0)
     contact_area = float(a[contact].sum())
     peak = float(p.max()) if len(p) else float("nan")
     p95 = weighted_percentile(p[contact], a[contact], 95.0) if contact.any() else 0.0

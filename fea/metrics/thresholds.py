@@ -26,12 +26,18 @@ BONE_YIELD_MPa: dict[str, tuple[float, str]] = {
                         "J Biomech 8:393 (femoral; lit.)")),
 }
 
-# Substrings of a region/material/body/face-set name that identify its bone region (first match).
-_BONE_KEYWORDS = (
-    ("endplate", "endplate"), ("end_plate", "endplate"),
-    ("cancell", "cancellous"), ("trabec", "cancellous"), ("spongy", "cancellous"),
-    ("cortic", "cortical"), ("compact", "cortical"), ("posterior_elem", "cortical"),
-)
+# The bone region of each bone material of fea.materials.LIBRARY: the subsidence check uses the
+# yield of the material the implant bears on, never a guess from a cell-set or face-set name.
+LIBRARY_BONE_REGION = {"cortical_bone": "cortical", "cancellous_bone": "cancellous",
+                       "bony_endplate": "endplate", "posterior_elements": "cortical"}
+
+# Bone apposition: in human cancellous bone around porous-coated titanium, bone did not grow into
+# the coating where it was more than 50 µm away from it (Bloebaum, Bachus, Momberger & Hofmann
+# 1994 J Biomed Mater Res 28:537, "Mineral apposition rates of human cancellous bone at the
+# interface of porous coated implants"); gaps of 1 mm and more clearly impair osseointegration
+# (rabbit, HA-coated plates: BMC Musculoskelet Disord 2023, doi 10.1186/s12891-023-06215-1).
+BONE_APPOSITION_UM = (50.0, "Bloebaum et al. 1994 J Biomed Mater Res 28:537 (no ingrowth where "
+                            "bone was > 50 µm from a porous coating)")
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,10 @@ class Thresholds:
     # yield is more than a local spike (tool convention: REFERENCES.md reports peak, p95 and area
     # over yield without a cut-off; 5 % matches the 95th percentile used elsewhere).
     subsidence_area_over_yield_pct: float = 5.0
-    # the weakest region: the conservative guess when no name says which bone is loaded
+    # an open point's gap above this is not bridged by bone (micromotion: gap classes)
+    bone_apposition_um: float = BONE_APPOSITION_UM[0]
+    # the weakest region: the conservative guess when the bone material has neither a yield_MPa
+    # nor a library bone type
     default_bone_region: str = "cancellous"
     bone_yield_MPa: dict = field(default_factory=lambda: {k: v for k, (v, _) in
                                                           BONE_YIELD_MPa.items()})
@@ -68,6 +77,9 @@ class Thresholds:
             raise ConfigError(
                 f"thresholds: need 0 < ingrowth_um ({self.ingrowth_um}) <= ingrowth_upper_um "
                 f"({self.ingrowth_upper_um}) <= fibrous_um ({self.fibrous_um})")
+        if not self.bone_apposition_um > 0:
+            raise ConfigError(f"thresholds.bone_apposition_um: must be > 0 µm, got "
+                              f"{self.bone_apposition_um}")
         if self.micromotion_statistic not in ("p95_um", "peak_um", "mean_um"):
             raise ConfigError(f"thresholds.micromotion_statistic: '{self.micromotion_statistic}' "
                               "is not one of p95_um, peak_um, mean_um")
@@ -98,32 +110,25 @@ class Thresholds:
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def bone_region(self, *names: str) -> str | None:
-        """The bone region named by the first of `names` that contains a known keyword."""
-        for name in names:
-            low = (name or "").lower()
-            for key, region in _BONE_KEYWORDS:
-                if key in low and region in self.bone_yield_MPa:
-                    return region
-        return None
+    def bone_yield(self, interface: str, library: str | None = None,
+                   material_yield: float | None = None, material: str = "") -> tuple[float, str]:
+        """(yield MPa, where it came from) for the bone an interface's implant bears on.
 
-    def bone_yield(self, interface: str, *names: str, material_yield: float | None = None
-                   ) -> tuple[float, str]:
-        """(yield MPa, where it came from) for the bone side of an interface.
-
-        Order: a per-interface override; the bone material's own yield_MPa; the bone region
-        recognised in the region/material/body/face-set names; the default region.
+        Order: a per-interface override; the bone material's own yield_MPa; the region of its
+        library bone type (cortical_bone -> cortical, ...); the default region, said to be assumed.
         """
         if interface in self.interface_bone_yield_MPa:
             return float(self.interface_bone_yield_MPa[interface]), "thresholds (per interface)"
+        what = f"bone material '{material}'" if material else "bone material"
         if material_yield:
-            return float(material_yield), "bone material yield_MPa"
-        region = self.bone_region(*names)
-        if region is not None:
-            return float(self.bone_yield_MPa[region]), f"{region} ({self.source_of(region)})"
+            return float(material_yield), f"{what} yield_MPa"
+        region = LIBRARY_BONE_REGION.get(library or "")
+        if region is not None and region in self.bone_yield_MPa:
+            return float(self.bone_yield_MPa[region]), (f"{region} ({what}, library "
+                                                        f"{library}; {self.source_of(region)})")
         r = self.default_bone_region
-        return float(self.bone_yield_MPa[r]), (f"{r}, assumed: no bone region in "
-                                              f"names ({self.source_of(r)})")
+        return float(self.bone_yield_MPa[r]), (f"{r}, assumed: {what} has no yield_MPa and no "
+                                              f"library bone type ({self.source_of(r)})")
 
     def source_of(self, region: str) -> str:
         """The literature source of a region's yield, unless the study changed the value."""
@@ -141,6 +146,9 @@ class Thresholds:
              "Jasty et al. 1997 JBJS Am 79:707 (40 µm mixed); Engh et al. 1992 (up to 40 µm)"),
             ("micromotion: fibrous tissue", f"{self.fibrous_um:g} µm",
              "Pilliar et al. 1986 Clin Orthop 208:108"),
+            ("gap bridged by bone up to", f"{self.bone_apposition_um:g} µm",
+             BONE_APPOSITION_UM[1] if self.bone_apposition_um == BONE_APPOSITION_UM[0]
+             else "study thresholds"),
             ("micromotion class statistic", self.micromotion_statistic,
              "tool convention: area-weighted 95th percentile is robust to single-point spikes"),
         ]

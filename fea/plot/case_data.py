@@ -37,6 +37,16 @@ class CaseData:
         sel = np.isin(np.asarray(self.grid.cell_data["region"]), idx)
         return self.grid.extract_cells(np.flatnonzero(sel)) if sel.any() else None
 
+    def bodies_of(self, roles: tuple[str, ...]) -> list:
+        """One sub-grid per body whose regions have these roles."""
+        out = []
+        for body in dict.fromkeys(r["body"] for r in self.regions.values() if r["role"] in roles):
+            idx = [i for i, r in enumerate(self.regions.values()) if r["body"] == body]
+            sel = np.isin(np.asarray(self.grid.cell_data["region"]), idx)
+            if sel.any():
+                out.append(self.grid.extract_cells(np.flatnonzero(sel)))
+        return out
+
     def interface_names(self) -> dict[int, str]:
         meta = self.summary.get("interfaces") or {}
         return {int(m["id"]): n for n, m in meta.items()}

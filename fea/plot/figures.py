@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import manifest
+from ..contact.status import in_contact
 from ..metrics.case import bone_yield_for, interface_sides
 from ..metrics.thresholds import Thresholds
 from .backend import pyvista
@@ -102,6 +104,13 @@ def _point_size(n: int) -> float:
     return float(np.clip(700.0 / np.sqrt(max(n, 1)), 4, 24))
 
 
+def _closed(pts) -> np.ndarray:
+    """In contact by the points' status (fea.contact.status), as every interface output."""
+    if "status" not in pts.point_data:
+        return np.ones(pts.n_points, bool)
+    return in_contact(np.asarray(pts.point_data["status"]))
+
+
 def _context(p, case: CaseData):
     """The implant bodies in translucent grey, so the map can be placed on the construct."""
     imp = case.cells_of(("implant",))
@@ -121,8 +130,16 @@ def micromotion_figures(case: CaseData, out_dir: Path, th: Thresholds | None = N
         if pts is None or pts.n_points == 0:
             continue
         slip_um = np.asarray(pts.point_data["slip_magnitude"]) * 1000.0
-        pts.point_data["micromotion_um"] = slip_um
-        vmax = max(1.25 * th.fibrous_um, float(slip_um.max()))
+        closed = _closed(pts)
+        # an open point touches no bone: grey (NaN), never an ingrowth colour
+        pts.point_data["micromotion_um"] = np.where(closed, slip_um, np.nan)
+        peak = float(slip_um[closed].max()) if closed.any() else float("nan")
+        vmax = max(1.25 * th.fibrous_um, peak if closed.any() else 0.0)
+        gap_um = np.asarray(pts.point_data["gap"]) * 1000.0 if "gap" in pts.point_data else None
+        open_note = "" if closed.all() else (
+            f"; grey: open ({100 * (~closed).mean():.0f} % of points"
+            + (f", gap up to {gap_um[~closed].max():.3g} µm" if gap_um is not None else "")
+            + ")")
         p = _plotter(pv)
         _context(p, case)
         p.add_mesh(pts, scalars="micromotion_um", render_points_as_spheres=True,
@@ -130,13 +147,13 @@ def micromotion_figures(case: CaseData, out_dir: Path, th: Thresholds | None = N
                    cmap=banded_cmap([th.ingrowth_um, th.fibrous_um], vmax),
                    annotations={th.ingrowth_um: f"{th.ingrowth_um:g} ingrowth",
                                 th.fibrous_um: f"{th.fibrous_um:g} fibrous"},
-                   scalar_bar_args=_bar("micromotion (µm)"))
+                   nan_color="darkgrey", scalar_bar_args=_bar("micromotion (µm)"))
         meta = case.summary["interfaces"][name]
         p.add_text(f"{case.title}: micromotion at '{name}' ({meta.get('law', '?')}"
                    f"{', mu ' + format(meta['mu'], 'g') if meta.get('law') == 'friction' else ''})"
-                   f"\nslip since '{meta.get('reference_step') or 'start'}': peak "
-                   f"{slip_um.max():.3g} µm; green <= {th.ingrowth_um:g} µm, red >= "
-                   f"{th.fibrous_um:g} µm (Pilliar 1986)",
+                   f"\nslip since '{meta.get('reference_step') or 'start'}' where in contact: "
+                   f"peak {peak:.3g} µm; green <= {th.ingrowth_um:g} µm, red >= "
+                   f"{th.fibrous_um:g} µm (Pilliar 1986){open_note}",
                    position="upper_left", font_size=11, color="black")
         normals = np.asarray(pts.point_data["normal"]) if "normal" in pts.point_data else None
         _view_onto(p, pts.points, normals)
@@ -156,9 +173,9 @@ def pressure_figures(case: CaseData, out_dir: Path, th: Thresholds | None = None
         if pts is None or pts.n_points == 0:
             continue
         y, src = bone_yield_for(name, meta, case.regions, th)
-        ratio = np.asarray(pts.point_data["pressure"]) / y
+        ratio = np.where(_closed(pts), np.asarray(pts.point_data["pressure"]) / y, 0.0)
         # no contact is not "low pressure": drawn grey (NaN) so an implant rocking on an edge shows
-        pts.point_data["pressure_to_yield"] = np.where(ratio > 0, ratio, np.nan)
+        pts.point_data["pressure_to_yield"] = np.where(_closed(pts), ratio, np.nan)
         vmax = max(1.5, float(ratio.max()))
         p = _plotter(pv)
         _context(p, case)
@@ -175,12 +192,33 @@ def pressure_figures(case: CaseData, out_dir: Path, th: Thresholds | None = None
     return paths
 
 
-def section_figure(case: CaseData, out: Path, normal: str = "x") -> Path:
-    """A cut through the implant's centre (sagittal by default), von Mises on the cut, the
-    implant's outline in black; shows stress inside the implant and where it bears on bone."""
-    pv = pyvista()
+def section_plane(boxes: list, centre) -> str:
+    """The first of the sagittal (x), coronal (y), axial (z) planes through `centre` that cuts
+    every implant body (bounds (xmin, xmax, ymin, ymax, zmin, zmax) each); a sagittal cut at the
+    midline misses two lateral cages, a coronal one through their centre cuts both."""
+    for axis, normal in enumerate("xyz"):
+        c = centre[axis]
+        if all(b[2 * axis] <= c <= b[2 * axis + 1] for b in boxes):
+            return normal
+    return "x"
+
+
+def section_cut(case: CaseData):
+    """(implant grid or None, plane normal, plane origin) of the section view."""
     imp = case.cells_of(("implant",)) or case.cells_of(("hardware",))
     centre = imp.center if imp is not None else case.grid.center
+    boxes = [b.bounds for b in case.bodies_of(("implant",))] or (
+        [imp.bounds] if imp is not None else [])
+    return imp, section_plane(boxes, centre), centre
+
+
+def section_figure(case: CaseData, out: Path, normal: str | None = None) -> Path:
+    """A cut through the implant (every implant body where one plane can: sagittal if it cuts
+    them all, else coronal, else axial), von Mises on the cut, the implant's outline in black;
+    shows stress inside the implant and where it bears on bone."""
+    pv = pyvista()
+    imp, auto, centre = section_cut(case)
+    normal = normal or auto
     cut = case.grid.slice(normal=normal, origin=centre)
     p = _plotter(pv)
     if cut.n_points:
@@ -218,4 +256,5 @@ def case_figures(case_dir: str | Path, out_dir: str | Path | None = None,
     paths += micromotion_figures(case, out_dir, th)
     paths += pressure_figures(case, out_dir, th)
     paths.append(section_figure(case, out_dir / "section.png"))
+    manifest.add(case_dir, paths)  # the tool's own: a re-run may replace them
     return paths

@@ -129,7 +129,10 @@ def per_interface(rows: list[dict], th: Thresholds) -> str:
               f"area ≤ {th.ingrowth_um:g} µm (%)", None),
              (f"micromotion_area_above_{um_label(th.fibrous_um)}_pct",
               f"area ≥ {th.fibrous_um:g} µm (%)", None),
+             ("micromotion_open_area_pct", "open (%)", None),
              ("micromotion_max_gap_um", "max gap (µm)", None),
+             (f"micromotion_gap_over_{um_label(th.bone_apposition_um)}_pct",
+              f"gap > {th.bone_apposition_um:g} µm (%)", None),
              ("micromotion_class", "class", "class"),
              ("subsidence_peak_MPa", "peak p (MPa)", None),
              ("subsidence_p95_MPa", "p95 p (MPa)", None),
@@ -183,13 +186,21 @@ the end of the preload (the reference step), so the preload itself is not counte
 <li><b>ROM sign.</b> The rotation of the loaded body relative to the fixed vertebra, projected on
 the unit vector of the applied moment: positive when the construct turns the way it is loaded.
 Coupled rotation is the rest of the rotation vector.</li>
+<li><b>In contact</b> means the same in every table and map: the point's converged contact status
+is stick or slip (Abaqus CSTATUS). A point whose pressure is below its interface's floor (the
+starting penalty times the 1 nm gap tolerance) is open, so identical runs give identical areas.
+</li>
 <li><b>Micromotion</b> is the tangential slip of the two interface surfaces since the preload
-(Abaqus CSLIP), area-weighted over the interface's integration points. An interface is classed on
-its area-weighted 95th percentile, not its single-point peak (a mesh-dependent spike at edges).
-Thresholds include their boundary (exactly 28 µm counts as ingrowth-compatible).</li>
-<li><b>Subsidence</b> compares contact pressure with the compressive yield of the bone region the
-implant bears on; percentiles are over the contact area, area fractions over the whole interface
-footprint. This is an elastic indicator: it flags where bone would start to yield, it does not
+(Abaqus CSLIP) where they are in contact, area-weighted over the interface's integration points.
+An interface is classed on its area-weighted 95th percentile, not its single-point peak (a
+mesh-dependent spike at edges). Thresholds include their boundary (exactly 28 µm counts as
+ingrowth-compatible). Open points are a gap, not micromotion: reported with the area open wider
+than the bone-apposition distance (50 µm, Bloebaum et al. 1994); a face with no point in contact
+is classed open, never ingrowth-favourable.</li>
+<li><b>Subsidence</b> compares contact pressure with the compressive yield of the bone the
+implant bears on (the material of the section under the interface: its own yield, else its
+library bone type); percentiles are over the contact area, area fractions over the whole
+interface footprint. This is an elastic indicator: it flags where bone would start to yield, it does not
 predict millimetres of height loss (clinical subsidence is &gt; 2-3 mm).</li>
 <li><b>Strength.</b> Peak and 99th-percentile von Mises at quadrature points, per region; the
 safety factor is yield / peak, against the lattice's homogenised strength for porous regions.

@@ -3,8 +3,11 @@
 change_pct = 100 |fine - coarse| / max(|fine|, |coarse|): symmetric and bounded (200 % at most,
 for a sign flip), so a metric near zero cannot blow up to an unreadable number. Rotation
 components and coupled rotations are judged against the case's ROM instead of their own size (a
-1e-4 deg coupled rotation that changes by 30 % is noise, not a mesh problem). Metrics exactly zero
-on both meshes (a tied interface's slip) have no change to report. Solver figures (DOFs,
+1e-4 deg coupled rotation that changes by 30 % is noise, not a mesh problem). Every other metric
+is judged against at least an absolute floor by its unit (FLOORS), the scale of the decisions it
+feeds: a contact pressure of 5.6e-9 -> 4.6e-9 MPa is not a 17.6 % change but 5e-8 % of the 1.9
+MPa cancellous yield; 0.5 -> 0.7 µm of slip is 0.7 % of the 28 µm ingrowth threshold. Metrics
+exactly zero on both meshes (a tied interface's slip) have no change to report. Solver figures (DOFs,
 iterations, time) change by design and are not compared. Changes above the threshold are flagged:
 the coarse mesh is not fine enough for that number.
 """
@@ -31,6 +34,30 @@ def _numeric(v) -> float | None:
 
 ROTATION_COLUMNS = ("rotation_x_deg", "rotation_y_deg", "rotation_z_deg", "coupled_rotation_deg")
 
+# (unit in the column name, floor): each the smallest threshold that metric is judged against
+# (fea/metrics/thresholds.py defaults) or, without one, a size below which no decision changes
+FLOORS = (
+    ("_to_yield", 1.0),  # pressure / bone yield: 1 = yield
+    ("_MPa", 1.9),  # cancellous bone yield (Kopperdahl & Keaveny 1998), the weakest judged
+    ("_um", 28.0),  # ingrowth threshold (Pilliar 1986)
+    ("_pct", 5.0),  # area over yield that makes subsidence 'high' (percentage points)
+    ("_mm2", 1.0),  # contact area: one mm² (a coarse contact point covers ~1-3 mm²)
+    ("_mm", 1e-3),  # displacements: 1 µm
+    ("_N", 1.0),  # forces: 1 N (the preloads are 40-75 N)
+    ("_deg", 0.01),  # ROM: 0.01 deg, under any reported digit of a fused construct's ROM
+)
+
+
+def floor_of(column: str) -> float:
+    """The absolute floor of a summary column (per-entity columns end in @name)."""
+    stem = column.split("@", 1)[0]
+    for suffix in ("_max", "_min", "_worst"):
+        stem = stem.removesuffix(suffix)
+    for unit, floor in FLOORS:
+        if stem.endswith(unit):
+            return floor
+    return 0.0
+
 
 def change_pct(coarse: float, fine: float, floor: float = 0.0) -> float | None:
     scale = max(abs(coarse), abs(fine), floor)
@@ -55,7 +82,7 @@ def compare_runs(coarse_rows: list[dict], fine_rows: list[dict], threshold_pct: 
             if a is None or b is None:
                 continue
             rom = _numeric(c.get("rom_deg")) or 0.0
-            pct = change_pct(a, b, abs(rom) if col in ROTATION_COLUMNS else 0.0)
+            pct = change_pct(a, b, abs(rom) if col in ROTATION_COLUMNS else floor_of(col))
             if pct is None:
                 continue
             e = {"variant": key[0], "loadcase": key[1], "metric": col, "coarse": a, "fine": b,

@@ -92,6 +92,7 @@ def _run_locked(plan: Plan, opts: RunOptions, ui: StudyDisplay, t0: float) -> St
     record = StudyRecord(plan, execution_info(opts))
     outcome = StudyOutcome(out_dir, 0, reference=(plan.reference or {}).get("variant"))
     to_run = _resume(plan, record, ui, outcome)
+    _refuse_foreign(to_run)
     record.write()
     try:
         _execute(plan, to_run, opts, ui, record, f"study {study.name}")
@@ -150,6 +151,19 @@ def _resume(plan: Plan, record: StudyRecord, ui: StudyDisplay, outcome: StudyOut
         ui.info(f"{len(outcome.skipped)} case(s) already finished with the same inputs (kept); "
                 f"{len(to_run)} to run")
     return to_run
+
+
+def _refuse_foreign(to_run: list) -> None:
+    """Before anything runs: a case folder to be replaced must hold only the tool's files."""
+    from .. import manifest
+
+    bad = [f"{j.key}: {manifest.describe(f, 4)}" for j in to_run
+           if (f := manifest.foreign(Path(j.case_dir)))]
+    if bad:
+        raise FeaError("case folders to be written again hold files this tool did not write ("
+                       + "; ".join(bad) + "); a re-run replaces only the tool's own files (listed "
+                       "in each folder's manifest.json) and never deletes others: move them "
+                       "elsewhere, or give the study another --out")
 
 
 def exit_code(statuses: dict, report_ok: bool = True) -> int:
@@ -240,7 +254,7 @@ def _execute(plan: Plan, to_run: list, opts: RunOptions, ui: StudyDisplay,
                 if job["key"] not in ended:
                     try:
                         write_failure(job, f"{v}: {err}", "")
-                    except OSError:
+                    except (OSError, FeaError):  # FeaError: the folder holds a user's files
                         pass
                     on_event({"kind": "case_failed", "job": job["key"], "error": f"{v}: {err}"})
         record.write()

@@ -1,5 +1,5 @@
 """The study's results folder: one run at a time (a lock the OS drops when its process dies,
-even by SIGKILL), leftovers of a killed run removed, folders of cases no longer in the study moved
+even by SIGKILL; its .lock file is removed when the run ends), leftovers of a killed run removed, folders of cases no longer in the study moved
 aside so the summary and report show only this study's cases.
 """
 
@@ -39,6 +39,10 @@ def locked(out_dir: Path):
     try:
         yield
     finally:
+        # removed while still held, so no other run can hold a lock on this name meanwhile; a
+        # killed run leaves it, harmless: the OS dropped the lock with the process
+        with contextlib.suppress(OSError):
+            os.unlink(out_dir / LOCK)
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
 
