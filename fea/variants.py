@@ -132,9 +132,12 @@ def expand_variants(model_path: str | Path) -> dict[str, ModelFile]:
 
 
 def load_variant(model_path: str | Path, variant: str = BASE, mesh_cache=None,
-                 size_mm: float | None = None):
-    """The Model of one variant (optionally at another mesh size)."""
+                 size_mm: float | None = None, state: str = "immediate",
+                 fused_ties: str = "implant", element_order: int | None = None):
+    """The Model of one variant (optionally at another mesh size, in another interface state:
+    fea.study.states)."""
     from .config import model_from_spec
+    from .study.states import STATES, apply_state
 
     specs = expand_variants(model_path)
     if variant not in specs:
@@ -143,6 +146,14 @@ def load_variant(model_path: str | Path, variant: str = BASE, mesh_cache=None,
         raise ConfigError(f"{model_path}: no variant '{variant}'.{did} "
                           f"Variants: {', '.join(specs)}")
     spec = specs[variant]
-    if size_mm is not None:
-        spec = spec.model_copy(update={"mesh": spec.mesh.model_copy(update={"size_mm": size_mm})})
+    mesh = {k: v for k, v in (("size_mm", size_mm), ("element_order", element_order))
+            if v is not None}
+    if mesh:
+        spec = spec.model_copy(update={"mesh": spec.mesh.model_copy(update=mesh)})
+    if state not in STATES:
+        raise ConfigError(f"unknown interface state '{state}' (use {' or '.join(STATES)})")
+    if state != "immediate":
+        data = spec.model_dump(mode="json")
+        data.pop("variants", None)
+        spec = validate(Path(model_path), apply_state(data, state, fused_ties), ModelFile)
     return model_from_spec(spec, Path(model_path), mesh_cache)

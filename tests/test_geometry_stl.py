@@ -64,9 +64,10 @@ def test_missing_file_and_bad_selection_name_the_key(tmp_path):
               3.0, 1)
 
 
-def test_patient_geometry_tutorial_runs(tmp_path, monkeypatch):
-    """docs/patient_geometry.md: export the c2_avb bodies as STL, import them with its model
-    file."""
+def test_patient_geometry_tutorial_meshes(tmp_path, monkeypatch):
+    """docs/patient_geometry.md at a coarse size: export the c2_avb bodies as STL, import them
+    with its model file; the bodies and interface sets it describes (tests/test_tutorial.py runs
+    the whole tutorial, solve included, as written)."""
     import re
     from pathlib import Path
 

@@ -66,13 +66,14 @@ def read_dat_displacements(dat: str | Path) -> list[tuple[str, float, np.ndarray
 
 
 # ---- contact cross-checks ---------------------------------------------------------------------
-# Our exporter writes `PRESSURE-OVERCLOSURE=HARD` and `*FRICTION` with mu alone. ccx 2.20 reduces
-# HARD to a linear penalty K = 50 x (E of the first material) and takes a stick slope of K / 100:
-# for E = 1000 MPa an elastic "stick" slip of tau / 500 mm, as large as the slip being compared.
-# A cross-check therefore states both penalties explicitly.
+# Our exporter writes `PRESSURE-OVERCLOSURE=LINEAR` with a slope of 100 E/h and a stick slope of a
+# tenth of it (fea.abaqus.writer). ccx 2.20 reduces HARD to a linear penalty K = 50 x (E of the
+# first material) and takes a stick slope of K / 100: for E = 1000 MPa an elastic "stick" slip of
+# tau / 500 mm. A cross-check can state both penalties explicitly.
 
-_HARD = "*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=HARD\n"
-_FRICTION = re.compile(r"^\*FRICTION\n([^,\n]+)\n", re.M | re.I)
+_BEHAVIOR = re.compile(r"^\*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=(?:HARD\n|LINEAR\n[^*\n]*\n)",
+                       re.M | re.I)
+_FRICTION = re.compile(r"^\*FRICTION\n([^,\n]+)(?:,[^\n]*)?\n", re.M | re.I)
 _TOTAL = re.compile(r"^\s*total force \(fx,fy,fz\) for set (\S+) and time\s+(\S+)\s*\n\s*\n?"
                     r"\s*(\S+)\s+(\S+)\s+(\S+)\s*$", re.M)
 
@@ -80,12 +81,11 @@ _TOTAL = re.compile(r"^\s*total force \(fx,fy,fz\) for set (\S+) and time\s+(\S+
 def with_contact_penalty(text: str, pressure_slope: float, stick_slope: float) -> str:
     """An exported deck whose contact pairs use ccx's linear penalty `pressure_slope` (N/mm^3,
     pressure per overclosure) and, where there is friction, the stick slope `stick_slope` (N/mm^3,
-    shear stress per elastic slip). Errors if the deck has no HARD contact to replace."""
-    n_hard = text.count(_HARD)
-    if n_hard == 0:
-        raise FeaError("no '*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=HARD' in the deck")
-    text = text.replace(_HARD, "*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n"
-                               f"{pressure_slope:.8g}\n")
+    shear stress per elastic slip). Errors if the deck has no contact behaviour to replace."""
+    text, n = _BEHAVIOR.subn("*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n"
+                             f"{pressure_slope:.8g}\n", text)
+    if n == 0:
+        raise FeaError("no '*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=...' in the deck")
     return _FRICTION.sub(lambda m: f"*FRICTION\n{m.group(1)}, {stick_slope:.8g}\n", text)
 
 

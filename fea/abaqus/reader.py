@@ -347,7 +347,21 @@ class _Reader:
     def _behavior(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")
         b.check_params({"PRESSURE-OVERCLOSURE"})
-        b.choice("PRESSURE-OVERCLOSURE", ("HARD",), "HARD")  # data lines of HARD: not needed
+        kind = b.choice("PRESSURE-OVERCLOSURE", ("HARD", "LINEAR"), "HARD")
+        if kind == "LINEAR":
+            # CalculiX's penalty law (slope K[, tension limit, c0]; our exporter writes it): a
+            # regularisation of hard contact, which our interface solver enforces exactly
+            rows = b.lines()
+            if len(rows) != 1:
+                raise b.error("LINEAR needs one data line 'slope K[, ...]' (pressure per "
+                              "overclosure, N/mm^3)", rows[1][0] if rows else None)
+            line, f = rows[0]
+            try:
+                slope = float(f[0])
+            except ValueError:
+                raise b.error("the first entry is the slope K (N/mm^3)", line) from None
+            if not slope > 0:
+                raise b.error(f"slope K = {slope}: must be > 0", line)
 
     def _friction(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import positive_float
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -21,6 +23,14 @@ def add_parser(sub):
     p.add_argument("--loadcase", "-l", type=Path,
                    help="load case .toml (a deck's own steps are used when omitted)")
     p.add_argument("--out", "-o", type=Path, required=True, help="deck to write (.inp)")
+    p.add_argument("--variant", default="base", help="a [variants.NAME] of a model .toml (base)")
+    p.add_argument("--state", choices=["immediate", "fused"], default="immediate",
+                   help="interface state: as written (immediate, default) or fused (implant "
+                   "interfaces tied, as in a study's 'fused' state)")
+    p.add_argument("--size", type=positive_float,
+                   help="element size in mm (overrides [mesh].size_mm of a model .toml)")
+    p.add_argument("--order", type=int, choices=[1, 2],
+                   help="1 = TET4 (C3D4), 2 = TET10 (C3D10; overrides [mesh].element_order)")
     p.add_argument("--dialect", choices=["calculix", "abaqus"], default="calculix",
                    help="how surface tractions are written (default: calculix)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
@@ -29,16 +39,23 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..abaqus import read_deck, write_deck
-    from ..config import check_loadcase_against, load_loadcase, load_model
+    from ..config import check_loadcase_against, load_loadcase
     from ..errors import ConfigError
 
     if args.out.suffix.lower() != ".inp":
         raise ConfigError(f"--out {args.out}: a deck file name ends in .inp (ccx needs it)")
     if args.model.suffix.lower() == ".inp":
+        if args.variant != "base" or args.state != "immediate" or args.size or args.order:
+            raise ConfigError(f"{args.model}: --variant, --state, --size and --order apply to a "
+                              "model .toml, not to a deck")
         deck = read_deck(args.model)
         model, loadcase = deck.model, deck.loadcase
     else:
-        model, loadcase = load_model(args.model), None
+        from ..variants import load_variant
+
+        model = load_variant(args.model, args.variant, size_mm=args.size, state=args.state,
+                             element_order=args.order)
+        loadcase = None
     if args.loadcase is not None:
         loadcase = load_loadcase(args.loadcase)
     if loadcase is not None:

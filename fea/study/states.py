@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 
 IMMEDIATE, FUSED = "immediate", "fused"
+STATES = (IMMEDIATE, FUSED)
 
 
 def _tokens(set_name: str) -> set[str]:
