@@ -29,6 +29,8 @@ implement it):
   active                    False when it has no nonlinear unknown (only tied interfaces)
   outer                     True when it has an outer loop (multipliers) to converge
   operator, block           B (p*k x n_full): its kinematics y = y0 + B u, k rows per item
+  operator_pre              optional, a sparser B for the factored preconditioner only (the
+                            Newton systems are solved with B: only the PCG count can change)
   version                   changes when its tangent changes scale (a raised penalty): every
                             factor made before is renewed
   bonded() -> (D, status)   tangent blocks (p, k, k) and status the first set-up uses
@@ -115,6 +117,7 @@ class _System:
     """Per constraint set: the terms' reduced operators and the preconditioner's history."""
 
     Bq: list  # B_t T per term
+    Bp: list  # the same for the factored tangent (a term's sparser operator_pre, if it has one)
     free: np.ndarray  # the system's free DOFs
     prec: LinearSolver | None = None  # set up on a recent tangent (first: the system's solver)
     base: LinearSolver | None = None  # the system's own solver (fea.static's cache owns it)
@@ -152,9 +155,11 @@ class NewtonAnalysis(StaticAnalysis):
         if not self.active:
             return Kr
         Bq = [(t.operator @ cons.T).tocsr() for t in self.active]
-        sysd = _System(Bq, cons.free, version=self._versions())
+        Bp = [B if getattr(t, "operator_pre", None) is None else
+              (t.operator_pre @ cons.T).tocsr() for t, B in zip(self.active, Bq)]
+        sysd = _System(Bq, Bp, cons.free, version=self._versions())
         self._systems[id(cons)] = sysd
-        return _tangent_matrix(Kr, Bq, [t.bonded()[0] for t in self.active])
+        return _tangent_matrix(Kr, Bp, [t.bonded()[0] for t in self.active])
 
     def _versions(self) -> tuple:
         return tuple(t.version for t in self.active)
@@ -293,7 +298,7 @@ class NewtonAnalysis(StaticAnalysis):
 
     def _rebuild(self, sysd: _System, Kr, evs, status):
         t = time.perf_counter()
-        Kt = _tangent_matrix(Kr, sysd.Bq, [ev.D for ev in evs])
+        Kt = _tangent_matrix(Kr, sysd.Bp, [ev.D for ev in evs])
         prec = sysd.prec
         # same pattern as the matrix the factor was made for (every tangent has it): only the
         # numerical factorisation is redone, on the factor's own memory
