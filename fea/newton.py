@@ -34,6 +34,8 @@ implement it):
   version                   changes when its tangent changes scale (a raised penalty): every
                             factor made before is renewed
   bonded() -> (D, status)   tangent blocks (p, k, k) and status the first set-up uses
+  refactor_on_status        optional, False: its status changes alone never renew the factor
+                            (soft items; a slow PCG still does, rebuild_after)
   start_case(loadcase), end_step(step)      history across steps (reference states)
   begin_increment(), begin_pass(tight)      restart from the converged history / a new pass
   evaluate(u, it) -> Evaluation             forces, tangent blocks, status, energy at u
@@ -285,7 +287,9 @@ class NewtonAnalysis(StaticAnalysis):
         built_for = sysd.built_for
         if built_for is None:  # the bonded set-up
             built_for = np.concatenate([t.bonded()[1] for t in self.active])
-        drift = (status != built_for).mean()
+        counts = np.concatenate([np.full(len(t.bonded()[1]), getattr(t, "refactor_on_status", True))
+                                 for t in self.active])
+        drift = ((status != built_for) & counts).sum() / max(counts.sum(), 1)
         renew_s = prec.refactor_s or prec.setup_s  # what a new factor costs
         slow = sysd.cg_since_s > renew_s
         cheap = renew_s < 20 * sysd.last_cg_s / max(sysd.last_its, 1)  # < 20 CG iterations

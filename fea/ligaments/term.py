@@ -37,6 +37,10 @@ class LigamentTerm:
     outer = False
     active = True
     version = 0  # the tangent never changes scale
+    # a fibre is soft against the bodies it joins: its taut/slack change barely moves the
+    # tangent, and refactoring on it (as on contact's) doubled the factorisations of
+    # bench_ligaments; a stale factor that slows PCG down is still renewed (rebuild_after)
+    refactor_on_status = False
     dependencies: list = []
 
     def __init__(self, model, fibres: Fibres):
