@@ -45,13 +45,16 @@ implement it):
   next_pass(al, check)      update its outer unknowns
   commit(ev)                the increment converged: history for the next
   force() -> (n_full,)      the committed internal force B^T s (reactions, equilibrium)
-  state() -> dict           what State.terms[name] holds
+  state() -> dict           what State.terms[name] holds ("external_force", a full vector of
+                            forces from outside the model such as springs to ground, counts
+                            as reactions in the equilibrium check of fea.results)
   supports                  optional (nodes, directions): elastic supports (springs to ground)
   carrying_links(ev)        (links, supports) that carry load now (None: all of them)
   describe(ev) -> str       its status in words (the not-converged message)
   outputs(result, loadcase) -> TermOutputs  summary entries and arrays for the writers
-A nonlinear material would be a term whose operator is the strain-displacement matrix and whose
-blocks are the material tangent; nothing here changes for it.
+A nonlinear material would be a term whose operator is the strain-displacement matrix (6 rows
+per quadrature point) and whose blocks are its stresses and tangent minus the linear part K
+already holds; nothing here changes for it.
 """
 
 from __future__ import annotations
