@@ -29,9 +29,13 @@ implement it):
   active                    False when it has no nonlinear unknown (only tied interfaces)
   outer                     True when it has an outer loop (multipliers) to converge
   operator, block           B (p*k x n_full): its kinematics y = y0 + B u, k rows per item
+  operator_pre              optional, a sparser B for the factored preconditioner only (the
+                            Newton systems are solved with B: only the PCG count can change)
   version                   changes when its tangent changes scale (a raised penalty): every
                             factor made before is renewed
   bonded() -> (D, status)   tangent blocks (p, k, k) and status the first set-up uses
+  refactor_on_status        optional, False: its status changes alone never renew the factor
+                            (soft items; a slow PCG still does, rebuild_after)
   start_case(loadcase), end_step(step)      history across steps (reference states)
   begin_increment(), begin_pass(tight)      restart from the converged history / a new pass
   evaluate(u, it) -> Evaluation             forces, tangent blocks, status, energy at u
@@ -41,13 +45,16 @@ implement it):
   next_pass(al, check)      update its outer unknowns
   commit(ev)                the increment converged: history for the next
   force() -> (n_full,)      the committed internal force B^T s (reactions, equilibrium)
-  state() -> dict           what State.terms[name] holds
+  state() -> dict           what State.terms[name] holds ("external_force", a full vector of
+                            forces from outside the model such as springs to ground, counts
+                            as reactions in the equilibrium check of fea.results)
   supports                  optional (nodes, directions): elastic supports (springs to ground)
   carrying_links(ev)        (links, supports) that carry load now (None: all of them)
   describe(ev) -> str       its status in words (the not-converged message)
   outputs(result, loadcase) -> TermOutputs  summary entries and arrays for the writers
-A nonlinear material would be a term whose operator is the strain-displacement matrix and whose
-blocks are the material tangent; nothing here changes for it.
+A nonlinear material would be a term whose operator is the strain-displacement matrix (6 rows
+per quadrature point) and whose blocks are its stresses and tangent minus the linear part K
+already holds; nothing here changes for it.
 """
 
 from __future__ import annotations
@@ -115,6 +122,7 @@ class _System:
     """Per constraint set: the terms' reduced operators and the preconditioner's history."""
 
     Bq: list  # B_t T per term
+    Bp: list  # the same for the factored tangent (a term's sparser operator_pre, if it has one)
     free: np.ndarray  # the system's free DOFs
     prec: LinearSolver | None = None  # set up on a recent tangent (first: the system's solver)
     base: LinearSolver | None = None  # the system's own solver (fea.static's cache owns it)
@@ -152,9 +160,11 @@ class NewtonAnalysis(StaticAnalysis):
         if not self.active:
             return Kr
         Bq = [(t.operator @ cons.T).tocsr() for t in self.active]
-        sysd = _System(Bq, cons.free, version=self._versions())
+        Bp = [B if getattr(t, "operator_pre", None) is None else
+              (t.operator_pre @ cons.T).tocsr() for t, B in zip(self.active, Bq)]
+        sysd = _System(Bq, Bp, cons.free, version=self._versions())
         self._systems[id(cons)] = sysd
-        return _tangent_matrix(Kr, Bq, [t.bonded()[0] for t in self.active])
+        return _tangent_matrix(Kr, Bp, [t.bonded()[0] for t in self.active])
 
     def _versions(self) -> tuple:
         return tuple(t.version for t in self.active)
@@ -280,7 +290,9 @@ class NewtonAnalysis(StaticAnalysis):
         built_for = sysd.built_for
         if built_for is None:  # the bonded set-up
             built_for = np.concatenate([t.bonded()[1] for t in self.active])
-        drift = (status != built_for).mean()
+        counts = np.concatenate([np.full(len(t.bonded()[1]), getattr(t, "refactor_on_status", True))
+                                 for t in self.active])
+        drift = ((status != built_for) & counts).sum() / max(counts.sum(), 1)
         renew_s = prec.refactor_s or prec.setup_s  # what a new factor costs
         slow = sysd.cg_since_s > renew_s
         cheap = renew_s < 20 * sysd.last_cg_s / max(sysd.last_its, 1)  # < 20 CG iterations
@@ -293,7 +305,7 @@ class NewtonAnalysis(StaticAnalysis):
 
     def _rebuild(self, sysd: _System, Kr, evs, status):
         t = time.perf_counter()
-        Kt = _tangent_matrix(Kr, sysd.Bq, [ev.D for ev in evs])
+        Kt = _tangent_matrix(Kr, sysd.Bp, [ev.D for ev in evs])
         prec = sysd.prec
         # same pattern as the matrix the factor was made for (every tangent has it): only the
         # numerical factorisation is redone, on the factor's own memory
