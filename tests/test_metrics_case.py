@@ -94,7 +94,8 @@ def test_synthetic_case_flags_and_lattice_governs():
     assert body["sf_min"] == pytest.approx(40.0 / 50.0)  # the lattice, although less stressed
     assert m["strength"]["regions"]["rod"]["sf_peak"] == pytest.approx(795.0 / 900.0)
     assert "C3" not in m["strength"]["regions"]
-    # the bone material (library bony_endplate) decides the bone yield; 30 MPa * 1.5 > 36.7 on part of the area
+    # the bone material (library bony_endplate) decides the bone yield;
+    # 30 MPa * 1.5 > 36.7 on part of the area
     sub = m["subsidence"]["avb_C3"]
     assert sub["bone_yield_MPa"] == 36.7 and sub["risk"] in ("moderate", "high")
     assert m["micromotion"]["avb_C3"]["class"] == "fibrous likely"

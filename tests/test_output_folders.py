@@ -9,7 +9,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 from studyfiles import write_files
 
 from fea.cli import main

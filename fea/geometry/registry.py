@@ -71,16 +71,16 @@ def build(name: str, params: dict, size_mm: float | None, order: int, where: str
     _check_numbers(name, sig, params, where)
 
     def run():
-        try:
-            return fn(size_mm, order, **params)
-        except ConfigError as exc:  # builders name the key; the file is known only here
-            msg = str(exc)
-            raise ConfigError(msg if msg.startswith(where) else f"{where.split(': ')[0]}: {msg}") \
-                from None
+        return fn(size_mm, order, **params)
 
-    if cache is not None:
-        return cache.get_or_build(name, params, size_mm, order, run)
-    return run()
+    try:
+        if cache is not None:  # the cache key reads the builder's input files too
+            return cache.get_or_build(name, params, size_mm, order, run)
+        return run()
+    except ConfigError as exc:  # builders name the key; the file is known only here
+        msg = str(exc)
+        raise ConfigError(msg if msg.startswith(where) else f"{where.split(': ')[0]}: {msg}") \
+            from None
 
 
 def _check_numbers(name: str, sig: inspect.Signature, params: dict, where: str) -> None:

@@ -142,7 +142,8 @@ def bone_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> tupl
     if touched:
         region = max(touched, key=touched.get)
     else:
-        body_regions = [r for r, info in regions.items() if info["body"] == meta.get(f"{bone}_body")]
+        body = meta.get(f"{bone}_body")
+        body_regions = [r for r, info in regions.items() if info["body"] == body]
         region = body_regions[0] if len(body_regions) == 1 else None
     if region is None:
         return th.bone_yield(name)

@@ -200,8 +200,8 @@ is classed open, never ingrowth-favourable.</li>
 <li><b>Subsidence</b> compares contact pressure with the compressive yield of the bone the
 implant bears on (the material of the section under the interface: its own yield, else its
 library bone type); percentiles are over the contact area, area fractions over the whole
-interface footprint. This is an elastic indicator: it flags where bone would start to yield, it does not
-predict millimetres of height loss (clinical subsidence is &gt; 2-3 mm).</li>
+interface footprint. This is an elastic indicator: it flags where bone would start to yield, it
+does not predict millimetres of height loss (clinical subsidence is &gt; 2-3 mm).</li>
 <li><b>Strength.</b> Peak and 99th-percentile von Mises at quadrature points, per region; the
 safety factor is yield / peak, against the lattice's homogenised strength for porous regions.
 Peaks at sharp re-entrant corners are mesh-sensitive; the 99th percentile is the steadier number.

@@ -3,13 +3,13 @@
 change_pct = 100 |fine - coarse| / max(|fine|, |coarse|): symmetric and bounded (200 % at most,
 for a sign flip), so a metric near zero cannot blow up to an unreadable number. Rotation
 components and coupled rotations are judged against the case's ROM instead of their own size (a
-1e-4 deg coupled rotation that changes by 30 % is noise, not a mesh problem). Every other metric
-is judged against at least an absolute floor by its unit (FLOORS), the scale of the decisions it
-feeds: a contact pressure of 5.6e-9 -> 4.6e-9 MPa is not a 17.6 % change but 5e-8 % of the 1.9
-MPa cancellous yield; 0.5 -> 0.7 µm of slip is 0.7 % of the 28 µm ingrowth threshold. Metrics
-exactly zero on both meshes (a tied interface's slip) have no change to report. Solver figures (DOFs,
-iterations, time) change by design and are not compared. Changes above the threshold are flagged:
-the coarse mesh is not fine enough for that number.
+1e-4 deg coupled rotation that changes by 30 % is noise, not a mesh problem). Every other
+metric is judged against at least an absolute floor by its unit (FLOORS), the scale of the
+decisions it feeds: a contact pressure of 5.6e-9 -> 4.6e-9 MPa is not a 17.6 % change but
+5e-8 % of the 1.9 MPa cancellous yield; 0.5 -> 0.7 µm of slip is 0.7 % of the 28 µm ingrowth
+threshold. Metrics exactly zero on both meshes (a tied interface's slip) have no change to
+report. Solver figures (DOFs, iterations, time) change by design and are not compared. Changes
+above the threshold are flagged: the coarse mesh is not fine enough for that number.
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ def _fail(job, err: str, tb: str, emit, outcomes, where: str) -> None:
 
     try:
         write_failure(job, err, tb)
-    except (OSError, FeaError) as wexc:  # FeaError: the folder holds a user's files  # the error still reaches the console, log and study.json
+    except (OSError, FeaError) as wexc:  # FeaError: the folder holds a user's files; the error
+        # still reaches the console, log and study.json
         err += f" (and its folder could not be written: {wexc})"
     emit({"kind": "case_failed", "job": job["key"], "error": err, "traceback": tb,
           "where": where})

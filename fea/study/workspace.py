@@ -1,6 +1,7 @@
 """The study's results folder: one run at a time (a lock the OS drops when its process dies,
-even by SIGKILL; its .lock file is removed when the run ends), leftovers of a killed run removed, folders of cases no longer in the study moved
-aside so the summary and report show only this study's cases.
+even by SIGKILL; its .lock file is removed when the run ends), leftovers of a killed run
+removed, folders of cases no longer in the study moved aside so the summary and report show only
+this study's cases.
 """
 
 from __future__ import annotations
