@@ -147,6 +147,28 @@ class Model:
         return np.array([r.position for r in self.ref_points.values()], float)
 
 
+def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section."""
+    mesh = model.mesh
+    for s in model.sections:
+        if s.material not in model.materials:
+            raise FeaError(
+                f"section on '{s.cell_set}' uses material '{s.material}', which is not defined "
+                f"(materials: {', '.join(model.materials) or 'none'})"
+            )
+    region = mesh.region_of_cells([s.cell_set for s in model.sections])
+    if (region < 0).any():
+        bad = np.flatnonzero(region < 0)
+        raise FeaError(
+            f"{model.source}: {len(bad)} element(s) have no material (e.g. element id "
+            f"{mesh.cell_ids[bad[0]]}); assign a section to every cell set"
+        )
+    names = list(model.materials)
+    Ds = np.array([model.materials[n].D() for n in names])
+    sec_mat = np.array([names.index(s.material) for s in model.sections])
+    return sec_mat[region], Ds
+
+
 # ---------------------------------------------------------------- loads
 @dataclass
 class NodalForce:
@@ -207,24 +229,3 @@ class LoadCase:
             return None
         return (f"NLGEOM requested in step(s) {', '.join(steps)}: geometry was treated as linear "
                 "(small displacements); the nonlinear springs were solved as such")
-
-def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section."""
-    mesh = model.mesh
-    for s in model.sections:
-        if s.material not in model.materials:
-            raise FeaError(
-                f"section on '{s.cell_set}' uses material '{s.material}', which is not defined "
-                f"(materials: {', '.join(model.materials) or 'none'})"
-            )
-    region = mesh.region_of_cells([s.cell_set for s in model.sections])
-    if (region < 0).any():
-        bad = np.flatnonzero(region < 0)
-        raise FeaError(
-            f"{model.source}: {len(bad)} element(s) have no material (e.g. element id "
-            f"{mesh.cell_ids[bad[0]]}); assign a section to every cell set"
-        )
-    names = list(model.materials)
-    Ds = np.array([model.materials[n].D() for n in names])
-    sec_mat = np.array([names.index(s.material) for s in model.sections])
-    return sec_mat[region], Ds
