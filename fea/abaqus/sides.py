@@ -106,10 +106,10 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
     for it, (slave, master) in zip(model.interfaces, faces):
         dropped = 0
         if it.name in split_names:
-            # a node left on both sides (bonded there: a screw through the interface glues them) makes
-            # ccx's contact elements singular: its residual stalls at 1e3 x the load, whatever the
-            # penalty (measured on c2_avb). The slave faces holding such a node are left out;
-            # the node itself keeps the sides together.
+            # a node left on both sides (bonded there: a screw through the interface glues
+            # them) makes ccx's contact elements singular: its residual stalls at 1e3 x the
+            # load, whatever the penalty (measured on c2_avb). The slave faces holding such a
+            # node are left out; the node itself keeps the sides together.
             shared = np.isin(mesh.face_connectivity(slave), mesh.face_connectivity(master)).any(1)
             dropped = int(shared.sum())
             if dropped == len(slave):

@@ -12,6 +12,11 @@ Two dialects, because CalculiX's *DSLOAD knows only pressure:
   "abaqus": *DSLOAD, TRVEC (reads back as a Traction; ccx 2.20 rejects it).
 A kinematic coupling is written with dofs 1-3 (ccx accepts no more; for solid nodes it is the
 full rigid coupling), a distributing one with dofs 1-6.
+
+Interfaces are written as a deck states them (fea.abaqus.sides): `SURFACE@BODY` sides as face
+sets of their own, contact sides of a conforming mesh on nodes of their own (the interface
+solver's split, with its labels), ties the shared nodes bond already as a comment. Such a deck
+reads back into the model the interface solver solves (split mesh, plain side names).
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic
-from ..errors import FeaError
 from ..couplings import distributing_coupling
+from ..errors import FeaError
 from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
 from ..surface import surface_quadrature, total_force_load, traction_load
 from .meshdata import ELEMENT_TYPES
@@ -55,6 +60,7 @@ def deck_text(model: Model, loadcase: LoadCase | None = None, dialect: str = "ca
 
 
 def _round(x: float) -> float:
+    """A penalty slope to 4 digits: a regularisation, not a datum; short in the deck."""
     return float(f"{x:.4g}")
 
 
