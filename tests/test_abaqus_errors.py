@@ -155,3 +155,20 @@ def test_error_inside_included_file_names_that_file(tmp_path):
         read_deck(path)
     msg = str(info.value)
     assert f"{tmp_path / 'more_nodes.inp'}, line 3" in msg and "'x2'" in msg, msg
+
+
+@pytest.mark.parametrize("data, words", [
+    ("", ("LINEAR needs one data line", "slope K")),
+    ("-5.\n", ("slope K = -5.0", "must be > 0")),
+    ("stiff\n", ("the first entry is the slope K",)),
+])
+def test_linear_pressure_overclosure_needs_a_positive_slope(tmp_path, data, words):
+    """CalculiX's penalty law (what `export` writes) reads back; a missing or bad slope names
+    the line."""
+    head = "*SURFACE INTERACTION, NAME=I\n*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n"
+    good = tmp_path / "good.inp"
+    good.write_text(GOOD + head + "2000., 0.1\n*FRICTION\n0.5, 20.\n")
+    assert read_deck(good).model.mesh.n_cells == 1
+    text = GOOD + head + data + "*FRICTION\n0.5\n"
+    _fails(tmp_path, text, "*SURFACE BEHAVIOR" if not data else data.strip(),
+           "*SURFACE BEHAVIOR", *words)

@@ -66,10 +66,11 @@ def read_dat_displacements(dat: str | Path) -> list[tuple[str, float, np.ndarray
 
 
 # ---- contact cross-checks ---------------------------------------------------------------------
-# Our exporter writes `PRESSURE-OVERCLOSURE=LINEAR` with a slope of 100 E/h and a stick slope of a
-# tenth of it (fea.abaqus.writer). ccx 2.20 reduces HARD to a linear penalty K = 50 x (E of the
-# first material) and takes a stick slope of K / 100: for E = 1000 MPa an elastic "stick" slip of
-# tau / 500 mm. A cross-check can state both penalties explicitly.
+# Our exporter writes `PRESSURE-OVERCLOSURE=LINEAR` with a slope K of 1000 E/h (frictionless) or
+# 10 E/h (friction) and a stick slope of K / 100 (fea.abaqus.writer). ccx 2.20 reduces HARD to a
+# linear penalty K = 50 x (E of the first material) and takes a stick slope of K / 100: for
+# E = 1000 MPa an elastic "stick" slip of tau / 500 mm. A cross-check can state both penalties
+# explicitly.
 
 _BEHAVIOR = re.compile(r"^\*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=(?:HARD\n|LINEAR\n[^*\n]*\n)",
                        re.M | re.I)

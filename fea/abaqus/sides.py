@@ -7,7 +7,10 @@ nodes are distinct, and a surface has no `@`. `deck_ready(model)` returns the sa
 form: contact sides split exactly as the interface solver splits them (copies of bodies that no
 contact separates at a node, e.g. a screw through both sides, share one node again instead of a
 tie row), and every interface side its own face set. The split nodes get the labels the interface
-solver gives them, so a ccx result matches ours node by node.
+solver gives them, so a ccx result matches ours node by node. Where a contact interface's two
+sides still share a node (bonded there, e.g. around a screw through the interface), the slave
+faces holding it are left out of the contact pair: ccx cannot solve a pair whose sides share a
+node.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 
 from ..contact.sides import resolve_faces, resolve_sides
 from ..contact.split import split_contact_nodes
+from ..errors import FeaError
 from ..mesh import Mesh
 from ..model import Model
 
@@ -32,6 +36,7 @@ class DeckSide:
     E_soft: float
     h: float  # mean slave face size (sqrt of its area), mm
     bonded: bool  # tied, and every slave node is a master node already (a conforming mesh)
+    dropped: int = 0  # slave faces left out: they hold a node of the master side
 
 
 def _side_name(taken: set[str], text: str) -> str:
@@ -88,6 +93,7 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
     # contact sides on one surface of a conforming mesh are split as the interface solver does
     contacts = [(it.name, resolve_sides(model, it)) for it, (a, b) in zip(model.interfaces, faces)
                 if it.law != "tied" and _coincide(mesh, a, b)]
+    split_names = {n for n, _ in contacts}
     if contacts:
         split = split_contact_nodes(model, contacts)
         mesh = _merge_glued(split.model.mesh, split.ties)
@@ -98,6 +104,18 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
         E_cell[mesh.cell_sets[sec.cell_set]] = model.materials[sec.material].E
     out, interfaces = [], []
     for it, (slave, master) in zip(model.interfaces, faces):
+        dropped = 0
+        if it.name in split_names:
+            # a node left on both sides (bonded there: a screw through the interface glues
+            # them) makes ccx's contact elements singular: its residual stalls at 1e3 x the
+            # load, whatever the penalty (measured on c2_avb). The slave faces holding such a
+            # node are left out; the node itself keeps the sides together.
+            shared = np.isin(mesh.face_connectivity(slave), mesh.face_connectivity(master)).any(1)
+            dropped = int(shared.sum())
+            if dropped == len(slave):
+                raise FeaError(f"{where} '{it.name}': every slave face shares a node with the "
+                               "master side; the interface cannot be written as a contact pair")
+            slave = slave[~shared]
         names = []
         for text, fs in ((it.slave, slave), (it.master, master)):
             if text in face_sets and np.array_equal(face_sets[text], fs):
@@ -109,7 +127,7 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
         bonded = it.law == "tied" and bool(
             np.isin(s_nodes, mesh.face_connectivity(master)).all())
         E_soft = float(min(E_cell[slave[:, 0]].min(), E_cell[master[:, 0]].min()))
-        out.append(DeckSide(names[0], names[1], E_soft, _face_size(mesh, slave), bonded))
+        out.append(DeckSide(names[0], names[1], E_soft, _face_size(mesh, slave), bonded, dropped))
         interfaces.append(dataclasses.replace(it, slave=names[0], master=names[1]))
     mesh = Mesh(mesh.nodes, mesh.cells, mesh.cell_sets, face_sets, mesh.node_sets,
                 mesh.node_ids, mesh.cell_ids, mesh.source)
