@@ -50,6 +50,8 @@ def solve_case(model: Model, loadcase: LoadCase, settings: SolverSettings | None
                progress=None, analysis: StaticAnalysis | None = None) -> CaseOutput:
     analysis = analysis or make_analysis(model, settings, progress)
     result = analysis.run(loadcase)
+    if loadcase.nlgeom_note and loadcase.nlgeom_note not in result.warnings:
+        result.warnings.append(loadcase.nlgeom_note)  # a deck's NLGEOM was solved linearly
     out = CaseOutput(result)
     for term in getattr(analysis, "terms", ()):
         _term_outputs(term.outputs(result, loadcase), result, out)
