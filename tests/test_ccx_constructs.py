@@ -94,7 +94,7 @@ def _penalty_bound(model, an, state_) -> float:
     K = np.array([PENALTY_FACTOR[lw] * sd.E_soft / sd.h if lw != "tied" else np.inf
                   for lw, sd in zip(law, sides)])
     lam = np.where(np.array(law) == "friction", STICK_RATIO * K, np.inf)
-    iface = an.setup.interface_of_point
+    iface = next(t for t in an.terms if t.name == "contact").setup.interface_of_point
     c = state_.contact
     return float((c["pressure"] / K[iface]).max()
                  + (np.linalg.norm(c["tau"], axis=1) / lam[iface]).max())
