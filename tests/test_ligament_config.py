@@ -106,26 +106,29 @@ def test_every_library_entry_is_a_valid_law_with_a_source():
         assert lig.law.kind in ("toe_linear", "curve") and lig.law.tension_only, name
 
 
-# attachment sites agreed with the anatomy (docs/ligaments.md): <ligament>_<bone>[_<side>],
-# capsules one set per joint side with faces on both bones, picked by @<bone>
+# attachment sites agreed with the anatomy (docs/constructs.md, docs/ligaments.md):
+# <ligament>_<bone>[_<side>]; a ligament spanning two levels names its joint too
+# (capsule_C1C2_C2_L, LF_C2C3_C3), since one bone carries both borders
 AGREED_SITES = {
     "transverse_C1_L", "transverse_C1_R", "alar_C2", "alar_C0_L", "alar_C0_R", "apical_C2",
     "apical_C0", "tectorial_C2", "tectorial_C0", "AAOM_C0", "AAOM_C1", "PAOM_C0", "PAOM_C1",
-    "AAAM_C1", "AAAM_C2", "PAAM_C1", "PAAM_C2", "capsule_C0C1_L", "capsule_C0C1_R",
-    "capsule_C1C2_L", "capsule_C1C2_R", "capsule_C2C3_L", "capsule_C2C3_R", "ALL_C2", "ALL_C3",
-    "PLL_C2", "PLL_C3", "LF_C1", "LF_C2", "LF_C3", "ISL_C2", "ISL_C3",
+    "AAAM_C1", "AAAM_C2", "PAAM_C1", "PAAM_C2",
+    *(f"capsule_{j}_{b}_{s}" for j, bones in (("C0C1", "C0 C1"), ("C1C2", "C1 C2"),
+                                              ("C2C3", "C2 C3"))
+      for b in bones.split() for s in "LR"),
+    "ALL_C2", "ALL_C3", "PLL_C2", "PLL_C3", "LF_C1C2_C1", "LF_C1C2_C2", "LF_C2C3_C2",
+    "LF_C2C3_C3", "ISL_C2", "ISL_C3",
 }
 
 
 def test_library_sites_are_the_agreed_face_sets():
-    sites = {s for e in library().values() for s in e["sites"]}
-    assert {s.partition("@")[0] for s in sites} == AGREED_SITES
+    sites = [s for e in library().values() for s in e["sites"]]
+    assert set(sites) == AGREED_SITES
     for s in sites:
-        base, _, body = s.partition("@")
-        if base.startswith("capsule_"):  # the joint's two bones, e.g. capsule_C0C1_L@C0
-            assert body and body in base, s
-        else:
-            assert re.fullmatch(r"[A-Za-z]+_C[0-3](_[LR])?", base) and not body, s
+        m = re.fullmatch(r"[A-Za-z]+_(C[0-3]C[0-3]_)?(C[0-3])(_[LR])?", s)
+        assert m, s
+        if m.group(1):  # the site's bone is one of its joint's two bones
+            assert m.group(2) in m.group(1), s
 
 
 @pytest.mark.parametrize("text, match", [
