@@ -1,0 +1,119 @@
+"""The parametric anatomy (fea/geometry/anatomy): every dimension has a source, parameters are
+validated, attachment sites land on the outer surface near their landmark, and a bone built and
+meshed by the package carries its parameters (measured on the mesh, not on the builder's inputs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from fea.errors import ConfigError, MeshError
+from fea.geometry import occ
+from fea.geometry.anatomy import column, morphometry, subaxial
+from fea.geometry.meshing import _body_surface, mesh_construct
+
+
+def test_every_parameter_has_a_known_source_and_is_in_the_table():
+    table = morphometry.markdown_table()
+    for cls in morphometry.TABLES.values():
+        for f in dataclasses.fields(cls):
+            assert f.metadata["src"] in morphometry.SOURCES, f.name
+            assert f"`{f.name}`" in table
+            assert f.name.endswith(("_mm", "_deg")) or f.name == "nucleus_fraction", f.name
+
+
+def test_scale_multiplies_lengths_not_angles_and_bad_keys_are_named():
+    a, b = column.anatomy(1.0), column.anatomy(1.2)
+    assert b.c2.dens_height_mm == pytest.approx(1.2 * a.c2.dens_height_mm)
+    assert b.c3.facet_angle_deg == a.c3.facet_angle_deg
+    with pytest.raises(ConfigError, match=r"mesh.params.C2.dens_hieght_mm.*dens_height_mm"):
+        column.anatomy(C2={"dens_hieght_mm": 15.0})
+    with pytest.raises(ConfigError, match="c1c2_cartilage_mm"):
+        column.anatomy(joints={"c1c2_cartilage_mm": 0.1})
+
+
+def _block_with_sites(asm):
+    # a shell/core block (cortical 0.5 mm) with two sites and one site touching a neighbour
+    for inset, region, pri in ((0.0, "B_cortical", 20), (0.5, "B_cancellous", 21)):
+        asm.add("B", region, occ.box((0, 0, 0), (20, 10, 10), inset), pri, "bone",
+                thickness=0.5 if inset == 0 else None)
+    asm.add("S", "S", occ.box((20, 2, 2), (24, 8, 8)), 10, "soft_tissue")
+    asm.site("top_B", "B", (10, 5, 10), 4.0, facing=(0, 0, 1))
+    asm.site("corner_B", "B", (0, 0, 0), 3.0)
+    asm.site("touch_B", "B", (0, 0, 0), 0.0, touching="S")
+
+
+def test_sites_are_outer_cortical_faces_near_their_landmark():
+    m = mesh_construct("sites", _block_with_sites, 2.0, 1)
+    faces, _, c, n = _body_surface(m, "B")
+    key = {tuple(f) for f in faces.tolist()}
+    cort = set(m.elements("B_cortical").tolist())
+    for name in ("top_B", "corner_B", "touch_B"):
+        fs = m.faces(name)
+        assert len(fs) > 0 and all(tuple(f) in key for f in fs.tolist()), name
+        assert all(int(e) in cort for e in fs[:, 0]), name
+    x = m.nodes[m.face_connectivity(m.faces("top_B"), corners_only=True)].mean(axis=1)
+    assert np.allclose(x[:, 2], 10.0) and (np.linalg.norm(x - [10, 5, 10], axis=1) < 4.0).all()
+    x = m.nodes[m.face_connectivity(m.faces("touch_B"), corners_only=True)].mean(axis=1)
+    assert np.allclose(x[:, 0], 20.0) and (abs(x[:, 1] - 5) <= 3).all()
+    # the touching faces are exactly the B|S interface, seen from B
+    assert len(m.faces("touch_B")) == len(m.faces("B|S@B")) if "B|S@B" in m.face_sets else True
+
+
+def test_a_site_with_no_face_is_an_error_naming_it():
+    def geo(asm):
+        asm.add("B", "B_cortical", occ.box((0, 0, 0), (10, 10, 10)), 20, "bone")
+        asm.add("B", "B_cancellous", occ.box((0, 0, 0), (10, 10, 10), 1.0), 21, "bone")
+        asm.site("lost_B", "B", (50, 50, 50), 2.0)
+
+    with pytest.raises(MeshError, match="lost_B"):
+        mesh_construct("lost", geo, 3.0, 1)
+
+
+@pytest.fixture(scope="module")
+def c3_mesh():
+    """C3 alone (shell and core), meshed coarsely."""
+    an = column.anatomy()
+    L = column.layout(an)
+
+    def geo(asm):
+        bone = subaxial.build(asm, an.c3, L["C3"])
+        for inset, region, pri in ((0.0, "C3_cortical", 20), (an.c3.cortical_mm, "C3_cancellous", 21)):
+            asm.add("C3", region, bone.solid(inset), pri, "bone",
+                    thickness=an.c3.cortical_mm if inset == 0 else None)
+        subaxial.features_and_sites(asm, L["C3"])
+
+    return an, L, mesh_construct("c3", geo, 3.0, 1)
+
+
+def _fit_plane_normal(x):
+    c = x - x.mean(axis=0)
+    return np.linalg.svd(c)[2][-1]
+
+
+@pytest.mark.slow
+def test_c3_facets_endplates_and_sites_measured_on_the_mesh(c3_mesh):
+    an, L, m = c3_mesh
+    for side in ("L", "R"):
+        x = m.nodes[m.nodes_of(f"C3_inferior_facet_{side}")]
+        n = _fit_plane_normal(x)
+        ang = np.degrees(np.arccos(abs(n[2])))
+        assert abs(ang - an.c3.facet_angle_deg) < 3.0, (side, ang)
+    z = m.nodes[m.nodes_of("C3_superior_endplate")][:, 2]
+    assert abs(z.mean() - an.c3.body_height_mm) < 0.05 * an.c3.body_height_mm
+    # body width at the inferior endplate from the mesh
+    x = m.nodes[m.nodes_of("C3_inferior_endplate")]
+    assert abs(np.ptp(x[:, 0]) - an.c3.body_width_mm) < 0.05 * an.c3.body_width_mm
+    assert abs(np.ptp(x[:, 1]) - an.c3.body_depth_mm) < 0.05 * an.c3.body_depth_mm
+    for name in ("ALL_C3", "PLL_C3", "LF_C2C3_C3", "ISL_C3"):
+        assert len(m.faces(name)) > 0, name
+    # the cortical shell wraps the core: no cancellous element on the outer surface
+    faces, _, _, _ = _body_surface(m, "C3")
+    canc = np.zeros(m.n_cells, bool)
+    canc[m.elements("C3_cancellous")] = True
+    assert not canc[faces[:, 0]].any()
+    v = m.volume("C3")
+    print(f"C3 volume {v:.0f} mm^3")
