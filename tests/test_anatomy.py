@@ -12,7 +12,7 @@ import pytest
 
 from fea.errors import ConfigError, MeshError
 from fea.geometry import occ
-from fea.geometry.anatomy import column, morphometry, subaxial
+from fea.geometry.anatomy import column, morphometry
 from fea.geometry.meshing import _body_surface, mesh_construct
 
 
@@ -75,18 +75,10 @@ def test_a_site_with_no_face_is_an_error_naming_it():
 
 @pytest.fixture(scope="module")
 def c3_mesh():
-    """C3 alone (shell and core), meshed coarsely."""
-    an = column.anatomy()
-    L = column.layout(an)
+    """C3 alone (shell and core, its pillars and sites), meshed coarsely."""
+    from fea.geometry.anatomy.pictures import bone_mesh
 
-    def geo(asm):
-        bone = subaxial.build(asm, an.c3, L["C3"])
-        for inset, region, pri in ((0.0, "C3_cortical", 20), (an.c3.cortical_mm, "C3_cancellous", 21)):
-            asm.add("C3", region, bone.solid(inset), pri, "bone",
-                    thickness=an.c3.cortical_mm if inset == 0 else None)
-        subaxial.features_and_sites(asm, L["C3"])
-
-    return an, L, mesh_construct("c3", geo, 3.0, 1)
+    return bone_mesh("C3", 3.0)
 
 
 def _fit_plane_normal(x):

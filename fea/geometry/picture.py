@@ -82,7 +82,7 @@ def write_png(path: str | Path, mesh: Mesh, regions: list[str], title: str = "",
         pl.camera_position = [tuple(centre + 300.0 * np.asarray(d)), tuple(centre), up]
         pl.enable_parallel_projection()
         pl.reset_camera()
-        pl.camera.zoom(1.3)
+        pl.camera.zoom(0.95)
     pl.subplot(0, 0)
     if title:
         pl.add_text(title, position="lower_left", font_size=8)

@@ -55,12 +55,12 @@ def build(asm: Assembly, d: C2Dims, L: dict) -> Bone:
             [(sg * xc, ys - 2.0, zs - 6.0), (sg * xc, L["iap"][1] + 4.0, L["iap"][2] + 6.0),
              (sg * xc, L["iap"][1], L["iap"][2] + 3.0)],
             [(d.pedicle_height_mm / 2 + 1.0, d.pedicle_width_mm / 2)] * 3, i, xdir=(0, 0, 1)))
-        # transverse process and the oblique transverse foramen (up and laterally)
-        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (xs + 5.0), ys - 1.0, zs - 9.0),
+        # transverse process and its foramen (vertical here; the real one turns laterally)
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (xs + 6.5), ys - 1.0, zs - 9.0),
                                                        (5.5, 5.0, 3.8), i))
         fr = d.foramen_diameter_mm / 2
-        f0 = np.array([sg * (xs + 1.0), ys - 1.0, zs - 16.0])
-        f1 = np.array([sg * (xs + 8.0), ys - 1.0, zs - 4.0])
+        f0 = np.array([sg * (xs + 7.5), ys - 1.0, zs - 16.0])
+        f1 = np.array([sg * (xs + 7.5), ys - 1.0, zs - 2.0])
         bone.cuts.append(lambda i, f0=f0, f1=f1, fr=fr: s.prism(
             f0, f1 - f0, fr, fr, 0.0, float(np.linalg.norm(f1 - f0)), None, i))
         # bifid spinous process: two diverging tubercles

@@ -39,12 +39,14 @@ def build(asm: Assembly, d: C0Dims, L: dict) -> Bone:
     # keel: external and internal occipital crest along the midline, thickest at the top
     zf, zt = L["fm_z"], L["top_z"]
     cz = L["skull_c"][2]
-    t0 = np.arcsin((zf - 2.0 - cz) / (semi[2] - th / 2))
+    # from the opisthion (on the shell's mid-surface) up past the top cut
+    yo = L["opisthion"][1]
+    t0 = -np.arccos(min((c[1] - yo) / (semi[1] - th / 2), 0.999))
     t1 = np.arcsin(min((zt + 6.0 - cz) / (semi[2] - th / 2), 0.999))
     ts = np.linspace(t0, t1, 5)
     pts = []
     for t in ts:  # the posterior half of the midsagittal ellipse, in the shell's mid-surface
-        y = c[1] - (semi[1] - th / 2) * np.cos(t)
+        y = c[1] - (semi[1] - th / 2) * np.cos(abs(t))
         z = cz + (semi[2] - th / 2) * np.sin(t)
         pts.append((0.0, y, z))
     k0, k1 = 4.0, d.keel_thickness_mm / 2
@@ -64,9 +66,9 @@ def build(asm: Assembly, d: C0Dims, L: dict) -> Bone:
     for sg in (1, -1):
         bone.parts.append(lambda i, sg=sg: s.ellipsoid(
             (sg * (L["cond_x"] - 1.0), L["cond_y"] + 1.0, zf - 1.0), (9.0, 13.0, 5.5), i))
-    # the foramen magnum (above the condyles' articular surfaces)
+    # the foramen magnum, through the floor of the shell
     fy = L["fm_y"]
-    bone.cuts.append(lambda i: s.prism((0, fy, zf - 3.0), (0, 0, 1),
+    bone.cuts.append(lambda i: s.prism((0, fy, zf - 8.0), (0, 0, 1),
                                        d.foramen_width_mm / 2, d.foramen_ap_mm / 2,
                                        0.0, 60.0, (1, 0, 0), i))
     bone.clips.append(((0, 0, zt), (0, 0, 1)))
