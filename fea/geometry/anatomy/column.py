@@ -146,7 +146,7 @@ def geometry(an: Anatomy, L: dict):
 class MeshOptions:
     interface_factor: float = 1.0
     hardware_size: float = 2.5
-    optimize: bool = True
+    optimize: bool = False  # gmsh/Netgen optimisation segfaulted on the C2 geometry (gmsh 4.15.2)
 
 
 @register("occiput_c3")

@@ -82,7 +82,8 @@ def bone_mesh(name: str, size: float = 3.0, an=None):
          "C1": lambda: atlas.features_and_sites(asm, an.c1, L["C1"]),
          "C0": lambda: occiput.features_and_sites(asm, an.c0, L["C0"])}[name]()
 
-    return an, L, mesh_construct(f"anatomy_{name}", geo, size, 1)
+    # gmsh/Netgen optimisation segfaulted on C2 (gmsh 4.15.2); the plain Delaunay mesh is valid
+    return an, L, mesh_construct(f"anatomy_{name}", geo, size, 1, optimize=False)
 
 
 def main(argv: list[str]) -> int:
