@@ -109,3 +109,79 @@ def test_c3_facets_endplates_and_sites_measured_on_the_mesh(c3_mesh):
     assert not canc[faces[:, 0]].any()
     v = m.volume("C3")
     print(f"C3 volume {v:.0f} mm^3")
+
+
+@pytest.fixture(scope="module")
+def c1_mesh():
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    return bone_mesh("C1", 3.0)
+
+
+@pytest.fixture(scope="module")
+def c2_mesh():
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    return bone_mesh("C2", 3.0)
+
+
+def _surface_nodes(m, body):
+    faces, _, _, _ = _body_surface(m, body)
+    return m.nodes[np.unique(m.face_connectivity(faces, corners_only=True))]
+
+
+@pytest.mark.slow
+def test_atlas_width_canal_and_transverse_foramina_measured_on_the_mesh(c1_mesh):
+    an, L, m = c1_mesh
+    d = an.c1
+    x = _surface_nodes(m, "C1")
+    assert abs(np.ptp(x[:, 0]) - d.width_mm) < 0.05 * d.width_mm
+    # canal AP on the midline: the dens facet of the anterior arch to the posterior arch
+    mid = x[abs(x[:, 0]) < 1.0]
+    ap = mid[mid[:, 1] > 0, 1].min() - mid[mid[:, 1] < -10, 1].max()
+    assert abs(ap - d.canal_ap_mm) < 0.05 * d.canal_ap_mm, ap
+    # transverse foramina: the wall of the hole through each transverse process
+    zt = L["C1"]["tp_z"]
+    for sg in (1, -1):
+        c = np.array([sg * d.foramen_x_mm, L["C1"]["mass_y"] - 0.5])
+        r = np.linalg.norm(x[:, :2] - c, axis=1)
+        wall = x[(r < d.foramen_diameter_mm / 2 + 0.6) & (abs(x[:, 2] - zt) < 2.0)]
+        assert len(wall) > 6
+        centre = wall[:, :2].mean(axis=0)
+        assert abs(abs(centre[0]) - d.foramen_x_mm) < 0.05 * d.foramen_x_mm
+        rad = np.linalg.norm(wall[:, :2] - centre, axis=1).mean()
+        assert abs(2 * rad - d.foramen_diameter_mm) < 0.1 * d.foramen_diameter_mm, rad
+    for name in ("transverse_C1_L", "transverse_C1_R", "AAOM_C1", "AAAM_C1", "PAOM_C1",
+                 "PAAM_C1", "LF_C1C2_C1"):
+        assert len(m.faces(name)) > 0, name
+
+
+@pytest.mark.slow
+def test_axis_dens_height_canal_and_facet_slope_measured_on_the_mesh(c2_mesh):
+    an, L, m = c2_mesh
+    d = an.c2
+    x = _surface_nodes(m, "C2")
+    z0 = m.nodes[m.nodes_of("C2_inferior_endplate"), 2].mean()
+    total = x[:, 2].max() - z0
+    assert abs(total - (d.body_height_mm + d.dens_height_mm)) < 0.05 * total, total
+    zl = L["C2"]["lamina_z"]
+    mid = x[(abs(x[:, 0]) < 1.0) & (abs(x[:, 2] - zl) < 2.0)]
+    ap = mid[mid[:, 1] > -15, 1].min() - mid[mid[:, 1] < -15, 1].max()
+    assert abs(ap - d.canal_ap_mm) < 0.05 * d.canal_ap_mm, ap
+    # between the pars, behind the body (the pars axis passes y = -10.5 at z ~ 25)
+    band = x[(abs(x[:, 1] + 10.5) < 0.8) & (abs(x[:, 2] - 25.0) < 1.5)]
+    width = band[band[:, 0] > 0, 0].min() - band[band[:, 0] < 0, 0].max()
+    assert abs(width - d.canal_width_mm) < 0.05 * d.canal_width_mm, width
+    faces, _, c, n = _body_surface(m, "C2")
+    for sg in (1, -1):
+        p = L["joints"]["L" if sg > 0 else "R"]["p12"]
+        sel = (abs(c[:, 0] - p[0]) < 4.0) & (abs(c[:, 1] - p[1]) < 5.0) & (n[:, 2] > 0.5) \
+            & (abs(c[:, 2] - p[2]) < 3.0)
+        pts = m.nodes[np.unique(m.face_connectivity(faces[sel], corners_only=True))]
+        nn = _fit_plane_normal(pts)
+        ang = np.degrees(np.arccos(abs(nn[2])))
+        assert abs(ang - d.superior_facet_slope_deg) < 3.0, ang
+        assert np.sign(nn[0] * nn[2]) == sg  # slopes down laterally
+    for name in ("apical_C2", "alar_C2", "tectorial_C2", "PLL_C2", "ALL_C2", "AAAM_C2",
+                 "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
+        assert len(m.faces(name)) > 0, name
