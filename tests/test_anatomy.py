@@ -185,3 +185,23 @@ def test_axis_dens_height_canal_and_facet_slope_measured_on_the_mesh(c2_mesh):
     for name in ("apical_C2", "alar_C2", "tectorial_C2", "PLL_C2", "ALL_C2", "AAAM_C2",
                  "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
         assert len(m.faces(name)) > 0, name
+
+
+@pytest.mark.slow
+def test_occiput_foramen_magnum_load_surface_and_sites_measured_on_the_mesh():
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    an, L, m = bone_mesh("C0", 3.0)
+    d, L0 = an.c0, L["C0"]
+    x = _surface_nodes(m, "C0")
+    # the wall of the foramen magnum: surface nodes inside the nominal ellipse grown by 0.6 mm,
+    # in the shell just above the foramen plane
+    q = ((x[:, 0] / (d.foramen_width_mm / 2 + 0.6)) ** 2
+         + ((x[:, 1] - L0["fm_y"]) / (d.foramen_ap_mm / 2 + 0.6)) ** 2)
+    wall = x[(q < 1.0) & (abs(x[:, 2] - L0["fm_z"] - 1.0) < 1.5)]
+    assert abs(np.ptp(wall[:, 1]) - d.foramen_ap_mm) < 0.05 * d.foramen_ap_mm
+    assert abs(np.ptp(wall[:, 0]) - d.foramen_width_mm) < 0.05 * d.foramen_width_mm
+    top = m.nodes[m.nodes_of("C0_load_surface")]
+    assert np.allclose(top[:, 2], L0["top_z"], atol=1e-6) and len(top) > 20
+    for name in ("apical_C0", "AAOM_C0", "tectorial_C0", "PAOM_C0", "alar_C0_L", "alar_C0_R"):
+        assert len(m.faces(name)) > 0, name
