@@ -110,7 +110,7 @@ def geometry(an: Anatomy, L: dict):
             fw = min(d2.superior_facet_width_mm, d1.inferior_facet_width_mm) / 2
             fl = min(d2.superior_facet_length_mm, d1.inferior_facet_length_mm) / 2
             joints.planar(asm, f"facet_C1C2_{side}", b2, b1, J_["p12"], J_["n12"],
-                          j.c1c2_cartilage_mm, Footprint(fw, fl), 9.0, 5.0, cap)
+                          j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, 5.0, cap)
             joints.spherical(asm, f"facet_C0C1_{side}", b1, b0, J_["p01"], J_["n01"],
                              d0.condyle_radius_mm, j.c0c1_cartilage_mm,
                              Footprint(d0.condyle_width_mm / 2, d0.condyle_length_mm / 2,

@@ -74,7 +74,11 @@ def spherical(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, radius: 
                            s.ball(c, radius, i, axis=n))
 
     upper.parts.append(cond)
-    lower.parts.append(lambda i: s.prism(p, n, fp.a, fp.b, -depth_lower, sag + 0.5, fp.xdir, i))
+    # the lower process is cut level (horizontal) at the rim's mean height, so the tilted prism
+    # leaves no raised lateral horn around the concave facet
+    rim = p + 0.6 * sag * np.array([0.0, 0.0, 1.0])
+    lower.parts.append(lambda i: o.keep_below(
+        s.prism(p, n, fp.a, fp.b, -depth_lower, sag + 0.5, fp.xdir, i), rim, Z, i))
     lower.cuts.append(lambda i: s.ball(c, radius + gap, i, axis=n))
     cart = s.intersect(s.prism(p, n, fp.a, fp.b, -gap - 1.0, sag + 1.0, fp.xdir),
                        s.ball(c, radius + gap, axis=n))

@@ -49,7 +49,7 @@ def _with_joints(name: str, an, L, bone: Bone) -> Bone:
         lo = {"C2": (bone, other), "C1": (other, bone)}.get(name)
         if lo:
             joints.planar(shim, "x", lo[0], lo[1], Js["p12"], Js["n12"], an.j.c1c2_cartilage_mm,
-                          joints.Footprint(fw, fl), 9.0, 5.0, None)
+                          joints.Footprint(fw, fl), 5.0, 5.0, None)
         lo = {"C1": (bone, other), "C0": (other, bone)}.get(name)
         if lo:
             joints.spherical(shim, "x", lo[0], lo[1], Js["p01"], Js["n01"],
