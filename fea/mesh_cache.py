@@ -32,13 +32,13 @@ FORMAT = 1
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Hash of fea/geometry/*.py, fea/mesh.py, fea/mesh_io.py and the gmsh version."""
+    """Hash of fea/geometry/**/*.py, fea/mesh.py, fea/mesh_io.py and the gmsh version."""
     import gmsh
 
     root = Path(__file__).parent
     h = hashlib.sha256(f"format{FORMAT}:gmsh{gmsh.__version__}".encode())
-    for p in sorted([*(root / "geometry").glob("*.py"), root / "mesh.py", root / "mesh_io.py"]):
-        h.update(p.name.encode())
+    for p in sorted([*(root / "geometry").rglob("*.py"), root / "mesh.py", root / "mesh_io.py"]):
+        h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 

@@ -14,7 +14,7 @@ def add_parser(sub):
     p = sub.add_parser(
         "mesh", help="mesh a model and report its elements, quality, bodies and interfaces",
         description="Mesh MODEL (a model .toml; --variant picks one of its [variants]) and write "
-        "mesh.vtu (cell data 'region', names in mesh_report.json), mesh.png (three views) and "
+        "mesh.vtu (cell data 'region', names in mesh_report.json), mesh.png (left lateral, anterior, posterior and superior views) and "
         "mesh_report.json to --out. Meshes are cached by their parameters in --cache.",
         epilog="units: mm. Frame: +x patient left, +y anterior, +z cranial.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

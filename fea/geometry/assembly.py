@@ -50,6 +50,20 @@ class Feature:
     to_local: np.ndarray = field(default_factory=lambda: np.eye(4))
 
 
+@dataclass
+class Site:
+    """A named attachment site: the faces of `body`'s outer surface whose centre lies within
+    `radius` of `point` and (if `facing` is given) whose outward normal has a positive component
+    along it; `touching`: instead, the faces `body` shares with that body (a capsule)."""
+
+    name: str
+    body: str
+    point: np.ndarray
+    radius: float
+    facing: np.ndarray | None = None
+    touching: str | None = None
+
+
 def _rotation(axis, angle_deg: float) -> np.ndarray:
     a = np.asarray(axis, float) / np.linalg.norm(axis)
     t = np.radians(angle_deg)
@@ -62,6 +76,7 @@ class Assembly:
         self.name = name
         self.parts: list[Part] = []
         self.features: list[Feature] = []
+        self.sites: list[Site] = []
         self.volumes: dict[int, tuple[str, str]] = {}  # volume tag -> (body, region), after build
         self.roles: dict[str, str] = {}
         self.thin: dict[str, float] = {}  # region -> wall thickness (mm) of thin-walled regions
@@ -90,6 +105,11 @@ class Assembly:
                                      np.asarray(normal, float) / np.linalg.norm(normal),
                                      np.asarray(lo, float), np.asarray(hi, float),
                                      np.linalg.inv(self._frame)))
+
+    def site(self, name: str, body: str, point, radius: float, facing=None,
+             touching: str | None = None) -> None:
+        f = None if facing is None else np.asarray(facing, float) / np.linalg.norm(facing)
+        self.sites.append(Site(name, body, np.asarray(point, float), float(radius), f, touching))
 
     @contextlib.contextmanager
     def placed(self, rotate_about=None, axis=(1.0, 0.0, 0.0), angle_deg: float = 0.0):

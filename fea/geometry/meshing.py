@@ -91,7 +91,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     mesh = mesh_from_gmsh_model(gmsh, asm.name)
     if mesh.nodes_per_cell == 10:
         straighten_inverted(mesh)
-    return name_sides(mesh, asm)
+    return name_sites(name_sides(mesh, asm), asm)
 
 
 def _check_all_meshed(gmsh, asm: Assembly, size: float) -> None:
@@ -233,4 +233,60 @@ def name_sides(mesh: Mesh, asm: Assembly) -> Mesh:
             if not cells_of(side)[fs[:, 0]].any():
                 raise MeshError(f"{asm.name}: interface '{name}' has no faces on side '{side}'")
     mesh.face_sets = face_sets
+    return mesh
+
+
+def _body_surface(mesh: Mesh, body: str):
+    """(faces, corner triples sorted, centres, outward unit normals) of a body's outer surface:
+    the faces of its elements that no other element of the body shares."""
+    from ..elements import TET4_FACES
+
+    cells = mesh.elements(body)
+    allf = np.stack(np.meshgrid(cells, np.arange(4), indexing="ij"), -1).reshape(-1, 2)
+    tri = mesh.cells[allf[:, 0]][np.arange(len(allf))[:, None], TET4_FACES[allf[:, 1]]]
+    key = np.sort(tri, axis=1)
+    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    keep = cnt[inv.ravel()] == 1
+    faces, tri, key = allf[keep], tri[keep], key[keep]
+    x = mesh.nodes[tri]
+    c = x.mean(axis=1)
+    nrm = np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0])
+    inside = mesh.nodes[mesh.cells[faces[:, 0], :4]].mean(axis=1)
+    nrm *= np.sign(np.einsum("ij,ij->i", nrm, c - inside))[:, None]
+    nrm /= np.linalg.norm(nrm, axis=1)[:, None]
+    return faces, key, c, nrm
+
+
+def name_sites(mesh: Mesh, asm: Assembly) -> Mesh:
+    """Attachment sites (Assembly.site) as face sets on their bone's outer (cortical) surface."""
+    if not asm.sites:
+        return mesh
+    surf = {}
+    for st in asm.sites:
+        if st.body not in surf:
+            surf[st.body] = _body_surface(mesh, st.body)
+        faces, key, c, nrm = surf[st.body]
+        if st.touching:
+            if st.touching not in mesh.cell_sets:
+                raise MeshError(f"{asm.name}: site '{st.name}' touches '{st.touching}', which is "
+                                "not in the mesh")
+            if st.touching not in surf:
+                surf[st.touching] = _body_surface(mesh, st.touching)
+            other = surf[st.touching][1]
+            both = np.concatenate([key, other])
+            _, inv, cnt = np.unique(both, axis=0, return_inverse=True, return_counts=True)
+            sel = cnt[inv.ravel()[:len(key)]] > 1
+        else:
+            sel = np.linalg.norm(c - st.point, axis=1) < st.radius
+            if st.facing is not None:
+                sel &= nrm @ st.facing > 0.2
+        cortical = f"{st.body}_cortical"
+        if cortical in mesh.cell_sets:
+            mark = np.zeros(mesh.n_cells, bool)
+            mark[mesh.elements(cortical)] = True
+            sel &= mark[faces[:, 0]]
+        if not sel.any():
+            raise MeshError(f"{asm.name}: attachment site '{st.name}' found no face of {st.body}'s "
+                            f"outer surface within {st.radius} mm of {np.round(st.point, 1)}")
+        mesh.face_sets[st.name] = faces[sel]
     return mesh

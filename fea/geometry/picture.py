@@ -53,9 +53,17 @@ def to_pyvista(mesh: Mesh, regions: list[str]):
     return grid
 
 
+VIEWS = (("left lateral", (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+         ("anterior", (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
+         ("posterior", (0.0, -1.0, 0.0), (0.0, 0.0, 1.0)),
+         ("superior", (0.0, 0.0, 1.0), (0.0, 1.0, 0.0)))
+
+
 def write_png(path: str | Path, mesh: Mesh, regions: list[str], title: str = "",
               size=(1400, 1000)) -> None:
-    """Three views side by side (left-anterior-oblique, lateral from the left, posterior)."""
+    """The four anatomical views (left lateral, anterior, posterior, superior with anterior up),
+    2 x 2, regions in colour, camera along the anatomical axes (+x left, +y anterior, +z
+    cranial)."""
     import os
 
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
@@ -63,20 +71,18 @@ def write_png(path: str | Path, mesh: Mesh, regions: list[str], title: str = "",
 
     pv.OFF_SCREEN = True
     grid = to_pyvista(mesh, regions).extract_surface(algorithm="dataset_surface")
-    pl = pv.Plotter(off_screen=True, shape=(1, 3), window_size=size, border=False)
-    views = [("oblique (left anterior)", (1.0, 1.2, 0.5)), ("left lateral", (1.0, 0.0, 0.0)),
-             ("posterior", (0.0, -1.0, 0.15))]
-    centre = mesh.nodes.mean(axis=0)
-    for k, (label, d) in enumerate(views):
-        pl.subplot(0, k)
-        pl.add_mesh(grid, scalars="region", cmap="tab20", show_edges=True, edge_color="#333333",
-                    line_width=0.3, show_scalar_bar=False,
+    pl = pv.Plotter(off_screen=True, shape=(2, 2), window_size=size, border=False)
+    centre = 0.5 * (mesh.nodes.min(axis=0) + mesh.nodes.max(axis=0))
+    for k, (label, d, up) in enumerate(VIEWS):
+        pl.subplot(k // 2, k % 2)
+        pl.add_mesh(grid, scalars="region", cmap="tab20", show_edges=True, edge_color="#555555",
+                    line_width=0.2, show_scalar_bar=False, smooth_shading=False,
                     clim=(-0.5, max(len(regions), 20) - 0.5))
         pl.add_text(label, font_size=9)
-        pl.camera_position = [tuple(centre + 100.0 * np.asarray(d) / np.linalg.norm(d)),
-                              tuple(centre), (0.0, 0.0, 1.0)]
+        pl.camera_position = [tuple(centre + 300.0 * np.asarray(d)), tuple(centre), up]
+        pl.enable_parallel_projection()
         pl.reset_camera()
-        pl.camera.zoom(1.5)
+        pl.camera.zoom(0.95)
     pl.subplot(0, 0)
     if title:
         pl.add_text(title, position="lower_left", font_size=8)

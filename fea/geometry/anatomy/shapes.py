@@ -1,0 +1,172 @@
+"""Smooth OpenCASCADE solids for the anatomical bones, each a function of `inset` (mm).
+
+A bone is a union of parts minus a union of cuts, clipped by planes (`Bone`). Calling it with
+inset 0 gives the outer (cortical) solid, with inset t the cancellous core: every part shrinks by
+t, every cut and clip plane grows by t, so the core lies about t inside the outer surface
+everywhere, including on the concave articular surfaces made by cuts (the shell/core rule of
+fea.geometry.occ). Lofts (ThruSections through ellipses, C2-smooth) give the bodies, arches,
+laminae and processes; ellipsoids give tubercles, tips and condyles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .. import occ as _o
+
+
+def _occ():
+    import gmsh
+
+    return gmsh.model.occ
+
+
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v)
+
+
+def _perp(n) -> np.ndarray:
+    """A unit vector perpendicular to n (stable choice)."""
+    n = _unit(n)
+    a = np.array([1.0, 0.0, 0.0]) if abs(n[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    p = a - (a @ n) * n
+    return p / np.linalg.norm(p)
+
+
+def ellipse_curve(c, n, a: float, b: float, xdir=None) -> int:
+    """Closed curve: ellipse centred at c in the plane normal to n, semi-axis a along xdir
+    (projected into the plane) and b across it."""
+    n = _unit(n)
+    x = _perp(n) if xdir is None else np.asarray(xdir, float) - (np.asarray(xdir, float) @ n) * n
+    x = _unit(x)
+    if a < b:  # gmsh wants the major radius along the local x axis
+        a, b = b, a
+        x = np.cross(n, x)
+    occ = _occ()
+    e = occ.addEllipse(*map(float, c), float(a), float(b), zAxis=list(map(float, n)),
+                       xAxis=list(map(float, x)))
+    return e
+
+
+@dataclass
+class Section:
+    """One ellipse of a loft: centre, normal (the loft direction there), semi-axes a (along
+    xdir) and b."""
+
+    c: tuple
+    n: tuple
+    a: float
+    b: float
+    xdir: tuple | None = None
+
+
+def loft(sections: list[Section], inset: float = 0.0, cap_ends: bool = True):
+    """Smooth solid through elliptic sections; inset shrinks every section and (cap_ends) moves
+    the two end sections inward along the loft, so its flat ends are cortical too."""
+    secs = []
+    for k, s in enumerate(sections):
+        c = np.asarray(s.c, float)
+        if cap_ends and inset and k in (0, len(sections) - 1):
+            nb = sections[1].c if k == 0 else sections[-2].c
+            c = c + inset * _unit(np.asarray(nb, float) - c)
+        a, b = s.a - inset, s.b - inset
+        if min(a, b) <= 0.05:
+            return []
+        secs.append((c, s.n, a, b, s.xdir))
+    wires = [_occ().addWire([ellipse_curve(c, n, a, b, x)]) for c, n, a, b, x in secs]
+    out = _occ().addThruSections(wires, makeSolid=True, makeRuled=False)
+    return [dt for dt in out if dt[0] == 3]
+
+
+def tube(points, radii, inset: float = 0.0, xdir=(0.0, 0.0, 1.0), cap_ends: bool = True):
+    """Loft along a polyline of points with (a, b) semi-axes per point; the section normals
+    follow the polyline's tangents (central differences), so the tube bends smoothly."""
+    P = np.asarray(points, float)
+    T = np.gradient(P, axis=0)
+    secs = [Section(tuple(P[i]), tuple(T[i]), float(radii[i][0]), float(radii[i][1]), xdir)
+            for i in range(len(P))]
+    return loft(secs, inset, cap_ends)
+
+
+def ellipsoid(c, semi, inset: float = 0.0, axes=None):
+    """Ellipsoid with semi-axes `semi` along the columns of `axes` (default: x, y, z)."""
+    a, b, cc = (float(s) - inset for s in semi)
+    if min(a, b, cc) <= 0.05:
+        return []
+    occ = _occ()
+    t = occ.addSphere(0.0, 0.0, 0.0, 1.0)
+    occ.dilate([(3, t)], 0.0, 0.0, 0.0, a, b, cc)
+    if axes is not None:
+        R = np.asarray(axes, float)
+        # rotation matrix -> axis-angle
+        ang = math.acos(max(-1.0, min(1.0, (np.trace(R) - 1) / 2)))
+        if ang > 1e-9:
+            if abs(ang - math.pi) < 1e-6:
+                w = np.sqrt(np.maximum((np.diag(R) + 1) / 2, 0))
+                w = w * np.sign([1, R[0, 1] or 1, R[0, 2] or 1])
+            else:
+                w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
+            occ.rotate([(3, t)], 0, 0, 0, *_unit(w), ang)
+    occ.translate([(3, t)], *map(float, c))
+    return [(3, t)]
+
+
+def frame(n, xdir) -> np.ndarray:
+    """Columns (x, y, n): a right-handed frame with third axis n and first axis along xdir."""
+    n = _unit(n)
+    x = _unit(np.asarray(xdir, float) - (np.asarray(xdir, float) @ n) * n)
+    return np.column_stack([x, np.cross(n, x), n])
+
+
+def prism(p, n, a: float, b: float, h0: float, h1: float, xdir=None, inset: float = 0.0):
+    """Elliptic cylinder with axis n through p, from p + h0 n to p + h1 n."""
+    a, b, h0, h1 = a - inset, b - inset, h0 + inset, h1 - inset
+    if min(a, b) <= 0.05 or h1 <= h0:
+        return []
+    n = _unit(n)
+    base = np.asarray(p, float) + h0 * n
+    occ = _occ()
+    s = occ.addPlaneSurface([occ.addCurveLoop([ellipse_curve(base, n, a, b, xdir)])])
+    out = occ.extrude([(2, s)], *map(float, (h1 - h0) * n))
+    return [dt for dt in out if dt[0] == 3]
+
+
+def ball(c, r: float, inset: float = 0.0, axis=None):
+    return _o.sphere(c, r, inset, axis=axis)
+
+
+def intersect(a, b):
+    if not a or not b:
+        for x in (a, b):
+            if x:
+                _occ().remove(x, recursive=True)
+        return []
+    out, _ = _occ().intersect(a, b)
+    return [dt for dt in out if dt[0] == 3]
+
+
+Maker = Callable[[float], list]
+
+
+@dataclass
+class Bone:
+    """name: body name (`C0` ...); parts/cuts: functions inset -> solids (cuts are called with
+    -inset, so they grow: pass it on as the primitive's own inset); clips: (point, normal) half-spaces {n.(x-p) <= 0} kept."""
+
+    name: str
+    parts: list[Maker] = field(default_factory=list)
+    cuts: list[Maker] = field(default_factory=list)
+    clips: list[tuple] = field(default_factory=list)
+
+    def solid(self, inset: float):
+        s = _o.union([p(inset) for p in self.parts])
+        if self.cuts:
+            s = _o.subtract(s, _o.union([c(-inset) for c in self.cuts]))
+        for pt, n in self.clips:
+            s = _o.keep_below(s, pt, n, inset)
+        return s

@@ -1,0 +1,207 @@
+"""The parametric anatomy (fea/geometry/anatomy): every dimension has a source, parameters are
+validated, attachment sites land on the outer surface near their landmark, and a bone built and
+meshed by the package carries its parameters (measured on the mesh, not on the builder's inputs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from fea.errors import ConfigError, MeshError
+from fea.geometry import occ
+from fea.geometry.anatomy import column, morphometry
+from fea.geometry.meshing import _body_surface, mesh_construct
+
+
+def test_every_parameter_has_a_known_source_and_is_in_the_table():
+    table = morphometry.markdown_table()
+    for cls in morphometry.TABLES.values():
+        for f in dataclasses.fields(cls):
+            assert f.metadata["src"] in morphometry.SOURCES, f.name
+            assert f"`{f.name}`" in table
+            assert f.name.endswith(("_mm", "_deg")) or f.name == "nucleus_fraction", f.name
+
+
+def test_scale_multiplies_lengths_not_angles_and_bad_keys_are_named():
+    a, b = column.anatomy(1.0), column.anatomy(1.2)
+    assert b.c2.dens_height_mm == pytest.approx(1.2 * a.c2.dens_height_mm)
+    assert b.c3.facet_angle_deg == a.c3.facet_angle_deg
+    with pytest.raises(ConfigError, match=r"mesh.params.C2.dens_hieght_mm.*dens_height_mm"):
+        column.anatomy(C2={"dens_hieght_mm": 15.0})
+    with pytest.raises(ConfigError, match="c1c2_cartilage_mm"):
+        column.anatomy(joints={"c1c2_cartilage_mm": 0.1})
+
+
+def _block_with_sites(asm):
+    # a shell/core block (cortical 0.5 mm) with two sites and one site touching a neighbour
+    for inset, region, pri in ((0.0, "B_cortical", 20), (0.5, "B_cancellous", 21)):
+        asm.add("B", region, occ.box((0, 0, 0), (20, 10, 10), inset), pri, "bone",
+                thickness=0.5 if inset == 0 else None)
+    asm.add("S", "S", occ.box((20, 2, 2), (24, 8, 8)), 10, "soft_tissue")
+    asm.site("top_B", "B", (10, 5, 10), 4.0, facing=(0, 0, 1))
+    asm.site("corner_B", "B", (0, 0, 0), 3.0)
+    asm.site("touch_B", "B", (0, 0, 0), 0.0, touching="S")
+
+
+def test_sites_are_outer_cortical_faces_near_their_landmark():
+    m = mesh_construct("sites", _block_with_sites, 2.0, 1)
+    faces, _, c, n = _body_surface(m, "B")
+    key = {tuple(f) for f in faces.tolist()}
+    cort = set(m.elements("B_cortical").tolist())
+    for name in ("top_B", "corner_B", "touch_B"):
+        fs = m.faces(name)
+        assert len(fs) > 0 and all(tuple(f) in key for f in fs.tolist()), name
+        assert all(int(e) in cort for e in fs[:, 0]), name
+    x = m.nodes[m.face_connectivity(m.faces("top_B"), corners_only=True)].mean(axis=1)
+    assert np.allclose(x[:, 2], 10.0) and (np.linalg.norm(x - [10, 5, 10], axis=1) < 4.0).all()
+    x = m.nodes[m.face_connectivity(m.faces("touch_B"), corners_only=True)].mean(axis=1)
+    assert np.allclose(x[:, 0], 20.0) and (abs(x[:, 1] - 5) <= 3).all()
+    # the touching faces are exactly the B|S interface, seen from B
+    assert len(m.faces("touch_B")) == len(m.faces("B|S@B")) if "B|S@B" in m.face_sets else True
+
+
+def test_a_site_with_no_face_is_an_error_naming_it():
+    def geo(asm):
+        asm.add("B", "B_cortical", occ.box((0, 0, 0), (10, 10, 10)), 20, "bone")
+        asm.add("B", "B_cancellous", occ.box((0, 0, 0), (10, 10, 10), 1.0), 21, "bone")
+        asm.site("lost_B", "B", (50, 50, 50), 2.0)
+
+    with pytest.raises(MeshError, match="lost_B"):
+        mesh_construct("lost", geo, 3.0, 1)
+
+
+@pytest.fixture(scope="module")
+def c3_mesh():
+    """C3 alone (shell and core, its pillars and sites), meshed coarsely."""
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    return bone_mesh("C3", 3.0)
+
+
+def _fit_plane_normal(x):
+    c = x - x.mean(axis=0)
+    return np.linalg.svd(c)[2][-1]
+
+
+@pytest.mark.slow
+def test_c3_facets_endplates_and_sites_measured_on_the_mesh(c3_mesh):
+    an, L, m = c3_mesh
+    for side in ("L", "R"):
+        x = m.nodes[m.nodes_of(f"C3_inferior_facet_{side}")]
+        n = _fit_plane_normal(x)
+        ang = np.degrees(np.arccos(abs(n[2])))
+        assert abs(ang - an.c3.facet_angle_deg) < 3.0, (side, ang)
+    z = m.nodes[m.nodes_of("C3_superior_endplate")][:, 2]
+    assert abs(z.mean() - an.c3.body_height_mm) < 0.05 * an.c3.body_height_mm
+    # body width at the inferior endplate from the mesh
+    x = m.nodes[m.nodes_of("C3_inferior_endplate")]
+    assert abs(np.ptp(x[:, 0]) - an.c3.body_width_mm) < 0.05 * an.c3.body_width_mm
+    assert abs(np.ptp(x[:, 1]) - an.c3.body_depth_mm) < 0.05 * an.c3.body_depth_mm
+    for name in ("ALL_C3", "PLL_C3", "LF_C2C3_C3", "ISL_C3"):
+        assert len(m.faces(name)) > 0, name
+    # the cortical shell wraps the core: no cancellous element on the outer surface
+    faces, _, _, _ = _body_surface(m, "C3")
+    canc = np.zeros(m.n_cells, bool)
+    canc[m.elements("C3_cancellous")] = True
+    assert not canc[faces[:, 0]].any()
+    v = m.volume("C3")
+    print(f"C3 volume {v:.0f} mm^3")
+
+
+@pytest.fixture(scope="module")
+def c1_mesh():
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    return bone_mesh("C1", 3.0)
+
+
+@pytest.fixture(scope="module")
+def c2_mesh():
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    return bone_mesh("C2", 3.0)
+
+
+def _surface_nodes(m, body):
+    faces, _, _, _ = _body_surface(m, body)
+    return m.nodes[np.unique(m.face_connectivity(faces, corners_only=True))]
+
+
+@pytest.mark.slow
+def test_atlas_width_canal_and_transverse_foramina_measured_on_the_mesh(c1_mesh):
+    an, L, m = c1_mesh
+    d = an.c1
+    x = _surface_nodes(m, "C1")
+    assert abs(np.ptp(x[:, 0]) - d.width_mm) < 0.05 * d.width_mm
+    # canal AP on the midline: the dens facet of the anterior arch to the posterior arch
+    mid = x[abs(x[:, 0]) < 1.0]
+    ap = mid[mid[:, 1] > 0, 1].min() - mid[mid[:, 1] < -10, 1].max()
+    assert abs(ap - d.canal_ap_mm) < 0.05 * d.canal_ap_mm, ap
+    # transverse foramina: the wall of the hole through each transverse process
+    zt = L["C1"]["tp_z"]
+    for sg in (1, -1):
+        c = np.array([sg * d.foramen_x_mm, L["C1"]["mass_y"] - 0.5])
+        r = np.linalg.norm(x[:, :2] - c, axis=1)
+        wall = x[(r < d.foramen_diameter_mm / 2 + 0.6) & (abs(x[:, 2] - zt) < 2.0)]
+        assert len(wall) > 6
+        centre = wall[:, :2].mean(axis=0)
+        assert abs(abs(centre[0]) - d.foramen_x_mm) < 0.05 * d.foramen_x_mm
+        rad = np.linalg.norm(wall[:, :2] - centre, axis=1).mean()
+        assert abs(2 * rad - d.foramen_diameter_mm) < 0.1 * d.foramen_diameter_mm, rad
+    for name in ("transverse_C1_L", "transverse_C1_R", "AAOM_C1", "AAAM_C1", "PAOM_C1",
+                 "PAAM_C1", "LF_C1C2_C1"):
+        assert len(m.faces(name)) > 0, name
+
+
+@pytest.mark.slow
+def test_axis_dens_height_canal_and_facet_slope_measured_on_the_mesh(c2_mesh):
+    an, L, m = c2_mesh
+    d = an.c2
+    x = _surface_nodes(m, "C2")
+    z0 = m.nodes[m.nodes_of("C2_inferior_endplate"), 2].mean()
+    total = x[:, 2].max() - z0
+    assert abs(total - (d.body_height_mm + d.dens_height_mm)) < 0.05 * total, total
+    zl = L["C2"]["lamina_z"]
+    mid = x[(abs(x[:, 0]) < 1.0) & (abs(x[:, 2] - zl) < 2.0)]
+    ap = mid[mid[:, 1] > -15, 1].min() - mid[mid[:, 1] < -15, 1].max()
+    assert abs(ap - d.canal_ap_mm) < 0.05 * d.canal_ap_mm, ap
+    # between the pars, behind the body (the pars axis passes y = -10.5 at z ~ 25)
+    band = x[(abs(x[:, 1] + 10.5) < 0.8) & (abs(x[:, 2] - 25.0) < 1.5)]
+    width = band[band[:, 0] > 0, 0].min() - band[band[:, 0] < 0, 0].max()
+    assert abs(width - d.canal_width_mm) < 0.05 * d.canal_width_mm, width
+    faces, _, c, n = _body_surface(m, "C2")
+    for sg in (1, -1):
+        p = L["joints"]["L" if sg > 0 else "R"]["p12"]
+        sel = (abs(c[:, 0] - p[0]) < 4.0) & (abs(c[:, 1] - p[1]) < 5.0) & (n[:, 2] > 0.5) \
+            & (abs(c[:, 2] - p[2]) < 3.0)
+        pts = m.nodes[np.unique(m.face_connectivity(faces[sel], corners_only=True))]
+        nn = _fit_plane_normal(pts)
+        ang = np.degrees(np.arccos(abs(nn[2])))
+        assert abs(ang - d.superior_facet_slope_deg) < 3.0, ang
+        assert np.sign(nn[0] * nn[2]) == sg  # slopes down laterally
+    for name in ("apical_C2", "alar_C2", "tectorial_C2", "PLL_C2", "ALL_C2", "AAAM_C2",
+                 "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
+        assert len(m.faces(name)) > 0, name
+
+
+@pytest.mark.slow
+def test_occiput_foramen_magnum_load_surface_and_sites_measured_on_the_mesh():
+    from fea.geometry.anatomy.pictures import bone_mesh
+
+    an, L, m = bone_mesh("C0", 3.0)
+    d, L0 = an.c0, L["C0"]
+    x = _surface_nodes(m, "C0")
+    # the wall of the foramen magnum: surface nodes inside the nominal ellipse grown by 0.6 mm,
+    # in the shell just above the foramen plane
+    q = ((x[:, 0] / (d.foramen_width_mm / 2 + 0.6)) ** 2
+         + ((x[:, 1] - L0["fm_y"]) / (d.foramen_ap_mm / 2 + 0.6)) ** 2)
+    wall = x[(q < 1.0) & (abs(x[:, 2] - L0["fm_z"] - 1.0) < 1.5)]
+    assert abs(np.ptp(wall[:, 1]) - d.foramen_ap_mm) < 0.05 * d.foramen_ap_mm
+    assert abs(np.ptp(wall[:, 0]) - d.foramen_width_mm) < 0.05 * d.foramen_width_mm
+    top = m.nodes[m.nodes_of("C0_load_surface")]
+    assert np.allclose(top[:, 2], L0["top_z"], atol=1e-6) and len(top) > 20
+    for name in ("apical_C0", "AAOM_C0", "tectorial_C0", "PAOM_C0", "alar_C0_L", "alar_C0_R"):
+        assert len(m.faces(name)) > 0, name
