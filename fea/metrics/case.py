@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..errors import FeaError
+from .ligaments import ligament_flags, ligament_metrics
 from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
 from .stability import relative_rotation, rotation_increment, stability
 from .strength import STRUCTURAL_ROLES, strength
@@ -278,7 +279,8 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
       published value, named by rom_reference_name); else Thresholds.intact_rom_deg by load case.
 
     Returns a JSON-safe dict: converged, reference_step, stability, implant_translation,
-    micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies}, flags,
+    micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies},
+    ligaments {ligament: ...} (fea.metrics.ligaments), flags,
     thresholds.
     """
     th = thresholds or Thresholds()
@@ -307,6 +309,8 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
             nodal.get("reference_displacement"))
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
-    out["flags"] = _flags(out, th) + [f"solver: {w}" for w in summary.get("warnings") or []]
+    out["ligaments"] = ligament_metrics(summary)
+    out["flags"] = (_flags(out, th) + ligament_flags(out["ligaments"])
+                    + [f"solver: {w}" for w in summary.get("warnings") or []])
     out["thresholds"] = th.as_dict()
     return clean(out)

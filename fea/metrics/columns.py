@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from .ligaments import KEYS as LIGAMENT_KEYS
 from .micromotion import (
     FAVOURABLE, FIBROUS, GAP_BRIDGEABLE, GAP_WIDE, NO_CONTACT, UNCERTAIN, um_label,
 )
@@ -85,6 +86,9 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
         row[f"{role}_von_mises_peak_MPa_max"] = _worst([b["peak_MPa"] for b in bs], "peak")
         row[f"{role}_von_mises_p99_MPa_max"] = _worst([b["p99_MPa"] for b in bs], "p99")
         row[f"{role}_safety_factor_min"] = _worst([b["sf_min"] for b in bs], "sf", False)
+    ligs = metrics.get("ligaments") or {}
+    row["ligament_force_to_failure_max"] = _worst([m.get("force_to_failure")
+                                                   for m in ligs.values()], "ratio")
     flags = metrics.get("flags") or []
     row["n_flags"] = len(flags)
     row["flags"] = "; ".join(flags)
@@ -101,4 +105,7 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
         row[f"von_mises_peak_MPa@{name}"] = r["peak_MPa"]
         row[f"von_mises_p99_MPa@{name}"] = r["p99_MPa"]
         row[f"safety_factor@{name}"] = r["sf_peak"]
+    for name, m in sorted(ligs.items()):
+        for key in LIGAMENT_KEYS:
+            row[f"ligament_{key}@{name}"] = m.get(key)
     return row
