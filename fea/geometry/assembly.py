@@ -81,6 +81,10 @@ class Assembly:
         self.roles: dict[str, str] = {}
         self.thin: dict[str, float] = {}  # region -> wall thickness (mm) of thin-walled regions
         self._frame = np.eye(4)  # local -> global of parts being added
+        # fuse each region's pieces after the fragment (see _merge_regions); a construct whose
+        # pieces meet only on conforming faces may turn it off (the fuses and the second
+        # fragment of the spline anatomy took minutes)
+        self.merge_regions = True
 
     # ----------------------------------------------------------------- adding
     def add(self, body: str, region: str, solids, priority: int, role: str,
@@ -166,7 +170,7 @@ class Assembly:
             occ.remove([(3, t) for t in voids], recursive=True)
         owner = {t: (self.parts[pi].body, self.parts[pi].region)
                  for t, pi in sorted(best.items()) if self.parts[pi].body is not None}
-        self.volumes = self._merge_regions(owner)
+        self.volumes = self._merge_regions(owner) if self.merge_regions else owner
         occ.synchronize()
         present = {t for _, t in gmsh.model.getEntities(3)}
         self.volumes = {t: v for t, v in self.volumes.items() if t in present}

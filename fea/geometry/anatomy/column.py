@@ -96,6 +96,9 @@ def geometry(an: Anatomy, L: dict):
 
     def build(asm: Assembly) -> None:
         L0, L1, L2, L3, J = L["C0"], L["C1"], L["C2"], L["C3"], L["joints"]
+        # no screws here: the pieces the cartilage and capsules cut from a bone stay separate
+        # volumes of its region (conforming faces) instead of minutes of fuses and a 2nd fragment
+        asm.merge_regions = False
         b3 = subaxial.build(asm, d3, L3)
         b2 = axis.build(asm, d2, L2)
         b1 = atlas.build(asm, d1, d2, L1, L2, j.median_cartilage_mm)
@@ -118,8 +121,9 @@ def geometry(an: Anatomy, L: dict):
                              6.0, d0.condyle_height_mm + 4.0, cap)
         for b, t in ((b0, d0.cortical_mm), (b1, d1.cortical_mm), (b2, d2.cortical_mm),
                      (b3, d3.cortical_mm)):
-            asm.add(b.name, f"{b.name}_cortical", b.solid(0.0), PRI_CORTICAL, "bone", thickness=t)
-            asm.add(b.name, f"{b.name}_cancellous", b.solid(t), PRI_CANCELLOUS, "bone")
+            shell, core = b.layers(t)
+            asm.add(b.name, f"{b.name}_cortical", shell, PRI_CORTICAL, "bone", thickness=t)
+            asm.add(b.name, f"{b.name}_cancellous", core, PRI_CANCELLOUS, "bone")
         # median atlantoaxial joint: the cartilage between the dens and the arch's facet
         fw = d1.dens_facet_width_mm / 2
         zf0, zf1 = L2["facet_z"]

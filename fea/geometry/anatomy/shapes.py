@@ -170,3 +170,22 @@ class Bone:
         for pt, n in self.clips:
             s = _o.keep_below(s, pt, n, inset)
         return s
+
+    def layers(self, t: float):
+        """(cortical shell, cancellous core) of wall thickness t, sharing the core's faces.
+
+        The shell is built from the outer and the core's boundary as one volume with a cavity,
+        not by a boolean: OCC's fragment/cut of two near-parallel spline surfaces took 10-30 s
+        a bone (all four: ~1 min), the surface loops take < 1 s and give the same volume."""
+        import gmsh
+
+        outer, core = self.solid(0.0), self.solid(t)
+        if len(outer) != 1 or len(core) != 1:  # a bone in pieces: fall back to the boolean
+            return outer, core
+        occ = _occ()
+        occ.synchronize()
+        loops = [occ.addSurfaceLoop([f for _, f in gmsh.model.getBoundary(v, oriented=False)])
+                 for v in (outer, core)]
+        shell = occ.addVolume(loops)
+        occ.remove(outer)
+        return [(3, shell)], core
