@@ -99,6 +99,10 @@ def geometry(an: Anatomy, L: dict):
         # no screws here: the pieces the cartilage and capsules cut from a bone stay separate
         # volumes of its region (conforming faces) instead of minutes of fuses and a 2nd fragment
         asm.merge_regions = False
+        # OCC's parallel boolean: the column's one fragment took 170 s with it, > 11 min without
+        import gmsh
+
+        gmsh.option.setNumber("Geometry.OCCParallel", 1)
         b3 = subaxial.build(asm, d3, L3)
         b2 = axis.build(asm, d2, L2)
         b1 = atlas.build(asm, d1, d2, L1, L2, j.median_cartilage_mm)
