@@ -88,3 +88,16 @@ def test_report_lists_every_ligament_with_its_force(study):
     assert "1.25" in part  # bundle: 10 N over its 8 N failure force
     assert "hung / pull: ligaments" in text and "hung / pull: ligament forces" in text
     assert "plain / flexion" not in part  # a case without ligaments gets no table
+
+
+def test_a_spring_to_ground_is_drawn_as_a_dot(tmp_path):
+    from test_ligament_metrics import _solve
+
+    rc, s = _solve(tmp_path, 1000.0)
+    assert rc == 0 and s["ligaments"][0]["force_N"] > 1.0
+    assert main(["plot", str(tmp_path / "out1000"), "--out", str(tmp_path / "f")]) == 0
+    a = _img(tmp_path / "f" / "ligaments.png")
+    body = a[80:, int(0.2 * a.shape[1]):int(0.8 * a.shape[1])]
+    # the one taut spring is the largest force: the map's top colour (plasma: yellow)
+    r, g, b = body[..., 0], body[..., 1], body[..., 2]
+    assert ((r > 200) & (g > 200) & (b < 90)).sum() > 30

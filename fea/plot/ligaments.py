@@ -73,9 +73,11 @@ def ligament_figure(case: CaseData, out: Path, scale: float) -> Path:
         p.add_mesh(lines.extract_cells(np.flatnonzero(long)).extract_surface(algorithm=None)
                    .tube(radius=radius), scalars="colour", rgb=True)
     if (~long).any():  # springs to ground: no length, drawn as a dot at their set
-        dots = lines.extract_cells(np.flatnonzero(~long)).extract_surface(algorithm=None)
-        p.add_mesh(dots.cell_data_to_point_data(), scalars="colour", rgb=True,
-                   render_points_as_spheres=True, point_size=14, style="points")
+        k = np.flatnonzero(~long)
+        dots = pv.PolyData(np.asarray(lines.points)[ends[k, 1]])
+        dots.point_data["colour"] = np.asarray(lines.cell_data["colour"])[k]
+        p.add_mesh(dots, scalars="colour", rgb=True,
+                   render_points_as_spheres=True, point_size=24, style="points")
     clim = force_clim(force, taut)
     p.add_scalar_bar(cmap=FORCE_CMAP, clim=clim, **_bar("fibre force (N)"))
     umax = np.linalg.norm(np.asarray(case.grid.point_data["displacement"]), axis=1).max()
