@@ -19,6 +19,14 @@ class CaseData:
     grid: object  # pyvista.UnstructuredGrid of result.vtu
     interfaces: object | None  # pyvista.PolyData of interfaces.vtu (None without interfaces)
     regions: dict = field(default_factory=dict)  # region -> {"role", "body", ...}
+    ligaments: object | None = None  # pyvista.PolyData of ligaments.vtu: one line per fibre
+
+    def displacement_at(self, points) -> np.ndarray:
+        """Displacement at points on the mesh, from the nearest result node (for drawing)."""
+        from scipy.spatial import cKDTree
+
+        _, j = cKDTree(np.asarray(self.grid.points)).query(np.asarray(points))
+        return np.asarray(self.grid.point_data["displacement"])[j]
 
     @property
     def title(self) -> str:
@@ -78,4 +86,23 @@ def load_case(case_dir: str | Path, pv) -> CaseData:
     ifs = pv.read(ipath) if ipath.exists() else None
     if ifs is not None and ifs.n_points == 0:
         ifs = None
-    return CaseData(case_dir, summary, grid, ifs, region_info(summary))
+    lpath = case_dir / "ligaments.vtu"
+    lig = _fibre_lines(pv, pv.read(lpath), lpath) if lpath.exists() else None
+    return CaseData(case_dir, summary, grid, ifs, region_info(summary), lig)
+
+
+def _fibre_lines(pv, grid, path: Path):
+    """ligaments.vtu (an UnstructuredGrid of line cells) as PolyData lines with its cell data."""
+    for key in ("force_N", "taut", "ligament_id"):
+        if key not in grid.cell_data:
+            raise FeaError(f"{path}: cell data '{key}' missing")
+    ends = np.asarray(grid.cells_dict.get(pv.CellType.LINE, np.zeros((0, 2), int)))
+    if len(ends) != grid.n_cells:
+        raise FeaError(f"{path}: every cell must be a line (one per fibre)")
+    if not len(ends):
+        return None
+    poly = pv.PolyData(np.asarray(grid.points),
+                       lines=np.column_stack([np.full(len(ends), 2), ends]).ravel())
+    for key in grid.cell_data:
+        poly.cell_data[key] = np.asarray(grid.cell_data[key])
+    return poly

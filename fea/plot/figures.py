@@ -19,6 +19,7 @@ from ..metrics.thresholds import Thresholds
 from .backend import pyvista
 from .case_data import CaseData, load_case
 from .colours import banded_cmap
+from .ligaments import ligament_figures
 
 WINDOW = (1200, 900)
 MAGNIFY_TARGET = 0.05  # largest displacement drawn as this fraction of the model diagonal
@@ -256,5 +257,6 @@ def case_figures(case_dir: str | Path, out_dir: str | Path | None = None,
     paths += micromotion_figures(case, out_dir, th)
     paths += pressure_figures(case, out_dir, th)
     paths.append(section_figure(case, out_dir / "section.png"))
+    paths += ligament_figures(case, out_dir, auto_scale(case.grid) if scale is None else scale)
     manifest.add(case_dir, paths)  # the tool's own: a re-run may replace them
     return paths

@@ -23,7 +23,7 @@ def show_case(case_dir: str | Path, th: Thresholds | None = None, scale: float |
     add_von_mises(p, case, scale)
     if case.interfaces is not None and "slip_magnitude" in case.interfaces.point_data:
         pts = case.interfaces.copy()
-        pts.points = pts.points + scale * _interface_displacement(case, pts)
+        pts.points = pts.points + scale * case.displacement_at(pts.points)
         slip = np.asarray(pts.point_data["slip_magnitude"]) * 1000.0
         pts.point_data["micromotion_um"] = slip
         vmax = max(1.25 * th.fibrous_um, float(slip.max()))
@@ -36,10 +36,3 @@ def show_case(case_dir: str | Path, th: Thresholds | None = None, scale: float |
     p.view_vector((1.0, -1.0, 0.5), viewup=(0, 0, 1))
     p.show(title=f"spinefea: {case.title}")
 
-
-def _interface_displacement(case, pts) -> np.ndarray:
-    """Displacement at the interface points, from the nearest result-mesh node (for drawing)."""
-    from scipy.spatial import cKDTree
-
-    _, j = cKDTree(np.asarray(case.grid.points)).query(np.asarray(pts.points))
-    return np.asarray(case.grid.point_data["displacement"])[j]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import atomic
 from ..errors import FeaError
+from ..metrics.case_files import read_summary
 from ..summary_table import case_dirs, load_or_build, read_study_json, study_thresholds
 from . import sections
 from .html_util import esc, img
@@ -74,6 +75,18 @@ def _figures(rows, study_dir: Path, th, with_figures: bool) -> tuple[str, str]:
     return chart_html, "".join(parts)
 
 
+def _ligament_cases(study_dir: Path) -> list[tuple[str, dict]]:
+    """(variant / load case, summary) of every finished case that has ligaments."""
+    out = []
+    for variant, lc, folder in case_dirs(study_dir):
+        path = folder / "summary.json"
+        if path.exists():
+            summary = read_summary(folder)
+            if summary.get("ligaments"):
+                out.append((f"{variant} / {lc}", summary))
+    return out
+
+
 def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
     """Write STUDY_DIR/report.html (atomically) and return its path."""
     study_dir = Path(study_dir)
@@ -100,6 +113,8 @@ def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
         "<h2>Interfaces</h2>", sections.per_interface(rows, th),
         "<h2>Charts</h2>", charts,
         "<h2>Figures</h2>", case_figs or "<p>No case figures.</p>",
+        *(("<h2>Ligaments</h2>", lig) if (lig := sections.ligaments(_ligament_cases(study_dir)))
+          else ()),
         "<h2>Solver</h2>", sections.solver(rows),
         "<h2>Study inputs</h2>", sections.inputs(study, study_dir),
         "<h2>Thresholds and sources</h2>", sections.thresholds(th),

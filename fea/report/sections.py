@@ -159,6 +159,30 @@ def per_interface(rows: list[dict], th: Thresholds) -> str:
     return "".join(out)
 
 
+def ligaments(cases: list[tuple[str, dict]]) -> str:
+    """One row per ligament of every case that has ligaments: force, strain, taut fraction and
+    force / failure force (red at or over 1), from summary.json (fea.metrics.ligaments)."""
+    from ..metrics.ligaments import ligament_metrics
+
+    body, attrs, classes = [], [], []
+    for label, summary in cases:
+        ok = bool(summary.get("converged", True))
+        for name, m in ligament_metrics(summary).items():
+            ratio = m["force_to_failure"]
+            body.append([esc(label), esc(name), esc(fmt(m["force_N"])),
+                         esc(fmt(m["strain_pct"])), esc(fmt(m["taut_fraction"], 3)),
+                         esc(fmt(ratio, 3)) if ratio is not None else "– (no failure force)"])
+            attrs.append("" if ok else ' class="failed"')
+            classes.append(["", "", "", "", "", _grade("ratio", ratio, Thresholds())])
+    if not body:
+        return ""
+    note = ("<p>Force of each ligament (sum of its fibres), mean strain, fraction of fibres taut "
+            "and force over the failure force where the model gives one (red: at or over "
+            "failure). Red rows: the case did not converge, the numbers are not results.</p>")
+    return note + table(["case", "ligament", "force (N)", "strain (%)", "taut fraction",
+                         "force / failure"], body, attrs, classes)
+
+
 def solver(rows: list[dict]) -> str:
     cols = [("solver_dofs", "DOFs"), ("solver_elements", "elements"),
             ("solver_wall_s", "wall time (s)"), ("solver_iterations_max", "iterations (max)"),
