@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import FeaError
 from .ligaments import ligament_flags, ligament_metrics
+from .segmental import segmental_rom
 from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
 from .stability import relative_rotation, rotation_increment, stability
 from .strength import STRUCTURAL_ROLES, strength
@@ -195,6 +196,18 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
     return micro, subs
 
 
+def _segmental(nodal: dict, body_role: dict, st: dict) -> dict:
+    """ROM per level between the bone bodies present (fea.metrics.segmental); {} with < 2."""
+    bones = [b for b, r in body_role.items() if r == "bone"]
+    if len(bones) < 2:
+        return {}
+    M = None
+    if st.get("moment_axis") is not None:
+        M = np.asarray(st["moment_axis"], float) * st["moment_Nm"] * 1000.0
+    return segmental_rom(nodal["points"], nodal["displacement"], nodal["body"], bones,
+                         nodal.get("reference_displacement"), M)
+
+
 def _bonded_micromotion(th: Thresholds) -> dict:
     """The micromotion entry of a tied interface: zero slip, all area below every threshold."""
     m = micromotion(np.zeros(1), np.ones(1), th=th)
@@ -279,6 +292,7 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
       published value, named by rom_reference_name); else Thresholds.intact_rom_deg by load case.
 
     Returns a JSON-safe dict: converged, reference_step, stability, implant_translation,
+    segmental {level: ...} (ROM per level, fea.metrics.segmental; needs nodal),
     micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies},
     ligaments {ligament: ...} (fea.metrics.ligaments), flags,
     thresholds.
@@ -301,12 +315,14 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
         "stability": stability_of(summary, ref_idx, load_point, fixed_point, rom_reference_deg,
                                   rom_reference_name, where),
         "implant_translation": {},
+        "segmental": {},
     }
     if nodal is not None:
         body_role = {info["body"]: info["role"] for info in regions.values()}
         out["implant_translation"] = implant_bone_translation(
             nodal["points"], nodal["displacement"], nodal["body"], body_role,
             nodal.get("reference_displacement"))
+        out["segmental"] = _segmental(nodal, body_role, out["stability"])
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
     out["ligaments"] = ligament_metrics(summary)

@@ -24,6 +24,10 @@ STABILITY_COLUMNS = ("rom_deg", "stiffness_Nm_per_deg", "rom_reduction_pct", "ro
                      "coupled_rotation_deg", "rotation_x_deg", "rotation_y_deg", "rotation_z_deg",
                      "moment_Nm")
 
+# per level (fea.metrics.segmental): `segmental_rom_deg@C1-C2`, ...
+SEGMENTAL_COLUMNS = ("rom_deg", "coupled_rotation_deg", "flexion_deg", "lateral_bending_left_deg",
+                     "axial_rotation_left_deg")
+
 
 def micromotion_keys(th: Thresholds) -> list[tuple[str, str]]:
     """(key in the micromotion dict, column stem)."""
@@ -95,6 +99,9 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
     # per entity
     for pair, t in sorted(tr.items()):
         row[f"translation_max_um@{pair}"] = t["max_um"]
+    for level, lv in (metrics.get("segmental") or {}).items():
+        for key in SEGMENTAL_COLUMNS:
+            row[f"segmental_{key}@{level}"] = lv.get(key)
     for name, m in sorted(micro.items()):
         for key, stem in micromotion_keys(th):
             row[f"{stem}@{name}"] = m.get(key)

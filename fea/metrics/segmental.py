@@ -1,0 +1,127 @@
+"""Range of motion per level: the rotation of each bone relative to the bone below it.
+
+Each bone body's displacement field (from the end of the preload) is reduced to its best rigid
+motion by a least-squares fit (Kabsch/SVD, `fea.metrics.stability.rigid_fit`); a level is a pair
+of bones adjacent in the cranio-caudal order of the bodies present (C0-C1, C1-C2, C2-C3 on an
+occiput-C3 model; C1-C3 on a model whose C2 was replaced). The relative rotation is
+R_lower^-1 R_upper as a rotation vector (deg) in the anatomical frame (+x patient left, +y
+anterior, +z cranial), read as
+
+    flexion_deg               = -rotation_x   (flexion tips the upper body anteriorly: about -x)
+    lateral_bending_left_deg  = +rotation_y   (about +y: +z toward +x, the patient's left)
+    axial_rotation_left_deg   = -rotation_z   (about -z: +y, the face, toward +x)
+
+(negative values are extension, right bending, right rotation). The rotation-vector components
+equal Cardan angles to first order; at the tens of degrees of C1-C2 axial rotation they differ
+at second order, which is why the helical magnitude is reported beside them. Under a moment the
+level's ROM is the component along the unit moment (positive in the loaded direction, as the
+construct ROM of `fea.metrics.stability`), and the rest are its coupled motions.
+
+`fit_rms_um` is how far the bone's nodes are from its rigid fit (deformation of the bone
+itself): large values say the "rotation of the bone" is itself an approximation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..errors import FeaError
+from .stability import rigid_fit
+
+# anatomical reading of the relative rotation vector: name -> (axis index, sign)
+ANATOMICAL_ANGLES = {"flexion_deg": (0, -1.0), "lateral_bending_left_deg": (1, 1.0),
+                     "axial_rotation_left_deg": (2, -1.0)}
+
+
+def rigid_motion(points, displacement) -> dict:
+    """Best rigid motion of one body: rotation vector (rad), translation (mm), fit residual."""
+    x = np.asarray(points, float)
+    u = np.asarray(displacement, float)
+    rotvec, t = rigid_fit(x, u)
+    R = Rotation.from_rotvec(rotvec)
+    c = x.mean(axis=0)
+    resid = (x + u) - (R.apply(x - c) + c + t)
+    rms = float(np.sqrt((resid ** 2).sum(axis=1).mean()))
+    return {"rotvec_rad": rotvec, "translation_mm": t, "centroid_mm": c, "fit_rms_um": rms * 1e3}
+
+
+def bone_order(points, point_body, bones) -> list[str]:
+    """Bones from cranial to caudal by the z of their centroid (+z cranial)."""
+    x = np.asarray(points, float)
+    body = np.asarray(point_body).astype(str)
+    z = {b: float(x[body == b, 2].mean()) for b in bones if (body == b).any()}
+    return sorted(z, key=z.get, reverse=True)
+
+
+def segmental_rom(points, displacement, point_body, bones, reference_displacement=None,
+                  moment_Nmm=None, moment_tol_Nmm: float = 1e-6) -> dict:
+    """{level "<upper>-<lower>": {...}} for every pair of cranio-caudally adjacent bones.
+
+    points (p, 3) mm, displacement (p, 3) mm, point_body (p,) body name of each point; bones:
+    the bone body names (others, e.g. discs or implants, are ignored). reference_displacement
+    (the end of the preload) is the state motion is measured from: the fit then takes the
+    preloaded positions to the loaded ones. moment_Nmm (3,): the applied moment, for the ROM
+    along its axis.
+    """
+    x = np.asarray(points, float)
+    u = np.asarray(displacement, float)
+    body = np.asarray(point_body).astype(str)
+    if x.shape != u.shape or x.ndim != 2 or x.shape[1] != 3 or len(body) != len(x):
+        raise FeaError(f"segmental ROM: {len(x)} points, {len(u)} displacements and "
+                       f"{len(body)} body labels do not match")
+    if reference_displacement is not None:
+        u0 = np.asarray(reference_displacement, float)
+        x, u = x + u0, u - u0
+    missing = [b for b in bones if not (body == b).any()]
+    if missing:
+        raise FeaError(f"segmental ROM: bone '{missing[0]}' has no points "
+                       f"(bodies present: {', '.join(sorted(set(body)))})")
+    order = bone_order(x, body, bones)
+    fits = {b: rigid_motion(x[body == b], u[body == b]) for b in order}
+    M = None if moment_Nmm is None else np.asarray(moment_Nmm, float).reshape(3)
+    m = 0.0 if M is None else float(np.linalg.norm(M))
+    out = {}
+    for upper, lower in zip(order[:-1], order[1:]):
+        R = (Rotation.from_rotvec(fits[lower]["rotvec_rad"]).inv()
+             * Rotation.from_rotvec(fits[upper]["rotvec_rad"]))
+        theta = np.rad2deg(R.as_rotvec())
+        level = {"upper": upper, "lower": lower,
+                 "rotation_x_deg": float(theta[0]), "rotation_y_deg": float(theta[1]),
+                 "rotation_z_deg": float(theta[2]),
+                 "rotation_magnitude_deg": float(np.linalg.norm(theta)),
+                 "fit_rms_um": max(fits[upper]["fit_rms_um"], fits[lower]["fit_rms_um"]),
+                 "rom_deg": None, "coupled_rotation_deg": None}
+        for name, (i, sign) in ANATOMICAL_ANGLES.items():
+            level[name] = float(sign * theta[i])
+        if m > moment_tol_Nmm:
+            axis = M / m
+            rom = float(theta @ axis)
+            level["rom_deg"] = rom
+            level["coupled_rotation_deg"] = float(np.linalg.norm(theta - rom * axis))
+        out[f"{upper}-{lower}"] = level
+    return out
+
+
+def body_points(model) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(node index, body name per entry, bone names) of the model's bone bodies.
+
+    Bones are the sections with role 'bone', grouped by their `body` (cortical shell, cancellous
+    core and posterior elements of one vertebra are one body). A node shared by two bone bodies
+    (a bonded joint meshed conformally) counts for both.
+    """
+    mesh = model.mesh
+    region = mesh.region_of_cells([s.cell_set for s in model.sections])
+    sections_of: dict[str, list[int]] = {}
+    for i, s in enumerate(model.sections):
+        if s.role == "bone":
+            sections_of.setdefault(s.body_name, []).append(i)
+    if not sections_of:
+        raise FeaError(f"model '{model.name}': no section has role 'bone', so there are no "
+                       "levels to measure")
+    idx, names = [], []
+    for b, secs in sections_of.items():
+        nodes = np.unique(mesh.cells[np.isin(region, secs)])
+        idx.append(nodes)
+        names.append(np.full(len(nodes), b, dtype=object))
+    return np.concatenate(idx), np.concatenate(names).astype(str), list(sections_of)
