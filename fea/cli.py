@@ -16,7 +16,7 @@ UNITS = """units: lengths mm, forces N, stresses and moduli MPa (N/mm^2), moment
 solver; files say their units in key names (E_MPa, force_N, moment_Nm, pressure_MPa,
 displacement_mm, rotation_deg). Anatomical frame: +x patient left, +y anterior, +z cranial."""
 
-COMMANDS = ["solve", "export", "mesh", "run", "compare", "plot", "show"]
+COMMANDS = ["solve", "export", "mesh", "run", "compare", "plot", "show", "validate"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,7 +78,12 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
         raise FeaError(f"segmental ROM: bone '{missing[0]}' has no points "
                        f"(bodies present: {', '.join(sorted(set(body)))})")
     order = bone_order(x, body, bones)
-    fits = {b: rigid_motion(x[body == b], u[body == b]) for b in order}
+    fits = {}
+    for b in order:
+        # a node listed once per region it touches (result files) is one point of the fit
+        xb, ub = x[body == b], u[body == b]
+        keep = np.unique(xb, axis=0, return_index=True)[1]
+        fits[b] = rigid_motion(xb[keep], ub[keep])
     M = None if moment_Nmm is None else np.asarray(moment_Nmm, float).reshape(3)
     m = 0.0 if M is None else float(np.linalg.norm(M))
     out = {}

@@ -1,0 +1,81 @@
+"""`validate [FILE] [--model M] [--size MM] --out DIR`: an intact model's ROM per level against
+published series (fea.validation; docs/validation.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .solve import add_solver_options
+
+DEFAULT = Path("studies/validation/validation.toml")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "validate", help="ROM per level of an intact model vs published in-vitro and FE data",
+        description="Solve the model of a validation file in its load cases (six directions "
+        "after the preload), measure the ROM of every level (rigid fit of each bone, relative to "
+        "the bone below, from the end of the preload) and compare with the reference series: "
+        "comparison.md / .csv, validation.json, moment_rotation_<level>.png.")
+    p.add_argument("file", type=Path, nargs="?", default=DEFAULT,
+                   help=f"validation file (default {DEFAULT})")
+    p.add_argument("--model", type=Path, help="model file instead of the file's [validation] model")
+    p.add_argument("--size", type=float, help="element size (mm) instead of the model's")
+    p.add_argument("--out", "-o", type=Path, default=Path("results/validation"),
+                   help="output folder (default results/validation)")
+    add_solver_options(p)
+    p.add_argument("--cache", type=Path, default=Path(".cache/meshes"), help="mesh cache folder")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    p.add_argument("--verbose", "-v", action="store_true", help="log every phase with times")
+    return p
+
+
+def load_model_sized(path: Path, size_mm: float | None, cache):
+    from ..config import ModelFile, model_from_spec, read_toml, validate
+
+    data = read_toml(path)
+    if size_mm is not None:
+        data.setdefault("mesh", {})["size_mm"] = float(size_mm)
+    return model_from_spec(validate(path, data, ModelFile), path, cache)
+
+
+def run(args) -> int:
+    import time
+
+    from rich.console import Console
+
+    from ..config import check_loadcase_against, load_loadcase
+    from ..linsolve import SolverSettings
+    from ..mesh_cache import MeshCache
+    from ..progress import phase_status
+    from ..validation import (compare, load_reference, load_validation, rom_at_end,
+                              solve_directions, summary_stats, write_outputs)
+
+    console = Console(stderr=True)
+    cfg = load_validation(args.file)
+    ref = load_reference(cfg["reference"])  # bad reference data fails before any solve
+    model_path = args.model or cfg["model"]
+    size = args.size if args.size is not None else cfg["size_mm"]
+    settings = SolverSettings(backend=args.backend, rtol=args.rtol,
+                              pardiso_precision=args.precision,
+                              memory_check=not args.no_memory_check)
+    t0 = time.perf_counter()
+    with phase_status(args.quiet, args.verbose) as progress:
+        progress("reading", str(model_path))
+        model = load_model_sized(model_path, size, MeshCache(args.cache))
+        loadcases = {d: load_loadcase(f) for d, f in cfg["loadcases"].items()}
+        for lc in loadcases.values():
+            check_loadcase_against(model, lc)
+        runs = solve_directions(model, loadcases, settings, progress)
+        rows = compare(ref, rom_at_end(runs))
+        stats = summary_stats(rows)
+        meta = {"model_file": str(model_path), "size_mm": size, "n_nodes": model.mesh.n_nodes,
+                "seconds": time.perf_counter() - t0}
+        files = write_outputs(args.out, model.name, runs, rows, stats, ref, meta)
+    ok = all(r["converged"] for r in runs.values())
+    if not args.quiet:
+        console.print((args.out / "comparison.md").read_text())
+        console.print(f"{'converged' if ok else '[bold red]NOT CONVERGED[/]'}: "
+                      f"{len(runs)} load cases in {meta['seconds']:.0f} s; "
+                      f"{len(files)} files in {args.out}")
+    return 0 if ok else 3

@@ -1,0 +1,380 @@
+"""Validation of an intact model against published range of motion per level.
+
+`run_validation` solves the model under each load case of a validation file (the six directions
+after the bundled preload), measures the ROM of every level at every increment of the moment
+step (fea.metrics.segmental: rigid fit of each bone, relative to the bone below, from the end of
+the preload), and compares the last increment with each published series of a reference file
+(studies/validation/reference_rom.toml): error in % of the published mean and in published SDs.
+Levels come from the bone bodies the model has, so the same file runs on the C1-C3 box model
+and on an occiput-C3 model. Files -> config -> solve -> metrics -> files -> plots, one way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic
+from .config import read_toml, suggest
+from .errors import ConfigError, FeaError
+from .metrics.segmental import body_points, segmental_rom
+
+DIRECTIONS = ("flexion", "extension", "lateral_bending_left", "lateral_bending_right",
+              "axial_rotation_left", "axial_rotation_right")
+# reference keys that are not one of our directions: how our value for them is formed
+ONE_SIDE_EITHER = {"lateral_bending": ("lateral_bending_left", "lateral_bending_right"),
+                   "axial_rotation": ("axial_rotation_left", "axial_rotation_right")}
+TOTALS = {"flexion_extension": ("flexion", "extension"),
+          "lateral_bending_total": ("lateral_bending_left", "lateral_bending_right"),
+          "axial_rotation_total": ("axial_rotation_left", "axial_rotation_right")}
+UNSTATED = {"lateral_bending_unstated", "axial_rotation_unstated"}
+REFERENCE_KEYS = set(DIRECTIONS) | set(ONE_SIDE_EITHER) | set(TOTALS) | UNSTATED
+# signed plot axis per panel: the positive direction, the negative one
+PANELS = {"flexion-extension": ("flexion", "extension"),
+          "lateral bending (+ left)": ("lateral_bending_left", "lateral_bending_right"),
+          "axial rotation (+ left)": ("axial_rotation_left", "axial_rotation_right")}
+
+
+# ------------------------------------------------------------------------ reference data
+
+@dataclass
+class RefValue:
+    series: str
+    label: str
+    kind: str  # in_vitro | fe
+    level: str
+    key: str  # a REFERENCE_KEYS entry
+    mean_deg: float
+    sd_deg: float | None
+    moment_Nm: float | None
+
+
+@dataclass
+class Reference:
+    path: Path
+    values: list[RefValue] = field(default_factory=list)
+    series: list[dict] = field(default_factory=list)
+    anchors: list[dict] = field(default_factory=list)
+    injuries: list[dict] = field(default_factory=list)
+
+
+def load_reference(path: str | Path) -> Reference:
+    """Read a reference file; bad keys are refused naming the file, series and key."""
+    path = Path(path)
+    data = read_toml(path)
+    ref = Reference(path, anchors=data.get("anchors", []), injuries=data.get("injuries", []))
+    for i, s in enumerate(data.get("series", [])):
+        where = f"{path}: [[series]] {s.get('key', f'#{i + 1}')}"
+        for k in ("key", "kind", "label", "citation", "levels"):
+            if k not in s:
+                raise ConfigError(f"{where}: missing '{k}'")
+        if s["kind"] not in ("in_vitro", "fe"):
+            raise ConfigError(f"{where}: kind '{s['kind']}' is not 'in_vitro' or 'fe'")
+        moment = s.get("moment_Nm")
+        for level, entries in s["levels"].items():
+            for key, v in entries.items():
+                if key not in REFERENCE_KEYS:
+                    hint = suggest(key, REFERENCE_KEYS)
+                    raise ConfigError(f"{where}: level '{level}': unknown direction '{key}'"
+                                      + (f" (did you mean '{hint}'?)" if hint else ""))
+                if not isinstance(v, dict) or "mean_deg" not in v:
+                    raise ConfigError(f"{where}: level '{level}' '{key}': needs mean_deg "
+                                      "(and sd_deg when published)")
+                ref.values.append(RefValue(s["key"], s["label"], s["kind"], level, key,
+                                           float(v["mean_deg"]), _opt(v.get("sd_deg")),
+                                           _opt(moment)))
+        ref.series.append(s)
+    if not ref.values:
+        raise ConfigError(f"{path}: no [[series]] with values")
+    return ref
+
+
+def _opt(v):
+    return None if v is None else float(v)
+
+
+# ------------------------------------------------------------------------------- solving
+
+def state_moment_Nmm(model, state, point: str = "load") -> np.ndarray:
+    i = model.ref_dof(point, 3)
+    return np.asarray(state.f[i: i + 3], float)
+
+
+def curves_from_result(result, point: str = "load", reference_step: str = "preload") -> list[dict]:
+    """Per increment after the reference step: applied moment (Nm, increase since the reference
+    state) and the segmental ROM of every level (fea.metrics.segmental)."""
+    model = result.model
+    nodes, body, bones = body_points(model)
+    x = model.mesh.nodes[nodes]
+    ends = {s.step: s for s in result.step_ends()}
+    if reference_step not in ends:
+        raise FeaError(f"load case '{result.loadcase.name}': no step '{reference_step}' to "
+                       f"measure from (steps: {', '.join(ends)})")
+    ref = ends[reference_step]
+    u0 = result.displacement(ref)[nodes]
+    M0 = state_moment_Nmm(model, ref, point)
+    out = []
+    for s in result.states[result.states.index(ref) + 1:]:
+        M = state_moment_Nmm(model, s, point) - M0
+        levels = segmental_rom(x, result.displacement(s)[nodes], body, bones, u0, M)
+        out.append({"step": s.step, "increment": s.increment, "converged": bool(s.converged),
+                    "moment_Nm": float(np.linalg.norm(M)) / 1000.0, "levels": levels})
+    return out
+
+
+def solve_directions(model, loadcases: dict, settings=None, progress=None) -> dict:
+    """{direction: {"curve": [...], "converged", "seconds", "result"}} for each load case, on
+    one set-up of the model (assembly and factorisation reused)."""
+    from .solve_case import make_analysis, solve_case
+
+    analysis = make_analysis(model, settings, progress)
+    out = {}
+    for direction, lc in loadcases.items():
+        t = time.perf_counter()
+        case = solve_case(model, lc, settings, progress, analysis)
+        curve = curves_from_result(case.result)
+        out[direction] = {"curve": curve, "converged": bool(case.result.converged),
+                          "seconds": time.perf_counter() - t, "result": case.result}
+    return out
+
+
+# ---------------------------------------------------------------------------- comparison
+
+def rom_at_end(runs: dict) -> dict:
+    """{level: {direction: ROM deg in the loaded direction at the last increment, or None when
+    that case did not converge}} and the moment reached."""
+    out: dict[str, dict] = {}
+    for direction, r in runs.items():
+        last = r["curve"][-1] if r["curve"] else None
+        for level, lv in (last["levels"] if last else {}).items():
+            out.setdefault(level, {})[direction] = lv["rom_deg"] if r["converged"] else None
+    return out
+
+
+def ours_for(key: str, ours: dict) -> tuple[float | None, str]:
+    """Our value for a reference key, and how it was formed."""
+    if key in DIRECTIONS:
+        return ours.get(key), key
+    if key in ONE_SIDE_EITHER:
+        a, b = (ours.get(d) for d in ONE_SIDE_EITHER[key])
+        return (None if a is None or b is None else 0.5 * (a + b)), "mean of left and right"
+    if key in TOTALS:
+        a, b = (ours.get(d) for d in TOTALS[key])
+        return (None if a is None or b is None else a + b), " + ".join(TOTALS[key])
+    return None, "not scored: the source does not say one side or both"
+
+
+def compare(ref: Reference, rom: dict) -> list[dict]:
+    """One row per reference value at a level the model has."""
+    rows = []
+    for v in ref.values:
+        if v.level not in rom:
+            continue
+        ours, basis = ours_for(v.key, rom[v.level])
+        err = sds = None
+        if ours is not None and v.key not in UNSTATED:
+            err = 100.0 * (ours - v.mean_deg) / v.mean_deg if v.mean_deg else None
+            sds = (ours - v.mean_deg) / v.sd_deg if v.sd_deg else None
+        rows.append({"level": v.level, "direction": v.key, "series": v.series, "label": v.label,
+                     "kind": v.kind, "ref_mean_deg": v.mean_deg, "ref_sd_deg": v.sd_deg,
+                     "ref_moment_Nm": v.moment_Nm, "ours_deg": ours, "ours_basis": basis,
+                     "error_pct": err, "error_sd": sds})
+    return rows
+
+
+def summary_stats(rows: list[dict]) -> dict:
+    """Mean |error| (%) over the scored in-vitro rows, and the count within 1 SD / 50 %."""
+    scored = [r for r in rows if r["kind"] == "in_vitro" and r["error_pct"] is not None]
+    if not scored:
+        return {"n_scored": 0}
+    errs = [abs(r["error_pct"]) for r in scored]
+    with_sd = [r for r in scored if r["error_sd"] is not None]
+    return {"n_scored": len(scored), "mean_abs_error_pct": float(np.mean(errs)),
+            "within_50pct": sum(e <= 50 for e in errs),
+            "n_with_sd": len(with_sd),
+            "within_1sd": sum(abs(r["error_sd"]) <= 1 for r in with_sd)}
+
+
+# ------------------------------------------------------------------------------- writing
+
+def _fmt(v, spec=".1f"):
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+
+def table_markdown(rows: list[dict], model_name: str, moment_Nm: float) -> str:
+    lines = [f"ROM per level, model `{model_name}` at {moment_Nm:g} Nm vs published series "
+             "(error = ours - published, in % of the published mean and in published SDs)", "",
+             "| level | direction | series | published (deg) | moment (Nm) | ours (deg) | "
+             "error % | error SD |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in sorted(rows, key=lambda r: (r["level"], r["direction"], r["kind"], r["series"])):
+        pub = _fmt(r["ref_mean_deg"]) + (f" ± {r['ref_sd_deg']:.1f}" if r["ref_sd_deg"] else "")
+        ours = _fmt(r["ours_deg"])
+        if r["ours_basis"] not in (r["direction"],):
+            ours += f" ({r['ours_basis']})"
+        lines.append(f"| {r['level']} | {r['direction']} | {r['label']} | {pub} | "
+                     f"{_fmt(r['ref_moment_Nm'], 'g')} | {ours} | {_fmt(r['error_pct'], '+.0f')} | "
+                     f"{_fmt(r['error_sd'], '+.1f')} |")
+    return "\n".join(lines) + "\n"
+
+
+def ours_markdown(runs: dict) -> str:
+    """Our curves per direction: moment reached, ROM per level in the loaded direction and its
+    coupled motions (signed anatomical angles) at the last converged increment."""
+    lines = ["Ours per level (deg; signed: + flexion, + left bending, + left rotation; fit = RMS "
+             "distance of the bone's nodes from its rigid fit)", "",
+             "| direction | status | moment (Nm) | level | ROM | flexion | lat. bending left | "
+             "axial rot. left | coupled | fit (um) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for d, r in runs.items():
+        ok = [p for p in r["curve"] if p["converged"]]
+        status = "converged" if r["converged"] else "**NOT CONVERGED**" + (
+            f" (at {r['curve'][-1]['moment_Nm']:.3g} Nm; last converged shown)" if r["curve"]
+            else "")
+        if not ok:
+            lines.append(f"| {d} | {status} | - | - | - | - | - | - | - | - |")
+            continue
+        last = ok[-1]
+        for level, lv in last["levels"].items():
+            lines.append(
+                f"| {d} | {status} | {last['moment_Nm']:.3g} | {level} | {_fmt(lv['rom_deg'])} | "
+                f"{_fmt(lv['flexion_deg'])} | {_fmt(lv['lateral_bending_left_deg'])} | "
+                f"{_fmt(lv['axial_rotation_left_deg'])} | {_fmt(lv['coupled_rotation_deg'])} | "
+                f"{_fmt(lv['fit_rms_um'], '.0f')} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], stats: dict,
+                  ref: Reference, meta: dict) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    moment = max((r["curve"][-1]["moment_Nm"] for r in runs.values() if r["curve"]), default=0.0)
+    files = []
+    data = {"model": model_name, "reference": str(ref.path), **meta, "summary": stats,
+            "cases": {d: {"converged": r["converged"], "seconds": r["seconds"],
+                          "curve": r["curve"]} for d, r in runs.items()},
+            "comparison": rows}
+    p = out_dir / "validation.json"
+    atomic.write_text(p, json.dumps(data, indent=1, default=float))
+    files.append(p)
+    p = out_dir / "comparison.csv"
+
+    def put_csv(tmp):
+        with open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["level"])
+            w.writeheader()
+            w.writerows(rows)
+    atomic.write_with(p, put_csv)
+    files.append(p)
+    p = out_dir / "comparison.md"
+    head = ""
+    bad = [d for d, r in runs.items() if not r["converged"]]
+    if bad:
+        head = f"**NOT CONVERGED: {', '.join(bad)}** (their values are left out)\n\n"
+    if stats.get("n_scored"):
+        head += (f"In-vitro rows scored: {stats['n_scored']}; mean |error| "
+                 f"{stats['mean_abs_error_pct']:.0f} %; within 50 %: {stats['within_50pct']}; "
+                 f"within 1 SD: {stats['within_1sd']} of {stats['n_with_sd']} with an SD.\n\n")
+    atomic.write_text(p, head + table_markdown(rows, model_name, moment) + "\n"
+                      + ours_markdown(runs))
+    files.append(p)
+    files += plot_curves(out_dir, model_name, runs, ref)
+    return files
+
+
+def plot_curves(out_dir: Path, model_name: str, runs: dict, ref: Reference) -> list[Path]:
+    """One PNG per level: moment vs signed rotation in the three planes, with each published
+    one-side ROM (± SD) marked at its moment (1.5 Nm when the series does not state one)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = []
+    for r in runs.values():
+        for pt in r["curve"]:
+            levels += [lv for lv in pt["levels"] if lv not in levels]
+    files = []
+    markers = "osD^v<>"
+    for level in levels:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+        for ax, (title, (pos, neg)) in zip(axes, PANELS.items()):
+            for d, sign, colour in ((pos, 1.0, "tab:blue"), (neg, -1.0, "tab:red")):
+                r = runs.get(d)
+                if not r:
+                    continue
+                # converged increments only; a failed end is marked, not drawn as a result
+                pts = [(0.0, 0.0)] + [(p["levels"][level]["rom_deg"], p["moment_Nm"])
+                                      for p in r["curve"] if level in p["levels"]
+                                      and p["converged"]]
+                rot, mom = np.array(pts).T
+                ax.plot(sign * rot, sign * mom, "-", marker=".", color=colour,
+                        label=f"ours {d}" + ("" if r["converged"] else
+                                             " (NOT CONVERGED after the last point)"))
+                if not r["converged"]:
+                    ax.plot(sign * rot[-1], sign * mom[-1], "x", color=colour, ms=10)
+            for k, s in enumerate(ref.series):
+                for d, sign in ((pos, 1.0), (neg, -1.0)):
+                    v = _one_side(ref, s["key"], level, d)
+                    if v is None:
+                        continue
+                    m = v.moment_Nm or 1.5
+                    ax.errorbar(sign * v.mean_deg, sign * m, xerr=v.sd_deg or None,
+                                fmt=markers[k % len(markers)], mfc="none", color="k", capsize=3,
+                                label=s["label"] if d == pos or _one_side(ref, s["key"], level,
+                                                                          pos) is None else None)
+            ax.axhline(0, color="0.8", lw=0.8)
+            ax.axvline(0, color="0.8", lw=0.8)
+            ax.set_title(f"{level} {title}")
+            ax.set_xlabel("rotation (deg)")
+            ax.set_ylabel("moment (Nm)")
+            ax.legend(fontsize=6, loc="best")
+        fig.suptitle(f"{model_name}: moment-rotation per level, published one-side ROM ± SD (open "
+                     "markers, at the series' moment; 1.5 Nm where it states none)", fontsize=9)
+        fig.tight_layout()
+        p = out_dir / f"moment_rotation_{level}.png"
+        atomic.write_with(p, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+        plt.close(fig)
+        files.append(p)
+    return files
+
+
+def _one_side(ref: Reference, series: str, level: str, direction: str) -> RefValue | None:
+    """The series' one-side value for this direction (an 'either side' value counts)."""
+    either = next((k for k, ds in ONE_SIDE_EITHER.items() if direction in ds), None)
+    for v in ref.values:
+        if v.series == series and v.level == level and v.key in (direction, either):
+            return v
+    return None
+
+
+# ------------------------------------------------------------------------------- the file
+
+def load_validation(path: str | Path) -> dict:
+    """A validation file: [validation] model, loadcases {direction: file}, reference."""
+    path = Path(path)
+    data = read_toml(path)
+    if "validation" not in data:
+        raise ConfigError(f"{path}: no [validation] table")
+    v = data["validation"]
+    allowed = {"name", "description", "model", "loadcases", "reference", "size_mm"}
+    for k in v:
+        if k not in allowed:
+            hint = suggest(k, allowed)
+            raise ConfigError(f"{path}: [validation] unknown key '{k}'"
+                              + (f" (did you mean '{hint}'?)" if hint else ""))
+    for k in ("model", "loadcases", "reference"):
+        if k not in v:
+            raise ConfigError(f"{path}: [validation] missing '{k}'")
+    for d in v["loadcases"]:
+        if d not in DIRECTIONS:
+            hint = suggest(d, DIRECTIONS)
+            raise ConfigError(f"{path}: [validation.loadcases] unknown direction '{d}'"
+                              + (f" (did you mean '{hint}'?)" if hint else ""))
+    base = path.parent
+    return {"name": v.get("name", path.stem), "model": base / v["model"],
+            "loadcases": {d: base / f for d, f in v["loadcases"].items()},
+            "reference": base / v["reference"], "size_mm": v.get("size_mm")}
