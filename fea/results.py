@@ -148,6 +148,17 @@ def state_summary(result: Result, state: State) -> dict:
     }
 
 
+def not_converged_note(result: Result) -> str | None:
+    """What the first failed increment was doing (None when every increment converged)."""
+    bad = [s for s in result.states if not s.converged]
+    if not bad:
+        return None
+    b = bad[0]
+    # the Newton driver says what the failed increment was doing (fea.newton, issue 17)
+    return b.solve.note or (f"step '{b.step}' increment {b.increment}: relative residual "
+                            f"{b.solve.residual:.3e} after {b.solve.iterations} iterations")
+
+
 def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict:
     model = result.model
     q = model.mesh.quality().as_dict()
@@ -180,11 +191,7 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
     if result.warnings:
         out["warnings"] = list(result.warnings)
     if not result.converged:
-        bad = [s for s in result.states if not s.converged][0]
-        # the Newton driver says what the failed increment was doing (fea.newton, issue 17)
-        out["not_converged"] = bad.solve.note or (
-            f"step '{bad.step}' increment {bad.increment}: relative residual "
-            f"{bad.solve.residual:.3e} after {bad.solve.iterations} iterations")
+        out["not_converged"] = not_converged_note(result)
     if extra:
         out.update(extra)
     return out

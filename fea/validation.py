@@ -131,6 +131,7 @@ def curves_from_result(result, point: str = "load", reference_step: str = "prelo
 def solve_directions(model, loadcases: dict, settings=None, progress=None) -> dict:
     """{direction: {"curve": [...], "converged", "seconds", "result"}} for each load case, on
     one set-up of the model (assembly and factorisation reused)."""
+    from .results import not_converged_note
     from .solve_case import make_analysis, solve_case
 
     analysis = make_analysis(model, settings, progress)
@@ -140,7 +141,8 @@ def solve_directions(model, loadcases: dict, settings=None, progress=None) -> di
         case = solve_case(model, lc, settings, progress, analysis)
         curve = curves_from_result(case.result)
         out[direction] = {"curve": curve, "converged": bool(case.result.converged),
-                          "seconds": time.perf_counter() - t, "result": case.result}
+                          "seconds": time.perf_counter() - t, "result": case.result,
+                          "not_converged": not_converged_note(case.result)}
     return out
 
 
@@ -208,7 +210,8 @@ def _fmt(v, spec=".1f"):
 
 
 def table_markdown(rows: list[dict], model_name: str, moment_Nm: float) -> str:
-    lines = [f"ROM per level, model `{model_name}` at {moment_Nm:g} Nm vs published series "
+    at = f"{moment_Nm:g} Nm" if math.isfinite(moment_Nm) else "(no case converged)"
+    lines = [f"ROM per level, model `{model_name}` at {at} vs published series "
              "(error = ours - published, in % of the published mean and in published SDs)", "",
              "| level | direction | series | published (deg) | moment (Nm) | ours (deg) | "
              "error % | error SD |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -252,11 +255,14 @@ def ours_markdown(runs: dict) -> str:
 def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], stats: dict,
                   ref: Reference, meta: dict) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    moment = max((r["curve"][-1]["moment_Nm"] for r in runs.values() if r["curve"]), default=0.0)
+    # the moment of the compared values: where the converged cases ended
+    moment = max((r["curve"][-1]["moment_Nm"] for r in runs.values()
+                  if r["curve"] and r["converged"]), default=math.nan)
     files = []
     data = {"model": model_name, "reference": str(ref.path), **meta, "summary": stats,
             "cases": {d: {"converged": r["converged"], "seconds": r["seconds"],
-                          "curve": r["curve"]} for d, r in runs.items()},
+                          "not_converged": r.get("not_converged"), "curve": r["curve"]}
+                      for d, r in runs.items()},
             "comparison": rows}
     p = out_dir / "validation.json"
     atomic.write_text(p, json.dumps(data, indent=1, default=float))
@@ -274,7 +280,8 @@ def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], 
     head = ""
     bad = [d for d, r in runs.items() if not r["converged"]]
     if bad:
-        head = f"**NOT CONVERGED: {', '.join(bad)}** (their values are left out)\n\n"
+        head = f"**NOT CONVERGED: {', '.join(bad)}** (their values are left out)\n\n" + "".join(
+            f"- {d}: {runs[d].get('not_converged') or 'not converged'}\n" for d in bad) + "\n"
     if stats.get("n_scored"):
         head += (f"In-vitro rows scored: {stats['n_scored']}; mean |error| "
                  f"{stats['mean_abs_error_pct']:.0f} %; within 50 %: {stats['within_50pct']}; "
