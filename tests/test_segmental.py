@@ -139,3 +139,14 @@ def test_bad_input_names_the_problem():
         segmental_rom(x, np.zeros_like(x), body, ["C0", "C1"])
     with pytest.raises(FeaError, match="do not match"):
         segmental_rom(x, np.zeros((3, 3)), body, ["C1", "C2"])
+
+
+def test_an_occiput_adds_the_c0_c1_level():
+    x, body = _column()
+    c0 = _block([0, 0, 58])
+    x = np.concatenate([x, c0])
+    body = np.concatenate([body, ["C0"] * len(c0)])
+    u = _move(x, body, {"C0": ([0, 0, -np.deg2rad(7)], [0, 0, 58], [0, 0, 0])})
+    lv = segmental_rom(x, u, body, ["C0", "C1", "C2", "C3"])
+    assert list(lv) == ["C0-C1", "C1-C2", "C2-C3"]
+    assert lv["C0-C1"]["axial_rotation_left_deg"] == pytest.approx(7.0, abs=1e-9)

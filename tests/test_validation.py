@@ -105,6 +105,7 @@ def test_errors_in_percent_and_sds(tmp_path):
     st = summary_stats(rows)
     assert st["n_scored"] == 2 and st["mean_abs_error_pct"] == pytest.approx(30.0)
     assert st["within_1sd"] == 0 and st["n_with_sd"] == 1
+    assert st["mean_abs_error_pct_by_level"] == {"C1-C2": pytest.approx(30.0)}
 
 
 def _curve(roms, converged=True):
