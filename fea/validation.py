@@ -109,9 +109,47 @@ def state_moment_Nmm(model, state, point: str = "load") -> np.ndarray:
     return np.asarray(state.f[i: i + 3], float)
 
 
-def curves_from_result(result, point: str = "load", reference_step: str = "preload") -> list[dict]:
+def contact_term(analysis):
+    """The analysis' contact term (fea.contact.term), None without contact interfaces."""
+    return next((t for t in getattr(analysis, "terms", ()) if t.name == "contact"), None)
+
+
+def joint_openings(contact, state, ref_state, joints) -> dict:
+    """{interface: {"max_opening_mm", "mean_opening_mm"}}: how far the two sides of each named
+    contact interface moved apart along its normal since the reference state (the end of the
+    preload); negative = closed further. The median atlantoaxial joint's opening in flexion is
+    the change of the atlantodental interval."""
+    out = {}
+    if not joints:
+        return out
+    iface = contact.setup.interface_of_point
+    w = contact.setup.points.w
+    names = [info.name for info in contact.setup.infos]
+    d_all = state.contact["g"][:, 0] - ref_state.contact["g"][:, 0]
+    for name in joints:
+        sel = iface == names.index(name)
+        d = d_all[sel]
+        out[name] = {"max_opening_mm": float(d.max()),
+                     "mean_opening_mm": float((d * w[sel]).sum() / w[sel].sum())}
+    return out
+
+
+def check_joints(model, joints) -> None:
+    """Every named joint is a contact interface of the model (not tied: a tied one cannot open)."""
+    have = [i.name for i in model.interfaces if i.law != "tied"]
+    for j in joints:
+        if j not in have:
+            hint = suggest(j, have)
+            raise ConfigError(f"model '{model.name}': joint '{j}' is not a contact interface "
+                              f"(have: {', '.join(have) or 'none'})"
+                              + (f"; did you mean '{hint}'?" if hint else ""))
+
+
+def curves_from_result(result, point: str = "load", reference_step: str = "preload",
+                       contact=None, joints=()) -> list[dict]:
     """Per increment after the reference step: applied moment (Nm, increase since the reference
-    state) and the segmental ROM of every level (fea.metrics.segmental)."""
+    state), the segmental ROM of every level (fea.metrics.segmental) and the opening of each
+    named joint (`joint_openings`; needs the analysis' contact term)."""
     model = result.model
     nodes, body, bones = body_points(model)
     x = model.mesh.nodes[nodes]
@@ -127,22 +165,25 @@ def curves_from_result(result, point: str = "load", reference_step: str = "prelo
         M = state_moment_Nmm(model, s, point) - M0
         levels = segmental_rom(x, result.displacement(s)[nodes], body, bones, u0, M)
         out.append({"step": s.step, "increment": s.increment, "converged": bool(s.converged),
-                    "moment_Nm": float(np.linalg.norm(M)) / 1000.0, "levels": levels})
+                    "moment_Nm": float(np.linalg.norm(M)) / 1000.0, "levels": levels,
+                    "joints": joint_openings(contact, s, ref, joints)})
     return out
 
 
-def solve_directions(model, loadcases: dict, settings=None, progress=None) -> dict:
+def solve_directions(model, loadcases: dict, settings=None, progress=None, joints=()) -> dict:
     """{direction: {"curve": [...], "converged", "seconds", "result"}} for each load case, on
     one set-up of the model (assembly and factorisation reused)."""
     from .results import not_converged_note
     from .solve_case import make_analysis, solve_case
 
+    check_joints(model, joints)
     analysis = make_analysis(model, settings, progress)
+    contact = contact_term(analysis)
     out = {}
     for direction, lc in loadcases.items():
         t = time.perf_counter()
         case = solve_case(model, lc, settings, progress, analysis)
-        curve = curves_from_result(case.result)
+        curve = curves_from_result(case.result, contact=contact, joints=joints)
         out[direction] = {"curve": curve, "converged": bool(case.result.converged),
                           "seconds": time.perf_counter() - t, "result": case.result,
                           "not_converged": not_converged_note(case.result)}
@@ -258,6 +299,15 @@ def ours_markdown(runs: dict) -> str:
                 f"{_fmt(lv['flexion_deg'])} | {_fmt(lv['lateral_bending_left_deg'])} | "
                 f"{_fmt(lv['axial_rotation_left_deg'])} | {_fmt(lv['coupled_rotation_deg'])} | "
                 f"{_fmt(lv['fit_rms_um'], '.0f')} |")
+    joints = [(d, j, v) for d, r in runs.items()
+              for p in [q for q in r["curve"] if q["converged"]][-1:]
+              for j, v in (p.get("joints") or {}).items()]
+    if joints:
+        lines += ["", "Joint opening since the preload at the last converged increment (mm; the "
+                  "median atlantoaxial joint's is the change of the atlantodental interval)", "",
+                  "| direction | joint | max opening | mean opening |", "| --- | --- | --- | --- |"]
+        lines += [f"| {d} | {j} | {v['max_opening_mm']:.3f} | {v['mean_opening_mm']:.3f} |"
+                  for d, j, v in joints]
     return "\n".join(lines) + "\n"
 
 
@@ -380,7 +430,7 @@ def load_validation(path: str | Path) -> dict:
     if "validation" not in data:
         raise ConfigError(f"{path}: no [validation] table")
     v = data["validation"]
-    allowed = {"name", "description", "model", "loadcases", "reference", "size_mm"}
+    allowed = {"name", "description", "model", "loadcases", "reference", "size_mm", "joints"}
     for k in v:
         if k not in allowed:
             hint = suggest(k, allowed)
@@ -397,4 +447,5 @@ def load_validation(path: str | Path) -> dict:
     base = path.parent
     return {"name": v.get("name", path.stem), "model": base / v["model"],
             "loadcases": {d: base / f for d, f in v["loadcases"].items()},
-            "reference": base / v["reference"], "size_mm": v.get("size_mm")}
+            "reference": base / v["reference"], "size_mm": v.get("size_mm"),
+            "joints": list(v.get("joints", []))}

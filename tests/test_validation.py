@@ -155,6 +155,22 @@ def test_body_points_group_sections_into_bones():
         body_points(Model("soft", mesh, mat, [Section("disc", "m", "soft_tissue")]))
 
 
+def test_a_joint_that_is_not_a_contact_interface_is_refused():
+    from fea.model import Interface
+    from fea.validation import check_joints
+
+    mesh = structured_box((1, 1, 1))
+    mat = {"m": LinearElastic("m", 1000.0, 0.3)}
+    model = Model("toy", mesh, mat, [Section("body", "m", "bone", "C2")],
+                  interfaces=[Interface("facet_C1C2_M", "a", "b", "frictionless"),
+                              Interface("screw", "c", "d", "tied")])
+    check_joints(model, ["facet_C1C2_M"])
+    with pytest.raises(ConfigError, match="joint 'facet_C1C2_m'.*did you mean 'facet_C1C2_M'"):
+        check_joints(model, ["facet_C1C2_m"])
+    with pytest.raises(ConfigError, match="joint 'screw' is not a contact interface"):
+        check_joints(model, ["screw"])
+
+
 @pytest.mark.slow
 def test_intact_flexion_end_to_end(tmp_path):
     """The intact model in flexion at a coarse mesh: three increments of 0.5 Nm, per-level ROM
@@ -170,7 +186,9 @@ def test_intact_flexion_end_to_end(tmp_path):
     from fea.validation import solve_directions
 
     model = load_model_sized(ROOT / "models/intact.toml", 12.0, None)
-    runs = solve_directions(model, {"flexion": load_loadcase(ROOT / "loadcases/flexion.toml")})
+    joints = ["facet_C1C2_L", "facet_C1C2_R"]
+    runs = solve_directions(model, {"flexion": load_loadcase(ROOT / "loadcases/flexion.toml")},
+                            joints=joints)
     r = runs["flexion"]
     assert r["converged"]
     assert [p["moment_Nm"] for p in r["curve"]] == pytest.approx([0.5, 1.0, 1.5])
@@ -183,6 +201,12 @@ def test_intact_flexion_end_to_end(tmp_path):
     assert total == pytest.approx(load_rot, rel=0.05)
     for lv in last.values():
         assert lv["rom_deg"] > 0 and lv["coupled_rotation_deg"] < 0.1 * lv["rom_deg"]
+    # the model is symmetric about x = 0 and the moment sagittal: both C1-C2 facets open alike,
+    # and flexion tips C1 forward, so part of each facet opens
+    op = r["curve"][-1]["joints"]
+    assert op["facet_C1C2_L"]["max_opening_mm"] > 0.01
+    assert op["facet_C1C2_L"]["max_opening_mm"] == pytest.approx(
+        op["facet_C1C2_R"]["max_opening_mm"], rel=0.05)
     fields = state_fields(res, res.final)
     summary = case_summary(res, fields["peaks"])
     vm, kw = result_inputs(res, fields, summary)

@@ -21,6 +21,10 @@ def add_parser(sub):
                    help=f"validation file (default {DEFAULT})")
     p.add_argument("--model", type=Path, help="model file instead of the file's [validation] model")
     p.add_argument("--size", type=float, help="element size (mm) instead of the model's")
+    p.add_argument("--joint", action="append",
+                   help="contact interface whose opening since the preload is reported (e.g. "
+                   "facet_C1C2_M, the median atlantoaxial joint: the atlantodental interval); "
+                   "repeatable; replaces the file's [validation] joints")
     p.add_argument("--out", "-o", type=Path, default=Path("results/validation"),
                    help="output folder (default results/validation)")
     add_solver_options(p)
@@ -66,7 +70,8 @@ def run(args) -> int:
         loadcases = {d: load_loadcase(f) for d, f in cfg["loadcases"].items()}
         for lc in loadcases.values():
             check_loadcase_against(model, lc)
-        runs = solve_directions(model, loadcases, settings, progress)
+        joints = args.joint if args.joint is not None else cfg["joints"]
+        runs = solve_directions(model, loadcases, settings, progress, joints)
         rows = compare(ref, rom_at_end(runs))
         stats = summary_stats(rows)
         meta = {"model_file": str(model_path), "size_mm": size, "n_nodes": model.mesh.n_nodes,
