@@ -194,7 +194,7 @@ def solve_directions(model, loadcases: dict, settings=None, progress=None, joint
 
 def rom_at_end(runs: dict) -> dict:
     """{level: {direction: ROM deg in the loaded direction at the last increment, or None when
-    that case did not converge}} and the moment reached."""
+    that case did not converge}}."""
     out: dict[str, dict] = {}
     for direction, r in runs.items():
         last = r["curve"][-1] if r["curve"] else None
