@@ -35,6 +35,9 @@ TOTALS = {"flexion_extension": ("flexion", "extension"),
           "axial_rotation_total": ("axial_rotation_left", "axial_rotation_right")}
 UNSTATED = {"lateral_bending_unstated", "axial_rotation_unstated"}
 REFERENCE_KEYS = set(DIRECTIONS) | set(ONE_SIDE_EITHER) | set(TOTALS) | UNSTATED
+# coupled-motion checks: a direction family -> (its left direction, the signed angle of a level)
+COUPLING_AXES = {"lateral_bending": ("lateral_bending_left", "lateral_bending_left_deg"),
+                 "axial_rotation": ("axial_rotation_left", "axial_rotation_left_deg")}
 # where a series without a stated moment is drawn: the usual occiput-C3 moment (Panjabi et al.
 # 1988 Spine 13:726; the bundled load cases)
 STANDARD_MOMENT_NM = 1.5
@@ -65,13 +68,22 @@ class Reference:
     series: list[dict] = field(default_factory=list)
     anchors: list[dict] = field(default_factory=list)
     injuries: list[dict] = field(default_factory=list)
+    coupling: list[dict] = field(default_factory=list)
 
 
 def load_reference(path: str | Path) -> Reference:
     """Read a reference file; bad keys are refused naming the file, series and key."""
     path = Path(path)
     data = read_toml(path)
-    ref = Reference(path, anchors=data.get("anchors", []), injuries=data.get("injuries", []))
+    ref = Reference(path, anchors=data.get("anchors", []), injuries=data.get("injuries", []),
+                    coupling=data.get("coupling", []))
+    for c in ref.coupling:
+        where = f"{path}: [[coupling]] {c.get('key', '?')}"
+        for k, allowed in (("primary", COUPLING_AXES), ("coupled", COUPLING_AXES),
+                           ("sign", ("same_side", "opposite_side"))):
+            if c.get(k) not in allowed:
+                raise ConfigError(f"{where}: '{k}' must be one of {', '.join(allowed)} "
+                                  f"(got {c.get(k)!r})")
     for i, s in enumerate(data.get("series", [])):
         where = f"{path}: [[series]] {s.get('key', f'#{i + 1}')}"
         for k in ("key", "kind", "label", "citation", "levels"):
@@ -234,6 +246,32 @@ def compare(ref: Reference, rom: dict) -> list[dict]:
     return rows
 
 
+def coupling_checks(ref: Reference, runs: dict) -> list[dict]:
+    """Published coupled-motion signs against ours at the end of each converged case: under the
+    primary motion to the left (right), is the coupled rotation to the left (right) for
+    'same_side'? One row per check, level and side; a case that did not converge is skipped."""
+    out = []
+    for c in ref.coupling:
+        left_dir, _ = COUPLING_AXES[c["primary"]]
+        _, angle = COUPLING_AXES[c["coupled"]]
+        for side, direction in (("left", left_dir), ("right", left_dir.replace("_left", "_right"))):
+            r = runs.get(direction)
+            if not r or not r["converged"] or not r["curve"]:
+                continue
+            levels = r["curve"][-1]["levels"]
+            for level in c["levels"]:
+                if level not in levels:
+                    continue
+                value = levels[level][angle]  # + = to the left
+                expect = 1.0 if side == "left" else -1.0
+                if c["sign"] == "opposite_side":
+                    expect = -expect
+                out.append({"check": c["key"], "level": level, "direction": direction,
+                            "coupled": c["coupled"], "value_deg": value, "expected": c["sign"],
+                            "as_published": bool(value * expect > 0)})
+    return out
+
+
 def summary_stats(rows: list[dict]) -> dict:
     """Mean |error| (%) over the scored in-vitro rows, and the count within 1 SD / 50 %."""
     scored = [r for r in rows if r["kind"] == "in_vitro" and r["error_pct"] is not None]
@@ -322,7 +360,7 @@ def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], 
             "cases": {d: {"converged": r["converged"], "seconds": r["seconds"],
                           "not_converged": r.get("not_converged"), "curve": r["curve"]}
                       for d, r in runs.items()},
-            "comparison": rows}
+            "comparison": rows, "coupling": coupling_checks(ref, runs)}
     p = out_dir / "validation.json"
     atomic.write_text(p, json.dumps(data, indent=1, default=float))
     files.append(p)
@@ -348,8 +386,17 @@ def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], 
                  "mean |error| by level: " + ", ".join(
                      f"{k} {v:.0f} %" for k, v in stats["mean_abs_error_pct_by_level"].items())
                  + ".\n\n")
+    couplings = coupling_checks(ref, runs)
+    tail = ""
+    if couplings:
+        tail = "\nCoupled motion signs (published pattern vs ours at the end of the case)\n\n" + \
+            "| level | direction | coupled | published | ours (deg, + left) | as published |\n" + \
+            "| --- | --- | --- | --- | --- | --- |\n" + "".join(
+                f"| {c['level']} | {c['direction']} | {c['coupled']} | {c['expected']} | "
+                f"{c['value_deg']:+.1f} | {'yes' if c['as_published'] else '**no**'} |\n"
+                for c in couplings)
     atomic.write_text(p, head + table_markdown(rows, model_name, moment) + "\n"
-                      + ours_markdown(runs))
+                      + ours_markdown(runs) + tail)
     files.append(p)
     files += plot_curves(out_dir, model_name, runs, ref)
     return files

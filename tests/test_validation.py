@@ -138,6 +138,30 @@ def test_non_converged_case_is_flagged_and_left_out(tmp_path):
     assert len(files) == 4
 
 
+def test_coupled_motion_signs_against_the_published_pattern(tmp_path):
+    def run(ar_left_deg, converged=True):
+        lv = {"rom_deg": 5.0, "flexion_deg": 0.0, "lateral_bending_left_deg": 5.0,
+              "axial_rotation_left_deg": ar_left_deg, "coupled_rotation_deg": abs(ar_left_deg),
+              "fit_rms_um": 1.0}
+        return {"curve": [{"converged": converged, "moment_Nm": 1.5, "levels": {"C2-C3": lv}}],
+                "converged": converged, "seconds": 1.0}
+    from fea.validation import coupling_checks
+
+    ref = load_reference(REFERENCE)  # Cook 2006: same side at C2-C3
+    rows = coupling_checks(ref, {"lateral_bending_left": run(+2.0),
+                                 "lateral_bending_right": run(+1.0),
+                                 "axial_rotation_left": run(0.0, converged=False)})
+    assert [(r["direction"], r["as_published"]) for r in rows] == [
+        ("lateral_bending_left", True), ("lateral_bending_right", False)]
+    p = tmp_path / "ref.toml"
+    p.write_text('[[series]]\nkey = "a"\nkind = "fe"\nlabel = "A"\ncitation = "c"\n'
+                 'levels."C1-C2" = { flexion = { mean_deg = 1.0 } }\n'
+                 '[[coupling]]\nkey = "k"\nlevels = ["C2-C3"]\nprimary = "lateral_bending"\n'
+                 'coupled = "axial_rotation"\nsign = "same"\n')
+    with pytest.raises(ConfigError, match=r"\[\[coupling\]\] k: 'sign' must be one of"):
+        load_reference(p)
+
+
 def test_body_points_group_sections_into_bones():
     mesh = structured_box((2, 2, 4), (1.0, 1.0, 4.0))
     zc = mesh.nodes[mesh.cells].mean(axis=1)[:, 2]
