@@ -432,6 +432,7 @@ def plot_curves(out_dir: Path, model_name: str, runs: dict, ref: Reference) -> l
                                              " (NOT CONVERGED after the last point)"))
                 if not r["converged"]:
                     ax.plot(sign * rot[-1], sign * mom[-1], "x", color=colour, ms=10)
+            n_marked = 0
             for k, s in enumerate(ref.series):
                 labelled = False
                 for d, sign in ((pos, 1.0), (neg, -1.0)):
@@ -443,6 +444,10 @@ def plot_curves(out_dir: Path, model_name: str, runs: dict, ref: Reference) -> l
                                 fmt=markers[k % len(markers)], mfc="none", color="k", capsize=3,
                                 label=None if labelled else s["label"])
                     labelled = True
+                    n_marked += 1
+            if not n_marked:
+                ax.text(0.5, 0.04, "no one-side published value here (totals: comparison.md)",
+                        transform=ax.transAxes, ha="center", fontsize=7, color="0.4")
             ax.axhline(0, color="0.8", lw=0.8)
             ax.axvline(0, color="0.8", lw=0.8)
             ax.set_title(f"{level} {title}")
