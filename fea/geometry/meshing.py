@@ -21,6 +21,7 @@ from ..mesh import Mesh, jacobian_ratio
 from ..mesh_io import mesh_from_gmsh_model
 from .assembly import Assembly
 from .budget import check_size, occ_volume
+from .keepout import name_keepouts
 
 log = logging.getLogger(__name__)
 RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh fails
@@ -91,7 +92,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     mesh = mesh_from_gmsh_model(gmsh, asm.name)
     if mesh.nodes_per_cell == 10:
         straighten_inverted(mesh)
-    return name_sites(name_sides(mesh, asm), asm)
+    return name_keepouts(name_sites(name_sides(mesh, asm), asm), asm)
 
 
 def _check_all_meshed(gmsh, asm: Assembly, size: float) -> None:

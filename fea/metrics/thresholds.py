@@ -40,6 +40,15 @@ BONE_APPOSITION_UM = (50.0, "Bloebaum et al. 1994 J Biomed Mater Res 28:537 (no 
                             "bone was > 50 µm from a porous coating)")
 
 
+# Screw safety: a screw whose surface comes closer than this to the spinal canal or a transverse
+# foramen is flagged; 2 mm is the first step of the perforation gradings used for cervical and
+# C2 screws (Gertzbein & Robbins 1990 Spine 15:11, grade I < 2 mm; Neo et al. 2005 Spine 30:2800,
+# grade 1 < 2 mm, as tabulated in the C2 screw meta-analysis of J Orthop Surg Res 2020, doi
+# 10.1186/s13018-020-01798-0): a placement error of one grade step would reach the keep-out.
+SCREW_CLEARANCE_MM = (2.0, "perforation grade step: Gertzbein & Robbins 1990 Spine 15:11; Neo et "
+                           "al. 2005 Spine 30:2800 (grade 1 < 2 mm)")
+
+
 @dataclass(frozen=True)
 class Thresholds:
     # micromotion (µm): Pilliar et al. 1986 Clin Orthop 208:108 (28 µm ingrowth, >=150 µm fibrous);
@@ -71,6 +80,8 @@ class Thresholds:
     # variant; e.g. Panjabi et al. 1988 C1-C2 at 1.5 Nm (REFERENCES.md)
     intact_rom_deg: dict = field(default_factory=dict)
     intact_rom_source: str = ""
+    # screw clearance (mm) to the canal and the transverse foramina below which a screw is flagged
+    screw_clearance_mm: float = SCREW_CLEARANCE_MM[0]
 
     def __post_init__(self):
         if not (0 < self.ingrowth_um <= self.ingrowth_upper_um <= self.fibrous_um):
@@ -86,6 +97,9 @@ class Thresholds:
         if self.default_bone_region not in self.bone_yield_MPa:
             raise ConfigError(f"thresholds.default_bone_region: '{self.default_bone_region}' has "
                               f"no yield (known: {', '.join(self.bone_yield_MPa)})")
+        if not self.screw_clearance_mm >= 0:
+            raise ConfigError(f"thresholds.screw_clearance_mm: must be >= 0 mm, got "
+                              f"{self.screw_clearance_mm}")
         for k, v in {**self.bone_yield_MPa, **self.interface_bone_yield_MPa}.items():
             if not v > 0:
                 raise ConfigError(f"thresholds: bone yield '{k}' must be > 0 MPa, got {v}")
@@ -163,6 +177,10 @@ class Thresholds:
             ("implant safety factor flag below", f"{self.min_safety_factor:g}",
              "yield: material yield_MPa (Ti6Al4V ASTM F136; lattice by Gibson-Ashby)"),
         ]
+        rows.append(("screw clearance to canal / transverse foramen flag below",
+                     f"{self.screw_clearance_mm:g} mm",
+                     SCREW_CLEARANCE_MM[1] if self.screw_clearance_mm == SCREW_CLEARANCE_MM[0]
+                     else "study thresholds"))
         if self.intact_rom_deg:
             vals = ", ".join(f"{k} {v:g}°" for k, v in self.intact_rom_deg.items())
             rows.append(("intact ROM reference", vals, self.intact_rom_source or "study file"))
