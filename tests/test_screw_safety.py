@@ -156,3 +156,36 @@ def test_bundled_constructs_report_every_screws_clearance(bundled, name, canals)
         # (to within the coarse mesh's asymmetry)
         other = c[s[:-1] + ("R" if s.endswith("L") else "L")]
         assert abs(v["min_mm"] - other["min_mm"]) < 0.5, (s, v["min_mm"], other["min_mm"])
+
+
+def test_a_breaching_construct_is_solved_and_flagged_in_its_case_folder(breach_mesh, tmp_path):
+    """Flagged, not silently solved: the case converges and its summary.json carries the
+    clearances and the breach warning, its metrics the breach flag."""
+    import json
+
+    from synthetic_study import loadcase
+
+    from fea.materials import LinearElastic
+    from fea.model import Model, RefPoint, Section, Support
+    from fea.results import write_case
+    from fea.solve_case import case_metrics_hook, solve_case
+
+    mesh = breach_mesh
+    free = keepout.free_faces(mesh)
+    zc = mesh.nodes[mesh.face_connectivity(free, corners_only=True)][:, :, 2]
+    mesh.face_sets["bottom"] = free[np.all(zc < 1e-6, axis=1)]
+    mesh.face_sets["top"] = free[np.all(zc > 8 - 1e-6, axis=1)]
+    mats = {"bone": LinearElastic("bone", 450.0, 0.25), "ti": LinearElastic("ti", 110000.0, 0.3)}
+    model = Model("breach", mesh, mats, [Section("B", "bone", "bone", "B"),
+                                         Section("screw_T", "ti", "hardware", "screw_T")],
+                  supports=[Support("bottom")],
+                  ref_points={"load": RefPoint("load", np.array([0.0, 0.0, 8.0]), "distributing",
+                                               "top")})
+    case = solve_case(model, loadcase("flexion", moment_Nm=0.1, preload_N=5.0))
+    write_case(case.result, tmp_path / "c", case.writers, case.extra, case_metrics_hook(case))
+    summary = json.loads((tmp_path / "c" / "summary.json").read_text())
+    assert summary["converged"]
+    sc = summary["screw_clearance"]["screw_T"]
+    assert sc["breach"] and sc["nearest"] == "B_transverse_foramen_L"
+    assert [w for w in summary["warnings"] if "screw_T breaches B_transverse_foramen_L" in w]
+    assert [f for f in summary["metrics"]["flags"] if "screw 'screw_T' breaches" in f]

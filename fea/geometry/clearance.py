@@ -7,9 +7,9 @@ mid-edge nodes). A screw node inside the lumen is a breach: within the convex hu
 nodes (which closes the open ends of a foramen or a canal) and on the lumen side of the nearest
 wall face (outward normal of the bone). The clearance is then negative: minus the depth of the
 deepest node behind the wall (its distance to the hull, which bridges the hole the screw cut in
-the wall, or to the wall where that is nearer). Breaches are graded like cervical pedicle perforations
-(Neo et al. 2005: grade 1 < 2 mm, grade 2 2-4 mm, grade 3 >= 4 mm); a clearance below
-`Thresholds.screw_clearance_mm` (2 mm, docs/screw_safety.md) is flagged too.
+the wall, or to the wall where that is nearer). Breaches are graded like cervical pedicle
+perforations (Neo et al. 2005: grade 1 < 2 mm, grade 2 2-4 mm, grade 3 >= 4 mm); a clearance
+below `Thresholds.screw_clearance_mm` (2 mm, docs/screw_safety.md) is flagged too.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import MeshError
 from .keepout import NAME as KEEPOUT_NAME
+from .keepout import boundary_faces
 
 SCREW = re.compile(r"(^|_)screw_")
 GRADE_STEPS_MM = (2.0, 4.0)  # Neo et al. 2005 perforation grades 1 | 2 | 3
@@ -48,13 +49,10 @@ def _check_names(kind: str, names, pool, where: str) -> None:
 
 def _surface_nodes(mesh, cells: np.ndarray) -> np.ndarray:
     """Node indices on the boundary of a set of cells (every face node, mid-edge ones too)."""
-    from ..elements import TET4_FACES, faces_of
+    from ..elements import faces_of
 
-    key = np.sort(mesh.cells[cells[:, None, None], TET4_FACES[None]].reshape(-1, 3), axis=1)
-    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    outer = np.flatnonzero(cnt[inv.ravel()] == 1)
-    fn = faces_of(mesh.nodes_per_cell)
-    return np.unique(mesh.cells[cells[outer // 4][:, None], fn[outer % 4]])
+    faces, _ = boundary_faces(mesh, cells)
+    return np.unique(mesh.cells[faces[:, 0][:, None], faces_of(mesh.nodes_per_cell)[faces[:, 1]]])
 
 
 def wall_triangles(mesh, name: str) -> np.ndarray:

@@ -4,7 +4,8 @@ which a screw must not enter (fea.geometry.clearance measures how close each scr
 A builder describes each keep-out as a prism with an elliptic or rectangular cross-section around
 the lumen (`add`); after meshing, `name_keepouts` turns it into a face set of the bone's free
 surface that bounds the lumen (faces whose centre lies in the prism grown by `grow` and whose
-outward normal, i.e. pointing out of the bone into the lumen, faces the prism's axis). The face
+outward normal, i.e. pointing out of the bone into the lumen, faces the prism's nearest side
+inward). The face
 set, not the prism, is what the clearance measures: a measurement of the built mesh.
 
 Names: `<bone>_canal`, `<bone>_transverse_foramen_L/R` (docs/screw_safety.md).
@@ -72,18 +73,24 @@ def of(asm) -> list[KeepOut]:
     return list(_TABLE.get(asm, []))
 
 
+def boundary_faces(mesh, cells: np.ndarray):
+    """((k, 2) (element, local face), (k, 3) sorted corner triples) of the faces of `cells` that
+    no other of these cells shares: their outer surface."""
+    from ..elements import TET4_FACES
+
+    cells = np.asarray(cells, np.int64)
+    elem = np.repeat(cells, 4)
+    loc = np.tile(np.arange(4), len(cells))
+    key = np.sort(mesh.cells[elem[:, None], TET4_FACES[loc]], axis=1)
+    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    keep = cnt[inv.ravel()] == 1
+    return np.stack([elem[keep], loc[keep]], axis=1), key[keep]
+
+
 def free_faces(mesh) -> np.ndarray:
     """(k, 2) (element, local face) of the faces no other element shares: the model's free
     surface (a canal wall is free; a face a screw or an implant touches is not)."""
-    from ..elements import TET4_FACES
-
-    m = mesh.n_cells
-    elem = np.repeat(np.arange(m), 4)
-    loc = np.tile(np.arange(4), m)
-    key = np.sort(mesh.cells[elem[:, None], TET4_FACES[loc]], axis=1)
-    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    free = cnt[inv.ravel()] == 1
-    return np.stack([elem[free], loc[free]], axis=1)
+    return boundary_faces(mesh, np.arange(mesh.n_cells))[0]
 
 
 def face_geometry(mesh, faces: np.ndarray):
@@ -101,21 +108,31 @@ def face_geometry(mesh, faces: np.ndarray):
 
 
 def select_wall(ko: KeepOut, centres: np.ndarray, normals: np.ndarray) -> np.ndarray:
-    """Mask of the faces bounding the lumen: centre inside the grown prism, normal toward the
-    prism's axis (cosine > 0.3)."""
+    """Mask of the faces bounding the lumen: centre inside the grown prism and in the outer half of
+    its cross-section, outward normal (into the lumen) within 60 deg of the inward normal of the
+    prism's nearest side (a face beside the lumen, e.g. the back of a lateral mass next to the
+    canal, faces elsewhere)."""
     t, u, v = ko.local(centres).T
     g = ko.grow
+    # near the prism's side, not across its middle (where "inward" means nothing: a face of
+    # another part of the bone beyond the lumen's end)
     if ko.shape == "ellipse":
+        rho = np.hypot(u / ko.a, v / ko.b)
         inside = (u / (ko.a + g)) ** 2 + (v / (ko.b + g)) ** 2 <= 1.0
+        inside &= rho >= 0.5
+        gu, gv = u / ko.a ** 2, v / ko.b ** 2  # outward gradient of the ellipse
     else:
         inside = (np.abs(u) <= ko.a + g) & (np.abs(v) <= ko.b + g)
+        inside &= np.minimum(ko.a - np.abs(u), ko.b - np.abs(v)) <= 0.5 * min(ko.a, ko.b)
+        side_u = ko.a - np.abs(u) < ko.b - np.abs(v)
+        gu, gv = np.where(side_u, np.sign(u), 0.0), np.where(side_u, 0.0, np.sign(v))
     inside &= np.abs(t) <= ko.half_length + g
-    ax = np.asarray(ko.axis)
-    d = np.asarray(ko.centre) - centres
-    d -= (d @ ax)[:, None] * ax  # toward the axis, across it
-    dn = np.linalg.norm(d, axis=1)
-    facing = np.einsum("ij,ij->i", normals, d) > 0.3 * np.maximum(dn, 1e-12)
-    return inside & facing
+    xd = np.asarray(ko.xdir)
+    yd = np.cross(np.asarray(ko.axis), xd)
+    inward = -(gu[:, None] * xd + gv[:, None] * yd)
+    size = np.linalg.norm(inward, axis=1)
+    facing = np.einsum("ij,ij->i", normals, inward) > 0.5 * size
+    return inside & facing & (size > 0)
 
 
 def name_keepouts(mesh, asm):
