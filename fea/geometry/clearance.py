@@ -23,6 +23,13 @@ from .keepout import NAME as KEEPOUT_NAME
 from .keepout import boundary_faces
 
 SCREW = re.compile(r"(^|_)screw_")
+# A screw closer than this to a keep-out is flagged: 2 mm is the first step of the perforation
+# gradings used for cervical and C2 screws (Gertzbein & Robbins 1990 Spine 15:11, grade I < 2 mm;
+# Neo et al. 2005 Spine 30:2800, grade 1 < 2 mm; both tabulated in the C2 screw meta-analysis of
+# J Orthop Surg Res 2020, doi 10.1186/s13018-020-01798-0): a placement error of one grade step
+# would reach the keep-out. Thresholds.screw_clearance_mm overrides it in a study.
+CLEARANCE_FLAG_MM = (2.0, "perforation grade step: Gertzbein & Robbins 1990 Spine 15:11; Neo et "
+                          "al. 2005 Spine 30:2800 (grade 1 < 2 mm)")
 GRADE_STEPS_MM = (2.0, 4.0)  # Neo et al. 2005 perforation grades 1 | 2 | 3
 BREACH_TOL_MM = 1e-3  # a node this far inside the hull is still on the wall
 
@@ -115,7 +122,7 @@ def distance_to_surface(points: np.ndarray, tri: np.ndarray, k: int = 12):
     dc, idx = dc.reshape(n, k), idx.reshape(n, k)
     best, near, q = _nearest_of(points, tri, idx)
     unsure = np.flatnonzero(best > dc[:, -1] - rad) if k < len(tri) else np.array([], int)
-    for chunk in np.array_split(unsure, len(unsure) * len(tri) // 2_000_000 + 1):
+    for chunk in np.array_split(unsure, len(unsure) * len(tri) // 200_000 + 1):
         if len(chunk):
             all_idx = np.broadcast_to(np.arange(len(tri)), (len(chunk), len(tri)))
             best[chunk], near[chunk], q[chunk] = _nearest_of(points[chunk], tri, all_idx)
@@ -138,17 +145,21 @@ def normals(tri: np.ndarray) -> np.ndarray:
     return nrm / np.maximum(np.linalg.norm(nrm, axis=1), 1e-300)[:, None]
 
 
-def inside_hull(points: np.ndarray, hull_points: np.ndarray, where: str) -> np.ndarray:
-    """Depth (mm, > 0 inside) of points in the convex hull of hull_points: the smallest distance
-    to a hull facet plane."""
+def hull_planes(points: np.ndarray, where: str) -> np.ndarray:
+    """(f, 4) facet planes (unit outward normal, offset) of the convex hull of points."""
     from scipy.spatial import ConvexHull, QhullError
 
     try:
-        h = ConvexHull(hull_points)
+        return ConvexHull(points).equations
     except QhullError as exc:
         raise MeshError(f"{where}: its wall nodes span no volume ({str(exc).splitlines()[0]})") \
             from None
-    return -(points @ h.equations[:, :3].T + h.equations[:, 3]).max(axis=1)
+
+
+def hull_depth(points: np.ndarray, planes: np.ndarray) -> np.ndarray:
+    """Depth (mm, > 0 inside) of points in a convex hull: the distance to its nearest facet
+    plane."""
+    return -(points @ planes[:, :3].T + planes[:, 3]).max(axis=1)
 
 
 def grade(clearance_mm: float) -> int:
@@ -174,6 +185,7 @@ def screw_clearance(mesh, screws=None, keepouts=None, threshold_mm: float | None
     if not screws or not keepouts:
         return {}
     walls = {k: wall_triangles(mesh, k) for k in keepouts}
+    hulls = {k: hull_planes(t.reshape(-1, 3), f"{where}: keep-out '{k}'") for k, t in walls.items()}
     out = {}
     for s in screws:
         p = mesh.nodes[_surface_nodes(mesh, mesh.elements(s))]
@@ -184,7 +196,7 @@ def screw_clearance(mesh, screws=None, keepouts=None, threshold_mm: float | None
             # lumen side of the nearest wall face (the hull alone would swallow bone that bulges
             # into the lumen, e.g. the back of a vertebral body)
             side = np.einsum("ij,ij->i", p - q, normals(tri)[near])
-            depth = inside_hull(p, tri.reshape(-1, 3), f"{where}: keep-out '{k}'")
+            depth = hull_depth(p, hulls[k])
             breach = (depth > BREACH_TOL_MM) & (side > BREACH_TOL_MM)
             # depth of a node behind the wall: the hull closes the hole the screw itself cut in
             # the wall; the distance to the wall bounds it where bone bulges into the lumen

@@ -19,10 +19,9 @@ def mesh_report(model, spec, seconds: float, cache=None) -> dict:
                    "master": i.master,
                    "master_faces": int(len(resolve_faces(model, i.master, i.name)))}
                   for i in model.interfaces]
-    from ..metrics.thresholds import SCREW_CLEARANCE_MM
-    from .clearance import keepout_sets, of_mesh
+    from .clearance import CLEARANCE_FLAG_MM, keepout_sets, of_mesh
 
-    th_mm, th_source = SCREW_CLEARANCE_MM
+    th_mm, th_source = CLEARANCE_FLAG_MM
     clearance = {k: dict(v, below_threshold=v["min_mm"] < th_mm)
                  for k, v in of_mesh(mesh).items()}
     return {

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..geometry.clearance import CLEARANCE_FLAG_MM
 
 # Bone regions by their compressive yield (MPa) for the subsidence ratio: name -> (value, source).
 BONE_YIELD_MPa: dict[str, tuple[float, str]] = {
@@ -40,13 +41,9 @@ BONE_APPOSITION_UM = (50.0, "Bloebaum et al. 1994 J Biomed Mater Res 28:537 (no 
                             "bone was > 50 µm from a porous coating)")
 
 
-# Screw safety: a screw whose surface comes closer than this to the spinal canal or a transverse
-# foramen is flagged; 2 mm is the first step of the perforation gradings used for cervical and
-# C2 screws (Gertzbein & Robbins 1990 Spine 15:11, grade I < 2 mm; Neo et al. 2005 Spine 30:2800,
-# grade 1 < 2 mm, as tabulated in the C2 screw meta-analysis of J Orthop Surg Res 2020, doi
-# 10.1186/s13018-020-01798-0): a placement error of one grade step would reach the keep-out.
-SCREW_CLEARANCE_MM = (2.0, "perforation grade step: Gertzbein & Robbins 1990 Spine 15:11; Neo et "
-                           "al. 2005 Spine 30:2800 (grade 1 < 2 mm)")
+# Screw safety: clearance (mm) to the canal and the transverse foramina below which a screw is
+# flagged, with its source (fea.geometry.clearance, docs/screw_safety.md)
+SCREW_CLEARANCE_MM = CLEARANCE_FLAG_MM
 
 
 @dataclass(frozen=True)
