@@ -223,12 +223,14 @@ def warnings(clearance: dict) -> list[str]:
             for s, c in clearance.items() if c["breach"]]
 
 
-_LAST: list = [None, None]  # (mesh, clearance): every load case of a model reuses it
+_LAST: list = [lambda: None, None]  # (weak ref to the mesh, its clearance)
 
 
 def of_mesh(mesh) -> dict:
     """screw_clearance of a mesh, computed once per mesh object (a study solves one model under
-    several load cases)."""
-    if _LAST[0] is not mesh:
-        _LAST[:] = [mesh, screw_clearance(mesh, where=mesh.source)]
+    several load cases); the mesh is held weakly, so it is not kept alive for this."""
+    import weakref
+
+    if _LAST[0]() is not mesh:
+        _LAST[:] = [weakref.ref(mesh), screw_clearance(mesh, where=mesh.source)]
     return _LAST[1]
