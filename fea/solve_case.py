@@ -53,9 +53,25 @@ def solve_case(model: Model, loadcase: LoadCase, settings: SolverSettings | None
     if loadcase.nlgeom_note and loadcase.nlgeom_note not in result.warnings:
         result.warnings.append(loadcase.nlgeom_note)  # a deck's NLGEOM was solved linearly
     out = CaseOutput(result)
+    _screw_safety(model, result, out)
     for term in getattr(analysis, "terms", ()):
         _term_outputs(term.outputs(result, loadcase), result, out)
     return out
+
+
+def _screw_safety(model: Model, result: Result, out: CaseOutput) -> None:
+    """Every screw's clearance to the canal and the transverse foramina (summary.json
+    `screw_clearance`); a breaching screw is a warning of the case: flagged, and still solved
+    (the construct as built is what the user asked about)."""
+    from .geometry.clearance import of_mesh, warnings
+
+    clearance = of_mesh(model.mesh)
+    if not clearance:
+        return
+    out.extra["screw_clearance"] = clearance
+    for w in warnings(clearance):
+        if w not in result.warnings:
+            result.warnings.append(w)
 
 
 def _term_outputs(to, result: Result, out: CaseOutput) -> None:

@@ -26,7 +26,8 @@ from .metrics.thresholds import Thresholds
 
 KEY_COLUMNS = ("variant", "loadcase", "converged")
 # columns where a lower value is the worse one (everything else: higher is worse)
-LOWER_IS_WORSE = ("stiffness", "safety_factor", "rom_reduction", "area_below", "contact_area")
+LOWER_IS_WORSE = ("stiffness", "safety_factor", "rom_reduction", "area_below", "contact_area",
+                  "clearance")
 
 
 def read_study_json(study_dir: Path) -> dict:

@@ -205,3 +205,43 @@ def test_occiput_foramen_magnum_load_surface_and_sites_measured_on_the_mesh():
     assert np.allclose(top[:, 2], L0["top_z"], atol=1e-6) and len(top) > 20
     for name in ("apical_C0", "AAOM_C0", "tectorial_C0", "PAOM_C0", "alar_C0_L", "alar_C0_R"):
         assert len(m.faces(name)) > 0, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bone", ["C1", "C2", "C3"])
+def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, request):
+    """The screw-safety keep-outs (fea.geometry.keepout) are the walls of the canal and of the
+    foramina as meshed: each foramen wall a circle of the parameter's diameter (where the hole
+    opens onto the pedicle, the pedicle's surface bounds it), the canal walls as far apart as the
+    canal's parameters."""
+    from fea.geometry.clearance import keepout_sets, wall_triangles
+    from fea.geometry.keepout import face_geometry
+
+    an, L, m = request.getfixturevalue(f"{bone.lower()}_mesh")
+    d = {"C1": an.c1, "C2": an.c2, "C3": an.c3}[bone]
+    assert keepout_sets(m) == [f"{bone}_canal", f"{bone}_transverse_foramen_L",
+                               f"{bone}_transverse_foramen_R"]
+    for sg, side in ((1, "L"), (-1, "R")):
+        x = wall_triangles(m, f"{bone}_transverse_foramen_{side}").reshape(-1, 3)
+        # least-squares circle through the wall's nodes (the foramina are vertical here)
+        A = np.c_[2 * x[:, :2], np.ones(len(x))]
+        cx, cy, c = np.linalg.lstsq(A, (x[:, :2] ** 2).sum(axis=1), rcond=None)[0]
+        r = np.sqrt(c + cx ** 2 + cy ** 2)
+        assert np.sign(cx) == sg
+        assert abs(2 * r - d.foramen_diameter_mm) < 0.05 * d.foramen_diameter_mm, r
+        on_circle = np.abs(np.hypot(x[:, 0] - cx, x[:, 1] - cy) - r) < 0.05 * r
+        assert on_circle.mean() > 0.9, on_circle.mean()
+    _, c, n = face_geometry(m, m.face_sets[f"{bone}_canal"])
+    if bone == "C1":  # the posterior arch's inner face on the midline, from the dens facet
+        back = c[(abs(c[:, 0]) < 2.0) & (n[:, 1] > 0.7), 1]
+        ap = L["C1"]["facet_y"] - back.max()
+        assert abs(ap - d.canal_ap_mm) < 0.05 * d.canal_ap_mm, ap
+    elif bone == "C2":  # between the medial walls of the pedicles
+        left = c[(c[:, 0] > 0) & (n[:, 0] < -0.7), 0]
+        right = c[(c[:, 0] < 0) & (n[:, 0] > 0.7), 0]
+        width = np.median(left) - np.median(right)
+        assert abs(width - d.canal_width_mm) < 0.05 * d.canal_width_mm, width
+    else:  # from the back of the body to the front of the lamina, on the midline
+        mid = abs(c[:, 0]) < 3.0
+        ap = c[mid & (n[:, 1] < -0.7), 1].min() - c[mid & (n[:, 1] > 0.7), 1].max()
+        assert abs(ap - d.canal_depth_mm) < 0.05 * d.canal_depth_mm, ap

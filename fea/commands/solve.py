@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..metrics.screws import WARNING_PREFIX as SCREW_WARNING
 from . import fraction
 
 
@@ -93,4 +94,7 @@ def run(args) -> int:
         )
         if not ok:
             console.print(f"[red]{summary['not_converged']}[/]")
+        for w in summary.get("warnings") or []:
+            if w.startswith(SCREW_WARNING):  # flagged, not silently solved
+                console.print(f"[bold red]{w}[/]")
     return 0 if ok else 3

@@ -21,6 +21,7 @@ from ..mesh import Mesh, jacobian_ratio
 from ..mesh_io import mesh_from_gmsh_model
 from .assembly import Assembly
 from .budget import check_size, occ_volume
+from .keepout import boundary_faces, face_geometry, name_keepouts
 
 log = logging.getLogger(__name__)
 RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh fails
@@ -91,7 +92,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     mesh = mesh_from_gmsh_model(gmsh, asm.name)
     if mesh.nodes_per_cell == 10:
         straighten_inverted(mesh)
-    return name_sites(name_sides(mesh, asm), asm)
+    return name_keepouts(name_sites(name_sides(mesh, asm), asm), asm)
 
 
 def _check_all_meshed(gmsh, asm: Assembly, size: float) -> None:
@@ -239,21 +240,8 @@ def name_sides(mesh: Mesh, asm: Assembly) -> Mesh:
 def _body_surface(mesh: Mesh, body: str):
     """(faces, corner triples sorted, centres, outward unit normals) of a body's outer surface:
     the faces of its elements that no other element of the body shares."""
-    from ..elements import TET4_FACES
-
-    cells = mesh.elements(body)
-    allf = np.stack(np.meshgrid(cells, np.arange(4), indexing="ij"), -1).reshape(-1, 2)
-    tri = mesh.cells[allf[:, 0]][np.arange(len(allf))[:, None], TET4_FACES[allf[:, 1]]]
-    key = np.sort(tri, axis=1)
-    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    keep = cnt[inv.ravel()] == 1
-    faces, tri, key = allf[keep], tri[keep], key[keep]
-    x = mesh.nodes[tri]
-    c = x.mean(axis=1)
-    nrm = np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0])
-    inside = mesh.nodes[mesh.cells[faces[:, 0], :4]].mean(axis=1)
-    nrm *= np.sign(np.einsum("ij,ij->i", nrm, c - inside))[:, None]
-    nrm /= np.linalg.norm(nrm, axis=1)[:, None]
+    faces, key = boundary_faces(mesh, mesh.elements(body))
+    _, c, nrm = face_geometry(mesh, faces)
     return faces, key, c, nrm
 
 

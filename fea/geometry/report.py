@@ -19,6 +19,11 @@ def mesh_report(model, spec, seconds: float, cache=None) -> dict:
                    "master": i.master,
                    "master_faces": int(len(resolve_faces(model, i.master, i.name)))}
                   for i in model.interfaces]
+    from .clearance import CLEARANCE_FLAG_MM, keepout_sets, of_mesh
+
+    th_mm, th_source = CLEARANCE_FLAG_MM
+    clearance = {k: dict(v, below_threshold=v["min_mm"] < th_mm)
+                 for k, v in of_mesh(mesh).items()}
     return {
         "model": spec.model.name,
         "source": mesh.source,
@@ -37,6 +42,9 @@ def mesh_report(model, spec, seconds: float, cache=None) -> dict:
         "interfaces": interfaces,
         "named_surfaces": {k: int(len(v)) for k, v in sorted(mesh.face_sets.items())
                            if "|" not in k},
+        "keepouts": keepout_sets(mesh),
+        "screw_clearance": clearance,
+        "screw_clearance_threshold": {"mm": th_mm, "source": th_source},
     }
 
 
@@ -68,3 +76,32 @@ def print_report(console, r: dict) -> None:
     console.print(f"contact face sets (both sides; add @BODY for one side): {shown}")
     console.print("named surfaces: " + ", ".join(f"{k} ({n})"
                                                  for k, n in r["named_surfaces"].items()))
+    print_screw_clearance(console, r)
+
+
+def print_screw_clearance(console, r: dict) -> None:
+    """Every screw's clearance to the keep-outs; breaches and clearances under the threshold in
+    red (docs/screw_safety.md)."""
+    from rich.table import Table
+
+    sc = r.get("screw_clearance") or {}
+    if not sc:
+        if any("screw" in b for b in r["body_volume_mm3"]):
+            console.print("[yellow]screw clearance: the mesh has screws but no keep-out face sets "
+                          "(<bone>_canal, <bone>_transverse_foramen_L/R); not measured[/]")
+        return
+    th = r["screw_clearance_threshold"]
+    t = Table(title=f"screw clearance to canal / transverse foramina, mm (flag < {th['mm']:g} mm: "
+                    f"{th['source']}; negative: breach depth)")
+    for c in ("screw", "canal", "foramen", "nearest keep-out", "grade", ""):
+        t.add_column(c)
+    for name, c in sc.items():
+        bad = c["breach"] or c["below_threshold"]
+        mark = "BREACH" if c["breach"] else ("close" if bad else "")
+        t.add_row(name, _mm(c["canal_mm"]), _mm(c["foramen_mm"]), c["nearest"], str(c["grade"]),
+                  mark, style="red" if bad else None)
+    console.print(t)
+
+
+def _mm(v) -> str:
+    return "–" if v is None else f"{v:.2f}"

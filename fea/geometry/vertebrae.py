@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import occ
+from . import keepout, occ
 from .assembly import Assembly
 
 PRI_POSTERIOR, PRI_CORTICAL, PRI_CANCELLOUS = 18, 20, 21
@@ -179,6 +179,9 @@ def c3(asm: Assembly, d: C3Dims, facet_z: float, facet_gap: float) -> Landmarks:
     box_lo, box_hi = (-a - 1, -b - 1, -1), (a + 1, b + 1, h + 1)
     asm.feature("C3_superior_endplate", "C3", (0, 0, h), (0, 0, 1), box_lo, box_hi)
     asm.feature("C3_inferior_endplate", "C3", (0, 0, 0), (0, 0, -1), box_lo, box_hi)
+    # the canal: behind the body, between the pillars, in front of the lamina (no foramina here)
+    keepout.add(asm, "C3_canal", "C3", (0, 0.5 * (y_canal_back - b), h / 2), (0, 0, 1), h / 2,
+                cw, 0.5 * d.canal_depth_mm, shape="rect")
     return Landmarks({
         "top_z": h, "body_a": a, "body_b": b, "pillar_x": xm, "pillar_y": ym,
         "pillar_back_y": ym - d.lateral_mass_depth_mm / 2, "facet_normal": n,
@@ -250,6 +253,9 @@ def c2(asm: Assembly, d: C2Dims, z0: float, c3m: Landmarks, facet_gap: float) ->
     asm.add("C2", "C2_posterior", occ.union(post), PRI_POSTERIOR, "bone")
     asm.feature("C2_inferior_endplate", "C2", (0, 0, z0), (0, 0, -1),
                 (-a - 1, -b - 1, z0 - 1), (a + 1, b + 1, z0 + 1))
+    cw = c3m["canal_half_width"]  # between the pars, behind the body, in front of the laminae
+    keepout.add(asm, "C2_canal", "C2", (0, 0.5 * (lam_y1 - b), 0.5 * (z0 + ftop)), (0, 0, 1),
+                0.5 * (ftop - z0), cw, 0.5 * (-b - lam_y1), shape="rect")
     return Landmarks({
         "bottom_z": z0, "top_z": top, "facet_top_z": ftop, "dens_front_y": yd + rd,
         "dens_top_z": top + d.dens_height_mm, "body_a": a, "body_b": b,
@@ -292,6 +298,10 @@ def c1(asm: Assembly, d: C1Dims, z0: float, dens_front_y: float) -> Landmarks:
         asm.feature(f"C1_superior_facet_{side}", "C1", (0, 0, top), (0, 0, 1), lo, hi)
         asm.feature("C1_superior_facets", "C1", (0, 0, top), (0, 0, 1), lo, hi)
         asm.feature(f"C1_inferior_facet_{side}", "C1", (0, 0, z0), (0, 0, -1), lo, hi)
+    # the spinal canal is the ring's posterior two thirds (Steel's rule of thirds: dens, cord,
+    # free space); the anterior third holds the dens
+    keepout.add(asm, "C1_canal", "C1", (0, yc - bi / 3, 0.5 * (z0 + top)), (0, 0, 1),
+                0.5 * (top - z0), ai, 2 * bi / 3, shape="rect")
     return Landmarks({
         "bottom_z": z0, "top_z": top, "mass_x": xc, "mass_back_y": -dd / 2,
         "mass_front_y": dd / 2, "arch_z": (zr0, z1),

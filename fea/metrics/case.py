@@ -14,6 +14,7 @@ from ..errors import FeaError
 from .ligaments import ligament_flags, ligament_metrics
 from .segmental import segmental_rom
 from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
+from .screws import WARNING_PREFIX, screw_flags, screw_metrics
 from .stability import relative_rotation, rotation_increment, stability
 from .strength import STRUCTURAL_ROLES, strength
 from .subsidence import HIGH, subsidence
@@ -294,7 +295,8 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
     Returns a JSON-safe dict: converged, reference_step, stability, implant_translation,
     segmental {level: ...} (ROM per level, fea.metrics.segmental; needs nodal),
     micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies},
-    ligaments {ligament: ...} (fea.metrics.ligaments), flags,
+    ligaments {ligament: ...} (fea.metrics.ligaments), screws {screw: clearances}
+    (fea.metrics.screws), flags,
     thresholds.
     """
     th = thresholds or Thresholds()
@@ -326,7 +328,11 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
     out["ligaments"] = ligament_metrics(summary)
+    out["screws"] = screw_metrics(summary, th)
+    # the screw-safety warnings of summary.json are the breach flags of screw_flags
     out["flags"] = (_flags(out, th) + ligament_flags(out["ligaments"])
-                    + [f"solver: {w}" for w in summary.get("warnings") or []])
+                    + screw_flags(out["screws"], th)
+                    + [f"solver: {w}" for w in summary.get("warnings") or []
+                       if not w.startswith(WARNING_PREFIX)])
     out["thresholds"] = th.as_dict()
     return clean(out)

@@ -93,6 +93,10 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
     ligs = metrics.get("ligaments") or {}
     row["ligament_force_to_failure_max"] = _worst([m.get("force_to_failure")
                                                    for m in ligs.values()], "ratio")
+    screws = metrics.get("screws") or {}
+    row["screw_clearance_min_mm_min"] = _worst([m["min_mm"] for m in screws.values()], "mm",
+                                               False)
+    row["screw_breaches"] = sum(m["breach"] for m in screws.values()) if screws else None
     flags = metrics.get("flags") or []
     row["n_flags"] = len(flags)
     row["flags"] = "; ".join(flags)
@@ -112,6 +116,11 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
         row[f"von_mises_peak_MPa@{name}"] = r["peak_MPa"]
         row[f"von_mises_p99_MPa@{name}"] = r["p99_MPa"]
         row[f"safety_factor@{name}"] = r["sf_peak"]
+    for name, m in sorted(screws.items()):
+        for key in ("min_mm", "canal_mm", "foramen_mm"):
+            row[f"screw_clearance_{key}@{name}"] = m.get(key)
+        row[f"screw_nearest_keepout@{name}"] = m.get("nearest")
+        row[f"screw_breach_grade@{name}"] = m.get("grade")
     for name, m in sorted(ligs.items()):
         for key in LIGAMENT_KEYS:
             row[f"ligament_{key}@{name}"] = m.get(key)

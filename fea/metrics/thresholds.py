@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..geometry.clearance import CLEARANCE_FLAG_MM
 
 # Bone regions by their compressive yield (MPa) for the subsidence ratio: name -> (value, source).
 BONE_YIELD_MPa: dict[str, tuple[float, str]] = {
@@ -38,6 +39,11 @@ LIBRARY_BONE_REGION = {"cortical_bone": "cortical", "cancellous_bone": "cancello
 # (rabbit, HA-coated plates: BMC Musculoskelet Disord 2023, doi 10.1186/s12891-023-06215-1).
 BONE_APPOSITION_UM = (50.0, "Bloebaum et al. 1994 J Biomed Mater Res 28:537 (no ingrowth where "
                             "bone was > 50 µm from a porous coating)")
+
+
+# Screw safety: clearance (mm) to the canal and the transverse foramina below which a screw is
+# flagged, with its source (fea.geometry.clearance, docs/screw_safety.md)
+SCREW_CLEARANCE_MM = CLEARANCE_FLAG_MM
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Thresholds:
     # variant; e.g. Panjabi et al. 1988 C1-C2 at 1.5 Nm (REFERENCES.md)
     intact_rom_deg: dict = field(default_factory=dict)
     intact_rom_source: str = ""
+    # screw clearance (mm) to the canal and the transverse foramina below which a screw is flagged
+    screw_clearance_mm: float = SCREW_CLEARANCE_MM[0]
 
     def __post_init__(self):
         if not (0 < self.ingrowth_um <= self.ingrowth_upper_um <= self.fibrous_um):
@@ -86,6 +94,9 @@ class Thresholds:
         if self.default_bone_region not in self.bone_yield_MPa:
             raise ConfigError(f"thresholds.default_bone_region: '{self.default_bone_region}' has "
                               f"no yield (known: {', '.join(self.bone_yield_MPa)})")
+        if not self.screw_clearance_mm >= 0:
+            raise ConfigError(f"thresholds.screw_clearance_mm: must be >= 0 mm, got "
+                              f"{self.screw_clearance_mm}")
         for k, v in {**self.bone_yield_MPa, **self.interface_bone_yield_MPa}.items():
             if not v > 0:
                 raise ConfigError(f"thresholds: bone yield '{k}' must be > 0 MPa, got {v}")
@@ -163,6 +174,10 @@ class Thresholds:
             ("implant safety factor flag below", f"{self.min_safety_factor:g}",
              "yield: material yield_MPa (Ti6Al4V ASTM F136; lattice by Gibson-Ashby)"),
         ]
+        rows.append(("screw clearance to canal / transverse foramen flag below",
+                     f"{self.screw_clearance_mm:g} mm",
+                     SCREW_CLEARANCE_MM[1] if self.screw_clearance_mm == SCREW_CLEARANCE_MM[0]
+                     else "study thresholds"))
         if self.intact_rom_deg:
             vals = ", ".join(f"{k} {v:g}°" for k, v in self.intact_rom_deg.items())
             rows.append(("intact ROM reference", vals, self.intact_rom_source or "study file"))

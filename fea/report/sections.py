@@ -25,6 +25,7 @@ COMPARISON = [
     ("subsidence_risk_worst", "subsidence risk", "class"),
     ("implant_safety_factor_min", "implant SF min", "sf"),
     ("hardware_safety_factor_min", "screw/rod SF min", "sf"),
+    ("screw_clearance_min_mm_min", "screw clearance min (mm)", "clearance"),
     ("n_flags", "flags", None),
 ]
 
@@ -44,6 +45,8 @@ def _grade(kind: str | None, v, th: Thresholds) -> str:
         return ""
     if kind == "micromotion":
         return "good" if v <= th.ingrowth_um else ("bad" if v >= th.fibrous_um else "warn")
+    if kind == "clearance":
+        return "bad" if v < 0 else ("warn" if v < th.screw_clearance_mm else "good")
     if kind == "ratio":
         return "good" if v < 1.0 else "bad"
     if kind == "sf":
@@ -157,6 +160,36 @@ def per_interface(rows: list[dict], th: Thresholds) -> str:
         out.append(table(["variant", "load case"] + [h for _, h, _ in present], body,
                          cell_classes=classes))
     return "".join(out)
+
+
+def screw_safety(rows: list[dict], th: Thresholds) -> str:
+    """Every screw's clearance to the canal and the transverse foramina, once per variant (a mesh
+    property: the same in every load case); red: breach, amber: under the threshold."""
+    body, classes, seen = [], [], set()
+    for r in rows:
+        screws = sorted(c.split("@", 1)[1] for c in r if c.startswith("screw_clearance_min_mm@"))
+        if not screws or r["variant"] in seen:
+            continue
+        seen.add(r["variant"])
+        for s in screws:
+            v = r.get(f"screw_clearance_min_mm@{s}")
+            cls = _grade("clearance", v, th)
+            body.append([esc(r["variant"]), esc(s),
+                         esc(fmt(r.get(f"screw_clearance_canal_mm@{s}"))),
+                         esc(fmt(r.get(f"screw_clearance_foramen_mm@{s}"))),
+                         esc(fmt(r.get(f"screw_nearest_keepout@{s}"))),
+                         esc(fmt(r.get(f"screw_breach_grade@{s}"))),
+                         {"bad": "<b>BREACH</b>", "warn": "under threshold"}.get(cls, "ok")])
+            classes.append(["", "", "", "", "", "", cls])
+    if not body:
+        return "<p>No screw clearances in these cases (no screws or no keep-out face sets).</p>"
+    note = (f"<p>Smallest distance (mm) from each screw's surface to the spinal canal and to the "
+            f"transverse foramina (vertebral artery), measured on the mesh; negative: the screw "
+            f"enters the keep-out by that depth (breach, graded like a cervical pedicle "
+            f"perforation, Neo et al. 2005). Flagged under {th.screw_clearance_mm:g} mm. A "
+            "breaching variant is solved as built and flagged, never dropped.</p>")
+    return note + table(["variant", "screw", "canal (mm)", "foramen (mm)", "nearest keep-out",
+                         "grade", "status"], body, cell_classes=classes)
 
 
 def ligaments(cases: list[tuple[str, dict]]) -> str:

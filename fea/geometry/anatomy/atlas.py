@@ -6,6 +6,7 @@ transverse ligament and the transverse processes around their foramina."""
 
 from __future__ import annotations
 
+from .. import keepout
 from ..assembly import Assembly
 from . import axis
 from . import shapes as s
@@ -86,6 +87,15 @@ def features_and_sites(asm: Assembly, d: C1Dims, L: dict) -> None:
     for sg, side in ((1, "L"), (-1, "R")):
         asm.site(f"transverse_C1_{side}", "C1", (sg * (x - L["mass_waist"] - 1.5), y - 1.5,
                                                  zm - 0.5), 3.0, facing=(-sg, 0, 0))
+    # the spinal canal: the ring's posterior two thirds (Steel's rule of thirds: dens, cord, free
+    # space); the foramina as cut in build()
+    ap = d.canal_ap_mm
+    keepout.add(asm, "C1_canal", "C1", (0, L["facet_y"] - 2 * ap / 3, zm), (0, 0, 1),
+                0.5 * (z1 - z0), d.canal_width_mm / 2, ap / 3, shape="rect")
+    for sg, side in ((1, "L"), (-1, "R")):
+        keepout.add(asm, f"C1_transverse_foramen_{side}", "C1", (sg * d.foramen_x_mm, y - 0.5,
+                                                                 L["tp_z"]), (0, 0, 1), 8.0,
+                    d.foramen_diameter_mm / 2, d.foramen_diameter_mm / 2)
     ya, za = L["arch_front_y"], L["arch_z"]
     ha = d.anterior_arch_height_mm / 2
     asm.site("AAOM_C1", "C1", (0, ya, za + ha), 4.5, facing=(0, 0.3, 1))

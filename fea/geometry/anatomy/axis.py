@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import keepout
 from ..assembly import Assembly
 from . import shapes as s
 from .morphometry import C2Dims
@@ -86,6 +87,13 @@ def features_and_sites(asm: Assembly, d: C2Dims, L: dict) -> None:
     z0, z1 = L["bottom_z"], L["top_z"]
     asm.feature("C2_inferior_endplate", "C2", (0, 0, z0), (0, 0, -1),
                 (-a - 2, -b - 2, z0 - 1), (a + 2, b + 2, z0 + 1))
+    xs, ys, zs = L["facet_x"], L["facet_y"], L["facet_center_z"]
+    keepout.add(asm, "C2_canal", "C2", (0, -b - d.canal_ap_mm / 2, 0.5 * (z0 + zs)), (0, 0, 1),
+                0.5 * (zs - z0), d.canal_width_mm / 2, d.canal_ap_mm / 2, shape="rect")
+    for sg, side in ((1, "L"), (-1, "R")):  # the foramina as cut in build()
+        keepout.add(asm, f"C2_transverse_foramen_{side}", "C2", (sg * (xs + 7.5), ys - 1.0,
+                                                                 zs - 9.0), (0, 0, 1), 7.0,
+                    d.foramen_diameter_mm / 2, d.foramen_diameter_mm / 2)
     y, apex = L["dens_y"], L["apex_z"]
     asm.site("apical_C2", "C2", (0, y, apex), 3.0, facing=(0, 0, 1))
     # the alar ligaments leave both sides of the upper dens: one set for both

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import keepout
 from ..assembly import Assembly
 from . import shapes as s
 from .morphometry import C3Dims
@@ -26,7 +27,8 @@ def layout(d: C3Dims, facet_z: float) -> dict:
             "pillar_x": cw + d.facet_width_mm / 2 + 0.5,
             "pillar_y": -b - 0.55 * d.canal_depth_mm, "facet_z": facet_z,
             "n": facet_normal(d.facet_angle_deg),
-            "foramen": (cw + 2.0, -b + 2.5), "pillar_height": d.pillar_height_mm,
+            "foramen": (cw + 2.0, -b + 2.5), "foramen_r": d.foramen_diameter_mm / 2,
+            "canal_half_width": cw, "pillar_height": d.pillar_height_mm,
             "facet_b": d.facet_length_mm / 2 * np.cos(np.radians(d.facet_angle_deg))}
 
 
@@ -94,6 +96,12 @@ def features_and_sites(asm: Assembly, L: dict) -> None:
         asm.feature("C3_inferior_facets", "C3", q, -L["n"], plo, phi)
         asm.feature(f"C3_inferior_facet_{side}", "C3", q, -L["n"], plo, phi)
     zm = 0.5 * h
+    keepout.add(asm, "C3_canal", "C3", (0, 0.5 * (L["canal_back_y"] - b), zm), (0, 0, 1), zm,
+                L["canal_half_width"], 0.5 * (-b - L["canal_back_y"]), shape="rect")
+    fx, fy = L["foramen"]
+    for sg, side in ((1, "L"), (-1, "R")):
+        keepout.add(asm, f"C3_transverse_foramen_{side}", "C3", (sg * fx, fy, zm), (0, 0, 1),
+                    6.0, L["foramen_r"], L["foramen_r"])
     asm.site("ALL_C3", "C3", (0, b, zm), 5.0, facing=(0, 1, 0))
     asm.site("PLL_C3", "C3", (0, -b, zm), 5.0, facing=(0, -1, 0))
     yl = L["canal_back_y"]
