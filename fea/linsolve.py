@@ -274,6 +274,12 @@ class LinearSolver:
             its += more
         return x, its
 
+    def pcg_capped(self, A, b, rtol, maxiter: int, x0=None):
+        """CG on A preconditioned by this solver, at most maxiter iterations and no promotion
+        when they run out (the caller sets up on a better matrix instead): (x, converged,
+        iterations)."""
+        return self._cg(A, b, x0, rtol, maxiter)
+
     def _amg_setup(self, K, B):
         import pyamg
 
