@@ -1,0 +1,259 @@
+#!/usr/bin/env python
+"""Where the bundled constructs spend their Newton steps: immediate vs fused vs all-tied.
+
+    python bench/bench_constructs.py --size 8                    # coarse TET10, every case
+    python bench/bench_constructs.py --models aad_cages --loadcases flexion --states immediate
+    python bench/bench_constructs.py --from-json                 # re-render the last run
+
+For models/aad_cages.toml and models/c2_avb.toml under flexion, extension, lateral bending
+(left) and axial rotation (left) (the constructs are symmetric about the mid-sagittal plane, so
+the right-hand cases mirror these), in three interface states (fea.study.states): immediate
+(the model as written: frictional implant faces, frictionless facets), fused (implant faces
+tied, natural joints still in contact) and all-tied (every interface tied: the linear floor).
+Each case is one child process (wall, CPU and peak RSS its own) running the library directly:
+make_analysis (pairing, assembly), then analysis.run. Per case it records the Newton steps,
+multiplier (AL) passes, PCG iterations, cut-backs and wall time of every increment, the
+preconditioner refactorisations and their time, the penalty raises, and per interface how many
+contact points changed status (open / stick / slip) from one Newton step to the next, summed
+over the case ("churn"), and in how many Newton steps each interface moved at all.
+Meshes come from the mesh cache in bench/out/mesh_cache (the first run of a size meshes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchlib import (
+    OUT, ROOT, committed_code, machine, machine_line, python_child, run_child, table,
+    write_section,
+)
+
+committed_code()  # measure the committed fea/, not the shared working tree
+
+HEADING = "Constructs: where the Newton steps go (immediate vs fused vs all-tied)"
+MODELS = ("aad_cages", "c2_avb")
+LOADCASES = ("flexion", "extension", "lateral_bending_left", "axial_rotation_left")
+STATES = ("immediate", "fused", "all_tied")
+JSON = OUT / "constructs.json"
+
+
+def load(model: str, state: str, size: float | None, loadcase: str):
+    from fea.config import check_loadcase_against, load_loadcase
+    from fea.mesh_cache import MeshCache
+    from fea.variants import load_variant
+
+    st, ties = ("fused", "all") if state == "all_tied" else (state, "implant")
+    m = load_variant(ROOT / "models" / f"{model}.toml", "base", MeshCache(OUT / "mesh_cache"),
+                     size_mm=size, state=st, fused_ties=ties)
+    lc = load_loadcase(ROOT / "loadcases" / f"{loadcase}.toml")
+    check_loadcase_against(m, lc)
+    return m, lc
+
+
+def _watch(term) -> dict:
+    """Count, per interface, the points whose status changed between consecutive Newton
+    evaluations of the contact term (within one multiplier pass), without touching the driver."""
+    import numpy as np
+
+    iface = term.setup.interface_of_point
+    names = [i.name for i in term.setup.infos]
+    rec = {"churn": np.zeros(len(names), np.int64), "moved_steps": np.zeros(len(names), np.int64),
+           "evaluations": 0, "names": names}
+    last = {"status": None}
+    evaluate = term.evaluate
+
+    def wrapped(u, it):
+        ev = evaluate(u, it)
+        rec["evaluations"] += 1
+        if it > 0 and last["status"] is not None:
+            ch = ev.status != last["status"]
+            per = np.bincount(iface[ch], minlength=len(names))
+            rec["churn"] += per
+            rec["moved_steps"] += per > 0
+        last["status"] = ev.status.copy()
+        return ev
+
+    term.evaluate = wrapped
+    return rec
+
+
+def child_main(model: str, loadcase: str, state: str, size: str) -> None:
+    """One case in this process; prints a JSON line."""
+    from fea.solve_case import make_analysis
+
+    m, lc = load(model, state, None if size == "default" else float(size), loadcase)
+    c0, t = time.process_time(), time.perf_counter()
+    an = make_analysis(m)
+    init_s, init_cpu = time.perf_counter() - t, time.process_time() - c0
+    contact = next((x for x in getattr(an, "terms", ()) if x.name == "contact"), None)
+    rec = _watch(contact) if contact is not None and contact.active else None
+    c0, t = time.process_time(), time.perf_counter()
+    res = an.run(lc)
+    run_s, run_cpu = time.perf_counter() - t, time.process_time() - c0
+    tm = an.timings
+    incs = [{"step": s.step, "inc": s.increment, "newton": s.solve.newton_iterations,
+             "al": s.solve.al_iterations, "cg": s.solve.iterations,
+             "cutbacks": s.solve.cutbacks, "wall_s": s.solve.solve_s,
+             "converged": s.solve.converged} for s in res.states]
+    mm = an.model  # contact splits nodes: its model numbers the DOFs
+    ref = res.final.u[mm.ref_dof("load", 0):][:6] if "load" in mm.ref_points else None
+    out = {
+        "model": model, "loadcase": loadcase, "state": state, "n_dof": int(res.n_dof_free),
+        "elements": int(m.mesh.n_cells), "init_s": init_s, "init_cpu_s": init_cpu,
+        "run_s": run_s, "run_cpu_s": run_cpu, "converged": bool(res.converged),
+        "increments": incs, "constraints_setup_s": tm.get("constraints_setup_s", 0.0),
+        "initial_setups": len(an._cache),
+        "rebuilds": tm.get("preconditioner_rebuilds", 0), "rebuild_s": tm.get("rebuild_s", 0.0),
+        "penalty_raises": tm.get("penalty_raises", 0),
+        "points": 0 if contact is None or not contact.active else int(len(contact.w)),
+        "ref_u": None if ref is None else [float(v) for v in ref],
+    }
+    if rec is not None:
+        iface = contact.setup.interface_of_point
+        import numpy as np
+
+        npts = np.bincount(iface, minlength=len(rec["names"]))
+        out["interfaces"] = [{"name": n, "points": int(k), "churn": int(c), "moved_steps": int(s)}
+                             for n, k, c, s in zip(rec["names"], npts, rec["churn"],
+                                                   rec["moved_steps"])]
+        out["evaluations"] = rec["evaluations"]
+    print(json.dumps(out))
+
+
+def measure(args) -> dict:
+    res = {"machine": machine(), "size_mm": args.size, "cases": []}
+    size = "default" if args.size is None else str(args.size)
+    for model in args.models:
+        for state in args.states:  # mesh once per model and state in the parent (cache)
+            load(model, state, args.size, args.loadcases[0])
+    for model in args.models:
+        for lc in args.loadcases:
+            for state in args.states:
+                r = run_child(python_child(__file__, "--child", model, lc, state, size),
+                              mem_cap_gb=args.cap, timeout_s=args.timeout)
+                d = r.as_dict()
+                d["result"] = json.loads(r.stdout.strip().splitlines()[-1]) if r.ok else None
+                res["cases"].append({"model": model, "loadcase": lc, "state": state, **d})
+                o = d["result"] or {}
+                print(f"{model} {lc} {state}: {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s, solve "
+                      f"{o.get('run_s', float('nan')):.1f} s, Newton "
+                      f"{sum(i['newton'] for i in o.get('increments', []))}, rebuilds "
+                      f"{o.get('rebuilds')} {r.stopped or ''}"
+                      f"{'' if r.ok else r.stderr[-800:]}", flush=True)
+                JSON.write_text(json.dumps(res, indent=1))  # partial results survive a stop
+    res["machine_end"] = machine()
+    return res
+
+
+def _case_row(c: dict) -> list:
+    o = c["result"]
+    if o is None:
+        why = c["stopped"] or f"exit {c['returncode']}"
+        return [c["model"], c["loadcase"], c["state"], "", "", "", "", "", "", "", "",
+                f"{c['wall_s']:.0f}", f"{c['cpu_s']:.0f}", f"did not finish: {why}"]
+    incs = o["increments"]
+    pre = [i for i in incs if i["step"] == "preload"]
+    newton = sum(i["newton"] for i in incs)
+    churn = ""
+    if o.get("interfaces"):
+        top = max(o["interfaces"], key=lambda x: x["churn"])
+        total = sum(x["churn"] for x in o["interfaces"])
+        churn = f"{total} ({top['name']}: {top['churn']})" if total else "0"
+    return [c["model"], c["loadcase"], c["state"], o["n_dof"],
+            f"{newton} ({sum(i['newton'] for i in pre)})", sum(i["al"] for i in incs),
+            sum(i["cg"] for i in incs), f"{o['rebuilds']} / {o['rebuild_s']:.1f}",
+            sum(i["cutbacks"] for i in incs), o["penalty_raises"], churn,
+            f"{o['run_s']:.1f}", f"{o['run_cpu_s']:.1f}",
+            "yes" if o["converged"] else "NO"]
+
+
+def _ratios(cases: list) -> list:
+    by = {(c["model"], c["loadcase"], c["state"]): c["result"] for c in cases}
+    rows = []
+    for (m, lc, st), o in by.items():
+        if st != "immediate":
+            continue
+        fu, tied = by.get((m, lc, "fused")), by.get((m, lc, "all_tied"))
+        f = lambda a, b: f"{a['run_s'] / b['run_s']:.1f}" if a and b else ""  # noqa: E731
+        rows.append([m, lc, f(o, fu), f(o, tied), f(fu, tied),
+                     f"{o['run_s']:.1f} / {fu['run_s']:.1f} / {tied['run_s']:.1f}"
+                     if o and fu and tied else ""])
+    return rows
+
+
+def markdown(r: dict) -> str:
+    cases = r["cases"]
+    size = "the model files' default size" if r["size_mm"] is None else f"size {r['size_mm']:g} mm"
+    churn_rows = []
+    for c in cases:
+        o = c["result"]
+        if not o or not o.get("interfaces"):
+            continue
+        busy = sorted((x for x in o["interfaces"] if x["churn"]), key=lambda x: -x["churn"])[:3]
+        churn_rows.append([c["model"], c["loadcase"], c["state"], o["points"],
+                           "; ".join(f"{x['name']} {x['churn']} changes in {x['moved_steps']} "
+                                     f"steps ({x['points']} points)" for x in busy) or "none"])
+    return "\n".join([
+        "`python bench/bench_constructs.py` (options `--size MM`, `--models`, `--loadcases`, "
+        "`--states`, `--no-write`, `--from-json`). "
+        f"{machine_line(r['machine'], r.get('machine_end', r['machine']))}.",
+        "",
+        f"models/aad_cages.toml and models/c2_avb.toml, base variant, TET10 at {size}; load "
+        "cases from loadcases/ (50 N preload, then 1.5 Nm in 3 increments). States: immediate "
+        "(as written), fused (implant interfaces tied), all_tied (every interface tied). One "
+        "child process per case; solve = `analysis.run` (constraints, factorisations, every "
+        "increment), after pairing and assembly. Newton = semismooth Newton steps (in brackets: "
+        "of them in the preload), AL = multiplier passes, CG = PCG iterations, refactorisations "
+        "= preconditioner rebuilds on the current tangent (and their s; the first factor of "
+        "each constraint set is not counted), churn = contact points whose status changed "
+        "between consecutive Newton steps, summed over the case (busiest interface).",
+        "",
+        table(["model", "load case", "state", "free DOF", "Newton (preload)", "AL", "CG",
+               "refactorisations / s", "cut-backs", "penalty raises", "churn (busiest)",
+               "solve s", "solve CPU s", "converged"], [_case_row(c) for c in cases]),
+        "",
+        table(["model", "load case", "immediate / fused", "immediate / all-tied",
+               "fused / all-tied", "solve s: immediate / fused / all-tied"], _ratios(cases)),
+        "",
+        "Status churn per interface (the three busiest):",
+        "",
+        table(["model", "load case", "state", "contact points", "interfaces"], churn_rows),
+    ])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=float, default=None,
+                    help="mesh size, mm (default: the model files' own, 5 mm: minutes per case)")
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
+    ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
+    ap.add_argument("--cap", type=float, default=8.0, help="memory cap per process, GB (8)")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per case, s (1800)")
+    ap.add_argument("--no-write", action="store_true", help="don't update bench/README.md")
+    ap.add_argument("--from-json", nargs="*", metavar="JSON",
+                    help="rewrite the README section from saved runs (default: the last run's "
+                    "JSON), no measuring")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child_main(*args.child)
+        return
+    if args.from_json is not None:
+        runs = [json.loads(Path(f).read_text()) for f in args.from_json or [JSON]]
+    else:
+        OUT.mkdir(parents=True, exist_ok=True)
+        runs = [measure(args)]
+        JSON.write_text(json.dumps(runs[0], indent=1))
+    text = "\n\n".join(markdown(r) for r in runs)
+    print(text)
+    if not args.no_write:
+        write_section(HEADING, text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
