@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from benchlib import (
-    OUT, ROOT, committed_code, machine, machine_line, python_child, run_child, table,
-    write_section,
+    OUT, ROOT, child_bench_args, committed_code, machine, machine_line, python_child, run_child,
+    table, write_section,
 )
 
 committed_code()  # measure the committed fea/, not the shared working tree
@@ -232,13 +232,7 @@ def main():
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
     ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
-    ap.add_argument("--cap", type=float, default=8.0, help="memory cap per process, GB (8)")
-    ap.add_argument("--timeout", type=float, default=1800.0, help="per case, s (1800)")
-    ap.add_argument("--no-write", action="store_true", help="don't update bench/README.md")
-    ap.add_argument("--from-json", nargs="*", metavar="JSON",
-                    help="rewrite the README section from saved runs (default: the last run's "
-                    "JSON), no measuring")
-    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    child_bench_args(ap, cap_gb=8.0, timeout_s=1800.0, child_args=4)
     args = ap.parse_args()
     if args.child:
         child_main(*args.child)
