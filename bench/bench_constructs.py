@@ -39,6 +39,48 @@ MODELS = ("aad_cages", "c2_avb")
 LOADCASES = ("flexion", "extension", "lateral_bending_left", "axial_rotation_left")
 STATES = ("immediate", "fused", "all_tied")
 JSON = OUT / "constructs.json"
+# What the runs showed (kept here because the section is regenerated; issue 18):
+FINDINGS = """\
+**What dominates (2026-12-06, size 8 mm, load 7-12 from other sessions: wall times are 3-6x
+the CPU times).** aad_cages under flexion, immediate state, 70065 DOF, 732 contact points, run
+under FEA_NEWTON_DEBUG=1 before the change below (code 790d6d6): solve 871.8 s wall, 224.5 s
+CPU; 186 Newton steps (48 in the preload), 22 multiplier passes, 4679 PCG iterations, 47
+refactorisations (225 s), 1 penalty raise, no cut-back. Three single PCG solves took 1049, 246
+and 1337 iterations (2632 of the 4679): each was the first Newton step of a moment increment,
+solved to a tight tolerance (it carries the load) on the factor made for the previous
+increment's status, while the cost rule of `_stale_check` only looks between Newton steps. In
+the preload every multiplier pass opened more points (closed-and-sliding at first: 439, 485,
+512, 574, 578, 595 of 732 open after passes 1-6): the soft penalty (3 E/h) lets the bodies sink
+in, and each update moves the load onto fewer points, so each pass changes the status again and
+costs a refactorisation (at 70k DOF one costs less than 20 PCG iterations, so the rule refreshes
+on any change). The churn is at the implant faces, not the cartilage: the solid cage rims (mu
+0.3, 96 points each) changed status 300-390 times over 55-87 Newton steps, the porous faces (mu
+0.8, 48 points) 110-175 times, the frictionless C2-C3 facets 66-68 times in 10 steps.
+
+**Changed:** a PCG on a factor made for another status now stops once it has cost about one
+refactorisation (iterations = refactorisation time / time per PCG iteration, at least
+`rebuild_after`); the current tangent is then factored and the PCG goes on from its iterate
+(`NewtonSettings.cap_stale_cg`, tests/test_newton_cg_cap.py). Same case, same load range: solve
+633.9 s wall, 128.9 s CPU (-43 % CPU), 209 Newton steps, 24 passes, 1749 PCG iterations (-63 %),
+52 refactorisations; the load point's displacements and rotations agree with the run before to
+3e-4 relative (flexion rotation to 1e-7). Still immediate / fused 10.0 (6.6 in CPU) and
+immediate / all-tied 22.8 (21 in CPU): issue 18's targets (3 and 5) are not met.
+
+**Recommendation (not done here):** what is left is the Newton steps themselves (209, each
+with a status change at the cage rims) and a refactorisation of the whole 70k-DOF tangent for
+most of them (52 x ~5.7 s wall, 46 % of the solve), for a change of rank at most 3 x 732. Factor
+the bonded system K0 once per constraint set and solve each Newton step on the interface: with
+C = K0^-1 B^T (2196 columns here, one multi-RHS PARDISO solve per model and constraint set) and
+E = D - D_bonded the tangent's inverse is K0^-1 - C E (I + B C E)^-1 C^T, a dense 2196 x 2196
+LU per Newton step (~7 GFlop, a fraction of a second) instead of a sparse refactorisation plus
+PCG, exact whatever the status, so no stale factor and no refactorisation rule at all. At the
+default 5 mm mesh the interface should have about (8/5)^2 = 2.6x the points (not measured);
+past ~10k interface rows the dense LU stops being cheap and a low-rank update of it on the
+changed points would be the next step. The preload's multiplier
+passes (7) would also drop with a stiffer first penalty on the titanium-bone faces only (the
+soft penalty was chosen for the stick/slip front, bench_contact.py), which is a separate
+measurement.
+"""
 
 
 def load(model: str, state: str, size: float | None, loadcase: str):
@@ -144,7 +186,7 @@ def measure(args) -> dict:
                       f"{sum(i['newton'] for i in o.get('increments', []))}, rebuilds "
                       f"{o.get('rebuilds')} {r.stopped or ''}"
                       f"{'' if r.ok else r.stderr[-800:]}", flush=True)
-                JSON.write_text(json.dumps(res, indent=1))  # partial results survive a stop
+                args.json.write_text(json.dumps(res, indent=1))  # partial results survive a stop
     res["machine_end"] = machine()
     return res
 
@@ -232,18 +274,19 @@ def main():
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
     ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
+    ap.add_argument("--json", type=Path, default=JSON, help=f"where the run goes ({JSON.name})")
     child_bench_args(ap, cap_gb=8.0, timeout_s=1800.0, child_args=4)
     args = ap.parse_args()
     if args.child:
         child_main(*args.child)
         return
     if args.from_json is not None:
-        runs = [json.loads(Path(f).read_text()) for f in args.from_json or [JSON]]
+        runs = [json.loads(Path(f).read_text()) for f in args.from_json or [args.json]]
     else:
         OUT.mkdir(parents=True, exist_ok=True)
         runs = [measure(args)]
-        JSON.write_text(json.dumps(runs[0], indent=1))
-    text = "\n\n".join(markdown(r) for r in runs)
+        args.json.write_text(json.dumps(runs[0], indent=1))
+    text = "\n\n".join(markdown(r) for r in runs) + "\n\n" + FINDINGS
     print(text)
     if not args.no_write:
         write_section(HEADING, text)
