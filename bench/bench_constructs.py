@@ -46,9 +46,10 @@ the CPU times).** aad_cages under flexion, immediate state, 70065 DOF, 732 conta
 under FEA_NEWTON_DEBUG=1 before the change below (code 790d6d6): solve 871.8 s wall, 224.5 s
 CPU; 186 Newton steps (48 in the preload), 22 multiplier passes, 4679 PCG iterations, 47
 refactorisations (225 s), 1 penalty raise, no cut-back. Three single PCG solves took 1049, 246
-and 1337 iterations (2632 of the 4679): each was the first Newton step of a moment increment,
-solved to a tight tolerance (it carries the load) on the factor made for the previous
-increment's status, while the cost rule of `_stale_check` only looks between Newton steps. In
+and 1337 iterations (2632 of the 4679): the first Newton step of the first and second moment
+increments (1049, 1337) and of a multiplier pass (246), each solved to a tight tolerance (a
+pass's first step carries the load or the new multipliers) on the factor made for an earlier
+status, while the cost rule of `_stale_check` only looks between Newton steps. In
 the preload every multiplier pass opened more points (closed-and-sliding at first: 439, 485,
 512, 574, 578, 595 of 732 open after passes 1-6): the soft penalty (3 E/h) lets the bodies sink
 in, and each update moves the load onto fewer points, so each pass changes the status again and
@@ -241,7 +242,7 @@ def markdown(r: dict) -> str:
                                      f"steps ({x['points']} points)" for x in busy) or "none"])
     return "\n".join([
         "`python bench/bench_constructs.py` (options `--size MM`, `--models`, `--loadcases`, "
-        "`--states`, `--no-write`, `--from-json`). "
+        "`--states`, `--json`, `--no-write`, `--from-json`). "
         f"{machine_line(r['machine'], r.get('machine_end', r['machine']))}.",
         "",
         f"models/aad_cages.toml and models/c2_avb.toml, base variant, TET10 at {size}; load "
