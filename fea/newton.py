@@ -244,7 +244,9 @@ class NewtonAnalysis(StaticAnalysis):
                         # time; factor the current tangent and go on from this iterate (one
                         # PCG of a construct's first moment increment ran 1049 iterations on
                         # the preload's factor, about 60 refactorisations' worth)
+                        t_rb = time.perf_counter()
                         self._rebuild(sysd, Kr, evs, status)
+                        t_cg += time.perf_counter() - t_rb  # PCG time only, below
                         rebuilt, prec = True, sysd.prec
                         dq, more = prec.pcg(A, -R, rtol=eta, x0=dq)
                         its += more
