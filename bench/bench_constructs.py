@@ -58,6 +58,15 @@ on any change). The churn is at the implant faces, not the cartilage: the solid 
 0.3, 96 points each) changed status 300-390 times over 55-87 Newton steps, the porous faces (mu
 0.8, 48 points) 110-175 times, the frictionless C2-C3 facets 66-68 times in 10 steps.
 
+c2_avb under flexion (62349 DOF, 840 contact points, with the change below): 487.0 s wall,
+114.4 s CPU, 183 Newton steps of which 67 in the preload, 31 multiplier passes, 33
+refactorisations (248 s, half the solve), 1 penalty raise; the churn is at the AVB's porous
+faces on C3 (724 changes, 186 points) and C1 (514) and its solid rim on C1 (588). Its fused
+state has no contact left (the model has no natural joint between C1 and C3 besides the AVB's
+faces), so fused and all-tied are the same linear solve there; immediate / all-tied 33 (21 in
+CPU). Both constructs: no cut-back anywhere; the preload's multiplier passes and the
+refactorisation after each status change dominate.
+
 **Changed:** a PCG on a factor made for another status now stops once it has cost about one
 refactorisation (iterations = refactorisation time / time per PCG iteration, at least
 `rebuild_after`); the current tangent is then factored and the PCG goes on from its iterate
