@@ -62,8 +62,8 @@ c2_avb under flexion (62349 DOF, 840 contact points, with the change below): 487
 114.4 s CPU, 183 Newton steps of which 67 in the preload, 31 multiplier passes, 33
 refactorisations (248 s, half the solve), 1 penalty raise; the churn is at the AVB's porous
 faces on C3 (724 changes, 186 points) and C1 (514) and its solid rim on C1 (588). Its fused
-state has no contact left (the model has no natural joint between C1 and C3 besides the AVB's
-faces), so fused and all-tied are the same linear solve there; immediate / all-tied 33 (21 in
+state has no contact left (every c2_avb interface has the implant on one side: the frictional
+AVB faces on C1 and C3, the tied screws), so fused and all-tied are the same linear solve; immediate / all-tied 33 (21 in
 CPU). Both constructs: no cut-back anywhere; the preload's multiplier passes and the
 refactorisation after each status change dominate.
 
