@@ -42,7 +42,9 @@ JSON = OUT / "constructs.json"
 # What the runs showed (kept here because the section is regenerated; issue 18):
 FINDINGS = """\
 **What dominates (2026-12-06, size 8 mm, load 7-12 from other sessions: wall times are 3-6x
-the CPU times).** aad_cages under flexion, immediate state, 70065 DOF, 732 contact points, run
+the CPU times).** Only flexion was run so far (both constructs, three states; an immediate case
+took 8-15 min of wall time on the loaded machine); extension, lateral bending, axial rotation
+and the default 5 mm mesh are still to be run with this script. aad_cages under flexion, immediate state, 70065 DOF, 732 contact points, run
 under FEA_NEWTON_DEBUG=1 before the change below (code 790d6d6): solve 871.8 s wall, 224.5 s
 CPU; 186 Newton steps (48 in the preload), 22 multiplier passes, 4679 PCG iterations, 47
 refactorisations (225 s), 1 penalty raise, no cut-back. Three single PCG solves took 1049, 246
