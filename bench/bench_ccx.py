@@ -70,8 +70,14 @@ and hard-linked (zlib took 0.32 s for a file 1.5x smaller: 10.1 MB instead of 6.
 ccx's 27 s of CPU at the lower load the mean saving puts the CPU ratio at about 0.31; the
 target 0.3 is not shown met at this size on this machine: what remains is PARDISO's METIS
 analysis (~1.4 s CPU) and factorisation (~4-5 s CPU), the numba kernels' load from their cache
-(~0.5 s) and Python with numpy and scipy (~0.9 s). The 318k-DOF run (2026-11-26, ratio 0.24)
-was not repeated: the session's CPU went to the construct bench.
+(~0.5 s) and Python with numpy and scipy (~0.9 s).
+
+The 318k-DOF deck again after the change (`--dof 300000`, one run each, code 2e402cd, load
+4.7-6.0): ours 129.8 s wall / 65.0 s CPU (3.17 GB), ccx 402.1 s / 265.0 s (5.43 GB): ratio 0.32
+wall, 0.25 CPU, against 0.24 / 0.23 on the quiet machine of 2026-11-26 (table above, load 1.7).
+Ours spent 99.5 s of wall time in PARDISO's factorisation against 15.2 s then: with the other
+sessions' load on both cores the factorisation's two threads probably waited for each other,
+so at this load neither ratio measures the code; displacements agree to 1.2e-7 again.
 """
 
 
