@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from benchlib import (
-    OUT, ROOT, committed_code, machine, machine_line, python_child, run_child, table,
-    write_section,
+    OUT, ROOT, child_bench_args, committed_code, machine, machine_line, python_child, run_child,
+    table, write_section,
 )
 
 committed_code()  # measure the committed fea/, not the shared working tree
@@ -244,13 +244,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=float, default=0.18, help="base mesh size, mm (0.18)")
     ap.add_argument("--scale", type=float, default=1.0, help="geometry and pull factor (1)")
-    ap.add_argument("--cap", type=float, default=14.0, help="memory cap per process, GB (14)")
-    ap.add_argument("--timeout", type=float, default=3600.0, help="per child process, s")
-    ap.add_argument("--no-write", action="store_true", help="don't update bench/README.md")
-    ap.add_argument("--from-json", nargs="*", metavar="JSON",
-                    help="rewrite the README section from saved runs (default: the last run's "
-                    "JSON), no measuring; several files are shown one after the other")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    child_bench_args(ap, cap_gb=14.0, timeout_s=3600.0, child_args=3)
     args = ap.parse_args()
     if args.child:
         child_main(*args.child)

@@ -269,3 +269,18 @@ def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def child_bench_args(ap, cap_gb: float, timeout_s: float, child_args: int) -> None:
+    """The options every bench with one child process per analysis shares."""
+    import argparse
+
+    ap.add_argument("--cap", type=float, default=cap_gb,
+                    help=f"memory cap per process, GB ({cap_gb:g})")
+    ap.add_argument("--timeout", type=float, default=timeout_s,
+                    help=f"per child process, s ({timeout_s:g})")
+    ap.add_argument("--no-write", action="store_true", help="don't update bench/README.md")
+    ap.add_argument("--from-json", nargs="*", metavar="JSON",
+                    help="rewrite the README section from saved runs (default: the last run's "
+                    "JSON), no measuring; several files are shown one after the other")
+    ap.add_argument("--child", nargs=child_args, help=argparse.SUPPRESS)

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .model import check_loadcase_against  # noqa: F401  (its home; kept importable here)
 
 DOF_NAMES = {"ux": 0, "uy": 1, "uz": 2, "rx": 3, "ry": 4, "rz": 5}
 Vec3 = tuple[float, float, float]
@@ -556,26 +557,3 @@ def load_loadcase(path: str | Path):
                                    ("ux", "uy", "uz", "rx", "ry", "rz")) for d in st.displacements]
         steps.append(Step(st.name, loads, disps, st.increments, st.replace))
     return LoadCase(spec.loadcase.name, steps, str(path), spec.loadcase.description)
-
-
-def check_loadcase_against(model, lc) -> None:
-    """Every target a load case names must exist in the model (named in the message)."""
-    from .model import RefLoad
-
-    names = set(model.mesh.set_names())
-    for st in lc.steps:
-        for i, ld in enumerate(st.loads):
-            ok = ld.target in model.ref_points if isinstance(ld, RefLoad) else ld.target in names
-            if not ok:
-                kind = "reference point" if isinstance(ld, RefLoad) else "set"
-                pool = list(model.ref_points) if isinstance(ld, RefLoad) else sorted(names)
-                hint = difflib.get_close_matches(ld.target, pool, n=1)
-                did = f" Did you mean '{hint[0]}'?" if hint else ""
-                raise ConfigError(
-                    f"{lc.source}: steps '{st.name}' loads[{i}]: model '{model.name}' has no "
-                    f"{kind} named '{ld.target}'.{did} Available: {', '.join(pool) or 'none'}"
-                )
-        for i, d in enumerate(st.displacements):
-            if d.target not in names and d.target not in model.ref_points:
-                raise ConfigError(f"{lc.source}: steps '{st.name}' displacements[{i}]: model "
-                                  f"'{model.name}' has no set or reference point '{d.target}'")

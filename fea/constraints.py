@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from . import csr
 from .errors import FeaError, SingularModelError
 
 COMPONENT_NAMES = ["ux", "uy", "uz", "rx", "ry", "rz"]
@@ -52,10 +53,8 @@ class ConstraintSystem:
         return self.T.T @ (f - K @ self.u0)
 
     def reduce_matrix(self, K: sp.spmatrix) -> sp.csr_matrix:
-        if self.selection:  # slicing: 0.5 s instead of 3.2 s for two products at 318k DOF
-            Kr = sp.csr_matrix(K)[self.free][:, self.free]
-            Kr.sort_indices()
-            return Kr
+        if self.selection:  # one pass over K's entries: no products, no double fancy-indexing
+            return csr.select(K, self.free)
         Kr = (self.T.T @ (K @ self.T)).tocsr()
         Kr.sum_duplicates()
         Kr.sort_indices()
@@ -201,22 +200,23 @@ def check_rigid_modes(
         spr = np.vstack([x[:, :, 0] for x in spr]) if spr else np.zeros((0, 6))
         if len(sel) or len(spr):
             dofs = cons.prescribed[sel]
-            rows = list(spr)
-            for dof in dofs:
-                if dof < 3 * n:
-                    rows.append(rigid_modes(nodes[dof // 3][None], center)[dof % 3])
-                else:
-                    j, comp = divmod(dof - 3 * n, 6)
-                    if comp < 3:
-                        rows.append(rigid_modes(ref_positions[j][None], center)[comp])
-                    else:
-                        e = np.zeros(6)
-                        e[comp] = 1.0
-                        rows.append(e)
-            A = np.array(rows)
+            # the rigid-mode row of each prescribed DOF: a node's or a reference point's
+            # translation (its point's modes, that component) or a reference rotation (unit)
+            on_node = dofs < 3 * n
+            j, comp = np.divmod(dofs[~on_node] - 3 * n, 6)
+            where = np.concatenate([nodes[dofs[on_node] // 3], ref_positions[j]]) \
+                if nref else nodes[dofs[on_node] // 3]
+            which = np.concatenate([dofs[on_node] % 3, comp])
+            A = rigid_modes(where, center).reshape(-1, 3, 6)[
+                np.arange(len(which)), np.minimum(which, 2)]
+            A[which > 2] = np.eye(6)[which[which > 2]]
+            A = np.vstack([spr, A])
             scale = np.maximum(np.abs(pts[node_members] - center).max(), 1e-12)
             A[:, 3:] /= scale  # make rotations and translations comparable
-            _, s, vt = np.linalg.svd(A, full_matrices=True)
+            # the 6 x 6 R of A = QR has A's singular values and right vectors: no
+            # (rows x rows) U for thousands of prescribed DOFs
+            R = np.linalg.qr(np.vstack([A, np.zeros((max(6 - len(A), 0), 6))]), mode="r")
+            _, s, vt = np.linalg.svd(R)
             rank = int((s > 1e-8 * max(s.max(), 1e-300)).sum())
             null = vt[rank:]
             if len(null):

@@ -147,7 +147,8 @@ class LinearSolver:
         if self.backend not in ("direct", "pardiso") or n == 0:
             return None
         inv = sla.LinearOperator((n, n), matvec=self._apply, rmatvec=self._apply, dtype=float)
-        norm_k = float(abs(self.K).sum(axis=0).max())
+        K = sp.csr_matrix(self.K)  # column sums of |K| without a copy of the matrix
+        norm_k = float(np.bincount(K.indices, weights=np.abs(K.data), minlength=n).max())
         with np.errstate(all="ignore"):
             self.condition = float(norm_k * sla.onenormest(inv, t=1, itmax=2))
         if self.factor_precision == "single" and not self.condition < MIXED_CHECK_COND:
@@ -272,6 +273,12 @@ class LinearSolver:
             x, ok, more = self._cg(A, b, x, rtol, maxiter)
             its += more
         return x, its
+
+    def pcg_capped(self, A, b, rtol, maxiter: int, x0=None):
+        """CG on A preconditioned by this solver, at most maxiter iterations and no promotion
+        when they run out (the caller sets up on a better matrix instead): (x, converged,
+        iterations)."""
+        return self._cg(A, b, x0, rtol, maxiter)
 
     def _amg_setup(self, K, B):
         import pyamg

@@ -133,7 +133,8 @@ class Mesh:
         idx = slice(None) if cell_set is None else self.elements(cell_set)
         return float(element_volumes(self.nodes, self.cells[idx]).sum())
 
-    def quality(self) -> MeshQuality:
+    def quality(self, jr: np.ndarray | None = None) -> MeshQuality:
+        """jr: jacobian_ratio of this mesh when the caller has it (check: computed once)."""
         vol = self.corner_volumes()
         x = self.nodes[self.cells[:, :4]]
         pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
@@ -142,7 +143,8 @@ class Mesh:
         q = 12.0 * np.cbrt(3.0 * np.abs(vol)) ** 2 / np.maximum(l2, 1e-300)
         q = np.where(vol > 0, q, -q)
         worst = int(np.argmin(q)) if len(q) else 0
-        jr = jacobian_ratio(self.nodes, self.cells) if self.nodes_per_cell == 10 else np.ones(1)
+        if jr is None:
+            jr = jacobian_ratio(self.nodes, self.cells) if self.nodes_per_cell == 10 else np.ones(1)
         return MeshQuality(
             n_nodes=self.n_nodes,
             n_cells=self.n_cells,
@@ -162,8 +164,10 @@ class Mesh:
         vol = self.corner_volumes()
         scale = np.abs(vol).max()
         bad = np.flatnonzero(vol <= 1e-12 * scale)
+        jr = None
         if self.nodes_per_cell == 10 and not len(bad):
-            bad = np.flatnonzero(jacobian_ratio(self.nodes, self.cells) <= 1e-6)
+            jr = jacobian_ratio(self.nodes, self.cells)
+            bad = np.flatnonzero(jr <= 1e-6)
         if len(bad):
             ids = ", ".join(str(i) for i in self.cell_ids[bad[:20]])
             more = f" (and {len(bad) - 20} more)" if len(bad) > 20 else ""
@@ -172,13 +176,15 @@ class Mesh:
                 f"{self.source}: {len(bad)} {kind} element(s): ids {ids}{more}. "
                 "Fix the node order or remesh these elements."
             )
-        unused = np.setdiff1d(np.arange(self.n_nodes), self.cells)
+        used = np.zeros(self.n_nodes, bool)
+        used[self.cells.ravel()] = True  # a mask, not setdiff1d's sort of every cell entry
+        unused = np.flatnonzero(~used)
         if len(unused):
             raise MeshError(
                 f"{self.source}: {len(unused)} node(s) belong to no element "
                 f"(e.g. id {self.node_ids[unused[0]]}); call Mesh.drop_unused_nodes()"
             )
-        return self.quality()
+        return self.quality(jr)
 
     # ------------------------------------------------------------------ transformations
     def drop_unused_nodes(self, keep: np.ndarray | None = None) -> "Mesh":

@@ -229,3 +229,29 @@ class LoadCase:
             return None
         return (f"NLGEOM requested in step(s) {', '.join(steps)}: geometry was treated as linear "
                 "(small displacements); the nonlinear springs were solved as such")
+
+
+def check_loadcase_against(model, lc) -> None:
+    """Every target a load case names must exist in the model (named in the message). Here,
+    not in fea.config: a deck's solve needs it without loading the TOML schemas (pydantic)."""
+    import difflib
+
+    from .errors import ConfigError
+
+    names = set(model.mesh.set_names())
+    for st in lc.steps:
+        for i, ld in enumerate(st.loads):
+            ok = ld.target in model.ref_points if isinstance(ld, RefLoad) else ld.target in names
+            if not ok:
+                kind = "reference point" if isinstance(ld, RefLoad) else "set"
+                pool = list(model.ref_points) if isinstance(ld, RefLoad) else sorted(names)
+                hint = difflib.get_close_matches(ld.target, pool, n=1)
+                did = f" Did you mean '{hint[0]}'?" if hint else ""
+                raise ConfigError(
+                    f"{lc.source}: steps '{st.name}' loads[{i}]: model '{model.name}' has no "
+                    f"{kind} named '{ld.target}'.{did} Available: {', '.join(pool) or 'none'}"
+                )
+        for i, d in enumerate(st.displacements):
+            if d.target not in names and d.target not in model.ref_points:
+                raise ConfigError(f"{lc.source}: steps '{st.name}' displacements[{i}]: model "
+                                  f"'{model.name}' has no set or reference point '{d.target}'")

@@ -90,6 +90,8 @@ class NewtonSettings:
     # of the items (1: never on that alone, the cost rule of _stale_check decides)
     rebuild_after: int = 8  # a PCG needing more iterations than this, and longer than the
     # set-up took, triggers a new set-up on the current tangent
+    cap_stale_cg: bool = True  # a PCG on a factor of another status stops once it has cost
+    # about one refactorisation; the tangent is then factored and the PCG goes on from there
 
 
 @dataclass
@@ -231,13 +233,30 @@ class NewtonAnalysis(StaticAnalysis):
                 status_prev = status
                 prec = self._stale_check(sysd, status, Kr, evs)
                 t_cg = time.perf_counter()
-                dq, its = prec.pcg(A, -R, rtol=eta)
+                cap = self._cg_cap(sysd, status)
+                rebuilt = False
+                if cap is None:
+                    dq, its = prec.pcg(A, -R, rtol=eta)
+                else:
+                    dq, ok, its = prec.pcg_capped(A, -R, eta, cap)
+                    if not ok:
+                        # ski rental within one solve: the stale factor has cost a new one's
+                        # time; factor the current tangent and go on from this iterate (one
+                        # PCG of a construct's first moment increment ran 1049 iterations on
+                        # the preload's factor, about 60 refactorisations' worth)
+                        t_rb = time.perf_counter()
+                        self._rebuild(sysd, Kr, evs, status)
+                        t_cg += time.perf_counter() - t_rb  # PCG time only, below
+                        rebuilt, prec = True, sysd.prec
+                        dq, more = prec.pcg(A, -R, rtol=eta, x0=dq)
+                        its += more
                 t_cg = time.perf_counter() - t_cg
                 sysd.last_its, sysd.last_cg_s = its, t_cg
                 sysd.cg_since_s += t_cg
                 # the state moved far from the set-up: set up on the current tangent when that
                 # is cheaper than carrying on with the old one
-                if its > ns.rebuild_after and t_cg > (prec.refactor_s or prec.setup_s):
+                if not rebuilt and its > ns.rebuild_after and t_cg > (prec.refactor_s
+                                                                      or prec.setup_s):
                     self._rebuild(sysd, Kr, evs, status)
                 if _DEBUG:
                     lin = np.linalg.norm(A @ dq + R) / np.linalg.norm(R)
@@ -287,11 +306,7 @@ class NewtonAnalysis(StaticAnalysis):
         made before a term last changed its tangent's scale (a contact penalty raised, or its
         soft start in a new load case) is always renewed."""
         prec = sysd.prec
-        built_for = sysd.built_for
-        if built_for is None:  # the bonded set-up
-            built_for = np.concatenate([t.bonded()[1] for t in self.active])
-        counts = np.concatenate([np.full(len(t.bonded()[1]), getattr(t, "refactor_on_status", True))
-                                 for t in self.active])
+        built_for, counts = self._built_for(sysd)
         drift = ((status != built_for) & counts).sum() / max(counts.sum(), 1)
         renew_s = prec.refactor_s or prec.setup_s  # what a new factor costs
         slow = sysd.cg_since_s > renew_s
@@ -302,6 +317,28 @@ class NewtonAnalysis(StaticAnalysis):
                 or (drift > 0 and (slow or cheap))):
             self._rebuild(sysd, Kr, evs, status)
         return sysd.prec
+
+    def _built_for(self, sysd: _System):
+        """(status the factor was made for, which items' status changes count for it)."""
+        built_for = sysd.built_for
+        if built_for is None:  # the bonded set-up
+            built_for = np.concatenate([t.bonded()[1] for t in self.active])
+        counts = np.concatenate([np.full(len(t.bonded()[1]), getattr(t, "refactor_on_status", True))
+                                 for t in self.active])
+        return built_for, counts
+
+    def _cg_cap(self, sysd: _System, status) -> int | None:
+        """PCG iterations that cost about one refactorisation (from the last solve's time per
+        iteration), when the factor was made for another status; None: no cap (a factor of
+        this status, an iterative backend, or no timing yet)."""
+        prec = sysd.prec
+        if not self.ns.cap_stale_cg or prec.backend not in ("pardiso", "direct"):
+            return None
+        built_for, counts = self._built_for(sysd)
+        per_it = sysd.last_cg_s / max(sysd.last_its, 1)
+        if not ((status != built_for) & counts).any() or per_it <= 0:
+            return None
+        return max(self.ns.rebuild_after, int((prec.refactor_s or prec.setup_s) / per_it))
 
     def _rebuild(self, sysd: _System, Kr, evs, status):
         t = time.perf_counter()

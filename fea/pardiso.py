@@ -25,6 +25,7 @@ from ctypes.util import find_library
 import numpy as np
 import scipy.sparse as sp
 
+from . import csr
 from .errors import FeaError
 
 # MKL's documented error codes (phase calls); -4 is what an SPD factorisation reports for a
@@ -112,8 +113,7 @@ class PardisoCholesky:
         n = K.shape[0]
         if K.nnz >= 2**31:
             raise FeaError(f"PARDISO (32-bit indices) cannot take {K.nnz} non-zeros")
-        upper = sp.triu(K, format="csr")
-        upper.sort_indices()
+        upper = csr.upper(K)
         self.n = n
         self.dtype = np.float32 if single else np.float64
         self._a = np.ascontiguousarray(upper.data, dtype=self.dtype)
@@ -143,8 +143,7 @@ class PardisoCholesky:
         """New values on the analysed pattern: the numerical factorisation alone (phase 22),
         reusing the ordering and symbolic factor. False (nothing done) if the upper triangle's
         pattern differs from the analysed one."""
-        upper = sp.triu(K, format="csr")
-        upper.sort_indices()
+        upper = csr.upper(K)
         if not (self._pt.any() and np.array_equal(upper.indptr, self._ia)
                 and np.array_equal(upper.indices, self._ja)):
             return False

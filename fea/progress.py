@@ -19,7 +19,10 @@ def phase_status(quiet: bool = False, verbose: bool = False):
     with console.status("starting") as status:
         def progress(phase: str, detail: str = ""):
             status.update(f"[bold]{phase}[/] {detail}")
-            if verbose:
-                console.log(f"{phase}: {detail}  (+{time.perf_counter() - t0:.1f} s)")
+            if verbose:  # CPU beside wall (a shared machine); CPU counts from process start
+                console.log(f"{phase}: {detail}  (+{time.perf_counter() - t0:.1f} s, process "
+                            f"CPU {time.process_time():.2f} s)")
 
         yield progress
+        if verbose:
+            progress("done")

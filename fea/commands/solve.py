@@ -48,9 +48,9 @@ def run(args) -> int:
     from rich.console import Console
 
     from ..atomic import check_replaceable
-    from ..config import check_loadcase_against, load_loadcase, load_model
     from ..errors import ConfigError
     from ..linsolve import SolverSettings
+    from ..model import check_loadcase_against
     from ..progress import phase_status
     from ..results import write_case
     from ..solve_case import case_metrics_hook, solve_case
@@ -67,7 +67,8 @@ def run(args) -> int:
 
             deck = read_deck(args.model)
             model, loadcase = deck.model, deck.loadcase
-        else:
+        else:  # the TOML schemas (pydantic) load only here: a deck does not need them
+            from ..config import load_model
             from ..mesh_cache import MeshCache
 
             cache = None if args.no_cache else MeshCache(args.cache)
@@ -75,6 +76,8 @@ def run(args) -> int:
             if cache is not None and cache.stats["hits"]:
                 progress("reading", f"mesh from the cache {args.cache}")
         if args.loadcase is not None:
+            from ..config import load_loadcase
+
             loadcase = load_loadcase(args.loadcase)
         if loadcase is None:
             raise ConfigError(f"{args.model}: no steps in the model; give --loadcase FILE")

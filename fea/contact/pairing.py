@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from ..elements import tri_shape
 from ..mesh import Mesh
@@ -116,6 +115,8 @@ def pair_surfaces(mesh: Mesh, slave: np.ndarray, master: np.ndarray, npts: int |
 
     mconn = mesh.face_connectivity(master)
     mx = mesh.nodes[mconn]
+    from scipy.spatial import cKDTree  # here: a solve without interfaces never loads it
+
     tree = cKDTree(mx[:, :3].mean(axis=1))
     k = min(k, len(master))
     _, cand = tree.query(pts, k=k)

@@ -11,7 +11,6 @@ Coupled rotation is the part of the rotation vector perpendicular to the moment 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..errors import FeaError
 
@@ -31,6 +30,8 @@ def rigid_fit(x: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     U, _, Vt = np.linalg.svd(H)
     d = np.sign(np.linalg.det(Vt.T @ U.T)) or 1.0  # exclude a reflection
     R = Vt.T @ np.diag([1.0, 1.0, d]) @ U.T
+    from scipy.spatial.transform import Rotation  # here: scipy.spatial costs 0.1 s to import
+
     return Rotation.from_matrix(R).as_rotvec(), cy - cx
 
 
@@ -40,6 +41,8 @@ def relative_rotation(rot_loaded_rad, rot_fixed_rad=None) -> np.ndarray:
     Composition is exact for finite rotations; for the small rotations of a linear solve it equals
     the difference of the rotation vectors to first order.
     """
+    from scipy.spatial.transform import Rotation
+
     R = Rotation.from_rotvec(np.asarray(rot_loaded_rad, float))
     if rot_fixed_rad is not None:
         R = Rotation.from_rotvec(np.asarray(rot_fixed_rad, float)).inv() * R

@@ -9,7 +9,6 @@ against that bone there: zero for a bonded interface, slip plus opening for a co
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ..errors import FeaError
 
@@ -42,6 +41,8 @@ def implant_bone_translation(points, displacement, point_body, body_role: dict[s
         ib = np.flatnonzero(body == bone)
         if not len(ib):
             continue
+        from scipy.spatial import cKDTree  # here: a model without implants never loads it
+
         tree = cKDTree(x[ib])
         for imp in implants:
             ii = np.flatnonzero(body == imp)

@@ -1,0 +1,308 @@
+#!/usr/bin/env python
+"""Where the bundled constructs spend their Newton steps: immediate vs fused vs all-tied.
+
+    python bench/bench_constructs.py --size 8                    # coarse TET10, every case
+    python bench/bench_constructs.py --models aad_cages --loadcases flexion --states immediate
+    python bench/bench_constructs.py --from-json                 # re-render the last run
+
+For models/aad_cages.toml and models/c2_avb.toml under flexion, extension, lateral bending
+(left) and axial rotation (left) (the constructs are symmetric about the mid-sagittal plane, so
+the right-hand cases mirror these), in three interface states (fea.study.states): immediate
+(the model as written: frictional implant faces, frictionless facets), fused (implant faces
+tied, natural joints still in contact) and all-tied (every interface tied: the linear floor).
+Each case is one child process (wall, CPU and peak RSS its own) running the library directly:
+make_analysis (pairing, assembly), then analysis.run. Per case it records the Newton steps,
+multiplier (AL) passes, PCG iterations, cut-backs and wall time of every increment, the
+preconditioner refactorisations and their time, the penalty raises, and per interface how many
+contact points changed status (open / stick / slip) from one Newton step to the next, summed
+over the case ("churn"), and in how many Newton steps each interface moved at all.
+Meshes come from the mesh cache in bench/out/mesh_cache (the first run of a size meshes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchlib import (
+    OUT, ROOT, child_bench_args, committed_code, machine, machine_line, python_child, run_child,
+    table, write_section,
+)
+
+committed_code()  # measure the committed fea/, not the shared working tree
+
+HEADING = "Constructs: where the Newton steps go (immediate vs fused vs all-tied)"
+MODELS = ("aad_cages", "c2_avb")
+LOADCASES = ("flexion", "extension", "lateral_bending_left", "axial_rotation_left")
+STATES = ("immediate", "fused", "all_tied")
+JSON = OUT / "constructs.json"
+# What the runs showed (kept here because the section is regenerated; issue 18):
+FINDINGS = """\
+**What dominates (2026-12-06, size 8 mm, load 7-12 from other sessions: wall times are 3-6x
+the CPU times).** Only flexion was run so far (both constructs, three states; an immediate case
+took 8-15 min of wall time on the loaded machine); extension, lateral bending, axial rotation
+and the default 5 mm mesh are still to be run with this script. aad_cages under flexion, immediate state, 70065 DOF, 732 contact points, run
+under FEA_NEWTON_DEBUG=1 before the change below (code 790d6d6): solve 871.8 s wall, 224.5 s
+CPU; 186 Newton steps (48 in the preload), 22 multiplier passes, 4679 PCG iterations, 47
+refactorisations (225 s), 1 penalty raise, no cut-back. Three single PCG solves took 1049, 246
+and 1337 iterations (2632 of the 4679): the first Newton step of the first and second moment
+increments (1049, 1337) and of a multiplier pass (246), each solved to a tight tolerance (a
+pass's first step carries the load or the new multipliers) on the factor made for an earlier
+status, while the cost rule of `_stale_check` only looks between Newton steps. In
+the preload every multiplier pass opened more points (closed-and-sliding at first: 439, 485,
+512, 574, 578, 595 of 732 open after passes 1-6): the soft penalty (3 E/h) lets the bodies sink
+in, and each update moves the load onto fewer points, so each pass changes the status again and
+costs a refactorisation (at 70k DOF one costs less than 20 PCG iterations, so the rule refreshes
+on any change). The churn is at the implant faces, not the cartilage: the solid cage rims (mu
+0.3, 96 points each) changed status 300-390 times over 55-87 Newton steps, the porous faces (mu
+0.8, 48 points) 110-175 times, the frictionless C2-C3 facets 66-68 times in 10 steps.
+
+c2_avb under flexion (62349 DOF, 840 contact points, with the change below): 487.0 s wall,
+114.4 s CPU, 183 Newton steps of which 67 in the preload, 31 multiplier passes, 33
+refactorisations (248 s, half the solve), 1 penalty raise; the churn is at the AVB's porous
+faces on C3 (724 changes, 186 points) and C1 (514) and its solid rim on C1 (588). Its fused
+state has no contact left (every c2_avb interface has the implant on one side: the frictional
+AVB faces on C1 and C3, the tied screws), so fused and all-tied are the same linear solve; immediate / all-tied 33 (21 in
+CPU). Both constructs: no cut-back anywhere; the preload's multiplier passes and the
+refactorisation after each status change dominate.
+
+**Changed:** a PCG on a factor made for another status now stops once it has cost about one
+refactorisation (iterations = refactorisation time / time per PCG iteration, at least
+`rebuild_after`); the current tangent is then factored and the PCG goes on from its iterate
+(`NewtonSettings.cap_stale_cg`, tests/test_newton_cg_cap.py). Same case, same load range: solve
+633.9 s wall, 128.9 s CPU (-43 % CPU), 209 Newton steps, 24 passes, 1749 PCG iterations (-63 %),
+52 refactorisations; the load point's displacements and rotations agree with the run before to
+3e-4 relative (flexion rotation to 1e-7). Still immediate / fused 10.0 (6.6 in CPU) and
+immediate / all-tied 22.8 (21 in CPU): issue 18's targets (3 and 5) are not met.
+
+**Recommendation (not done here):** what is left is the Newton steps themselves (209, each
+with a status change at the cage rims) and a refactorisation of the whole 70k-DOF tangent for
+most of them (52 x ~5.7 s wall, 46 % of the solve), for a change of rank at most 3 x 732. Factor
+the bonded system K0 once per constraint set and solve each Newton step on the interface: with
+C = K0^-1 B^T (2196 columns here, one multi-RHS PARDISO solve per model and constraint set) and
+E = D - D_bonded the tangent's inverse is K0^-1 - C E (I + B C E)^-1 C^T, a dense 2196 x 2196
+LU per Newton step (~7 GFlop, a fraction of a second) instead of a sparse refactorisation plus
+PCG, exact whatever the status, so no stale factor and no refactorisation rule at all. At the
+default 5 mm mesh the interface should have about (8/5)^2 = 2.6x the points (not measured);
+past ~10k interface rows the dense LU stops being cheap and a low-rank update of it on the
+changed points would be the next step. The preload's multiplier
+passes (7) would also drop with a stiffer first penalty on the titanium-bone faces only (the
+soft penalty was chosen for the stick/slip front, bench_contact.py), which is a separate
+measurement.
+"""
+
+
+def load(model: str, state: str, size: float | None, loadcase: str):
+    from fea.config import check_loadcase_against, load_loadcase
+    from fea.mesh_cache import MeshCache
+    from fea.variants import load_variant
+
+    st, ties = ("fused", "all") if state == "all_tied" else (state, "implant")
+    m = load_variant(ROOT / "models" / f"{model}.toml", "base", MeshCache(OUT / "mesh_cache"),
+                     size_mm=size, state=st, fused_ties=ties)
+    lc = load_loadcase(ROOT / "loadcases" / f"{loadcase}.toml")
+    check_loadcase_against(m, lc)
+    return m, lc
+
+
+def _watch(term) -> dict:
+    """Count, per interface, the points whose status changed between consecutive Newton
+    evaluations of the contact term (within one multiplier pass), without touching the driver."""
+    import numpy as np
+
+    iface = term.setup.interface_of_point
+    names = [i.name for i in term.setup.infos]
+    rec = {"churn": np.zeros(len(names), np.int64), "moved_steps": np.zeros(len(names), np.int64),
+           "evaluations": 0, "names": names}
+    last = {"status": None}
+    evaluate = term.evaluate
+
+    def wrapped(u, it):
+        ev = evaluate(u, it)
+        rec["evaluations"] += 1
+        if it > 0 and last["status"] is not None:
+            ch = ev.status != last["status"]
+            per = np.bincount(iface[ch], minlength=len(names))
+            rec["churn"] += per
+            rec["moved_steps"] += per > 0
+        last["status"] = ev.status.copy()
+        return ev
+
+    term.evaluate = wrapped
+    return rec
+
+
+def child_main(model: str, loadcase: str, state: str, size: str) -> None:
+    """One case in this process; prints a JSON line."""
+    from fea.solve_case import make_analysis
+
+    m, lc = load(model, state, None if size == "default" else float(size), loadcase)
+    c0, t = time.process_time(), time.perf_counter()
+    an = make_analysis(m)
+    init_s, init_cpu = time.perf_counter() - t, time.process_time() - c0
+    contact = next((x for x in getattr(an, "terms", ()) if x.name == "contact"), None)
+    rec = _watch(contact) if contact is not None and contact.active else None
+    c0, t = time.process_time(), time.perf_counter()
+    res = an.run(lc)
+    run_s, run_cpu = time.perf_counter() - t, time.process_time() - c0
+    tm = an.timings
+    incs = [{"step": s.step, "inc": s.increment, "newton": s.solve.newton_iterations,
+             "al": s.solve.al_iterations, "cg": s.solve.iterations,
+             "cutbacks": s.solve.cutbacks, "wall_s": s.solve.solve_s,
+             "converged": s.solve.converged} for s in res.states]
+    mm = an.model  # contact splits nodes: its model numbers the DOFs
+    ref = res.final.u[mm.ref_dof("load", 0):][:6] if "load" in mm.ref_points else None
+    out = {
+        "model": model, "loadcase": loadcase, "state": state, "n_dof": int(res.n_dof_free),
+        "elements": int(m.mesh.n_cells), "init_s": init_s, "init_cpu_s": init_cpu,
+        "run_s": run_s, "run_cpu_s": run_cpu, "converged": bool(res.converged),
+        "increments": incs, "constraints_setup_s": tm.get("constraints_setup_s", 0.0),
+        "initial_setups": len(an._cache),
+        "rebuilds": tm.get("preconditioner_rebuilds", 0), "rebuild_s": tm.get("rebuild_s", 0.0),
+        "penalty_raises": tm.get("penalty_raises", 0),
+        "points": 0 if contact is None or not contact.active else int(len(contact.w)),
+        "ref_u": None if ref is None else [float(v) for v in ref],
+    }
+    if rec is not None:
+        iface = contact.setup.interface_of_point
+        import numpy as np
+
+        npts = np.bincount(iface, minlength=len(rec["names"]))
+        out["interfaces"] = [{"name": n, "points": int(k), "churn": int(c), "moved_steps": int(s)}
+                             for n, k, c, s in zip(rec["names"], npts, rec["churn"],
+                                                   rec["moved_steps"])]
+        out["evaluations"] = rec["evaluations"]
+    print(json.dumps(out))
+
+
+def measure(args) -> dict:
+    res = {"machine": machine(), "size_mm": args.size, "cases": []}
+    size = "default" if args.size is None else str(args.size)
+    for model in args.models:
+        for state in args.states:  # mesh once per model and state in the parent (cache)
+            load(model, state, args.size, args.loadcases[0])
+    for model in args.models:
+        for lc in args.loadcases:
+            for state in args.states:
+                r = run_child(python_child(__file__, "--child", model, lc, state, size),
+                              mem_cap_gb=args.cap, timeout_s=args.timeout)
+                d = r.as_dict()
+                d["result"] = json.loads(r.stdout.strip().splitlines()[-1]) if r.ok else None
+                res["cases"].append({"model": model, "loadcase": lc, "state": state, **d})
+                o = d["result"] or {}
+                print(f"{model} {lc} {state}: {r.wall_s:.1f} s, CPU {r.cpu_s:.1f} s, solve "
+                      f"{o.get('run_s', float('nan')):.1f} s, Newton "
+                      f"{sum(i['newton'] for i in o.get('increments', []))}, rebuilds "
+                      f"{o.get('rebuilds')} {r.stopped or ''}"
+                      f"{'' if r.ok else r.stderr[-800:]}", flush=True)
+                args.json.write_text(json.dumps(res, indent=1))  # partial results survive a stop
+    res["machine_end"] = machine()
+    return res
+
+
+def _case_row(c: dict) -> list:
+    o = c["result"]
+    if o is None:
+        why = c["stopped"] or f"exit {c['returncode']}"
+        return [c["model"], c["loadcase"], c["state"], "", "", "", "", "", "", "", "",
+                f"{c['wall_s']:.0f}", f"{c['cpu_s']:.0f}", f"did not finish: {why}"]
+    incs = o["increments"]
+    pre = [i for i in incs if i["step"] == "preload"]
+    newton = sum(i["newton"] for i in incs)
+    churn = ""
+    if o.get("interfaces"):
+        top = max(o["interfaces"], key=lambda x: x["churn"])
+        total = sum(x["churn"] for x in o["interfaces"])
+        churn = f"{total} ({top['name']}: {top['churn']})" if total else "0"
+    return [c["model"], c["loadcase"], c["state"], o["n_dof"],
+            f"{newton} ({sum(i['newton'] for i in pre)})", sum(i["al"] for i in incs),
+            sum(i["cg"] for i in incs), f"{o['rebuilds']} / {o['rebuild_s']:.1f}",
+            sum(i["cutbacks"] for i in incs), o["penalty_raises"], churn,
+            f"{o['run_s']:.1f}", f"{o['run_cpu_s']:.1f}",
+            "yes" if o["converged"] else "NO"]
+
+
+def _ratios(cases: list) -> list:
+    by = {(c["model"], c["loadcase"], c["state"]): c["result"] for c in cases}
+    rows = []
+    for (m, lc, st), o in by.items():
+        if st != "immediate":
+            continue
+        fu, tied = by.get((m, lc, "fused")), by.get((m, lc, "all_tied"))
+        f = lambda a, b: f"{a['run_s'] / b['run_s']:.1f}" if a and b else ""  # noqa: E731
+        rows.append([m, lc, f(o, fu), f(o, tied), f(fu, tied),
+                     f"{o['run_s']:.1f} / {fu['run_s']:.1f} / {tied['run_s']:.1f}"
+                     if o and fu and tied else ""])
+    return rows
+
+
+def markdown(r: dict) -> str:
+    cases = r["cases"]
+    size = "the model files' default size" if r["size_mm"] is None else f"size {r['size_mm']:g} mm"
+    churn_rows = []
+    for c in cases:
+        o = c["result"]
+        if not o or not o.get("interfaces"):
+            continue
+        busy = sorted((x for x in o["interfaces"] if x["churn"]), key=lambda x: -x["churn"])[:3]
+        churn_rows.append([c["model"], c["loadcase"], c["state"], o["points"],
+                           "; ".join(f"{x['name']} {x['churn']} changes in {x['moved_steps']} "
+                                     f"steps ({x['points']} points)" for x in busy) or "none"])
+    return "\n".join([
+        "`python bench/bench_constructs.py` (options `--size MM`, `--models`, `--loadcases`, "
+        "`--states`, `--json`, `--no-write`, `--from-json`). "
+        f"{machine_line(r['machine'], r.get('machine_end', r['machine']))}.",
+        "",
+        f"models/aad_cages.toml and models/c2_avb.toml, base variant, TET10 at {size}; load "
+        "cases from loadcases/ (50 N preload, then 1.5 Nm in 3 increments). States: immediate "
+        "(as written), fused (implant interfaces tied), all_tied (every interface tied). One "
+        "child process per case; solve = `analysis.run` (constraints, factorisations, every "
+        "increment), after pairing and assembly. Newton = semismooth Newton steps (in brackets: "
+        "of them in the preload), AL = multiplier passes, CG = PCG iterations, refactorisations "
+        "= preconditioner rebuilds on the current tangent (and their s; the first factor of "
+        "each constraint set is not counted), churn = contact points whose status changed "
+        "between consecutive Newton steps, summed over the case (busiest interface).",
+        "",
+        table(["model", "load case", "state", "free DOF", "Newton (preload)", "AL", "CG",
+               "refactorisations / s", "cut-backs", "penalty raises", "churn (busiest)",
+               "solve s", "solve CPU s", "converged"], [_case_row(c) for c in cases]),
+        "",
+        table(["model", "load case", "immediate / fused", "immediate / all-tied",
+               "fused / all-tied", "solve s: immediate / fused / all-tied"], _ratios(cases)),
+        "",
+        "Status churn per interface (the three busiest):",
+        "",
+        table(["model", "load case", "state", "contact points", "interfaces"], churn_rows),
+    ])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=float, default=None,
+                    help="mesh size, mm (default: the model files' own, 5 mm: minutes per case)")
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
+    ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
+    ap.add_argument("--json", type=Path, default=JSON, help=f"where the run goes ({JSON.name})")
+    child_bench_args(ap, cap_gb=8.0, timeout_s=1800.0, child_args=4)
+    args = ap.parse_args()
+    if args.child:
+        child_main(*args.child)
+        return
+    if args.from_json is not None:
+        runs = [json.loads(Path(f).read_text()) for f in args.from_json or [args.json]]
+    else:
+        OUT.mkdir(parents=True, exist_ok=True)
+        runs = [measure(args)]
+        args.json.write_text(json.dumps(runs[0], indent=1))
+    text = "\n\n".join(markdown(r) for r in runs) + "\n\n" + FINDINGS
+    print(text)
+    if not args.no_write:
+        write_section(HEADING, text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
