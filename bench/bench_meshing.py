@@ -2,7 +2,10 @@
 (and optionally every variant), without the mesh cache. Writes the table into bench/README.md
 under the heading "## Meshing" (only that section is replaced).
 
-    python bench/bench_meshing.py [--variants] [--size MM] [--no-write]
+    python bench/bench_meshing.py [--variants] [--size MM] [--no-write] [--model PATH ...]
+
+Besides models/*.toml it meshes the example models in EXAMPLES (the parametric occiput-C3
+column). `--model` measures only the given files and prints the rows without writing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+EXAMPLES = (ROOT / "models" / "examples" / "occiput_c3.toml",)
 
 
 def measure(model: Path, variant: str, size: float | None) -> dict:
@@ -61,11 +65,15 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", action="store_true", help="also mesh every variant")
     ap.add_argument("--size", type=float, help="mesh size in mm instead of each model's default")
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--model", action="append", type=Path,
+                    help="mesh only this model file (repeatable; prints, does not write)")
     args = ap.parse_args(argv)
+    if args.model:
+        args.no_write = True
     from fea.variants import expand_variants
 
     rows = []
-    for model in sorted((ROOT / "models").glob("*.toml")):
+    for model in args.model or [*sorted((ROOT / "models").glob("*.toml")), *EXAMPLES]:
         variants = list(expand_variants(model)) if args.variants else ["base"]
         seen = set()
         for v in variants:

@@ -73,6 +73,38 @@ def test_a_site_with_no_face_is_an_error_naming_it():
         mesh_construct("lost", geo, 3.0, 1)
 
 
+def _hollow_block(asm, fill_region="B_cortical"):
+    # a 20x10x10 block as a 0.5 mm shell with a cavity, the core filled after the fragment, and
+    # a soft block touching its +x face (fragmented with B only)
+    from fea.geometry.anatomy.shapes import Bone
+
+    bone = Bone("B", parts=[lambda i: occ.box((0, 0, 0), (20, 10, 10), i)])
+    shell, core = bone.hollow(0.5)
+    assert core is None
+    asm.add("B", "B_cortical", shell, 20, "bone", thickness=0.5)
+    asm.fill("B", "B_cancellous", fill_region, 21, "bone")
+    asm.add("S", "S", occ.box((20, 2, 2), (24, 8, 8)), 10, "soft_tissue", touches=("B",))
+
+
+def test_a_filled_core_is_the_shells_cavity_and_conforms_to_it():
+    m = mesh_construct("hollow", _hollow_block, 2.0, 1)
+    assert m.volume("B_cancellous") == pytest.approx(19 * 9 * 9, rel=1e-9)
+    assert m.volume("B_cortical") == pytest.approx(20 * 10 * 10 - 19 * 9 * 9, rel=1e-9)
+    # conforming: the core's faces are shared with the shell, so none is on B's outer surface
+    faces, _, _, _ = _body_surface(m, "B")
+    canc = np.zeros(m.n_cells, bool)
+    canc[m.elements("B_cancellous")] = True
+    assert not canc[faces[:, 0]].any()
+    # the soft block was fragmented with B: they share the faces of their contact patch
+    x = m.nodes[m.nodes_of("B|S")]
+    assert np.allclose(x[:, 0], 20.0) and np.ptp(x[:, 1]) == pytest.approx(6.0)
+
+
+def test_filling_a_region_without_a_cavity_names_it():
+    with pytest.raises(MeshError, match="B_cancellous.*'S'"):
+        mesh_construct("hollow", lambda asm: _hollow_block(asm, "S"), 3.0, 1)
+
+
 @pytest.fixture(scope="module")
 def c3_mesh():
     """C3 alone (shell and core, its pillars and sites), meshed coarsely."""
@@ -245,3 +277,76 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, reque
         mid = abs(c[:, 0]) < 3.0
         ap = c[mid & (n[:, 1] < -0.7), 1].min() - c[mid & (n[:, 1] > 0.7), 1].max()
         assert abs(ap - d.canal_depth_mm) < 0.05 * d.canal_depth_mm, ap
+
+
+# ----------------------------------------------------------------- the whole column
+@pytest.fixture(scope="module")
+def column_mesh():
+    """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed once coarsely."""
+    an = column.anatomy()
+    return an, column.layout(an), column.occiput_c3(6.0, 1)
+
+
+def _fit_sphere(x):
+    # |x|^2 = 2 c.x + (r^2 - |c|^2), linear in (c, k)
+    A = np.column_stack([2 * x, np.ones(len(x))])
+    sol = np.linalg.lstsq(A, (x ** 2).sum(axis=1), rcond=None)[0]
+    c = sol[:3]
+    return c, float(np.sqrt(sol[3] + c @ c))
+
+
+def _side_nodes(m, joint, bone):
+    """Nodes of the articular surface of `bone` in a joint: the faces it shares with the
+    joint's cartilage, measured on the mesh."""
+    return m.nodes[m.nodes_of("|".join(sorted((bone, joint))))]
+
+
+@pytest.mark.slow
+def test_column_joint_gaps_measured_on_the_mesh(column_mesh):
+    an, L, m = column_mesh
+    j = an.j
+    for side in ("L", "R"):
+        # C0-C1: the condyle and the atlas facet are concentric spheres j.c0c1_cartilage_mm apart
+        c0, r0 = _fit_sphere(_side_nodes(m, f"facet_C0C1_{side}", "C0"))
+        c1, r1 = _fit_sphere(_side_nodes(m, f"facet_C0C1_{side}", "C1"))
+        assert np.linalg.norm(c0 - c1) < 0.05 * j.c0c1_cartilage_mm
+        assert abs((r1 - r0) - j.c0c1_cartilage_mm) < 0.05 * j.c0c1_cartilage_mm, r1 - r0
+        assert abs(r0 - an.c0.condyle_radius_mm) < 0.05 * an.c0.condyle_radius_mm
+        # lateral C1-C2: two parallel planes j.c1c2_cartilage_mm apart, sloping as C2's facet
+        x1 = _side_nodes(m, f"facet_C1C2_{side}", "C1")
+        x2 = _side_nodes(m, f"facet_C1C2_{side}", "C2")
+        n1, n2 = _fit_plane_normal(x1), _fit_plane_normal(x2)
+        assert abs(abs(n1 @ n2) - 1) < 1e-6
+        gap = abs(n2 @ (x1.mean(axis=0) - x2.mean(axis=0)))
+        assert abs(gap - j.c1c2_cartilage_mm) < 0.05 * j.c1c2_cartilage_mm, gap
+        slope = np.degrees(np.arccos(abs(n2[2])))
+        assert abs(slope - an.c2.superior_facet_slope_deg) < 3.0
+        # C2-C3 facets: planes at the subaxial inclination, j.c2c3_cartilage_mm apart
+        x2 = _side_nodes(m, f"facet_C2C3_{side}", "C2")
+        x3 = _side_nodes(m, f"facet_C2C3_{side}", "C3")
+        n3 = _fit_plane_normal(x3)
+        gap = abs(n3 @ (x2.mean(axis=0) - x3.mean(axis=0)))
+        assert abs(gap - j.c2c3_cartilage_mm) < 0.05 * j.c2c3_cartilage_mm, gap
+    # the C2-C3 disc fills the space between the endplates: its height is the parameter
+    z = m.nodes[m.nodes_of("disc_C2C3")][:, 2]
+    assert abs(np.ptp(z) - j.disc_height_mm) < 0.05 * j.disc_height_mm
+
+
+@pytest.mark.slow
+def test_column_mesh_is_valid_and_carries_the_sets_the_model_uses(column_mesh):
+    an, L, m = column_mesh
+    m.check()  # raises on an inverted or zero-volume element
+    assert m.quality().worst_shape_quality > 0.0
+    for bone in ("C0", "C1", "C2", "C3"):
+        assert len(m.elements(f"{bone}_cortical")) and len(m.elements(f"{bone}_cancellous"))
+    # every capsule site lies on its bone near the joint and leaves out the articular surface
+    for jn, lo, up in (("C0C1", "C1", "C0"), ("C1C2", "C2", "C1"), ("C2C3", "C3", "C2")):
+        for side in ("L", "R"):
+            art = {tuple(f) for f in m.faces("|".join(sorted((up, f"facet_{jn}_{side}"))))
+                   .tolist()}
+            for bone in (lo, up):
+                fs = m.faces(f"capsule_{jn}_{bone}_{side}")
+                assert len(fs) > 0 and np.isin(fs[:, 0], m.elements(bone)).all()
+                assert not art & {tuple(f) for f in fs.tolist()}
+    for name in ("C0_load_surface", "C3_inferior_endplate", "C3_inferior_facets"):
+        assert len(m.nodes_of(name)) > 3, name

@@ -245,6 +245,19 @@ def _body_surface(mesh: Mesh, body: str):
     return faces, key, c, nrm
 
 
+def _shared_with(mesh: Mesh, asm: Assembly, st, other: str, surf: dict) -> np.ndarray:
+    """Which faces of st.body's outer surface it shares with body `other`."""
+    if other not in mesh.cell_sets:
+        raise MeshError(f"{asm.name}: site '{st.name}' refers to '{other}', which is not in the "
+                        "mesh")
+    if other not in surf:
+        surf[other] = _body_surface(mesh, other)
+    key = surf[st.body][1]
+    both = np.concatenate([key, surf[other][1]])
+    _, inv, cnt = np.unique(both, axis=0, return_inverse=True, return_counts=True)
+    return cnt[inv.ravel()[:len(key)]] > 1
+
+
 def name_sites(mesh: Mesh, asm: Assembly) -> Mesh:
     """Attachment sites (Assembly.site) as face sets on their bone's outer (cortical) surface."""
     if not asm.sites:
@@ -255,19 +268,13 @@ def name_sites(mesh: Mesh, asm: Assembly) -> Mesh:
             surf[st.body] = _body_surface(mesh, st.body)
         faces, key, c, nrm = surf[st.body]
         if st.touching:
-            if st.touching not in mesh.cell_sets:
-                raise MeshError(f"{asm.name}: site '{st.name}' touches '{st.touching}', which is "
-                                "not in the mesh")
-            if st.touching not in surf:
-                surf[st.touching] = _body_surface(mesh, st.touching)
-            other = surf[st.touching][1]
-            both = np.concatenate([key, other])
-            _, inv, cnt = np.unique(both, axis=0, return_inverse=True, return_counts=True)
-            sel = cnt[inv.ravel()[:len(key)]] > 1
+            sel = _shared_with(mesh, asm, st, st.touching, surf)
         else:
             sel = np.linalg.norm(c - st.point, axis=1) < st.radius
             if st.facing is not None:
                 sel &= nrm @ st.facing > 0.2
+            if st.apart_from:
+                sel &= ~_shared_with(mesh, asm, st, st.apart_from, surf)
         cortical = f"{st.body}_cortical"
         if cortical in mesh.cell_sets:
             mark = np.zeros(mesh.n_cells, bool)

@@ -16,11 +16,12 @@ PRI_SOFT = 10
 
 
 def disc(asm: Assembly, name: str, a: float, b: float, z0: float, z1: float,
-         nucleus_fraction: float = 0.4) -> None:
+         nucleus_fraction: float = 0.4, between: tuple[str, ...] = ()) -> None:
     """Elliptic disc between two endplates; the nucleus takes `nucleus_fraction` of the area
-    (the annulus:nucleus area ratio of about 60:40 used by cervical FE models, lit.)."""
+    (the annulus:nucleus area ratio of about 60:40 used by cervical FE models, lit.).
+    between: the two bodies it touches, if the assembly fragments locally (Assembly.add)."""
     asm.add(name, f"{name}_annulus", occ.elliptic_cylinder((0, 0), a, b, z0, z1), PRI_SOFT,
-            "soft_tissue")
+            "soft_tissue", touches=(name, *between) if between else ())
     k = np.sqrt(nucleus_fraction)
     asm.add(name, f"{name}_nucleus",
             occ.elliptic_cylinder((0, -0.1 * b), k * a, k * b, z0, z1), PRI_SOFT + 1,

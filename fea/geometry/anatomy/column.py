@@ -6,7 +6,8 @@ Heights stack upward: C3 body, the disc, C2 body and dens; the lateral atlantoax
 C2 superior facets; the C1 lateral masses; the C0-C1 joints; the foramen magnum one condyle
 height above them. Regions `<bone>_cortical` / `<bone>_cancellous` (bodies C0-C3), cartilage
 `facet_C0C1_L/R`, `facet_C1C2_L/R`, `facet_C1C2_M` (dens on the anterior arch), `facet_C2C3_L/R`,
-capsules `capsule_*` (same names with capsule_), disc `disc_C2C3_annulus/nucleus`.
+disc `disc_C2C3_annulus/nucleus`; the capsules are capsular ligaments between the face sets
+`capsule_<joint>_<bone>_<side>` (fea/ligaments/library.toml).
 """
 
 from __future__ import annotations
@@ -96,56 +97,62 @@ def geometry(an: Anatomy, L: dict):
 
     def build(asm: Assembly) -> None:
         L0, L1, L2, L3, J = L["C0"], L["C1"], L["C2"], L["C3"], L["joints"]
-        # no screws here: the pieces the cartilage and capsules cut from a bone stay separate
-        # volumes of its region (conforming faces) instead of minutes of fuses and a 2nd fragment
+        # no screws here: the pieces the cartilage cuts from a bone stay separate volumes of its
+        # region (conforming faces) instead of fuses and a second fragment
         asm.merge_regions = False
-        # OCC's parallel boolean: the column's one fragment took 170 s with it, > 11 min without
-        import gmsh
-
-        gmsh.option.setNumber("Geometry.OCCParallel", 1)
         b3 = subaxial.build(asm, d3, L3)
         b2 = axis.build(asm, d2, L2)
         b1 = atlas.build(asm, d1, d2, L1, L2, j.median_cartilage_mm)
         b0 = occiput.build(asm, d0, L0)
-        cap = (j.capsule_thickness_mm, j.capsule_reach_mm)
+        reach = j.capsule_reach_mm
         beta = np.radians(d0.condyle_convergence_deg)
         for sg, side in SIDES:
             J_ = J[side]
             joints.planar(asm, f"facet_C2C3_{side}", b3, b2, J_["p23"], L3["n"],
                           j.c2c3_cartilage_mm, Footprint(d3.facet_width_mm / 2, L3["facet_b"]),
-                          3.0, 9.0, cap)
+                          3.0, 9.0, reach)
             fw = min(d2.superior_facet_width_mm, d1.inferior_facet_width_mm) / 2
             fl = min(d2.superior_facet_length_mm, d1.inferior_facet_length_mm) / 2
             joints.planar(asm, f"facet_C1C2_{side}", b2, b1, J_["p12"], J_["n12"],
-                          j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, 5.0, cap)
+                          j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, 5.0, reach)
             joints.spherical(asm, f"facet_C0C1_{side}", b1, b0, J_["p01"], J_["n01"],
                              d0.condyle_radius_mm, j.c0c1_cartilage_mm,
                              Footprint(d0.condyle_width_mm / 2, d0.condyle_length_mm / 2,
                                        (np.cos(beta), sg * np.sin(beta), 0.0)),
-                             6.0, d0.condyle_height_mm + 4.0, cap)
+                             6.0, d0.condyle_height_mm + 4.0, reach)
+        # the disc's space between the C2 and C3 endplates: neither body reaches into it (C2's
+        # anterior lip, C3's uncinate processes stay beside the disc)
+        da, db = d3.body_width_mm / 2 - 0.3, d3.body_depth_mm / 2 - 0.3
+        z_lo, z_hi = L3["h"], L2["bottom_z"]
+        for bone in (b2, b3):
+            bone.cuts.append(lambda i: o.elliptic_cylinder((0, 0), da, db, z_lo, z_hi, i))
         for b, t in ((b0, d0.cortical_mm), (b1, d1.cortical_mm), (b2, d2.cortical_mm),
                      (b3, d3.cortical_mm)):
-            shell, core = b.layers(t)
+            shell, core = b.hollow(t)
             asm.add(b.name, f"{b.name}_cortical", shell, PRI_CORTICAL, "bone", thickness=t)
-            asm.add(b.name, f"{b.name}_cancellous", core, PRI_CANCELLOUS, "bone")
-        # median atlantoaxial joint: the cartilage between the dens and the arch's facet
+            if core is None:  # the core fills the shell's cavity after the fragment
+                asm.fill(b.name, f"{b.name}_cancellous", f"{b.name}_cortical", PRI_CANCELLOUS,
+                         "bone")
+            else:  # a bone in pieces: the fragment of outer and core solids makes the shell
+                asm.add(b.name, f"{b.name}_cancellous", core, PRI_CANCELLOUS, "bone",
+                        touches=(b.name,))
+        # median atlantoaxial joint: the cartilage between the dens and the arch's facet (the
+        # dens grown by the joint space, less the dens: it must not reach into the dens's core)
         fw = d1.dens_facet_width_mm / 2
         zf0, zf1 = L2["facet_z"]
         box = o.box((-fw, L2["dens_y"], zf0), (fw, L1["facet_y"] + 2.0, zf1))
-        asm.add("facet_C1C2_M", "facet_C1C2_M",
-                s.intersect(axis.dens(d2, L2, j.median_cartilage_mm, 0.0), box),
-                joints.PRI_CARTILAGE, "soft_tissue")
-        a, b = d3.body_width_mm / 2 - 0.3, d3.body_depth_mm / 2 - 0.3
-        soft.disc(asm, "disc_C2C3", a, b, L3["h"] - 0.3, L2["bottom_z"] + 0.3, j.nucleus_fraction)
+        layer = o.subtract(axis.dens(d2, L2, j.median_cartilage_mm, 0.0),
+                           axis.dens(d2, L2, 0.0, 0.0))
+        asm.add("facet_C1C2_M", "facet_C1C2_M", s.intersect(layer, box), joints.PRI_CARTILAGE,
+                "soft_tissue", touches=("C1", "C2"))
+        # the disc fills the space between the endplates exactly (a disc reaching into the
+        # endplates split the 0.5 mm shells into slivers)
+        soft.disc(asm, "disc_C2C3", da, db, z_lo, z_hi, j.nucleus_fraction,
+                  between=("C2", "C3"))
         subaxial.features_and_sites(asm, L3)
         axis.features_and_sites(asm, d2, L2)
         atlas.features_and_sites(asm, d1, L1)
         occiput.features_and_sites(asm, d0, L0)
-        for jn, lo_b, up_b in (("C0C1", "C1", "C0"), ("C1C2", "C2", "C1"), ("C2C3", "C3", "C2")):
-            for _, side in SIDES:
-                for bone in (up_b, lo_b):
-                    asm.site(f"capsule_{jn}_{bone}_{side}", bone, (0, 0, 0), 0.0,
-                             touching=f"capsule_{jn}_{side}")
 
     return build
 

@@ -1,11 +1,12 @@
 """Synovial joints with their real topology: two articular processes (one on each bone), the
-cartilage filling the joint space between them and a capsule sleeve around it.
+cartilage filling the joint space between them and the capsule's attachment sites around it.
 
 Both processes and the cartilage share one footprint (an ellipse), so the joint space is exactly
 `gap` thick over the whole facet (measurable on the mesh), the cartilage is bonded to the lower
-bone by the conforming mesh and touches the upper one across the contact interface, and the capsule
-(an elliptic annulus around the footprint, lowest priority) keeps only the space beside both
-processes: a sleeve bonded to both bones.
+bone by the conforming mesh and touches the upper one across the contact interface. Near the joint
+both bones are cut back to their articular surfaces, so nothing else of either reaches into the
+joint space. The capsule is a capsular ligament (tension-only fibres, fea/ligaments) between two
+face sets around the joint, one on each bone.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from ..assembly import Assembly
 from . import shapes as s
 from .shapes import Bone
 
-PRI_CAPSULE, PRI_CARTILAGE = 9, 10
+PRI_CARTILAGE = 10
+# the neighbourhood of a joint kept free of the bones' other parts: the footprint grown by
+# CLEAR_MM, CLEAR_DEPTH_MM to either side of the joint
+CLEAR_MM, CLEAR_DEPTH_MM = 1.5, 15.0
 Z = np.array([0.0, 0.0, 1.0])
 
 
@@ -30,11 +34,20 @@ class Footprint:
     xdir: tuple = (1.0, 0.0, 0.0)
 
 
+def _clear(bone: Bone, region, keep_side) -> None:
+    """Cut from `bone` whatever of it lies in `region(i)` on the joint's side of its articular
+    surface (`keep_side(solids, i)` keeps that part): the bone's other parts (a loft, an
+    isthmus) must not reach into the joint space or the other bone, else the cartilage is not
+    `gap` thick and the bones overlap (slivers that made the column's fragment take minutes)."""
+    bone.cuts.append(lambda i: keep_side(region(i), i))
+
+
 def planar(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, gap: float, fp: Footprint,
-           depth_lower: float, depth_upper: float, capsule: tuple[float, float] | None):
+           depth_lower: float, depth_upper: float, reach: float | None):
     """Flat joint: the lower bone's facet is the plane (p, n) (n pointing into the joint space),
     the upper bone's the plane moved by `gap` along n; both processes are vertical elliptic
-    prisms over the footprint (which is horizontal). capsule: (thickness, reach) or None."""
+    prisms over the footprint (which is horizontal). reach: how far the capsule's attachment
+    sites reach beyond the footprint (None: no sites)."""
     p, n = np.asarray(p, float), s._unit(n)
     q = p + gap * n
 
@@ -46,21 +59,23 @@ def planar(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, gap: float,
 
     lower.parts.append(low)
     upper.parts.append(up)
+
+    def zone(i):  # the joint's neighbourhood: the footprint grown by CLEAR_MM
+        return s.prism(p, Z, fp.a + CLEAR_MM, fp.b + CLEAR_MM, -CLEAR_DEPTH_MM,
+                       CLEAR_DEPTH_MM, fp.xdir, i)
+
+    _clear(lower, zone, lambda x, i: o.keep_below(x, p, -n, i))
+    _clear(upper, zone, lambda x, i: o.keep_below(x, q, n, i))
     cart = s.prism(p, Z, fp.a, fp.b, -8.0, 8.0, fp.xdir)
     cart = o.keep_below(o.keep_below(cart, q, n), p, -n)
-    asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue")
-    if capsule:
-        t, r = capsule
-        ring = o.subtract(s.prism(p, Z, fp.a + t, fp.b + t, -12.0, 12.0, fp.xdir),
-                          s.prism(p, Z, fp.a, fp.b, -13.0, 13.0, fp.xdir))
-        ring = o.keep_below(o.keep_below(ring, q + r * n, n), p - r * n, -n)
-        cap = name.replace("facet_", "capsule_")
-        asm.add(cap, cap, ring, PRI_CAPSULE, "soft_tissue")
+    asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue", touches=(lower.name, upper.name))
+    if reach is not None:
+        _capsule_sites(asm, name, lower.name, upper.name, p, q, max(fp.a, fp.b) + reach)
 
 
 def spherical(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, radius: float,
               gap: float, fp: Footprint, depth_lower: float, height_upper: float,
-              capsule: tuple[float, float] | None):
+              reach: float | None):
     """Convex-on-concave joint (the C0-C1 condylar joint): the upper bone's articular surface is
     the sphere of `radius` about c = p + radius n touching p (its lowest point), the lower bone's
     the concentric sphere of radius + gap; both processes are prisms along n over the footprint
@@ -80,12 +95,25 @@ def spherical(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, radius: 
     lower.parts.append(lambda i: o.keep_below(
         s.prism(p, n, fp.a, fp.b, -depth_lower, sag + 0.5, fp.xdir, i), rim, Z, i))
     lower.cuts.append(lambda i: s.ball(c, radius + gap, i, axis=n))
-    cart = s.intersect(s.prism(p, n, fp.a, fp.b, -gap - 1.0, sag + 1.0, fp.xdir),
-                       s.ball(c, radius + gap, axis=n))
-    asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue")
-    if capsule:
-        t, r = capsule
-        ring = o.subtract(s.prism(p, n, fp.a + t, fp.b + t, -gap - r, sag + r, fp.xdir),
-                          s.prism(p, n, fp.a, fp.b, -gap - r - 1, sag + r + 1, fp.xdir))
-        cap = name.replace("facet_", "capsule_")
-        asm.add(cap, cap, ring, PRI_CAPSULE, "soft_tissue")
+    # nothing of the upper bone outside its sphere below the lower process's top (the cut is
+    # called with a negative inset: the zone grows and the sphere shrinks by the same amount)
+    upper.cuts.append(lambda i: o.subtract(
+        s.prism(p, n, fp.a + CLEAR_MM, fp.b + CLEAR_MM, -CLEAR_DEPTH_MM, sag + 1.0, fp.xdir, i),
+        s.ball(c, radius, -i, axis=n)))
+    # the spherical layer between the two articular surfaces (not reaching into the condyle)
+    cart = o.subtract(s.intersect(s.prism(p, n, fp.a, fp.b, -gap - 1.0, sag + 1.0, fp.xdir),
+                                  s.ball(c, radius + gap, axis=n)), s.ball(c, radius, axis=n))
+    asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue", touches=(lower.name, upper.name))
+    if reach is not None:
+        _capsule_sites(asm, name, lower.name, upper.name, p - gap * n, p,
+                       max(fp.a, fp.b) + reach)
+
+
+def _capsule_sites(asm: Assembly, name: str, lower: str, upper: str, p_low, p_up,
+                   radius: float) -> None:
+    """The capsule's attachment on each bone: its outer faces within `radius` of the joint's
+    centre on that bone, without the articular surface (the faces it shares with the
+    cartilage). The capsular ligaments (fea/ligaments/library.toml) run between the two."""
+    jn, side = name.split("_")[1:]
+    for bone, pt in ((lower, p_low), (upper, p_up)):
+        asm.site(f"capsule_{jn}_{bone}_{side}", bone, pt, radius, apart_from=name)

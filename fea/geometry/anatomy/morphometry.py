@@ -151,8 +151,7 @@ class JointDims:
     c1c2_cartilage_mm: float = P(1.4, "approx.", "lateral atlantoaxial joint space")
     median_cartilage_mm: float = P(1.5, "approx.", "dens to anterior arch (adult ADI < 3)")
     c2c3_cartilage_mm: float = P(1.0, "approx.")
-    capsule_thickness_mm: float = P(1.5, "approx.")
-    capsule_reach_mm: float = P(3.0, "approx.", "how far a capsule runs along each bone")
+    capsule_reach_mm: float = P(3.0, "approx.", "capsule attachment band along each bone")
 
     def check(self):
         if self.disc_height_mm < 1.0:
@@ -160,7 +159,7 @@ class JointDims:
         if not 0.1 <= self.nucleus_fraction <= 0.8:
             return "nucleus_fraction must be between 0.1 and 0.8"
         for k in ("c0c1_cartilage_mm", "c1c2_cartilage_mm", "median_cartilage_mm",
-                  "c2c3_cartilage_mm", "capsule_thickness_mm"):
+                  "c2c3_cartilage_mm"):
             if getattr(self, k) < 0.3:
                 return f"{k} must be at least 0.3 mm (a joint needs a meshable cartilage layer)"
         return ""

@@ -22,7 +22,7 @@ from .shapes import Bone
 
 class _ProcessesOnly:
     """Stands in for the assembly in the joint builders: keeps the articular processes they add
-    to the bones, drops the cartilage and capsule solids."""
+    to the bones, drops the cartilage solids."""
 
     def add(self, body, region, solids, *args, **kwargs):
         import gmsh

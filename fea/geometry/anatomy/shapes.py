@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from ...errors import MeshError
 from .. import occ as _o
 
 
@@ -66,21 +67,26 @@ class Section:
 
 
 def loft(sections: list[Section], inset: float = 0.0, cap_ends: bool = True):
-    """Smooth solid through elliptic sections; inset shrinks every section and (cap_ends) moves
-    the two end sections inward along the loft, so its flat ends are cortical too."""
+    """Smooth solid through elliptic sections; inset shrinks every section and (cap_ends) clips
+    the two flat ends inward by inset too, so its flat ends are cortical too. The sections stay
+    where they are: moving the end sections instead changed the spline's course near the ends,
+    and C2's core came out through the side of its body by the inferior endplate."""
     secs = []
-    for k, s in enumerate(sections):
-        c = np.asarray(s.c, float)
-        if cap_ends and inset and k in (0, len(sections) - 1):
-            nb = sections[1].c if k == 0 else sections[-2].c
-            c = c + inset * _unit(np.asarray(nb, float) - c)
+    for s in sections:
         a, b = s.a - inset, s.b - inset
         if min(a, b) <= 0.05:
             return []
-        secs.append((c, s.n, a, b, s.xdir))
+        secs.append((np.asarray(s.c, float), s.n, a, b, s.xdir))
     wires = [_occ().addWire([ellipse_curve(c, n, a, b, x)]) for c, n, a, b, x in secs]
     out = _occ().addThruSections(wires, makeSolid=True, makeRuled=False)
-    return [dt for dt in out if dt[0] == 3]
+    solid = [dt for dt in out if dt[0] == 3]
+    if cap_ends and inset:
+        for end, nb in ((0, 1), (-1, -2)):
+            c = secs[end][0]
+            d = _unit(secs[end][1])
+            d = d if d @ (secs[nb][0] - c) > 0 else -d  # the end's normal, pointing inward
+            solid = _o.keep_below(solid, c + inset * d, -d)
+    return solid
 
 
 def tube(points, radii, inset: float = 0.0, xdir=(0.0, 0.0, 1.0), cap_ends: bool = True):
@@ -171,21 +177,33 @@ class Bone:
             s = _o.keep_below(s, pt, n, inset)
         return s
 
-    def layers(self, t: float):
-        """(cortical shell, cancellous core) of wall thickness t, sharing the core's faces.
+    def hollow(self, t: float):
+        """(cortical shell of wall thickness t with an empty cavity where the core goes, None):
+        the core is made after the assembly's fragment from the cavity's faces (Assembly.fill),
+        so it never enters the fragment. A bone in pieces: (outer solids, core solids).
 
-        The shell is built from the outer and the core's boundary as one volume with a cavity,
-        not by a boolean: OCC's fragment/cut of two near-parallel spline surfaces took 10-30 s
-        a bone (all four: ~1 min), the surface loops take < 1 s and give the same volume."""
+        The shell is made from the outer and the core's surface loops, not by a boolean: OCC's
+        cut of two near-parallel spline surfaces took 10-30 s a bone, the loops < 1 s."""
         import gmsh
 
         outer, core = self.solid(0.0), self.solid(t)
-        if len(outer) != 1 or len(core) != 1:  # a bone in pieces: fall back to the boolean
+        if len(outer) != 1 or len(core) != 1:
             return outer, core
         occ = _occ()
         occ.synchronize()
+        want = occ.getMass(*outer[0]) - occ.getMass(*core[0])
         loops = [occ.addSurfaceLoop([f for _, f in gmsh.model.getBoundary(v, oriented=False)])
                  for v in (outer, core)]
-        shell = occ.addVolume(loops)
-        occ.remove(outer)
-        return [(3, shell)], core
+        shell = [(3, occ.addVolume(loops))]
+        if abs(occ.getMass(*shell[0]) - want) <= 1e-3 * want:
+            occ.remove(outer + core)  # the volumes only: their faces bound the shell
+            return shell, None
+        # OCC took the inner loop for a second solid, not a cavity (seen on C2: the volume came
+        # out as outer + core): make the cavity by the (slower) boolean instead
+        occ.remove(shell)
+        out, _ = occ.cut(outer, core)
+        out = [dt for dt in out if dt[0] == 3]
+        if len(out) != 1 or abs(occ.getMass(*out[0]) - want) > 1e-3 * want:
+            raise MeshError(f"bone {self.name}: its cortical shell ({t} mm) could not be made "
+                            "as one volume around its core")
+        return out, None
