@@ -2,38 +2,47 @@
 solve (issue 17); every variant and state exports and reads back.
 
 The cross-check: each model (base variant) in its immediate and fused interface states, coarse
-TET4 (8 mm, as tests/test_constructs.py), under the bundled flexion load case scaled to a tenth
-(5 N preload, 0.15 Nm). Ours is small-sliding (contact pairs fixed at the start), ccx searches
-contact in the deformed configuration: at the full 1.5 Nm the intact C1 slides ~3 mm on its
-facets and the two differ by 66 % of the max displacement (measured), at a tenth by 4 %, at a
-hundredth by 2.4 %.
+TET4 (8 mm, as tests/test_constructs.py), under the bundled flexion load case scaled to a
+hundredth (0.5 N preload, 0.015 Nm). ccx's face-to-face contact searches in the deformed
+configuration whatever the deck says (SMALL SLIDING changed no digit), ours pairs once (small
+sliding): on intact, whose C1 slides on frictionless facets, the two differ by 6.1 % of max |u|
+at a tenth of the load and by 0.6 % at a hundredth or a thousandth (measured).
 
 Compared: max |ours - ccx| over all nodes at the end of each step, relative to max |u| at the end
-of the load case. Tolerance:
-- no contact left (c2_avb fused: the implant tied on a conforming mesh; loads on the distributing
-  point written as the nodal forces our solver applies): the same linear system, 0.5 % (the
-  brief; measured 2e-7, ccx prints 7 digits);
-- with contact: 0.5 % + FLOOR + the penalty bound. The penalty bound is what ccx's penalties
-  leave and our augmented Lagrangian (1 nm) does not: penetration p / K plus, with friction, the
-  elastic stick slip |tau| / lambda, at the largest of our contact points, relative to max |u|
-  (K = 1000 E/h frictionless, 10 E/h with friction, lambda = K / 100: fea.abaqus.writer). FLOOR,
-  4.5 %, is what remains on the intact model (frictionless facets, penalty bound 0.04 %): 4.1 %
-  measured at this load, 2.4 % of it at a hundredth of the load (the contact discretisation:
-  the facet joints are cartilage layers of 9-13 nodes at this size, ccx integrates contact on its
-  own segments, ours on the slave quadrature points; a ten times stiffer ccx slope moved it from
-  2.2 % to 3.2 %, preload) and the rest finite sliding, which grows with the load.
+of the load case (printed per case). Tolerance:
+- fused states: 0.5 % (the brief). c2_avb fused has no contact left (the implant tied on a
+  conforming mesh; measured 2e-7, ccx prints 7 digits); aad_cages fused keeps its frictionless
+  C2-C3 facets;
+- immediate states: 0.5 % + SPREAD, the change of ccx's own answer when every penalty slope the
+  exporter writes (pressure and stick) is divided by ten, max |u_ccx(K) - u_ccx(K / 10)| / max |u|
+  (measured, below). For a penalty error proportional to 1 / K that is nine times the error the
+  written slopes leave. c2_avb immediate leaves out the AVB's slave faces that hold a node the
+  screws bond (ccx stalls on them, docs/abaqus.md), so its deck is a slightly different model:
+  ccx is compared with our solve of that deck read back, and the difference the left-out faces
+  make (ours on the deck vs ours on the model) is printed.
 
-Measured here (ccx 2.20, 2 cores; max |ours - ccx| / max |u| at the end of preload, flexion;
-penalty bound; ccx and our wall time, the machine shared):
-  intact immediate   0.21 %, 4.11 %; bound 0.04 %;  ccx 12 s, ours 4 s
-  c2_avb immediate   0.47 %, 6.43 %; bound 51 %;    ccx 22 s, ours 6 s (half the AVB's slave
-                     faces left out: they hold a node the screws bond, docs/abaqus.md; the soft
-                     stick slope K / 100 makes the bound large; K / 10 gives 5.0 % but the cage
-                     construct then does not finish in ccx within 300 s)
-  c2_avb fused       2e-7;                          ccx 2 s, ours 1 s
-  aad_cages immediate 0.14 %, 0.88 %; bound 0.70 %; ccx 31 s, ours 73 s
-  aad_cages fused    0.15 %, 0.86 %; bound 0.01 %;  ccx 14 s, ours 11 s
-The five cases take 3.7 min here (aad_cages immediate 2 min of it).
+What the contact discretisation did: with 3 contact points per TET4 face (the exact rule for a
+flat face's loads) ours was 0.86 % off ccx on aad_cages fused at a tenth of the load, and the
+difference grew as ccx's penalty stiffened (0.11 / 0.60 / 0.86 / 0.92 / 0.99 % at K = 10 / 100 /
+1000 / 3000 / 10000 E/h): not ccx's penalty but our sampling. The facets close on a handful of
+faces (intact: 4 of 56 points per C1-C2 facet), which 3 points per face sample too coarsely.
+With 7 (fea.contact.pairing.CONTACT_POINTS) ours agrees to 0.15 % at the written K. Our own
+answer is converged in its penalty: tightening the augmented Lagrangian to 1e-8 mm moved it by
+5e-5 of max |u|.
+
+Measured here (ccx 2.20, 2 cores shared; max |ours - ccx| / max |u| at the end of preload,
+flexion; SPREAD):
+  intact immediate    0.01 %, 0.57 %; spread 0.68 % (ccx at 10 K moved 1.86 % the other way:
+                      at 8 mm the C1-C2 facets close on 4 of their 56 points, and ccx's contact
+                      there is not settled in K)
+  c2_avb immediate    0.42 %, 1.82 % against our solve of the deck; spread 5.2 % (the soft
+                      friction slopes, 10 E/h and a stick slope of K / 100: at 100 E/h and K / 10
+                      c2_avb agrees to 0.4 % at a tenth of the load, but the cage construct then
+                      chatters in ccx for > 5 min); the left-out faces: 3.3 % of max |u|
+                      in our solves
+  c2_avb fused        2e-7
+  aad_cages immediate 0.04 %, 0.18 %; spread 0.28 %
+  aad_cages fused     0.01 %, 0.04 % (0.15 % at a tenth of the load)
 """
 
 from __future__ import annotations
@@ -48,7 +57,6 @@ import pytest
 
 from fea.abaqus import deck_text, read_deck, write_deck
 from fea.abaqus.sides import deck_ready
-from fea.abaqus.writer import PENALTY_FACTOR, STICK_RATIO
 from fea.abaqus.ccx import read_dat_displacements, run_ccx
 from fea.cli import main
 from fea.config import load_loadcase
@@ -61,11 +69,13 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = {n: ROOT / f"models/{n}.toml" for n in ("intact", "c2_avb", "aad_cages")}
 FLEXION = ROOT / "loadcases/flexion.toml"
 SIZE_MM, ORDER = 8.0, 1
-LOAD_SCALE = 0.1  # see the module docstring
+LOAD_SCALE = 0.01  # see the module docstring
 CASES = [("intact", "immediate"), ("c2_avb", "immediate"), ("c2_avb", "fused"),
          ("aad_cages", "immediate"), ("aad_cages", "fused")]  # intact has no implant to fuse
-TOL_LINEAR = 0.005  # the brief's 0.5 %: where no contact is left, the same linear system
-FLOOR = 0.045  # contact discretisation and finite sliding, measured on intact (module docstring)
+TOL = 0.005  # the brief's 0.5 % of max |u|
+# immediate states: max |u_ccx(K) - u_ccx(K / 10)| / max |u|, every slope of the deck divided by
+# ten, this mesh and load (module docstring)
+SPREAD = {"intact": 0.0068, "c2_avb": 0.052, "aad_cages": 0.0028}
 
 needs_ccx = pytest.mark.skipif(shutil.which("ccx") is None, reason="ccx is not installed")
 
@@ -84,20 +94,22 @@ def _scaled(lc: LoadCase, k: float) -> LoadCase:
     return dataclasses.replace(lc, steps=steps)
 
 
-def _penalty_bound(model, an, state_) -> float:
-    """The largest displacement ccx's penalties leave that ours does not (mm): penetration p / K
-    plus, on frictional pairs, the elastic stick slip |tau| / lambda, at our contact points."""
-    if state_.contact is None:
-        return 0.0
-    _, sides = deck_ready(model)
-    law = [it.law if it.mu > 0 else "frictionless" for it in model.interfaces]
-    K = np.array([PENALTY_FACTOR[lw] * sd.E_soft / sd.h if lw != "tied" else np.inf
-                  for lw, sd in zip(law, sides)])
-    lam = np.where(np.array(law) == "friction", STICK_RATIO * K, np.inf)
-    iface = next(t for t in an.terms if t.name == "contact").setup.interface_of_point
-    c = state_.contact
-    return float((c["pressure"] / K[iface]).max()
-                 + (np.linalg.norm(c["tau"], axis=1) / lam[iface]).max())
+def _step_ends(model, lc):
+    res = make_analysis(model).run(lc)
+    assert res.converged
+    return res.model.mesh.node_ids, [res.displacement(st) for st in res.step_ends()]
+
+
+def _pct(r: float) -> str:
+    return f"{r:.2%}" if r > 1e-4 else f"{r:.1e}"  # ccx's 7 digits show where no contact is left
+
+
+def _at(ids, u, labels):
+    """Rows of u (nodes labelled ids) for the given labels."""
+    order = np.argsort(ids)
+    idx = order[np.searchsorted(ids[order], labels)]
+    assert np.array_equal(ids[idx], labels)
+    return u[idx]
 
 
 @pytest.mark.ccx
@@ -112,29 +124,29 @@ def test_bundled_construct_runs_in_ccx_and_agrees(name, state, cache, tmp_path):
     write_deck(model, lc, deck)
     run = run_ccx(deck, threads=2)
     t = time.perf_counter()
-    an = make_analysis(model)
-    res = an.run(lc)
+    ids, ours = _step_ends(model, lc)
     ours_s = time.perf_counter() - t
-    assert res.converged
-    mesh = res.model.mesh  # split at contact interfaces: the deck's nodes carry these labels
-    order = np.argsort(mesh.node_ids)
-    scale = np.abs(res.displacement(res.final)).max()
+    scale = np.abs(ours[-1]).max()
+    dropped = sum(sd.dropped for sd in deck_ready(model)[1])
+    note = ""
+    if dropped:  # the deck is a slightly different model: compare ccx with ours on the deck
+        ids_d, ours_d = _step_ends(read_deck(deck).model, lc)
+        # on the deck's nodes (our split keeps copies its tie rows glue; the deck merges them)
+        own = max(np.abs(ud - _at(ids, u, ids_d)).max() for ud, u in zip(ours_d, ours)) / scale
+        note = f"; {dropped} slave faces left out: ours on the deck vs the model {own:.2%}"
+        ids, ours = ids_d, ours_d
+    tables = read_dat_displacements(run.dat)
     diff = []
-    for k, st in enumerate(res.step_ends(), 1):
-        (labels, u_ccx), = [(lab, u) for set_name, t_, lab, u in read_dat_displacements(run.dat)
-                            if set_name == "NALL" and t_ == float(k)]
-        idx = order[np.searchsorted(mesh.node_ids[order], labels)]
-        assert np.array_equal(mesh.node_ids[idx], labels)
-        diff.append(float(np.abs(res.displacement(st)[idx] - u_ccx).max() / scale))
-    contact = any(it.law != "tied" for it in model.interfaces)
-    bound = _penalty_bound(model, an, res.final) / scale
-    tol = TOL_LINEAR + (FLOOR + bound if contact else 0.0)
-    print(f"\n{name} {state}: {len(labels)} nodes, max |u| {scale * 1e3:.2f} um; max |ours - ccx| "
-          f"/ max |u| per step {', '.join(f'{r:.2e}' for r in diff)}; penalty bound "
-          f"{bound:.2%}; tolerance {tol:.2%}; ccx {run.wall_s:.1f} s, ours {ours_s:.1f} s")
+    for k, u in enumerate(ours, 1):
+        labels, u_ccx = [(lab, uc) for set_name, t_, lab, uc in tables
+                         if set_name == "NALL" and t_ == float(k)][-1]
+        diff.append(float(np.abs(_at(ids, u, labels) - u_ccx).max() / scale))
+    fused = state == "fused"
+    tol = TOL + (0.0 if fused else SPREAD[name])
+    print(f"\n{name} {state}: {len(labels)} nodes, max |u| {scale * 1e3:.3f} um; max |ours - ccx| "
+          f"/ max |u| at the end of each step {', '.join(map(_pct, diff))}; tolerance "
+          f"{tol:.2%}{note}; ccx {run.wall_s:.1f} s, ours {ours_s:.1f} s")
     assert max(diff) <= tol
-    if name == "c2_avb" and state == "fused":  # no contact left: the brief's 0.5 %
-        assert not contact and tol == TOL_LINEAR
 
 
 @pytest.mark.slow

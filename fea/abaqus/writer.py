@@ -40,8 +40,9 @@ DIALECTS = ("calculix", "abaqus")
 # ccx's linear contact penalty K = factor * E_softer / h (N/mm^3, h the slave face size) and its
 # stick slope (shear stress per elastic slip) = STICK_RATIO * K. Frictionless pairs take a stiff
 # K (penetration p / K far below the displacements); with friction, ccx 2.20 chatters between
-# contact states for 300 s and more at 100 E/h (the cage constructs) and finishes at 10 E/h with
-# its own stick ratio of 1/100 (measured; tests/test_ccx_constructs.py)
+# contact states for 300 s and more at 100 E/h (the cage constructs, with a stick ratio of 1/100
+# or 1/10) and finishes at 10 E/h with its own stick ratio of 1/100. What these slopes leave is
+# measured per bundled model in tests/test_ccx_constructs.py (ccx again with every slope / 10)
 PENALTY_FACTOR = {"frictionless": 1000.0, "friction": 10.0}
 STICK_RATIO = 0.01
 _NAME = re.compile(r"^[A-Za-z_][^\s,=\"'*]{0,79}$")
