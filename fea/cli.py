@@ -50,7 +50,10 @@ def _no_hugepage_madvise() -> None:
         try:
             from numpy._core.multiarray import _set_madvise_hugepage
         except ImportError:  # numpy < 2
-            from numpy.core.multiarray import _set_madvise_hugepage
+            try:
+                from numpy.core.multiarray import _set_madvise_hugepage
+            except ImportError:  # a private switch: without it only the speed-up is lost
+                return
         _set_madvise_hugepage(False)
 
 
