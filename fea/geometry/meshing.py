@@ -29,12 +29,14 @@ RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh
 
 def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float, order: int,
                    interface_factor: float = 0.6, hardware_size: float = 2.0,
-                   optimize: bool = True) -> Mesh:
+                   optimize: bool = True, algorithm: int = 1, curvature_points: int = 0,
+                   netgen: bool | None = None) -> Mesh:
     """Build the geometry (`geometry(asm)` adds the parts), fragment it and mesh it.
 
     A surface mesh can cross itself where two surfaces nearly touch (a screw through a 0.5 mm
     shell); a slightly finer mesh usually resolves it, so a failed attempt is retried from a fresh
-    geometry at RETRY_FACTORS of the size. Same inputs, same ladder: still deterministic.
+    geometry at RETRY_FACTORS of the size (meshing the same model again after a failed 3D step
+    leaves its volumes empty, gmsh 4.15). Same inputs, same ladder: still deterministic.
     """
     from ..gmsh_session import gmsh_session
 
@@ -52,7 +54,8 @@ def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float,
             asm.build()
             try:
                 mesh = mesh_assembly(gmsh, asm, h, order, interface_factor,
-                                     min(hardware_size, h), optimize)
+                                     min(hardware_size, h), optimize, algorithm, curvature_points,
+                                     netgen)
             except MeshError as exc:
                 errors.append(f"size {h:.2f} mm: {exc}")
                 continue
@@ -64,23 +67,29 @@ def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float,
 
 
 def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor: float = 0.6,
-                  hardware_size: float = 2.0, optimize: bool = True) -> Mesh:
-    """Mesh the current (built) gmsh model of an Assembly at one size."""
+                  hardware_size: float = 2.0, optimize: bool = True, algorithm: int = 1,
+                  curvature_points: int = 0, netgen: bool | None = None) -> Mesh:
+    """Mesh the current (built) gmsh model of an Assembly at one size.
+
+    algorithm: gmsh's 2D algorithm (1 MeshAdapt, 5 Delaunay, 6 Frontal-Delaunay).
+    curvature_points: elements per 2 pi of curvature (gmsh's MeshSizeFromCurvature; 0 = off).
+    netgen: also run Netgen's optimiser after gmsh's (None: as `optimize`).
+    """
     opt = gmsh.option.setNumber
     opt("General.NumThreads", 1)  # deterministic: the parallel mesher is not
     opt("Mesh.RandomSeed", 1)
     opt("Mesh.MeshSizeMax", size)
     opt("Mesh.MeshSizeMin", min(0.3 * size, hardware_size))
     opt("Mesh.MeshSizeFromPoints", 0)
-    opt("Mesh.MeshSizeFromCurvature", 0)  # thin walls and hardware get their own fields
+    opt("Mesh.MeshSizeFromCurvature", curvature_points)  # else thin walls get their own fields
     opt("Mesh.MeshSizeExtendFromBoundary", 1)
-    opt("Mesh.Algorithm", 1)  # MeshAdapt surfaces: the most robust on our thin walls
+    opt("Mesh.Algorithm", algorithm)  # MeshAdapt (default): the most robust on box thin walls
     opt("Mesh.Algorithm3D", 1)  # Delaunay volumes
     opt("Mesh.ElementOrder", order)
     opt("Mesh.SecondOrderLinear", 0)  # mid-edge nodes on the true (curved) geometry
     opt("Mesh.HighOrderOptimize", 0)  # too slow here; see straighten_inverted()
     opt("Mesh.Optimize", 1 if optimize else 0)
-    opt("Mesh.OptimizeNetgen", 1 if optimize else 0)
+    opt("Mesh.OptimizeNetgen", 1 if (optimize if netgen is None else netgen) else 0)
     check_size(occ_volume(gmsh), size, f"{asm.name}: mesh")  # before gmsh meshes
     _size_fields(gmsh, asm, size, interface_factor, hardware_size)
     try:

@@ -27,9 +27,13 @@ def dens_sections(d: C2Dims, L: dict, grow: float) -> list[Section]:
 def dens(d: C2Dims, L: dict, grow: float, inset: float):
     from .. import occ as o
 
-    # the apex cap's equator sits 0.5 mm inside the loft's end (no coincident edge to fuse)
+    # the apex cap's equator sits 0.5 mm inside the loft's end (no coincident edge to fuse), and
+    # its section at the loft's end is 2 % wider than the loft: with equal semi-axes a 0.09 mm
+    # flat ring of the loft's end stayed outside, and gmsh filled it with zero-volume tets
     apex_c = (0, L["dens_y"], L["apex_z"] - L["cap"] - 0.5)
-    semi = (d.dens_width_mm / 2 + grow, d.dens_depth_mm / 2 + grow, L["cap"] + 0.5 + grow)
+    c = L["cap"] + 0.5 + grow
+    k = 1.02 / np.sqrt(1.0 - (0.5 / c) ** 2)
+    semi = (k * (d.dens_width_mm / 2 + grow), k * (d.dens_depth_mm / 2 + grow), c)
     return o.union([s.loft(dens_sections(d, L, grow), inset, cap_ends=False),
                     s.ellipsoid(apex_c, semi, inset)])
 

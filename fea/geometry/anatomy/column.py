@@ -161,7 +161,13 @@ def geometry(an: Anatomy, L: dict):
 class MeshOptions:
     interface_factor: float = 1.0
     hardware_size: float = 2.5
-    optimize: bool = False  # gmsh/Netgen optimisation segfaulted on the C2 geometry (gmsh 4.15.2)
+    # gmsh's tet optimiser removes the near-flat slivers that no straightening can save (6 at 5 mm
+    # TET10 without it); Netgen's optimiser segfaulted on the C2 geometry (gmsh 4.15.2)
+    optimize: bool = True
+    netgen: bool = False
+    # Frontal-Delaunay surfaces: 14 CPU-s to the 3D step at 6 mm where MeshAdapt took 25 s
+    algorithm: int = 6
+    curvature_points: int = 0  # elements per 2 pi of curvature; 0: the thin-wall fields only
 
 
 @register("occiput_c3")
