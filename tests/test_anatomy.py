@@ -6,7 +6,6 @@ meshed by the package carries its parameters (measured on the mesh, not on the b
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
@@ -281,14 +280,6 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, reque
 
 
 # ----------------------------------------------------------------- the whole column
-# The whole column has not yet been seen to mesh in a test's time (issue 15: meshing at 6 mm
-# TET4 ran > 20 min on a loaded machine), so these run only on request until it does.
-needs_column = pytest.mark.skipif(
-    not os.environ.get("SPINEFEA_COLUMN_TESTS"),
-    reason="the occiput-C3 column does not mesh in a test's time yet (issue 15); "
-           "SPINEFEA_COLUMN_TESTS=1 runs it")
-
-
 @pytest.fixture(scope="module")
 def column_mesh():
     """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed once coarsely."""
@@ -310,7 +301,6 @@ def _side_nodes(m, joint, bone):
     return m.nodes[m.nodes_of("|".join(sorted((bone, joint))))]
 
 
-@needs_column
 @pytest.mark.slow
 def test_column_joint_gaps_measured_on_the_mesh(column_mesh):
     an, L, m = column_mesh
@@ -342,7 +332,6 @@ def test_column_joint_gaps_measured_on_the_mesh(column_mesh):
     assert abs(np.ptp(z) - j.disc_height_mm) < 0.05 * j.disc_height_mm
 
 
-@needs_column
 @pytest.mark.slow
 def test_column_mesh_is_valid_and_carries_the_sets_the_model_uses(column_mesh):
     an, L, m = column_mesh
