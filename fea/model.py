@@ -130,6 +130,7 @@ class Model:
     interfaces: list[Interface] = field(default_factory=list)
     source: str = "<memory>"
     ligaments: list[Ligament] = field(default_factory=list)
+    equations: list = field(default_factory=list)  # fea.equations.Equation (*EQUATION)
 
     @property
     def n_full(self) -> int:

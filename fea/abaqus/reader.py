@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..equations import Equation
 from ..errors import ConfigError
 from ..materials import LinearElastic
 from ..model import Interface, LoadCase, Model, RefPoint, Section
@@ -21,7 +22,7 @@ from .history import HistoryBuilder
 from .lexer import Block, scan
 from .meshdata import MeshBuilder
 from .names import Namespace
-from .springs import SPRING_TYPES, SpringElements, build_ligaments
+from .springs import SPRING_TYPES, SpringElements, build_ligaments, read_equations
 from .targets import Targets
 
 OUTPUT_KEYWORDS = {  # output requests: ccx/Abaqus writes results; we write ours regardless
@@ -473,9 +474,31 @@ class _Reader:
         model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
                       str(self.path))
         targets = Targets(built, mb.nsets, mb.elsets, mb.surfaces, ref_by_label)
+        raw = read_equations(self.st.springs.equations)
+        on_mesh = [np.isin(e.labels[0], mesh.node_ids) or int(e.labels[0]) in ref_by_label
+                   for e in raw]
         model.ligaments = build_ligaments(self.st.springs, spring_sets, targets,
-                                          built.ref_positions)
+                                          built.ref_positions,
+                                          [e for e, m in zip(raw, on_mesh) if not m])
+        model.equations = [self._equation(e, mesh, ref_by_label)
+                           for e, m in zip(raw, on_mesh) if m]
         return model, targets
+
+    def _equation(self, e, mesh, ref_by_label: dict[int, str]) -> Equation:
+        """A linear constraint between mesh nodes (dofs 1-3) and reference nodes (dofs 1-6)."""
+        where = f"{e.block.loc(e.line)}: *EQUATION"
+        order = np.argsort(mesh.node_ids)
+        pos = np.minimum(np.searchsorted(mesh.node_ids[order], e.labels), len(order) - 1)
+        idx = np.where(mesh.node_ids[order][pos] == e.labels, order[pos], -1)
+        refs = tuple(ref_by_label.get(int(lab)) for lab in e.labels)
+        for lab, i, r, d in zip(e.labels.tolist(), idx.tolist(), refs, e.dofs.tolist()):
+            if i < 0 and r is None:
+                raise e.block.error(f"node {lab} is neither a node of a solid element nor a "
+                                    "coupling's reference node", e.line)
+            if i >= 0 and d > 3:
+                raise e.block.error(f"node {lab} dof {d}: solid nodes have dofs 1-3 (rotations "
+                                    "exist on reference nodes only)", e.line)
+        return Equation(idx, refs, e.dofs - 1, e.coefs, where)
 
     def _free_spring_nodes(self) -> dict[int, Block]:
         """Spring nodes in no solid element (fibre ends tied by *EQUATION), with their block."""

@@ -14,7 +14,8 @@ Reading: each spring element becomes a one-fibre ligament named after its elemen
 `_<label>` when the set holds several): a SPRINGA table is its force against elongation in mm,
 constant beyond the table as CalculiX does; a linear *SPRING is a plain spring (tension and
 compression). A spring node in no solid element must be tied by *EQUATION to mesh nodes (the
-pattern written above); other *EQUATION uses are refused.
+pattern written above); every other equation is a linear constraint (fea.equations), read in
+fea.abaqus.reader.
 """
 
 from __future__ import annotations
@@ -160,10 +161,21 @@ class SpringElements:
         return np.unique(np.concatenate([b[1].ravel() for b in self.blocks]))
 
 
-def parse_equations(blocks: list[Block]) -> dict[int, dict[int, tuple[list, list, Block, int]]]:
-    """{dependent node label: {dof: (independent labels, weights, block, line)}} from *EQUATION
-    blocks of the form u_dep - sum w u_n = 0 (coefficients divided by the dependent's)."""
-    out: dict[int, dict] = {}
+@dataclass
+class RawEquation:
+    """One *EQUATION as written: node labels, dofs (1-6), coefficients, and where it stands."""
+
+    labels: np.ndarray
+    dofs: np.ndarray
+    coefs: np.ndarray
+    block: Block
+    line: int
+
+
+def read_equations(blocks: list[Block]) -> list[RawEquation]:
+    """Every equation of the *EQUATION blocks: a line with the number of terms n, then n terms
+    'node, dof, coefficient' over as many lines as needed."""
+    out: list[RawEquation] = []
     for b in blocks:
         b.check_params(set())
         rows_ = b.lines()
@@ -177,24 +189,47 @@ def parse_equations(blocks: list[Block]) -> dict[int, dict[int, tuple[list, list
             terms: list[str] = []
             k += 1
             while len(terms) < 3 * n and k < len(rows_):
-                terms += rows_[k][1]
+                terms += [x for x in rows_[k][1] if x]
                 k += 1
             if len(terms) != 3 * n or n < 2:
                 raise b.error(f"an equation of {n} terms needs {3 * n} entries "
                               "(node, dof, coefficient per term)", line)
+            t = np.array(terms, dtype=object).reshape(n, 3)
             try:
-                t = np.array(terms, dtype=object).reshape(n, 3)
-                nodes, dofs, coef = (t[:, 0].astype(np.int64), t[:, 1].astype(np.int64),
-                                     t[:, 2].astype(np.float64))
+                nodes, dofs = t[:, 0].astype(np.int64), t[:, 1].astype(np.int64)
+            except ValueError:
+                bad = next(x for x in t[:, :2].ravel() if not str(x).lstrip("-").isdigit())
+                raise b.error(f"'{bad}': terms are 'node number, dof, coefficient' (node sets "
+                              "are not read in *EQUATION)", line) from None
+            try:
+                coef = t[:, 2].astype(np.float64)
             except ValueError:
                 raise b.error("terms are 'node number, dof, coefficient'", line) from None
-            if (dofs != dofs[0]).any() or not 1 <= dofs[0] <= 3 or coef[0] == 0:
-                raise b.error("only equations tying a spring end node to mesh nodes in one "
-                              "direction (u_end - sum w u_n = 0, dof 1-3) are supported", line)
-            dep = int(nodes[0])
-            if int(dofs[0]) in out.setdefault(dep, {}):
-                raise b.error(f"node {dep} dof {dofs[0]} is tied by two equations", line)
-            out[dep][int(dofs[0])] = (nodes[1:].tolist(), (-coef[1:] / coef[0]).tolist(), b, line)
+            if coef[0] == 0:
+                raise b.error("the first term's coefficient is zero; its DOF is the one the "
+                              "equation eliminates", line)
+            if ((dofs < 1) | (dofs > 6)).any():
+                raise b.error(f"dof {int(dofs[(dofs < 1) | (dofs > 6)][0])}: dofs are 1-6",
+                              line)
+            out.append(RawEquation(nodes, dofs, coef, b, line))
+    return out
+
+
+def parse_equations(raw: list[RawEquation]) -> dict[int, dict[int, tuple[list, list, Block, int]]]:
+    """{dependent node label: {dof: (independent labels, weights, block, line)}} from the
+    equations that tie spring end nodes, u_dep - sum w u_n = 0 (coefficients divided by the
+    dependent's)."""
+    out: dict[int, dict] = {}
+    for e in raw:
+        b, line, dofs = e.block, e.line, e.dofs
+        if (dofs != dofs[0]).any() or not 1 <= dofs[0] <= 3:
+            raise b.error("an equation tying a spring end node must tie it to mesh nodes in "
+                          "one direction (u_end - sum w u_n = 0, dof 1-3)", line)
+        dep = int(e.labels[0])
+        if int(dofs[0]) in out.setdefault(dep, {}):
+            raise b.error(f"node {dep} dof {dofs[0]} is tied by two equations", line)
+        out[dep][int(dofs[0])] = (e.labels[1:].tolist(), (-e.coefs[1:] / e.coefs[0]).tolist(),
+                                  b, line)
     return out
 
 
@@ -245,19 +280,23 @@ def _spring_law(block: Block, etype: str, where: str) -> tuple[LigamentLaw, tupl
 
 
 def build_ligaments(se: SpringElements, spring_sets: dict[str, np.ndarray], targets,
-                    ref_positions: dict[int, np.ndarray]) -> list[Ligament]:
-    """Model.ligaments from the deck's spring elements (one one-fibre ligament each)."""
+                    ref_positions: dict[int, np.ndarray],
+                    ties: list[RawEquation]) -> list[Ligament]:
+    """Model.ligaments from the deck's spring elements (one one-fibre ligament each); `ties`: the
+    equations whose first node is in no solid element (spring end ties)."""
     mesh = targets.mesh
     if not se.blocks:
         for b in se.springs:
             raise b.error("there are no spring elements (*ELEMENT, TYPE=SPRINGA/SPRING1/SPRING2)")
-        for b in se.equations:
-            raise b.error("*EQUATION is supported only to tie spring end nodes to mesh nodes")
+        for e in ties:
+            raise e.block.error(f"node {int(e.labels[0])} is in no element: an equation's first "
+                                "node must be a node of the mesh, a reference node or a spring "
+                                "end", e.line)
         return []
     labels = se.labels()
     etype_of = {int(lab): (conn, t, blk) for labs, cs, t, blk in se.blocks
                 for lab, conn in zip(labs.tolist(), cs)}
-    eqs = parse_equations(se.equations)
+    eqs = parse_equations(ties)
     order = np.argsort(mesh.node_ids)
     sorted_ids = mesh.node_ids[order]
 
@@ -342,6 +381,7 @@ def build_ligaments(se: SpringElements, spring_sets: dict[str, np.ndarray], targ
     for dep, by_dof in eqs.items():
         if dep not in used_eq:
             _, _, b, line = next(iter(by_dof.values()))
-            raise b.error(f"node {dep} is tied by *EQUATION but is no spring end; only spring "
-                          "end ties are supported", line)
+            raise b.error(f"node {dep} is in no element and is no spring end: an equation's "
+                          "first node must be a node of the mesh, a reference node or a spring "
+                          "end", line)
     return out

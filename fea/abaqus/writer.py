@@ -185,7 +185,7 @@ class _Writer:
         steps = self._steps() if self.lc is not None else ""
         couplings = self._couplings()
         parts += [self._nodes(), self._elements(), self._sets(), self._materials(), couplings,
-                  self._interfaces(), self.springs.properties]
+                  self._interfaces(), self._equations(), self.springs.properties]
         if model_bcs:
             parts.append("*BOUNDARY\n" + model_bcs)
         parts.append(steps)
@@ -271,6 +271,19 @@ class _Writer:
                 raise FeaError(f"reference point '{r}': unknown coupling '{ref.coupling}'")
             out.append(f"*COUPLING, CONSTRAINT NAME={r}, REF NODE={self.ref_label[r]}, "
                        f"SURFACE={surf}\n{kind}")
+        return "".join(out)
+
+    def _equations(self) -> str:
+        """The model's linear constraints, first term the eliminated DOF, four terms a line."""
+        out = []
+        ids = self.mesh.node_ids
+        for eq in self.model.equations:
+            labels = [int(ids[n]) if n >= 0 else self.ref_label[r]
+                      for n, r in zip(eq.nodes.tolist(), eq.refs)]
+            terms = [f"{lab}, {c + 1}, {fnum(a)}"
+                     for lab, c, a in zip(labels, eq.comps.tolist(), eq.coefs.tolist())]
+            lines = [", ".join(terms[i:i + 4]) for i in range(0, len(terms), 4)]
+            out.append(f"*EQUATION\n{len(terms)}\n" + "\n".join(lines) + "\n")
         return "".join(out)
 
     def _interfaces(self) -> str:
