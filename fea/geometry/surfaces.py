@@ -266,7 +266,14 @@ def surfaces(size_mm: float, order: int, bodies: dict, model_dir: str = ".",
     step = {n: p for n, p in files.items() if p.suffix.lower() in STEP_SUFFIXES}
     if step:
         meshes.append(_mesh_step(step, size_mm, order))
-    mesh = combine(meshes, "surfaces: " + ", ".join(files))
+    return finish(combine(meshes, "surfaces: " + ", ".join(files)), named_surfaces,
+                  contact_tolerance_mm, size_mm)
+
+
+def finish(mesh: Mesh, named_surfaces: dict | None, contact_tolerance_mm: float,
+           size_mm: float) -> Mesh:
+    """Face sets of combined bodies: `<body>_surface`, contacts `A|B@A`, named surfaces (also
+    used by the `ct` builder, fea.imaging.builder)."""
     mesh.face_sets = {}
     if mesh.nodes_per_cell == 10:
         straighten_inverted(mesh)

@@ -1,0 +1,90 @@
+"""The `ct` mesh builder: bones from a CT's label map, meshed like the `surfaces` builder.
+
+    [mesh]
+    builder = "ct"
+    [mesh.params]
+    image = "ct.nii.gz"              # a NIfTI file or a DICOM series folder (the materials read it)
+    labels = "labels.nii.gz"         # label map: one integer label per bone (NIfTI or DICOM)
+    bodies = { C1 = 1, C2 = 2, C3 = 3 }
+    named_surfaces.C3_inferior = { body = "C3", box_mm = [...], normal = [0, 0, -1] }
+
+Per body: the label's surface (fea.imaging.surface) is written as an STL in a temporary folder
+and meshed by gmsh exactly as a `surfaces` body; face sets as there (`<body>_surface`,
+`A|B@A` where bodies touch, named surfaces). Coordinates: the project frame (volume.py).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..geometry.registry import register
+from ..mesh import Mesh
+from .surface import label_surface
+from .volume import read_image
+
+
+def _path(value, model_dir: str, key: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"mesh.params.{key}: give a file name (NIfTI) or a DICOM folder")
+    p = (Path(model_dir) / value).resolve()
+    if not p.exists():
+        raise ConfigError(f"mesh.params.{key}: '{value}' not found (looked at {p})")
+    return p
+
+
+def _bodies(bodies) -> dict[str, int]:
+    if not isinstance(bodies, dict) or not bodies:
+        raise ConfigError("mesh.params.bodies: give a table of body name -> label number, e.g. "
+                          "{ C1 = 1, C2 = 2 }")
+    for name, v in bodies.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise ConfigError(f"mesh.params.bodies.{name}: a label is a positive whole number "
+                              f"(the value in the label map), got {v!r}")
+    vals = list(bodies.values())
+    dup = sorted({v for v in vals if vals.count(v) > 1})
+    if dup:
+        raise ConfigError(f"mesh.params.bodies: label {dup[0]} is given to more than one body")
+    return dict(bodies)
+
+
+@register("ct")
+def ct(size_mm: float, order: int, image: str, labels: str, bodies: dict, model_dir: str = ".",
+       named_surfaces: dict | None = None, contact_tolerance_mm: float = 0.05,
+       smooth_iterations: int = 20, decimate: float = 0.0, remesh: bool = True,
+       feature_angle_deg: float = 40.0) -> Mesh:
+    # imported here: fea.geometry.surfaces imports the registry, which imports this module
+    from ..geometry.surfaces import _mesh_stl, combine, finish
+
+    _path(image, model_dir, "image")  # read by the materials; its absence is a model error now
+    lab = read_image(_path(labels, model_dir, "labels"), "mesh.params.labels")
+    spec = _bodies(bodies)
+    if isinstance(smooth_iterations, bool) or not isinstance(smooth_iterations, int) \
+            or not 0 <= smooth_iterations <= 500:
+        raise ConfigError("mesh.params.smooth_iterations: a whole number 0..500, got "
+                          f"{smooth_iterations!r}")
+    if not 0.0 <= decimate < 1.0:
+        raise ConfigError(f"mesh.params.decimate: the fraction of triangles to remove, 0 <= d < 1, "
+                          f"got {decimate!r}")
+    meshes = []
+    with tempfile.TemporaryDirectory(prefix="spinefea_ct_") as tmp:
+        for name, value in spec.items():
+            surf = label_surface(lab, value, f"mesh.params.bodies.{name}", smooth_iterations,
+                                 decimate)
+            stl = Path(tmp) / f"{name}.stl"
+            surf.save(str(stl), binary=True)
+            meshes.append(_mesh_stl(name, stl, size_mm, order, remesh, feature_angle_deg))
+    # the source names bodies only: file names may carry a patient's name
+    return finish(combine(meshes, "ct: " + ", ".join(spec)), named_surfaces,
+                  contact_tolerance_mm, size_mm)
+
+
+def _cache_inputs(params: dict) -> dict:
+    """The label map's pixels and geometry (not its header) key the mesh cache."""
+    d = params.get("model_dir", ".")
+    return {"labels": read_image(_path(params.get("labels"), d, "labels"),
+                                 "mesh.params.labels").fingerprint()}
+
+
+ct.cache_inputs = _cache_inputs
