@@ -50,7 +50,7 @@ class Volume:
 
         ijk = self.voxel_of(np.asarray(points, float).reshape(-1, 3))
         return map_coordinates(self.data, ijk.T, order=order, mode="constant", cval=outside,
-                               prefilter=False)
+                               prefilter=False, output=np.float64)  # HU -> E in double
 
     def fingerprint(self) -> str:
         """Hash of pixels and geometry only (mesh-cache key): no header text enters it."""

@@ -1,0 +1,117 @@
+"""Patient models from CT (issue 21): image frames, label surfaces -> meshes, CT moduli."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fea.errors import ConfigError
+from fea.geometry.registry import build
+from fea.imaging.mapping import CtLaw, map_cells
+from fea.imaging.phantom import write_dicom_series, write_nifti
+from fea.imaging.volume import Volume, read_image
+
+
+def _grid(shape, spacing, origin, rot=np.eye(3)):
+    A = np.eye(4)
+    A[:3, :3] = rot @ np.diag(spacing)
+    A[:3, 3] = origin
+    return A
+
+
+def _rot(axis, deg):
+    axis = np.asarray(axis, float) / np.linalg.norm(axis)
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    t = np.radians(deg)
+    return np.eye(3) + np.sin(t) * K + (1 - np.cos(t)) * K @ K
+
+
+def _labels_of(fn, A, shape):
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    X = ijk @ A[:3, :3].T + A[:3, 3]
+    return fn(X).astype(np.int16)
+
+
+def _mesh_volume(tmp_path, lab: Volume, size):
+    write_nifti(lab, tmp_path / "lab.nii.gz", np.int16)
+    m = build("ct", {"image": "lab.nii.gz", "labels": "lab.nii.gz", "bodies": {"B": 1},
+                     "model_dir": str(tmp_path)}, size, 2)
+    return m, m.quality().total_volume
+
+
+def test_voxelised_sphere_and_cylinder_mesh_volumes_within_2_percent(tmp_path):
+    shape = (48, 48, 48)
+    A = _grid(shape, (0.5, 0.5, 0.5), (-11.75, -11.75, -11.75))  # faces between centres
+    R = 8.0
+    sphere = Volume(_labels_of(lambda X: (X ** 2).sum(-1) <= R * R, A, shape), A, "memory")
+    _, v = _mesh_volume(tmp_path, sphere, 1.5)
+    assert v == pytest.approx(4 / 3 * np.pi * R ** 3, rel=0.02)
+    r, h = 8.0, 16.0  # flat ends at +-8 mm, between voxel centres
+    cyl = Volume(_labels_of(lambda X: ((X[..., :2] ** 2).sum(-1) <= r * r)
+                            & (np.abs(X[..., 2]) < h / 2), A, shape), A, "memory")
+    _, v = _mesh_volume(tmp_path, cyl, 1.5)
+    assert v == pytest.approx(np.pi * r * r * h, rel=0.02)
+
+
+def test_anisotropic_rotated_volume_lands_where_it_should_in_nifti_and_dicom(tmp_path):
+    """A bright block placed at a known point of the project frame, in a volume with anisotropic
+    spacing and an oblique direction matrix, read back from NIfTI and from a DICOM series."""
+    shape = (40, 36, 30)
+    rot = _rot([1, 2, 3], 25.0)
+    sp = (0.45, 0.7, 1.2)
+    centre_ijk = np.array([17.0, 20.0, 11.0])
+    A = _grid(shape, sp, (0, 0, 0), rot)
+    A[:3, 3] = np.array([5.0, -12.0, 40.0]) - A[:3, :3] @ centre_ijk  # block centre at that point
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    block = (np.abs(ijk - centre_ijk) <= [4, 3, 2]).all(-1)
+    hu = np.where(block, 900.0, -50.0).astype(np.float32)
+    vol = Volume(hu, A, "memory")
+    write_nifti(vol, tmp_path / "v.nii.gz")
+    write_dicom_series(vol, tmp_path / "dcm", patient={})
+    for got in (read_image(tmp_path / "v.nii.gz"), read_image(tmp_path / "dcm")):
+        bright = np.argwhere(got.data > 400)
+        c = got.points_of(bright.mean(0))
+        assert np.linalg.norm(c - [5.0, -12.0, 40.0]) < 0.5 * min(sp)
+        assert np.allclose(sorted(got.spacing_mm), sorted(sp), atol=1e-5)
+        assert len(bright) == block.sum()
+        # every voxel's value at its own project-frame position matches the source volume
+        pts = got.points_of(bright.astype(float))
+        assert np.allclose(vol.sample(pts, order=0), 900.0)
+
+
+def _law(**kw):
+    d = dict(hu_to_density=(0.0008, 0.02), a=4730.0, b=1.56, E_min_MPa=5.0)
+    d.update(kw)
+    return CtLaw(**d)
+
+
+def test_constant_hu_maps_to_the_law_exactly_and_low_density_to_the_floor():
+    from fea.geometry.primitives import box
+
+    mesh = box(10.0, 10.0, 10.0, 3.0, 2, (0.0, 0.0, 0.0))
+    A = _grid((20, 20, 20), (1.0, 1.0, 1.0), (-4.5, -4.5, -4.5))
+    for hu, expect in ((400.0, 4730.0 * (0.0008 * 400 + 0.02) ** 1.56),
+                       (-600.0, 5.0)):  # density < 0 -> E_min
+        vol = Volume(np.full((20, 20, 20), hu, np.float32), A, "memory")
+        E, rho = map_cells(mesh.nodes, mesh.cells, vol, _law(), "t")
+        assert np.abs(E / expect - 1).max() < 1e-10
+        assert np.allclose(rho, 0.0008 * hu + 0.02, rtol=1e-10)
+
+
+def test_binning_groups_moduli_and_keeps_each_bin_mean():
+    from fea.imaging.mapping import bin_moduli
+
+    E = np.linspace(100.0, 1100.0, 1001)
+    Eb, _ = bin_moduli(E, E * 0 + 1, 4)
+    assert len(np.unique(Eb)) == 4
+    assert Eb.mean() == pytest.approx(E.mean(), rel=1e-12)  # bin means conserve the total
+    assert np.abs(Eb - E).max() <= (E.max() - E.min()) / 4
+
+
+def test_elements_outside_the_image_are_refused_naming_the_material():
+    from fea.geometry.primitives import box
+
+    mesh = box(10.0, 10.0, 10.0, 3.0, 2, (0.0, 0.0, 0.0))
+    vol = Volume(np.zeros((5, 5, 5), np.float32), _grid((5,) * 3, (1, 1, 1), (0, 0, 0)), "memory")
+    with pytest.raises(ConfigError, match=r"materials.bone.ct: \d+ element\(s\) lie outside"):
+        map_cells(mesh.nodes, mesh.cells, vol, _law(), "materials.bone.ct")
