@@ -115,3 +115,134 @@ def test_elements_outside_the_image_are_refused_naming_the_material():
     vol = Volume(np.zeros((5, 5, 5), np.float32), _grid((5,) * 3, (1, 1, 1), (0, 0, 0)), "memory")
     with pytest.raises(ConfigError, match=r"materials.bone.ct: \d+ element\(s\) lie outside"):
         map_cells(mesh.nodes, mesh.cells, vol, _law(), "materials.bone.ct")
+
+
+BAR_MODEL = """
+[model]
+name = "bar"
+[mesh]
+builder = "ct"
+size_mm = {size}
+[mesh.params]
+image = "{image}"
+labels = "lab.nii.gz"
+bodies = {{ BAR = 1 }}
+smooth_iterations = 0
+[mesh.params.named_surfaces]
+bottom = {{ body = "BAR", box_mm = [-3, -3, -0.3, 3, 3, 0.3], normal = [0, 0, -1] }}
+top = {{ body = "BAR", box_mm = [-3, -3, 19.7, 3, 3, 20.3], normal = [0, 0, 1] }}
+[materials.bone]
+nu = 0.0
+ct = {{ hu_to_density = [0.0008, 0.0], density_to_E = {{ law = "power", a = 4730.0, b = 1.56 }}, E_min_MPa = 5.0 }}
+[[sections]]
+cell_set = "BAR"
+material = "bone"
+role = "bone"
+[[supports]]
+set = "bottom"
+[ref_points.load]
+position_mm = [0.0, 0.0, 20.0]
+coupling = "kinematic"
+surface = "top"
+"""
+
+PUSH = """
+[loadcase]
+name = "push"
+[[steps]]
+name = "push"
+loads = [{ ref_point = "load", force_N = [0.0, 0.0, -100.0] }]
+"""
+
+
+def _bar_stiffness(tmp_path, hu_lo, hu_hi, name):
+    """Axial stiffness (N/mm) of a 8 x 8 x 20 mm bar (voxelised, meshed from its label), its
+    lower half at hu_lo and upper half at hu_hi; nu = 0, so uniaxial stress is exact."""
+    import json
+
+    from fea.cli import main
+
+    shape = (24, 24, 48)
+    A = _grid(shape, (0.5, 0.5, 0.5), (-5.75, -5.75, -1.75))  # faces between voxel centres
+    inside = lambda X: (np.abs(X[..., :2]) < 4).all(-1) & (X[..., 2] > 0) & (X[..., 2] < 20)  # noqa: E731
+    lab = Volume(_labels_of(inside, A, shape), A, "memory")
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    z = (ijk @ A[:3, :3].T + A[:3, 3])[..., 2]
+    hu = Volume(np.where(z < 10.0, hu_lo, hu_hi).astype(np.float32), A, "memory")
+    write_nifti(lab, tmp_path / "lab.nii.gz", np.int16)
+    write_nifti(hu, tmp_path / f"{name}.nii.gz")
+    (tmp_path / f"{name}.toml").write_text(BAR_MODEL.format(size=1.0, image=f"{name}.nii.gz"))
+    (tmp_path / "push.toml").write_text(PUSH)
+    assert main(["solve", str(tmp_path / f"{name}.toml"), "--loadcase",
+                 str(tmp_path / "push.toml"), "--out", str(tmp_path / name), "--cache",
+                 str(tmp_path / "cache"), "-q"]) == 0
+    s = json.loads((tmp_path / name / "summary.json").read_text())
+    uz = s["steps"][-1]["ref_points"]["load"]["displacement_mm"][2]
+    return 100.0 / -uz, s
+
+
+def test_two_density_bar_matches_two_springs_in_series(tmp_path):
+    law = lambda hu: 4730.0 * (0.0008 * hu) ** 1.56  # noqa: E731
+    k0, _ = _bar_stiffness(tmp_path, 500.0, 500.0, "uniform")  # E0 A / L: the bar's own A
+    k, s = _bar_stiffness(tmp_path, 400.0, 700.0, "two")
+    E0, E1, E2 = law(500.0), law(400.0), law(700.0)
+    series = k0 / E0 * 2.0 / (1.0 / E1 + 1.0 / E2)
+    print(f"two-density bar: k {k:.2f} N/mm, series springs {series:.2f}, error {k / series - 1:+.3%}")
+    assert k == pytest.approx(series, rel=0.02)
+    # and it is not the stiffness of either half alone, nor of the mean modulus
+    assert abs(k / (k0 / E0 * (E1 + E2) / 2) - 1) > 0.05
+    assert s["ct_materials"]["BAR"]["E_MPa"]["min"] == pytest.approx(E1, rel=1e-6)
+    assert s["ct_materials"]["BAR"]["E_MPa"]["max"] == pytest.approx(E2, rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def phantom_dir(tmp_path_factory):
+    from fea.imaging.phantom import main as write_phantom
+
+    d = tmp_path_factory.mktemp("ct_phantom")
+    assert write_phantom([str(d), "--dicom"]) == 0
+    return d
+
+
+def _docs_model() -> str:
+    from test_ct_worked_example import _example_toml
+
+    return _example_toml()
+
+
+def test_dicom_series_and_nifti_give_the_same_mesh_and_moduli(phantom_dir):
+    from fea.config import load_model
+    from fea.imaging.mapping import cell_fields
+
+    toml = _docs_model()
+    (phantom_dir / "a.toml").write_text(toml)
+    (phantom_dir / "b.toml").write_text(toml.replace('"ct.nii.gz"', '"ct_dicom"'))
+    ma, mb = load_model(phantom_dir / "a.toml"), load_model(phantom_dir / "b.toml")  # no cache
+    assert np.array_equal(ma.mesh.cells, mb.mesh.cells)
+    assert np.allclose(ma.mesh.nodes, mb.mesh.nodes, atol=1e-9)
+    Ea, Eb = cell_fields(ma)["E_MPa"], cell_fields(mb)["E_MPa"]
+    # DICOM stores whole HU: 0.5 HU at >= 150 HU moves E by < 0.6 %
+    assert np.abs(Eb / Ea - 1).max() < 0.006
+    assert ma.materials["bone"].image["format"] == "nifti"
+    assert mb.materials["bone"].image["format"] == "dicom"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("E_min_MPa = 5.0", "E_min = 5.0"),
+     r"materials.bone.ct.E_min: unknown key 'E_min'; did you mean 'E_min_MPa'"),
+    (('law = "power"', 'law = "linear"'), r"materials.bone.ct.density_to_E.law"),
+    (("[0.0008, 0.0]", "[-0.0008, 0.0]"), r"materials.bone.ct.hu_to_density: .*slope"),
+    (("nu = 0.3\n# hu", "E_MPa = 100.0\nnu = 0.3\n# hu"), r"materials.bone: .*drop E_MPa"),
+    (('image = "ct.nii.gz"', 'image = "nope.nii.gz"'), r"mesh.params.image: 'nope.nii.gz' not found"),
+    (("C3 = 1, C2", "C3 = 9, C2"), r"mesh.params.bodies.C3: label 9 does not occur .*\[1, 2, 3, 11, 12\]"),
+    (("C3 = 1, C2", "C3 = 1.5, C2"), r"mesh.params.bodies.C3: a label is a positive whole number"),
+    (("C3 = 1, C2 = 2", "C3 = 2, C2 = 2"), r"mesh.params.bodies: label 2 is given to more than one"),
+])
+def test_bad_ct_keys_are_named(phantom_dir, edit, message):
+    from fea.config import load_model
+
+    toml = _docs_model()
+    assert edit[0] in toml
+    (phantom_dir / "bad.toml").write_text(toml.replace(edit[0], edit[1]))
+    with pytest.raises(ConfigError, match=message):
+        load_model(phantom_dir / "bad.toml")
