@@ -24,12 +24,9 @@ def _example_toml() -> str:
 
 
 def _needles() -> list[str]:
-    """Every fake tag value, and its parts (a name's components, the date as written)."""
-    out = set()
-    for v in FAKE_PATIENT.values():
-        out.add(v)
-        out.update(p for p in re.split(r"[\^ ]", v) if len(p) >= 4)
-    return sorted(out)
+    """Every fake tag value, and the patient name's components (family, given)."""
+    name = FAKE_PATIENT["PatientName"].split("^")
+    return sorted(set(FAKE_PATIENT.values()) | {n for n in name if len(n) >= 4})
 
 
 def test_ct_worked_example_from_dicom_converges_maps_the_law_and_leaks_nothing(
@@ -74,11 +71,23 @@ def test_ct_worked_example_from_dicom_converges_maps_the_law_and_leaks_nothing(
     assert np.all(E[~disc] >= law(rho[~disc] / 0.0008) * (1 - 1e-9))
     assert np.all(E[~disc] <= law(1200.0) * 1.01)
 
+    # the same model as a one-case study: the report shows the mapped moduli per bone
+    Path("study.toml").write_text('[study]\nname = "ct_demo"\nloadcases = '
+                                  '["../loadcases/compression.toml"]\n\n[[models]]\n'
+                                  'file = "ct_phantom.toml"\n')
+    assert main(["run", "study.toml", "--out", "study"]) == 0
+    report = Path("study/report.html").read_text()
+    ct_part = report[report.index("<h2>CT bone moduli</h2>"):]
+    for bone in ("C1", "C2", "C3"):
+        assert f">{bone}</td>" in ct_part[:ct_part.index("<h2>", 10)]
+    assert "dicom 45 x 38 x 51 voxels, 0.6 x 0.6 x 0.8 mm" in ct_part
+
     # privacy: no output, cache file, log record or printed line holds a tag value
     text = caplog.text + "".join(capsys.readouterr())
-    files = [p for d in (work / "compression", tmp_path / "cache") for p in d.rglob("*")
-             if p.is_file()]
-    assert files
+    inputs = {work / "ct_dicom", work / "ct.nii.gz", work / "labels.nii.gz"}
+    files = [p for d in (work, tmp_path / "cache") for p in d.rglob("*")
+             if p.is_file() and not any(p == i or i in p.parents for i in inputs)]
+    assert any(p.name == "report.html" for p in files) and any(p.suffix == ".npz" for p in files)
     for needle in _needles():
         assert needle not in text, needle
         for f in files:  # case as written: lowered base64 in result.vtu spells words by chance

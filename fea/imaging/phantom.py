@@ -13,7 +13,7 @@ import numpy as np
 
 from .volume import LPS_TO_PROJECT, RAS_TO_PROJECT, Volume
 
-FAKE_PATIENT = {"PatientName": "Phantom^Jane^Q", "PatientID": "PID-0451-XYZ",
+FAKE_PATIENT = {"PatientName": "Quuxley^Janeth^Q", "PatientID": "PID-0451-XYZ",
                 "PatientBirthDate": "19610229", "PatientAddress": "12 Fake Street Testville",
                 "InstitutionName": "Synthetic General Hospital", "ReferringPhysicianName":
                 "Doctor^Who", "AccessionNumber": "ACC778899", "StudyDate": "20240131"}
