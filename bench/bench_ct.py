@@ -71,15 +71,11 @@ def measure(size: float, decimate: float) -> dict:
     map_ct_materials(mf, d / "m.toml", model.mesh, model.materials, model.sections)
     mapping = (time.perf_counter() - t, time.process_time() - c)
     q = model.mesh.quality()
-    vol = {n: float(q_) for n, q_ in zip(
-        model.mesh.cell_sets, [model.mesh.cell_volumes()[c].sum() if hasattr(
-            model.mesh, "cell_volumes") else float("nan") for c in model.mesh.cell_sets.values()])}
     return {"machine": start, "end": machine(), "shape": list(ct.data.shape),
             "spacing_mm": [round(float(s), 4) for s in ct.spacing_mm], "size_mm": size,
             "decimate": decimate, "elements": int(q.n_cells), "nodes": int(q.n_nodes),
             "worst_shape": float(q.worst_shape_quality), "total_wall_s": total[0],
-            "total_cpu_s": total[1], "map_wall_s": mapping[0], "map_cpu_s": mapping[1],
-            "body_volume_mm3": spec.body_volume_mm3(), "volumes": vol}
+            "total_cpu_s": total[1], "map_wall_s": mapping[0], "map_cpu_s": mapping[1]}
 
 
 def render(r: dict) -> str:
