@@ -246,3 +246,32 @@ def test_bad_ct_keys_are_named(phantom_dir, edit, message):
     (phantom_dir / "bad.toml").write_text(toml.replace(edit[0], edit[1]))
     with pytest.raises(ConfigError, match=message):
         load_model(phantom_dir / "bad.toml")
+
+
+def test_threshold_with_seed_boxes_segments_the_phantom_like_its_label_map(phantom_dir):
+    from fea.config import load_model
+    from fea.imaging.phantom import phantom
+    from fea.imaging.surface import threshold_labels
+
+    ct, lab = phantom()
+    boxes = {"C3": [-15, -15, -2, 15, 15, 9], "C2": [-15, -15, 11, 15, 15, 21],
+             "C1": [-15, -15, 23, 15, 15, 33]}
+    # cores >= 150 HU, discs 60, fat -100: at 100 HU the bodies are exactly labels 1, 2, 3
+    got = threshold_labels(ct, 100.0, boxes)
+    assert np.array_equal(got.data, np.where(lab.data <= 3, lab.data, 0))
+    toml = _docs_model()
+    toml = toml.replace('labels = "labels.nii.gz"', "threshold_HU = 100.0").replace(
+        "bodies = { C3 = 1, C2 = 2, C1 = 3, D23 = 11, D12 = 12 }",
+        "bodies = { " + ", ".join(f"{n} = {{ box_mm = {b} }}" for n, b in boxes.items()) + " }")
+    toml = toml[:toml.index("[materials.disc]")] + "\n".join(
+        f'[[sections]]\ncell_set = "{n}"\nmaterial = "bone"' for n in boxes)
+    (phantom_dir / "thr.toml").write_text(toml)
+    m = load_model(phantom_dir / "thr.toml")
+    assert sorted(m.mesh.cell_sets) == ["C1", "C2", "C3"]
+    assert "C3_inferior_endplate" in m.mesh.face_sets
+    with pytest.raises(ConfigError, match=r"mesh.params.bodies.C3.box_mm: no voxel of 2000 HU"):
+        threshold_labels(ct, 2000.0, boxes)
+    (phantom_dir / "both.toml").write_text(toml.replace(
+        "threshold_HU = 100.0", 'threshold_HU = 100.0\nlabels = "labels.nii.gz"'))
+    with pytest.raises(ConfigError, match=r"mesh.params: give labels = .* or threshold_HU"):
+        load_model(phantom_dir / "both.toml")

@@ -6,6 +6,8 @@
     image = "ct.nii.gz"              # a NIfTI file or a DICOM series folder (the materials read it)
     labels = "labels.nii.gz"         # label map: one integer label per bone (NIfTI or DICOM)
     bodies = { C1 = 1, C2 = 2, C3 = 3 }
+    # or, without a label map: threshold_HU = 200 and bodies = { C1 = { box_mm = [...] }, ... }
+    # (per body the largest connected piece >= threshold_HU in its box)
     named_surfaces.C3_inferior = { body = "C3", box_mm = [...], normal = [0, 0, -1] }
 
 Per body: the label's surface (fea.imaging.surface) is written as an STL in a temporary folder
@@ -18,10 +20,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ConfigError
 from ..geometry.registry import register
 from ..mesh import Mesh
-from .surface import label_surface
+from .surface import label_surface, threshold_labels
 from .volume import read_image
 
 
@@ -32,6 +36,20 @@ def _path(value, model_dir: str, key: str) -> Path:
     if not p.exists():
         raise ConfigError(f"mesh.params.{key}: '{value}' not found (looked at {p})")
     return p
+
+
+def _boxes(bodies) -> dict[str, list]:
+    """bodies = { C1 = { box_mm = [...] } } (with threshold_HU, no label map)."""
+    if not isinstance(bodies, dict) or not bodies:
+        raise ConfigError("mesh.params.bodies: give a table of body name -> { box_mm = [xmin, "
+                          "ymin, zmin, xmax, ymax, zmax] } (with threshold_HU)")
+    out = {}
+    for name, v in bodies.items():
+        if not isinstance(v, dict) or set(v) != {"box_mm"}:
+            raise ConfigError(f"mesh.params.bodies.{name}: with threshold_HU (no label map) "
+                              "give { box_mm = [xmin, ymin, zmin, xmax, ymax, zmax] }")
+        out[name] = v["box_mm"]
+    return out
 
 
 def _bodies(bodies) -> dict[str, int]:
@@ -50,16 +68,15 @@ def _bodies(bodies) -> dict[str, int]:
 
 
 @register("ct")
-def ct(size_mm: float, order: int, image: str, labels: str, bodies: dict, model_dir: str = ".",
+def ct(size_mm: float, order: int, image: str, bodies: dict, labels: str | None = None,
+       threshold_HU: float | None = None, model_dir: str = ".",
        named_surfaces: dict | None = None, contact_tolerance_mm: float = 0.05,
        smooth_iterations: int = 20, decimate: float = 0.0, remesh: bool = True,
        feature_angle_deg: float = 40.0) -> Mesh:
     # imported here: fea.geometry.surfaces imports the registry, which imports this module
     from ..geometry.surfaces import _mesh_stl, combine, finish
 
-    _path(image, model_dir, "image")  # read by the materials; its absence is a model error now
-    lab = read_image(_path(labels, model_dir, "labels"), "mesh.params.labels")
-    spec = _bodies(bodies)
+    lab, spec = _label_map(image, labels, threshold_HU, bodies, model_dir)
     if isinstance(smooth_iterations, bool) or not isinstance(smooth_iterations, int) \
             or not 0 <= smooth_iterations <= 500:
         raise ConfigError("mesh.params.smooth_iterations: a whole number 0..500, got "
@@ -80,11 +97,30 @@ def ct(size_mm: float, order: int, image: str, labels: str, bodies: dict, model_
                   contact_tolerance_mm, size_mm)
 
 
+def _label_map(image, labels, threshold_HU, bodies, model_dir):
+    """(label volume, body -> label): the label map given, or one made by threshold and boxes."""
+    if (labels is None) == (threshold_HU is None):
+        raise ConfigError("mesh.params: give labels = \"<label map>\" (bodies = { C1 = 1, ... }) "
+                          "or threshold_HU = <HU> (bodies = { C1 = { box_mm = [...] }, ... }), "
+                          "one of the two")
+    img_path = _path(image, model_dir, "image")  # the materials read it; missing is an error now
+    if labels is not None:
+        return read_image(_path(labels, model_dir, "labels"), "mesh.params.labels"), \
+            _bodies(bodies)
+    if isinstance(threshold_HU, bool) or not isinstance(threshold_HU, (int, float)) \
+            or not np.isfinite(threshold_HU):
+        raise ConfigError(f"mesh.params.threshold_HU: a number (HU), got {threshold_HU!r}")
+    boxes = _boxes(bodies)
+    lab = threshold_labels(read_image(img_path, "mesh.params.image"), float(threshold_HU), boxes)
+    return lab, {name: k for k, name in enumerate(boxes, start=1)}
+
+
 def _cache_inputs(params: dict) -> dict:
-    """The label map's pixels and geometry (not its header) key the mesh cache."""
+    """The label map's pixels and geometry (not its header) key the mesh cache: the given map,
+    or the image that the threshold segments."""
     d = params.get("model_dir", ".")
-    return {"labels": read_image(_path(params.get("labels"), d, "labels"),
-                                 "mesh.params.labels").fingerprint()}
+    key = "labels" if params.get("labels") is not None else "image"
+    return {key: read_image(_path(params.get(key), d, key), f"mesh.params.{key}").fingerprint()}
 
 
 ct.cache_inputs = _cache_inputs

@@ -62,3 +62,38 @@ def _signed_volume(surf) -> float:
     f = surf.faces.reshape(-1, 4)[:, 1:]
     p = surf.points[f]
     return float(np.einsum("ij,ij->i", p[:, 0], np.cross(p[:, 1], p[:, 2])).sum() / 6.0)
+
+
+def threshold_labels(img: Volume, threshold_HU: float, boxes: dict[str, list]) -> Volume:
+    """A label map without a segmentation: per body (label 1, 2, ... in `boxes` order) the
+    largest connected piece of voxels >= threshold_HU whose centres lie in its box (mm,
+    [xmin, ymin, zmin, xmax, ymax, zmax] in the project frame). A voxel in two boxes goes to
+    the first body."""
+    from scipy import ndimage
+
+    lab = np.zeros(img.data.shape, np.int16)
+    shape = np.array(img.data.shape)
+    for k, (name, box) in enumerate(boxes.items(), start=1):
+        where = f"mesh.params.bodies.{name}.box_mm"
+        b = np.asarray(box, float)
+        if b.shape != (6,) or not np.all(b[3:] > b[:3]):
+            raise ConfigError(f"{where}: six numbers xmin, ymin, zmin, xmax, ymax, zmax (mm), "
+                              "each max above its min")
+        corners = np.array([[b[i], b[j], b[m]] for i in (0, 3) for j in (1, 4) for m in (2, 5)])
+        ijk = img.voxel_of(corners)
+        lo = np.clip(np.floor(ijk.min(0)).astype(int), 0, shape)
+        hi = np.clip(np.ceil(ijk.max(0)).astype(int) + 1, 0, shape)
+        if np.any(hi <= lo):
+            raise ConfigError(f"{where}: the box lies outside the image")
+        sub = tuple(slice(a, c) for a, c in zip(lo, hi))
+        grid = np.stack(np.meshgrid(*[np.arange(a, c) for a, c in zip(lo, hi)], indexing="ij"),
+                        -1)
+        X = img.points_of(grid.reshape(-1, 3).astype(float)).reshape(grid.shape)
+        inside = np.all((X >= b[:3]) & (X <= b[3:]), axis=-1)
+        cand = inside & (np.asarray(img.data[sub]) >= threshold_HU) & (lab[sub] == 0)
+        comp, n = ndimage.label(cand)
+        if n == 0:
+            raise ConfigError(f"{where}: no voxel of {threshold_HU:g} HU or more in the box")
+        sizes = np.bincount(comp.ravel())[1:]
+        lab[sub][comp == 1 + int(np.argmax(sizes))] = k
+    return Volume(lab, img.affine.copy(), img.kind)
