@@ -275,3 +275,37 @@ def test_threshold_with_seed_boxes_segments_the_phantom_like_its_label_map(phant
         "threshold_HU = 100.0", 'threshold_HU = 100.0\nlabels = "labels.nii.gz"'))
     with pytest.raises(ConfigError, match=r"mesh.params: give labels = .* or threshold_HU"):
         load_model(phantom_dir / "both.toml")
+
+
+def test_an_implant_stl_in_the_ct_frame_touches_the_bones_it_sits_between(phantom_dir):
+    """A cylindrical cage STL filling the C3-C2 disc space (z 8..12 mm) meshes with the bones
+    and gets interface face sets on both endplates it touches, and none with C1."""
+    import pyvista as pv
+
+    from fea.config import load_model
+
+    pv.Cylinder(center=(0, 0, 10), direction=(0, 0, 1), radius=5.0, height=4.0,
+                resolution=48, capping=True).triangulate().clean().save(
+        str(phantom_dir / "cage.stl"))
+    toml = _docs_model().replace("bodies = { C3 = 1, C2 = 2, C1 = 3, D23 = 11, D12 = 12 }",
+                                 'bodies = { C3 = 1, C2 = 2, C1 = 3 }\n'
+                                 'implants = { CAGE = "cage.stl" }')
+    toml = toml[:toml.index("[materials.disc]")] + (
+        '[materials.ti]\nlibrary = "ti6al4v"\n' + "\n".join(
+            f'[[sections]]\ncell_set = "{n}"\nmaterial = "{m}"'
+            for n, m in (("C1", "bone"), ("C2", "bone"), ("C3", "bone"), ("CAGE", "ti"))))
+    (phantom_dir / "cage.toml").write_text(toml)
+    m = load_model(phantom_dir / "cage.toml")
+    fs = m.mesh.face_sets
+    for bone in ("C2", "C3"):
+        side = fs[f"{bone}|CAGE@CAGE"]
+        x = m.mesh.nodes[m.mesh.face_connectivity(side, corners_only=True)]
+        area = 0.5 * np.linalg.norm(np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]), axis=1).sum()
+        assert area == pytest.approx(np.pi * 25.0, rel=0.05)  # the cage's end disc, r = 5 mm
+        assert len(fs[f"{bone}|CAGE@{bone}"])
+    assert not any(k.startswith("C1|CAGE") for k in fs)
+    # the cage's modulus is its own, not the CT's
+    assert m.materials["ti"].E == 110000.0
+    with pytest.raises(ConfigError, match=r"mesh.params.implants.CAGE: file 'nope.stl' not found"):
+        (phantom_dir / "cage2.toml").write_text(toml.replace('"cage.stl"', '"nope.stl"'))
+        load_model(phantom_dir / "cage2.toml")

@@ -6,6 +6,7 @@
     image = "ct.nii.gz"              # a NIfTI file or a DICOM series folder (the materials read it)
     labels = "labels.nii.gz"         # label map: one integer label per bone (NIfTI or DICOM)
     bodies = { C1 = 1, C2 = 2, C3 = 3 }
+    implants = { AVB = "avb.stl" }   # optional: implant STL/STEP, already in the CT frame
     # or, without a label map: threshold_HU = 200 and bodies = { C1 = { box_mm = [...] }, ... }
     # (per body the largest connected piece >= threshold_HU in its box)
     named_surfaces.C3_inferior = { body = "C3", box_mm = [...], normal = [0, 0, -1] }
@@ -72,9 +73,9 @@ def ct(size_mm: float, order: int, image: str, bodies: dict, labels: str | None 
        threshold_HU: float | None = None, model_dir: str = ".",
        named_surfaces: dict | None = None, contact_tolerance_mm: float = 0.05,
        smooth_iterations: int = 20, decimate: float = 0.0, remesh: bool = True,
-       feature_angle_deg: float = 40.0) -> Mesh:
+       feature_angle_deg: float = 40.0, implants: dict | None = None) -> Mesh:
     # imported here: fea.geometry.surfaces imports the registry, which imports this module
-    from ..geometry.surfaces import _mesh_stl, combine, finish
+    from ..geometry.surfaces import _mesh_stl, _resolve, combine, finish, mesh_files
 
     lab, spec = _label_map(image, labels, threshold_HU, bodies, model_dir)
     if isinstance(smooth_iterations, bool) or not isinstance(smooth_iterations, int) \
@@ -92,9 +93,15 @@ def ct(size_mm: float, order: int, image: str, bodies: dict, labels: str | None 
             stl = Path(tmp) / f"{name}.stl"
             surf.save(str(stl), binary=True)
             meshes.append(_mesh_stl(name, stl, size_mm, order, remesh, feature_angle_deg))
+    if implants:  # implant CAD (STL/STEP) already in the CT's project frame
+        files = _resolve(implants, model_dir, "implants")
+        clash = sorted(set(files) & set(spec))
+        if clash:
+            raise ConfigError(f"mesh.params.implants.{clash[0]}: a bone has that name too")
+        meshes += mesh_files(files, size_mm, order, remesh, feature_angle_deg)
     # the source names bodies only: file names may carry a patient's name
-    return finish(combine(meshes, "ct: " + ", ".join(spec)), named_surfaces,
-                  contact_tolerance_mm, size_mm)
+    return finish(combine(meshes, "ct: " + ", ".join([*spec, *(implants or {})])),
+                  named_surfaces, contact_tolerance_mm, size_mm)
 
 
 def _label_map(image, labels, threshold_HU, bodies, model_dir):
@@ -118,9 +125,14 @@ def _label_map(image, labels, threshold_HU, bodies, model_dir):
 def _cache_inputs(params: dict) -> dict:
     """The label map's pixels and geometry (not its header) key the mesh cache: the given map,
     or the image that the threshold segments."""
+    from ..geometry.surfaces import _cache_inputs as file_hashes
+
     d = params.get("model_dir", ".")
     key = "labels" if params.get("labels") is not None else "image"
-    return {key: read_image(_path(params.get(key), d, key), f"mesh.params.{key}").fingerprint()}
+    out = {key: read_image(_path(params.get(key), d, key), f"mesh.params.{key}").fingerprint()}
+    if params.get("implants"):
+        out["implants"] = file_hashes(params, "implants")
+    return out
 
 
 ct.cache_inputs = _cache_inputs
