@@ -309,3 +309,24 @@ def test_an_implant_stl_in_the_ct_frame_touches_the_bones_it_sits_between(phanto
     with pytest.raises(ConfigError, match=r"mesh.params.implants.CAGE: file 'nope.stl' not found"):
         (phantom_dir / "cage2.toml").write_text(toml.replace('"cage.stl"', '"nope.stl"'))
         load_model(phantom_dir / "cage2.toml")
+
+
+def test_dicom_folder_errors_name_the_folder_and_no_patient_tag(tmp_path):
+    from fea.imaging.phantom import FAKE_PATIENT, phantom
+
+    ct, _ = phantom()
+    two = tmp_path / "two_series"
+    write_dicom_series(ct, two)
+    for f in write_dicom_series(ct, tmp_path / "other").iterdir():
+        f.rename(two / f"B{f.name}")
+    gap = write_dicom_series(ct, tmp_path / "gap", shuffle=False)
+    (gap / "IM00010.dcm").unlink()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("not a scan")
+    for folder, message in ((two, "holds several DICOM series"),
+                            (gap, "not evenly spaced"),
+                            (tmp_path / "empty", "holds no DICOM image slices")):
+        with pytest.raises(ConfigError, match=message) as e:
+            read_image(folder)
+        assert folder.name in str(e.value)
+        assert not any(v in str(e.value) for v in FAKE_PATIENT.values())
