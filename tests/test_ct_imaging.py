@@ -330,3 +330,26 @@ def test_dicom_folder_errors_name_the_folder_and_no_patient_tag(tmp_path):
             read_image(folder)
         assert folder.name in str(e.value)
         assert not any(v in str(e.value) for v in FAKE_PATIENT.values())
+
+
+def test_an_exported_deck_keeps_the_ct_moduli_per_element(phantom_dir):
+    from fea.abaqus import read_deck
+    from fea.cli import main
+    from fea.config import load_model
+    from fea.imaging.mapping import cell_fields
+    from fea.model import material_ids
+
+    toml = _docs_model().replace("E_min_MPa = 5.0 }", "E_min_MPa = 5.0, bins = 12 }")
+    (phantom_dir / "binned.toml").write_text(toml)
+    m = load_model(phantom_dir / "binned.toml")
+    E = cell_fields(m)["E_MPa"]
+    assert len(np.unique(E[m.mesh.cell_sets["C2"]])) <= 12
+    assert main(["export", str(phantom_dir / "binned.toml"), "--out",
+                 str(phantom_dir / "binned.inp")]) == 0
+    d = read_deck(phantom_dir / "binned.inp").model
+    mat, Ds = material_ids(d)
+    lam, mu = Ds[:, 0, 1], Ds[:, 3, 3]
+    E_deck = (mu * (3 * lam + 2 * mu) / (lam + mu))[mat]
+    by_id = dict(zip(d.mesh.cell_ids.tolist(), E_deck))
+    E_back = np.array([by_id[i] for i in m.mesh.cell_ids.tolist()])
+    assert np.allclose(E_back, E, rtol=1e-6)
