@@ -32,10 +32,10 @@ def _labels_of(fn, A, shape):
     return fn(X).astype(np.int16)
 
 
-def _mesh_volume(tmp_path, lab: Volume, size):
+def _mesh_volume(tmp_path, lab: Volume, size, **params):
     write_nifti(lab, tmp_path / "lab.nii.gz", np.int16)
     m = build("ct", {"image": "lab.nii.gz", "labels": "lab.nii.gz", "bodies": {"B": 1},
-                     "model_dir": str(tmp_path)}, size, 2)
+                     "model_dir": str(tmp_path), **params}, size, 2)
     return m, m.quality().total_volume
 
 
@@ -45,6 +45,8 @@ def test_voxelised_sphere_and_cylinder_mesh_volumes_within_2_percent(tmp_path):
     R = 8.0
     sphere = Volume(_labels_of(lambda X: (X ** 2).sum(-1) <= R * R, A, shape), A, "memory")
     _, v = _mesh_volume(tmp_path, sphere, 1.5)
+    assert v == pytest.approx(4 / 3 * np.pi * R ** 3, rel=0.02)
+    _, v = _mesh_volume(tmp_path, sphere, 1.5, surface_step=2)  # coarser marching cubes
     assert v == pytest.approx(4 / 3 * np.pi * R ** 3, rel=0.02)
     r, h = 8.0, 16.0  # flat ends at +-8 mm, between voxel centres
     cyl = Volume(_labels_of(lambda X: ((X[..., :2] ** 2).sum(-1) <= r * r)

@@ -73,7 +73,8 @@ def ct(size_mm: float, order: int, image: str, bodies: dict, labels: str | None 
        threshold_HU: float | None = None, model_dir: str = ".",
        named_surfaces: dict | None = None, contact_tolerance_mm: float = 0.05,
        smooth_iterations: int = 20, decimate: float = 0.0, remesh: bool = True,
-       feature_angle_deg: float = 40.0, implants: dict | None = None) -> Mesh:
+       feature_angle_deg: float = 40.0, implants: dict | None = None,
+       surface_step: int = 0) -> Mesh:
     # imported here: fea.geometry.surfaces imports the registry, which imports this module
     from ..geometry.surfaces import _mesh_stl, _resolve, combine, finish, mesh_files
 
@@ -85,11 +86,18 @@ def ct(size_mm: float, order: int, image: str, bodies: dict, labels: str | None 
     if not 0.0 <= decimate < 1.0:
         raise ConfigError(f"mesh.params.decimate: the fraction of triangles to remove, 0 <= d < 1, "
                           f"got {decimate!r}")
+    if isinstance(surface_step, bool) or not isinstance(surface_step, int) or surface_step < 0:
+        raise ConfigError("mesh.params.surface_step: a whole number of voxels >= 1, or 0 for "
+                          f"automatic, got {surface_step!r}")
+    # marching cubes on every step-th voxel: about 4 steps per element edge is as exact (a
+    # lumbar-sized body at 0.2 mm voxels: volume within 0.02 % either way) and gmsh remeshes
+    # a quarter of the triangles 3.5x faster (bench/bench_ct.py)
+    step = surface_step or max(1, int(round(size_mm / (4.0 * float(np.mean(lab.spacing_mm))))))
     meshes = []
     with tempfile.TemporaryDirectory(prefix="spinefea_ct_") as tmp:
         for name, value in spec.items():
             surf = label_surface(lab, value, f"mesh.params.bodies.{name}", smooth_iterations,
-                                 decimate)
+                                 decimate, step)
             stl = Path(tmp) / f"{name}.stl"
             surf.save(str(stl), binary=True)
             meshes.append(_mesh_stl(name, stl, size_mm, order, remesh, feature_angle_deg))
