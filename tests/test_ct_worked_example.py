@@ -71,6 +71,11 @@ def test_ct_worked_example_from_dicom_converges_maps_the_law_and_leaks_nothing(
     assert np.all(E[~disc] >= law(rho[~disc] / 0.0008) * (1 - 1e-9))
     assert np.all(E[~disc] <= law(1200.0) * 1.01)
 
+    # the mesh command (report, picture) on the same model
+    assert main(["mesh", "ct_phantom.toml", "--out", "meshout", "--cache",
+                 str(tmp_path / "cache")]) == 0
+    assert Path("meshout/mesh_report.json").exists()
+
     # the same model as a one-case study: the report shows the mapped moduli per bone
     Path("study.toml").write_text('[study]\nname = "ct_demo"\nloadcases = '
                                   '["../loadcases/compression.toml"]\n\n[[models]]\n'
