@@ -355,3 +355,39 @@ def test_an_exported_deck_keeps_the_ct_moduli_per_element(phantom_dir):
     by_id = dict(zip(d.mesh.cell_ids.tolist(), E_deck))
     E_back = np.array([by_id[i] for i in m.mesh.cell_ids.tolist()])
     assert np.allclose(E_back, E, rtol=1e-6)
+
+
+BOX_IN_CT = """
+[model]
+name = "box_in_ct"
+[mesh]
+builder = "box"
+params = { lx_mm = 4.0, ly_mm = 4.0, lz_mm = 4.0, origin_mm = [-2.0, -2.0, 2.0] }
+size_mm = 2.0
+[materials.bone]
+nu = 0.3
+ct = { hu_to_density = [0.0008, 0.0], density_to_E = { law = "power", a = 4730.0, b = 1.56 }, E_min_MPa = 5.0 IMAGE }
+[[sections]]
+cell_set = "body"
+material = "bone"
+"""
+
+
+def test_ct_moduli_on_a_mesh_from_another_builder_need_their_image(phantom_dir):
+    """A box inside C3's cancellous core (z 2..6 mm, |x|, |y| <= 2 mm): its moduli come from
+    the core's graded HU (150 at the axis, + 200 (r/R)^2), so between the law at 150 HU and at
+    the HU of the box's outermost corner; without an image the key is named."""
+    from fea.config import load_model
+    from fea.imaging.mapping import cell_fields
+
+    law = lambda hu: 4730.0 * (0.0008 * hu) ** 1.56  # noqa: E731
+    (phantom_dir / "box.toml").write_text(BOX_IN_CT.replace("IMAGE", ', image = "ct.nii.gz"'))
+    m = load_model(phantom_dir / "box.toml")
+    E = cell_fields(m)["E_MPa"]
+    r2 = (2.0 / 9.0) ** 2 + (2.0 / 7.0) ** 2  # the corner, in the ellipse's radius
+    assert E.min() >= law(150.0) * (1 - 1e-6)
+    assert E.max() <= law(150.0 + 200.0 * r2) * (1 + 1e-6)
+    assert E.max() > E.min() * 1.05  # graded, not one value
+    (phantom_dir / "box.toml").write_text(BOX_IN_CT.replace("IMAGE", ""))
+    with pytest.raises(ConfigError, match=r"materials.bone.ct.image: no CT image"):
+        load_model(phantom_dir / "box.toml")

@@ -156,15 +156,16 @@ def map_ct_materials(spec, path, mesh, materials: dict, sections) -> dict:
         if m.ct is None:
             continue
         where = f"{path}: materials.{name}.ct"
-        img = m.ct.image if m.ct.image is not None else spec.mesh.params.get("image")
+        if m.ct.image is not None:
+            img, img_where = m.ct.image, f"{where}.image"
+        else:
+            img, img_where = spec.mesh.params.get("image"), f"{path}: mesh.params.image"
         if not img:
             raise ConfigError(f"{where}.image: no CT image: give image here or "
                               "mesh.params.image (builder 'ct')")
         p = (Path(path).parent / img).resolve()
-        key = "image" if m.ct.image is not None else "mesh.params.image"
         if p not in images:
-            images[p] = read_image(p, f"{path}: {where.split(': ')[1]}.image"
-                                   if m.ct.image is not None else f"{path}: {key}")
+            images[p] = read_image(p, img_where)
         law = CtLaw(tuple(m.ct.hu_to_density), m.ct.density_to_E.a, m.ct.density_to_E.b,
                     m.ct.E_min_MPa, m.ct.bins)
         cells = [mesh.cell_sets[s.cell_set] for s in sections if s.material == name]
