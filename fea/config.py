@@ -67,6 +67,7 @@ class CtMaterialSpec(Strict):
     E_min_MPa: float = Field(gt=0)
     bins: int | None = Field(default=None, ge=2, le=1000)  # Bonemat-style grouping
     image: str | None = None  # default: mesh.params.image
+    show_scanner: bool = False  # name the DICOM scanner (manufacturer, model) in the outputs
 
     @field_validator("hu_to_density")
     @classmethod

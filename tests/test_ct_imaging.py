@@ -391,3 +391,15 @@ def test_ct_moduli_on_a_mesh_from_another_builder_need_their_image(phantom_dir):
     (phantom_dir / "box.toml").write_text(BOX_IN_CT.replace("IMAGE", ""))
     with pytest.raises(ConfigError, match=r"materials.bone.ct.image: no CT image"):
         load_model(phantom_dir / "box.toml")
+
+
+def test_the_scanner_is_named_only_when_the_user_allows_it(phantom_dir):
+    from fea.config import load_model
+
+    toml = _docs_model().replace('"ct.nii.gz"', '"ct_dicom"')
+    (phantom_dir / "scan.toml").write_text(toml)
+    assert "scanner" not in load_model(phantom_dir / "scan.toml").materials["bone"].image
+    (phantom_dir / "scan.toml").write_text(toml.replace("E_min_MPa = 5.0 }",
+                                                        "E_min_MPa = 5.0, show_scanner = true }"))
+    img = load_model(phantom_dir / "scan.toml").materials["bone"].image
+    assert img["scanner"] == "SynthScan Phantom-9000"  # what the phantom's headers say

@@ -151,7 +151,7 @@ def map_ct_materials(spec, path, mesh, materials: dict, sections) -> dict:
     from .volume import read_image
 
     out = dict(materials)
-    images: dict[Path, Volume] = {}
+    images: dict[tuple, Volume] = {}
     for name, m in spec.materials.items():
         if m.ct is None:
             continue
@@ -163,12 +163,12 @@ def map_ct_materials(spec, path, mesh, materials: dict, sections) -> dict:
         if not img:
             raise ConfigError(f"{where}.image: no CT image: give image here or "
                               "mesh.params.image (builder 'ct')")
-        p = (Path(path).parent / img).resolve()
-        if p not in images:
-            images[p] = read_image(p, img_where)
+        key = ((Path(path).parent / img).resolve(), m.ct.show_scanner)
+        if key not in images:
+            images[key] = read_image(key[0], img_where, m.ct.show_scanner)
         law = CtLaw(tuple(m.ct.hu_to_density), m.ct.density_to_E.a, m.ct.density_to_E.b,
                     m.ct.E_min_MPa, m.ct.bins)
         cells = [mesh.cell_sets[s.cell_set] for s in sections if s.material == name]
         cells = np.unique(np.concatenate(cells)) if cells else np.zeros(0, np.int64)
-        out[name] = map_material(name, materials[name], law, images[p], mesh, cells, where)
+        out[name] = map_material(name, materials[name], law, images[key], mesh, cells, where)
     return out

@@ -31,6 +31,7 @@ class Volume:
     data: np.ndarray  # (ni, nj, nk) float32 HU, or integer labels
     affine: np.ndarray  # (4, 4) voxel index -> project frame, mm
     kind: str  # "nifti" | "dicom" | "memory"
+    scanner: str = ""  # DICOM manufacturer and model, read only when the user allows it
 
     @property
     def spacing_mm(self) -> np.ndarray:
@@ -63,19 +64,22 @@ class Volume:
     def describe(self) -> dict:
         """De-identified description for reports: sizes and spacing, never header text."""
         d = np.asarray(self.data)
-        return {"format": self.kind, "shape_voxels": [int(s) for s in d.shape],
+        extra = {"scanner": self.scanner} if self.scanner else {}
+        return {**extra, "format": self.kind, "shape_voxels": [int(s) for s in d.shape],
                 "spacing_mm": [round(float(s), 4) for s in self.spacing_mm],
                 "extent_mm": [round(float(s * n), 2) for s, n in zip(self.spacing_mm, d.shape)],
                 "value_range": [float(np.nanmin(d)), float(np.nanmax(d))]}
 
 
-def read_image(path: str | Path, where: str = "mesh.params.image") -> Volume:
-    """A NIfTI file (.nii, .nii.gz) or a folder holding one DICOM series."""
+def read_image(path: str | Path, where: str = "mesh.params.image",
+               show_scanner: bool = False) -> Volume:
+    """A NIfTI file (.nii, .nii.gz) or a folder holding one DICOM series. `show_scanner`: also
+    read the DICOM manufacturer and model (for the report; the user's choice)."""
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{where}: '{p}' not found")
     if p.is_dir():
-        return read_dicom_series(p, where)
+        return read_dicom_series(p, where, show_scanner)
     if p.name.lower().endswith(NIFTI_SUFFIXES):
         return read_nifti(p, where)
     raise ConfigError(f"{where}: '{p.name}' is neither a NIfTI file (.nii, .nii.gz) nor a folder "
@@ -102,9 +106,10 @@ def read_nifti(path: Path, where: str) -> Volume:
 # DICOM tags read, and only these (privacy: no other header element is touched)
 _GEOMETRY_TAGS = ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
                   "RescaleSlope", "RescaleIntercept", "Rows", "Columns")
+_SCANNER_TAGS = ("Manufacturer", "ManufacturerModelName")  # only with show_scanner = true
 
 
-def read_dicom_series(folder: Path, where: str) -> Volume:
+def read_dicom_series(folder: Path, where: str, show_scanner: bool = False) -> Volume:
     """One DICOM series: slices sorted along the slice normal, HU by the rescale tags.
 
     Voxel (i, j, k) = (column, row, slice): its LPS position is
@@ -118,7 +123,8 @@ def read_dicom_series(folder: Path, where: str) -> Volume:
             ds = pydicom.dcmread(str(f), specific_tags=list(_GEOMETRY_TAGS) + ["PixelData",
                                  "BitsAllocated", "BitsStored", "PixelRepresentation",
                                  "SamplesPerPixel", "PhotometricInterpretation",
-                                 "HighBit", "SeriesInstanceUID"])
+                                 "HighBit", "SeriesInstanceUID"] + (list(_SCANNER_TAGS)
+                                                                    if show_scanner else []))
         except Exception:  # not a DICOM file (a README, a thumbnail): skipped
             continue
         if "PixelData" not in ds or "ImagePositionPatient" not in ds:
@@ -157,4 +163,6 @@ def read_dicom_series(folder: Path, where: str) -> Volume:
     A[:3, 1] = col_dir * dr
     A[:3, 2] = step
     A[:3, 3] = ipp[0]
-    return Volume(data, LPS_TO_PROJECT @ A, "dicom")
+    scanner = " ".join(str(getattr(slices[0], t, "")) for t in _SCANNER_TAGS).strip() \
+        if show_scanner else ""
+    return Volume(data, LPS_TO_PROJECT @ A, "dicom", scanner)

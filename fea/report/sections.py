@@ -234,7 +234,8 @@ def ct_materials(cases: list[tuple[str, dict]]) -> str:
                              f"min {law['E_min_MPa']:g}" + (f", {law['bins']} bins"
                                                             if law.get("bins") else "")),
                          esc(f"{img['format']} {' x '.join(map(str, img['shape_voxels']))} "
-                             f"voxels, {' x '.join(fmt(v, 3) for v in img['spacing_mm'])} mm")])
+                             f"voxels, {' x '.join(fmt(v, 3) for v in img['spacing_mm'])} mm"
+                             + (f", {img['scanner']}" if img.get("scanner") else ""))])
     if not body:
         return ""
     note = ("<p>Bone moduli mapped from the CT per element (HU -> density by the calibration, "
