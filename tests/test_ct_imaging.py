@@ -403,3 +403,16 @@ def test_the_scanner_is_named_only_when_the_user_allows_it(phantom_dir):
                                                         "E_min_MPa = 5.0, show_scanner = true }"))
     img = load_model(phantom_dir / "scan.toml").materials["bone"].image
     assert img["scanner"] == "SynthScan Phantom-9000"  # what the phantom's headers say
+
+
+def test_sampling_at_the_edge_of_the_field_of_view():
+    """Half a voxel beyond the outer voxel centres still samples (a bone cut by the scan's
+    field of view meshes to there); beyond that it is outside."""
+    A = _grid((4, 4, 4), (1.0, 2.0, 0.5), (10.0, 20.0, 30.0))
+    vol = Volume(np.arange(64, dtype=np.float32).reshape(4, 4, 4), A, "memory")
+    corner = vol.points_of(np.array([[3.0, 3.0, 3.0]]))[0]
+    step = np.array([1.0, 2.0, 0.5])
+    assert vol.sample(corner + 0.49 * step)[0] == 63.0
+    assert np.isnan(vol.sample(corner + 0.51 * step)[0])
+    assert vol.sample(vol.points_of(np.array([[1.5, 2.0, 0.0]])))[0] == pytest.approx(
+        (16 * 1 + 4 * 2 + 0 + 16 * 2 + 4 * 2) / 2)  # trilinear between (1,2,0) and (2,2,0)

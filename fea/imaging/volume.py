@@ -46,12 +46,18 @@ class Volume:
         return ijk @ self.affine[:3, :3].T + self.affine[:3, 3]
 
     def sample(self, points: np.ndarray, order: int = 1, outside: float = np.nan) -> np.ndarray:
-        """Values at points (k, 3) mm: trilinear (order 1) or nearest (order 0)."""
+        """Values at points (k, 3) mm: trilinear (order 1) or nearest (order 0). A point within
+        half a voxel beyond the outer voxel centres (a bone cut by the field of view) takes the
+        edge value; farther out, `outside`."""
         from scipy.ndimage import map_coordinates
 
         ijk = self.voxel_of(np.asarray(points, float).reshape(-1, 3))
-        return map_coordinates(self.data, ijk.T, order=order, mode="constant", cval=outside,
-                               prefilter=False, output=np.float64)  # HU -> E in double
+        n = np.array(self.data.shape, float)
+        out = np.any((ijk < -0.5) | (ijk > n - 0.5), axis=1)
+        v = map_coordinates(self.data, np.clip(ijk, 0.0, n - 1).T, order=order, mode="nearest",
+                            prefilter=False, output=np.float64)  # HU -> E in double
+        v[out] = outside
+        return v
 
     def fingerprint(self) -> str:
         """Hash of pixels and geometry only (mesh-cache key): no header text enters it."""
