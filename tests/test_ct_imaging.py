@@ -416,3 +416,20 @@ def test_sampling_at_the_edge_of_the_field_of_view():
     assert np.isnan(vol.sample(corner + 0.51 * step)[0])
     assert vol.sample(vol.points_of(np.array([[1.5, 2.0, 0.0]])))[0] == pytest.approx(
         (16 * 1 + 4 * 2 + 0 + 16 * 2 + 4 * 2) / 2)  # trilinear between (1,2,0) and (2,2,0)
+
+
+def test_a_mirrored_image_gives_an_outward_surface_of_the_same_volume():
+    """RAS NIfTI with a positive diagonal maps to the project frame with det < 0: marching
+    cubes' triangles come out inside out unless flipped."""
+    from fea.imaging.surface import _signed_volume, label_surface
+
+    shape = (30, 30, 30)
+    A = _grid(shape, (0.5, 0.5, 0.5), (-7.25, -7.25, -7.25))
+    ball = _labels_of(lambda X: (X ** 2).sum(-1) <= 36.0, A, shape)
+    v = _signed_volume(label_surface(Volume(ball, A, "memory"), 1, "t"))
+    M = A.copy()
+    M[0, :] *= -1  # x negated: a mirror
+    vm = _signed_volume(label_surface(Volume(ball, M, "memory"), 1, "t"))
+    assert v > 0 and vm > 0
+    assert vm == pytest.approx(v, rel=1e-9)
+    assert v == pytest.approx(4 / 3 * np.pi * 216.0, rel=0.02)

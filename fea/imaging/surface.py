@@ -55,7 +55,7 @@ def label_surface(labels: Volume, value: int, where: str, smooth_iterations: int
     if surf.n_open_edges:
         raise MeshError(f"{where}: the surface of label {value} has {surf.n_open_edges} open "
                         "edge(s) after repair")
-    if surf.volume < 0 or _signed_volume(surf) < 0:  # outward normals for gmsh and STL readers
+    if _signed_volume(surf) < 0:  # a mirrored affine (det < 0) turns the triangles inside out
         surf = surf.flip_faces() if hasattr(surf, "flip_faces") else surf.flip_normals()
     return surf
 
