@@ -65,6 +65,8 @@ class CtMaterialSpec(Strict):
     hu_to_density: tuple[float, float]  # slope (g/cm^3 per HU), intercept (g/cm^3)
     density_to_E: DensityLawSpec
     E_min_MPa: float = Field(gt=0)
+    # compressive yield = a * density^b (MPa): subsidence then uses the local strength
+    density_to_yield: DensityLawSpec | None = None
     bins: int | None = Field(default=None, ge=2, le=1000)  # Bonemat-style grouping
     image: str | None = None  # default: mesh.params.image
     show_scanner: bool = False  # name the DICOM scanner (manufacturer, model) in the outputs

@@ -95,7 +95,7 @@ def test_constant_hu_maps_to_the_law_exactly_and_low_density_to_the_floor():
     for hu, expect in ((400.0, 4730.0 * (0.0008 * 400 + 0.02) ** 1.56),
                        (-600.0, 5.0)):  # density < 0 -> E_min
         vol = Volume(np.full((20, 20, 20), hu, np.float32), A, "memory")
-        E, rho = map_cells(mesh.nodes, mesh.cells, vol, _law(), "t")
+        E, rho, _ = map_cells(mesh.nodes, mesh.cells, vol, _law(), "t")
         assert np.abs(E / expect - 1).max() < 1e-10
         assert np.allclose(rho, 0.0008 * hu + 0.02, rtol=1e-10)
 
@@ -433,3 +433,88 @@ def test_a_mirrored_image_gives_an_outward_surface_of_the_same_volume():
     assert v > 0 and vm > 0
     assert vm == pytest.approx(v, rel=1e-9)
     assert v == pytest.approx(4 / 3 * np.pi * 216.0, rel=0.02)
+
+
+def test_subsidence_with_a_local_yield_compares_point_by_point():
+    from fea.metrics.subsidence import subsidence
+
+    s = subsidence([1.0, 2.0, 0.5], [1.0, 1.0, 2.0], [2.0, 1.0, 4.0])
+    assert s["peak_to_yield"] == pytest.approx(2.0)  # the second point, not 2 / mean(y)
+    assert s["area_over_yield_pct"] == pytest.approx(25.0)  # only it: 1 of 4 mm^2
+    assert s["bone_yield_MPa"] == pytest.approx((2 + 1 + 8) / 4)  # area-weighted mean
+    assert s["risk"] == "moderate" or s["risk"] == "high"
+    with pytest.raises(Exception, match="2 yield values but 3 pressures"):
+        subsidence([1.0, 2.0, 0.5], [1.0, 1.0, 2.0], [2.0, 1.0])
+
+
+CAGE_ON_BONE = """
+[model]
+name = "cage_on_bone"
+[mesh]
+builder = "ct"
+size_mm = 2.0
+[mesh.params]
+image = "cb_ct.nii.gz"
+labels = "cb_lab.nii.gz"
+bodies = {{ BONE = 1, CAGE = 2 }}
+smooth_iterations = 0
+[mesh.params.named_surfaces]
+bottom = {{ body = "BONE", box_mm = [-9, -9, -0.3, 9, 9, 0.3], normal = [0, 0, -1] }}
+top = {{ body = "CAGE", box_mm = [-9, -9, 13.7, 9, 9, 14.3], normal = [0, 0, 1] }}
+[materials.bone]
+nu = 0.3
+ct = {{ hu_to_density = [0.0008, 0.0], density_to_E = {{ law = "power", a = 4730.0, b = 1.56 }}, E_min_MPa = 5.0{yield_law} }}
+[materials.ti]
+library = "ti6al4v"
+[[sections]]
+cell_set = "BONE"
+material = "bone"
+role = "bone"
+[[sections]]
+cell_set = "CAGE"
+material = "ti"
+role = "implant"
+[[supports]]
+set = "bottom"
+[ref_points.load]
+position_mm = [0.0, 0.0, 14.0]
+coupling = "kinematic"
+surface = "top"
+[[interfaces]]
+slave = "BONE|CAGE@CAGE"
+master = "BONE|CAGE@BONE"
+law = "frictionless"
+"""
+
+
+@pytest.mark.slow
+def test_subsidence_uses_the_ct_strength_of_the_bone_under_the_implant(tmp_path):
+    """A 12 x 12 x 4 mm cage pressed (200 N, frictionless) on a 16 x 16 x 10 mm bone block at
+    400 HU with a strength law: the subsidence ratio is against the law's yield there."""
+    import json
+
+    from fea.cli import main
+
+    shape = (40, 40, 32)
+    A = _grid(shape, (0.5, 0.5, 0.5), (-9.75, -9.75, -1.75))
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    X = ijk @ A[:3, :3].T + A[:3, 3]
+    bone = (np.abs(X[..., :2]) < 8).all(-1) & (X[..., 2] > 0) & (X[..., 2] < 10)
+    cage = (np.abs(X[..., :2]) < 6).all(-1) & (X[..., 2] > 10) & (X[..., 2] < 14)
+    write_nifti(Volume(np.where(bone, 1, np.where(cage, 2, 0)).astype(np.int16), A, "memory"),
+                tmp_path / "cb_lab.nii.gz", np.int16)
+    write_nifti(Volume(np.full(shape, 400.0, np.float32), A, "memory"), tmp_path / "cb_ct.nii.gz")
+    lc = tmp_path / "push.toml"
+    lc.write_text(PUSH.replace("-100.0", "-200.0"))
+    a, b = 30.0, 1.8  # a made-up strength law for the test only (MPa, g/cm^3)
+    law = f', density_to_yield = {{ law = "power", a = {a}, b = {b} }}'
+    (tmp_path / "law.toml").write_text(CAGE_ON_BONE.format(yield_law=law))
+    assert main(["solve", str(tmp_path / "law.toml"), "--loadcase", str(lc), "--out",
+                 str(tmp_path / "law"), "-q", "--no-cache"]) == 0
+    out = json.loads((tmp_path / "law" / "summary.json").read_text())
+    (s,) = out["metrics"]["subsidence"].values()
+    y = a * (0.0008 * 400.0) ** b
+    assert s["bone_yield_MPa"] == pytest.approx(y, rel=1e-6)
+    assert s["peak_to_yield"] == pytest.approx(s["peak_MPa"] / y, rel=1e-6)
+    assert s["bone_yield_source"].startswith("CT density")
+    assert out["ct_materials"]["BONE"]["yield_MPa"]["median"] == pytest.approx(y, rel=1e-9)

@@ -29,12 +29,20 @@ class CtLaw:
     b: float
     E_min_MPa: float
     bins: int | None = None
+    yield_law: tuple[float, float] | None = None  # (a, b): compressive yield = a * rho^b MPa
 
     def density(self, hu: np.ndarray) -> np.ndarray:
         return self.hu_to_density[0] * hu + self.hu_to_density[1]
 
     def modulus(self, rho: np.ndarray) -> np.ndarray:
         return np.maximum(self.a * np.maximum(rho, 0.0) ** self.b, self.E_min_MPa)
+
+    def strength(self, rho: np.ndarray) -> np.ndarray:
+        """Compressive yield (MPa), floored where E is: at the density where the modulus law
+        reaches E_min_MPa (no contact point gets zero strength)."""
+        a, b = self.yield_law
+        rho_floor = (self.E_min_MPa / self.a) ** (1.0 / self.b)
+        return a * np.maximum(rho, rho_floor) ** b
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +52,7 @@ class MappedMaterial(LinearElastic):
 
     cell_E: np.ndarray = field(default=None, repr=False)  # (n_cells,), nan off this material
     cell_density: np.ndarray = field(default=None, repr=False)  # g/cm^3
+    cell_yield: np.ndarray = field(default=None, repr=False)  # MPa, with a strength law
     image: dict = field(default_factory=dict)  # de-identified description of the CT
     law: CtLaw | None = None
 
@@ -57,7 +66,7 @@ def integration_points(nodes: np.ndarray, cells: np.ndarray):
 
 
 def map_cells(nodes: np.ndarray, cells: np.ndarray, vol: Volume, law: CtLaw, where: str):
-    """(E (m,), density (m,)) of the given elements."""
+    """(E (m,), density (m,), yield (m,) or None) of the given elements."""
     X, w = integration_points(nodes, cells)
     hu = vol.sample(X.reshape(-1, 3)).reshape(X.shape[:2])
     bad = np.isnan(hu).any(axis=1)
@@ -69,9 +78,10 @@ def map_cells(nodes: np.ndarray, cells: np.ndarray, vol: Volume, law: CtLaw, whe
     wn = w / w.sum()
     rho = rho_q @ wn
     E = law.modulus(rho_q) @ wn
+    sy = law.strength(rho_q) @ wn if law.yield_law else None
     if law.bins:
         E, rho = bin_moduli(E, rho, law.bins)
-    return E, rho
+    return E, rho, sy
 
 
 def bin_moduli(E: np.ndarray, rho: np.ndarray, n: int):
@@ -90,14 +100,32 @@ def map_material(name: str, base: LinearElastic, law: CtLaw, vol: Volume, mesh,
                  cells: np.ndarray, where: str) -> MappedMaterial:
     E_cell = np.full(mesh.n_cells, np.nan)
     rho_cell = np.full(mesh.n_cells, np.nan)
+    y_cell = np.full(mesh.n_cells, np.nan) if law.yield_law else None
+    nominal, y_nominal = law.E_min_MPa, base.yield_MPa
     if len(cells):
-        E, rho = map_cells(mesh.nodes, mesh.cells[cells], vol, law, where)
+        E, rho, sy = map_cells(mesh.nodes, mesh.cells[cells], vol, law, where)
         E_cell[cells], rho_cell[cells] = E, rho
         nominal = float(np.median(E))
-    else:
-        nominal = law.E_min_MPa
-    return MappedMaterial(name, nominal, base.nu, base.yield_MPa, base.library,
-                          cell_E=E_cell, cell_density=rho_cell, image=vol.describe(), law=law)
+        if sy is not None:
+            y_cell[cells] = sy
+            y_nominal = float(np.median(sy))
+    return MappedMaterial(name, nominal, base.nu, y_nominal, base.library, cell_E=E_cell,
+                          cell_density=rho_cell, cell_yield=y_cell, image=vol.describe(),
+                          law=law)
+
+
+def cell_yield(model) -> np.ndarray | None:
+    """Per element compressive yield (MPa) of CT materials with a strength law, nan elsewhere;
+    None when no material has one."""
+    mats = [(s, model.materials[s.material]) for s in model.sections]
+    if not any(getattr(m, "cell_yield", None) is not None for _, m in mats):
+        return None
+    y = np.full(model.mesh.n_cells, np.nan)
+    for s, m in mats:
+        if getattr(m, "cell_yield", None) is not None:
+            cells = model.mesh.cell_sets[s.cell_set]
+            y[cells] = m.cell_yield[cells]
+    return y
 
 
 def stats(values: np.ndarray) -> dict:
@@ -122,9 +150,15 @@ def ct_summary(model) -> dict:
                            "distinct_moduli": int(len(np.unique(m.cell_E[cells]))),
                            "E_MPa": stats(m.cell_E[cells]),
                            "density_g_cm3": stats(m.cell_density[cells]),
+                           **({"yield_MPa": stats(m.cell_yield[cells])}
+                              if m.cell_yield is not None else {}),
                            "law": {"hu_to_density": list(m.law.hu_to_density),
                                    "density_to_E": {"law": "power", "a": m.law.a, "b": m.law.b},
-                                   "E_min_MPa": m.law.E_min_MPa, "bins": m.law.bins},
+                                   "E_min_MPa": m.law.E_min_MPa, "bins": m.law.bins,
+                                   **({"density_to_yield": {"law": "power",
+                                                            "a": m.law.yield_law[0],
+                                                            "b": m.law.yield_law[1]}}
+                                      if m.law.yield_law else {})},
                            "image": m.image}
     return out
 
@@ -166,8 +200,9 @@ def map_ct_materials(spec, path, mesh, materials: dict, sections) -> dict:
         key = ((Path(path).parent / img).resolve(), m.ct.show_scanner)
         if key not in images:
             images[key] = read_image(key[0], img_where, m.ct.show_scanner)
+        dy = m.ct.density_to_yield
         law = CtLaw(tuple(m.ct.hu_to_density), m.ct.density_to_E.a, m.ct.density_to_E.b,
-                    m.ct.E_min_MPa, m.ct.bins)
+                    m.ct.E_min_MPa, m.ct.bins, (dy.a, dy.b) if dy else None)
         cells = [mesh.cell_sets[s.cell_set] for s in sections if s.material == name]
         cells = np.unique(np.concatenate(cells)) if cells else np.zeros(0, np.int64)
         out[name] = map_material(name, materials[name], law, images[key], mesh, cells, where)
