@@ -26,10 +26,17 @@ def _rot(axis, deg):
     return np.eye(3) + np.sin(t) * K + (1 - np.cos(t)) * K @ K
 
 
+def _indices(shape):
+    return np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+
+
+def _centres(A, shape):
+    """(ni, nj, nk, 3) voxel centres in mm."""
+    return _indices(shape) @ A[:3, :3].T + A[:3, 3]
+
+
 def _labels_of(fn, A, shape):
-    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
-    X = ijk @ A[:3, :3].T + A[:3, 3]
-    return fn(X).astype(np.int16)
+    return fn(_centres(A, shape)).astype(np.int16)
 
 
 def _mesh_volume(tmp_path, lab: Volume, size, **params):
@@ -64,8 +71,7 @@ def test_anisotropic_rotated_volume_lands_where_it_should_in_nifti_and_dicom(tmp
     centre_ijk = np.array([17.0, 20.0, 11.0])
     A = _grid(shape, sp, (0, 0, 0), rot)
     A[:3, 3] = np.array([5.0, -12.0, 40.0]) - A[:3, :3] @ centre_ijk  # block centre at that point
-    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
-    block = (np.abs(ijk - centre_ijk) <= [4, 3, 2]).all(-1)
+    block = (np.abs(_indices(shape) - centre_ijk) <= [4, 3, 2]).all(-1)
     hu = np.where(block, 900.0, -50.0).astype(np.float32)
     vol = Volume(hu, A, "memory")
     write_nifti(vol, tmp_path / "v.nii.gz")
@@ -168,8 +174,7 @@ def _bar_stiffness(tmp_path, hu_lo, hu_hi, name):
     A = _grid(shape, (0.5, 0.5, 0.5), (-5.75, -5.75, -1.75))  # faces between voxel centres
     inside = lambda X: (np.abs(X[..., :2]) < 4).all(-1) & (X[..., 2] > 0) & (X[..., 2] < 20)  # noqa: E731
     lab = Volume(_labels_of(inside, A, shape), A, "memory")
-    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
-    z = (ijk @ A[:3, :3].T + A[:3, 3])[..., 2]
+    z = _centres(A, shape)[..., 2]
     hu = Volume(np.where(z < 10.0, hu_lo, hu_hi).astype(np.float32), A, "memory")
     write_nifti(lab, tmp_path / "lab.nii.gz", np.int16)
     write_nifti(hu, tmp_path / f"{name}.nii.gz")
@@ -497,8 +502,7 @@ def test_subsidence_uses_the_ct_strength_of_the_bone_under_the_implant(tmp_path)
 
     shape = (40, 40, 32)
     A = _grid(shape, (0.5, 0.5, 0.5), (-9.75, -9.75, -1.75))
-    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
-    X = ijk @ A[:3, :3].T + A[:3, 3]
+    X = _centres(A, shape)
     bone = (np.abs(X[..., :2]) < 8).all(-1) & (X[..., 2] > 0) & (X[..., 2] < 10)
     cage = (np.abs(X[..., :2]) < 6).all(-1) & (X[..., 2] > 10) & (X[..., 2] < 14)
     write_nifti(Volume(np.where(bone, 1, np.where(cage, 2, 0)).astype(np.int16), A, "memory"),
