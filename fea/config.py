@@ -51,15 +51,51 @@ class LatticeSpec(Strict):
     C2: float = Field(default=0.3, gt=0)
 
 
+class DensityLawSpec(Strict):
+    """E = a * density^b (MPa, density in g/cm^3): a published law chosen per bone."""
+
+    law: Literal["power"]
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+
+
+class CtMaterialSpec(Strict):
+    """Bone moduli per element from the CT (fea.imaging.mapping)."""
+
+    hu_to_density: tuple[float, float]  # slope (g/cm^3 per HU), intercept (g/cm^3)
+    density_to_E: DensityLawSpec
+    E_min_MPa: float = Field(gt=0)
+    # compressive yield = a * density^b (MPa): subsidence then uses the local strength
+    density_to_yield: DensityLawSpec | None = None
+    bins: int | None = Field(default=None, ge=2, le=1000)  # Bonemat-style grouping
+    image: str | None = None  # default: mesh.params.image
+    show_scanner: bool = False  # name the DICOM scanner (manufacturer, model) in the outputs
+
+    @field_validator("hu_to_density")
+    @classmethod
+    def rising(cls, v):
+        if v[0] <= 0:
+            raise ValueError("the slope (first value, g/cm^3 per HU) must be > 0")
+        return v
+
+
 class MaterialSpec(Strict):
     E_MPa: float | None = Field(default=None, gt=0)
     nu: float | None = Field(default=None, gt=-1.0, lt=0.5)
     library: str | None = None  # a named default from fea.materials.LIBRARY
     yield_MPa: float | None = Field(default=None, gt=0)
     lattice: LatticeSpec | None = None  # E/nu/library above then describe the solid
+    ct: CtMaterialSpec | None = None  # moduli from the CT per element; nu (or library) needed
 
     @model_validator(mode="after")
     def complete(self):
+        if self.ct is not None:
+            if self.E_MPa is not None or self.lattice is not None:
+                raise ValueError("a CT-mapped material takes its moduli from the image: drop "
+                                 "E_MPa / lattice")
+            if self.nu is None and self.library is None:
+                raise ValueError("a CT-mapped material needs nu (or library = '<name>')")
+            return self
         if self.library is None and (self.E_MPa is None or self.nu is None):
             raise ValueError("give E_MPa and nu, or library = '<name>'")
         return self
@@ -386,6 +422,8 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
                 name, m.E_MPa or base.E, base.nu if m.nu is None else m.nu,
                 m.yield_MPa or base.yield_MPa, m.library,
             )
+        elif m.ct is not None:  # a placeholder until the mesh's cells are mapped below
+            materials[name] = LinearElastic(name, m.ct.E_min_MPa, m.nu, m.yield_MPa)
         else:
             materials[name] = LinearElastic(name, m.E_MPa, m.nu, m.yield_MPa)
         if m.lattice is not None:
@@ -398,6 +436,10 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
                               f"under [materials] ({', '.join(materials)})")
         if s.cell_set not in mesh.cell_sets:
             raise ConfigError(f"{path}: sections[{i}].cell_set: {mesh._unknown(s.cell_set, 'cell set')}")
+    if any(m.ct is not None for m in spec.materials.values()):
+        from .imaging.mapping import map_ct_materials
+
+        materials = map_ct_materials(spec, path, mesh, materials, sections)
     refs = {n: RefPoint(n, np.array(r.position_mm, float), r.coupling, r.surface)
             for n, r in spec.ref_points.items()}
     for n, r in refs.items():

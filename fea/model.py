@@ -165,9 +165,28 @@ def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
             f"{mesh.cell_ids[bad[0]]}); assign a section to every cell set"
         )
     names = list(model.materials)
-    Ds = np.array([model.materials[n].D() for n in names])
+    Ds = [np.array([model.materials[n].D() for n in names])]
     sec_mat = np.array([names.index(s.material) for s in model.sections])
-    return sec_mat[region], Ds
+    mat = sec_mat[region]
+    n_d = len(names)
+    for i, n in enumerate(names):
+        cell_E = getattr(model.materials[n], "cell_E", None)  # CT-mapped (fea.imaging.mapping)
+        if cell_E is None:
+            continue
+        if len(cell_E) != mesh.n_cells:
+            raise FeaError(f"{model.source}: material '{n}' was mapped on another mesh "
+                           f"({len(cell_E)} elements, this one has {mesh.n_cells})")
+        cells = np.flatnonzero(mat == i)
+        # one D per distinct modulus (a few with bins, else one per element): D is linear in E
+        uniq, inv = np.unique(cell_E[cells], return_inverse=True)
+        mat[cells] = n_d + inv.ravel()
+        Ds.append(uniq[:, None, None] * _unit(model.materials[n]).D()[None])
+        n_d += len(uniq)
+    return mat, np.concatenate(Ds)
+
+
+def _unit(m: LinearElastic) -> LinearElastic:
+    return LinearElastic(m.name, 1.0, m.nu)
 
 
 # ---------------------------------------------------------------- loads

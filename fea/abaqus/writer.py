@@ -246,7 +246,28 @@ class _Writer:
             if s.material not in self.model.materials:
                 raise FeaError(f"{self.model.source}: section on '{s.cell_set}' uses material "
                                f"'{s.material}', which is not defined")
+            if getattr(self.model.materials[s.material], "cell_E", None) is not None:
+                out.append(self._mapped_section(s))
+                continue
             out.append(f"*SOLID SECTION, ELSET={s.cell_set}, MATERIAL={s.material}\n")
+        return "".join(out)
+
+    def _mapped_section(self, s) -> str:
+        """A CT-mapped material (fea.imaging.mapping): one element set, material and section
+        per distinct modulus of the cell set (a few with `bins`), so the deck keeps E per
+        element."""
+        mat = self.model.materials[s.material]
+        cells = np.unique(self.mesh.cell_sets[s.cell_set])
+        uniq, inv = np.unique(mat.cell_E[cells], return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+        out = [f"** {s.cell_set}: {len(uniq)} CT-mapped moduli of material {s.material}\n"]
+        for k, E in enumerate(uniq):  # per distinct modulus (<= elements), text only
+            name = f"{s.cell_set}_{s.material}_E{k}"
+            out.append(f"*ELSET, ELSET={name}\n"
+                       + id_lines(self.mesh.cell_ids[cells[order[bounds[k]:bounds[k + 1]]]])
+                       + f"*MATERIAL, NAME={name}\n*ELASTIC\n{fnum(E)}, {fnum(mat.nu)}\n"
+                       f"*SOLID SECTION, ELSET={name}, MATERIAL={name}\n")
         return "".join(out)
 
     def _couplings(self) -> str:

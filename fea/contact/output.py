@@ -35,6 +35,7 @@ def point_arrays(analysis, state: State) -> dict[str, np.ndarray]:
     status, p_qp = settle(c["status"], c["pressure"], point_floor(analysis))
     closed = in_contact(status)
     return {
+        **_local_yield(analysis.model, pp),
         "interface": analysis.setup.interface_of_point.astype(np.int32),
         "points": pp.x,
         "area": pp.w,
@@ -49,6 +50,17 @@ def point_arrays(analysis, state: State) -> dict[str, np.ndarray]:
         "status": status,
         "normal": frame[:, 0],
     }
+
+
+def _local_yield(model, pp) -> dict:
+    """slave_/master_yield_MPa per point: the strength of the element under it where a CT
+    material maps one (fea.imaging.mapping), nan elsewhere; {} when none does."""
+    from ..imaging.mapping import cell_yield
+
+    y = cell_yield(model)
+    if y is None:
+        return {}
+    return {"slave_yield_MPa": y[pp.slave_elem], "master_yield_MPa": y[pp.master_elem]}
 
 
 def point_floor(analysis) -> np.ndarray:

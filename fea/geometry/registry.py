@@ -104,4 +104,5 @@ def _check_numbers(name: str, sig: inspect.Signature, params: dict, where: str) 
 # the construct library and the patient-geometry importer register themselves on import
 from . import constructs as _constructs  # noqa: E402,F401
 from . import surfaces as _surfaces  # noqa: E402,F401
+from ..imaging import builder as _ct  # noqa: E402,F401
 from .anatomy import column as _anatomy  # noqa: E402,F401

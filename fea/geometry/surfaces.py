@@ -36,20 +36,32 @@ STEP_SUFFIXES = (".step", ".stp")
 log = logging.getLogger(__name__)
 
 
-def _resolve(bodies: dict, model_dir: str) -> dict[str, Path]:
+def _resolve(bodies: dict, model_dir: str, key: str = "bodies") -> dict[str, Path]:
+    """name -> surface file (`key`: the params key, for messages; the `ct` builder's implants)."""
     if not isinstance(bodies, dict) or not bodies:
-        raise ConfigError("mesh.params.bodies: give a table of body name -> surface file")
+        raise ConfigError(f"mesh.params.{key}: give a table of body name -> surface file")
     out = {}
     for name, f in bodies.items():
         if not isinstance(f, str):
-            raise ConfigError(f"mesh.params.bodies.{name}: expected a file name, got {f!r}")
+            raise ConfigError(f"mesh.params.{key}.{name}: expected a file name, got {f!r}")
         p = (Path(model_dir) / f).resolve()
         if not p.exists():
-            raise ConfigError(f"mesh.params.bodies.{name}: file '{f}' not found (looked at {p})")
+            raise ConfigError(f"mesh.params.{key}.{name}: file '{f}' not found (looked at {p})")
         if p.suffix.lower() not in (".stl", *STEP_SUFFIXES):
-            raise ConfigError(f"mesh.params.bodies.{name}: '{f}' is neither .stl nor .step/.stp")
+            raise ConfigError(f"mesh.params.{key}.{name}: '{f}' is neither .stl nor .step/.stp")
         out[name] = p
     return out
+
+
+def mesh_files(files: dict[str, Path], size_mm: float, order: int, remesh: bool = True,
+               angle_deg: float = 40.0) -> list[Mesh]:
+    """One mesh per STL body, one for all STEP bodies together (fragmented: conforming)."""
+    meshes = [_mesh_stl(n, p, size_mm, order, remesh, angle_deg)
+              for n, p in files.items() if p.suffix.lower() == ".stl"]
+    step = {n: p for n, p in files.items() if p.suffix.lower() in STEP_SUFFIXES}
+    if step:
+        meshes.append(_mesh_step(step, size_mm, order))
+    return meshes
 
 
 def _options(gmsh, size: float, order: int) -> None:
@@ -261,12 +273,15 @@ def surfaces(size_mm: float, order: int, bodies: dict, model_dir: str = ".",
              named_surfaces: dict | None = None, contact_tolerance_mm: float = 0.05,
              remesh: bool = True, feature_angle_deg: float = 40.0) -> Mesh:
     files = _resolve(bodies, model_dir)
-    meshes = [_mesh_stl(n, p, size_mm, order, remesh, feature_angle_deg)
-              for n, p in files.items() if p.suffix.lower() == ".stl"]
-    step = {n: p for n, p in files.items() if p.suffix.lower() in STEP_SUFFIXES}
-    if step:
-        meshes.append(_mesh_step(step, size_mm, order))
-    mesh = combine(meshes, "surfaces: " + ", ".join(files))
+    meshes = mesh_files(files, size_mm, order, remesh, feature_angle_deg)
+    return finish(combine(meshes, "surfaces: " + ", ".join(files)), named_surfaces,
+                  contact_tolerance_mm, size_mm)
+
+
+def finish(mesh: Mesh, named_surfaces: dict | None, contact_tolerance_mm: float,
+           size_mm: float) -> Mesh:
+    """Face sets of combined bodies: `<body>_surface`, contacts `A|B@A`, named surfaces (also
+    used by the `ct` builder, fea.imaging.builder)."""
     mesh.face_sets = {}
     if mesh.nodes_per_cell == 10:
         straighten_inverted(mesh)
@@ -278,9 +293,9 @@ def surfaces(size_mm: float, order: int, bodies: dict, model_dir: str = ".",
     return mesh
 
 
-def _cache_inputs(params: dict) -> dict:
+def _cache_inputs(params: dict, key: str = "bodies") -> dict:
     """The files' contents belong in the mesh-cache key (same names, new scans -> new mesh)."""
-    files = _resolve(params.get("bodies", {}), params.get("model_dir", "."))
+    files = _resolve(params.get(key, {}), params.get("model_dir", "."), key)
     return {n: hashlib.sha256(p.read_bytes()).hexdigest() for n, p in files.items()}
 
 

@@ -190,6 +190,9 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
         if implant is None:
             continue  # subsidence is about implants sinking into bone
         y, src = bone_yield_for(name, meta, regions, th)
+        local = arrs.get(f"{_bone_side(meta)}_yield_MPa")  # CT strength law (issue 21)
+        if local is not None and len(local) and np.all(np.isfinite(local)):
+            y, src = np.asarray(local, float), "CT density (strength law, per point)"
         s = subsidence(_require(arrs, "pressure", name), area, y, arrs.get("penetration"), th,
                        where=f"interface '{name}'", status=_require(arrs, "status", name))
         s.update(implant=implant, bone=bone, bone_yield_source=src)

@@ -32,14 +32,20 @@ def classify_subsidence(peak_to_yield: float, area_over_yield_pct: float, th: Th
     return HIGH
 
 
-def subsidence(pressure_MPa, area_mm2, bone_yield_MPa: float, penetration_mm=None,
+def subsidence(pressure_MPa, area_mm2, bone_yield_MPa, penetration_mm=None,
                th: Thresholds | None = None, where: str = "subsidence", status=None) -> dict:
     """status: per point (0 open, 1 stick, 2 slip); without it, contact is where p > 0 (plain
-    pressure fields in tests and scripts)."""
+    pressure fields in tests and scripts). bone_yield_MPa: one value, or one per point (the
+    local strength of CT-mapped bone, fea.imaging.mapping); then the ratios are point by point
+    and `bone_yield_MPa` reports the footprint's area-weighted mean."""
     th = th or Thresholds()
-    if not (bone_yield_MPa and bone_yield_MPa > 0):
-        raise FeaError(f"{where}: bone yield must be > 0 MPa, got {bone_yield_MPa}")
+    y = np.asarray(bone_yield_MPa, float)
+    if not (y.size and np.all(np.isfinite(y)) and np.all(y > 0)):
+        raise FeaError(f"{where}: bone yield must be > 0 MPa, got "
+                       f"{bone_yield_MPa if y.ndim == 0 else f'min {np.nanmin(y)}'}")
     p, a = check_weights(pressure_MPa, area_mm2, where)
+    if y.ndim and len(y) != len(p):
+        raise FeaError(f"{where}: {len(y)} yield values but {len(p)} pressures")
     if len(p) and p.min() < -1e-9 * max(1.0, float(np.abs(p).max())):
         raise FeaError(f"{where}: contact pressure must be >= 0 (compression positive); "
                        f"min is {p.min():.3g} MPa at point {int(p.argmin())}")
@@ -54,16 +60,24 @@ def subsidence(pressure_MPa, area_mm2, bone_yield_MPa: float, penetration_mm=Non
     contact_area = float(a[contact].sum())
     peak = float(p.max()) if len(p) else float("nan")
     p95 = weighted_percentile(p[contact], a[contact], 95.0) if contact.any() else 0.0
-    over = 100 * area_fraction(p > bone_yield_MPa, a)
+    over = 100 * area_fraction(p > y, a)
+    if y.ndim:  # local strength: ratios point by point
+        r = p / y
+        peak_r = float(r.max()) if len(r) else float("nan")
+        p95_r = weighted_percentile(r[contact], a[contact], 95.0) if contact.any() else 0.0
+        y_report = float((a * y).sum() / max(a.sum(), 1e-300))
+    else:
+        y_report = float(y)
+        peak_r, p95_r = peak / y_report, p95 / y_report
     out = {
         "footprint_mm2": footprint,
         "contact_area_mm2": contact_area,
         "contact_area_pct": 100 * contact_area / footprint if footprint > 0 else float("nan"),
         "peak_MPa": peak,
         "p95_MPa": p95,
-        "bone_yield_MPa": float(bone_yield_MPa),
-        "peak_to_yield": peak / bone_yield_MPa,
-        "p95_to_yield": p95 / bone_yield_MPa,
+        "bone_yield_MPa": y_report,
+        "peak_to_yield": peak_r,
+        "p95_to_yield": p95_r,
         "area_over_yield_pct": over,
     }
     if penetration_mm is not None:

@@ -75,14 +75,15 @@ def _figures(rows, study_dir: Path, th, with_figures: bool) -> tuple[str, str]:
     return chart_html, "".join(parts)
 
 
-def _ligament_cases(study_dir: Path) -> list[tuple[str, dict]]:
-    """(variant / load case, summary) of every finished case that has ligaments."""
+def _cases_with(study_dir: Path, key: str) -> list[tuple[str, dict]]:
+    """(variant / load case, summary) of every finished case whose summary has `key`
+    (ligaments, ct_materials)."""
     out = []
     for variant, lc, folder in case_dirs(study_dir):
         path = folder / "summary.json"
         if path.exists():
             summary = read_summary(folder)
-            if summary.get("ligaments"):
+            if summary.get(key):
                 out.append((f"{variant} / {lc}", summary))
     return out
 
@@ -114,8 +115,10 @@ def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
         "<h2>Screw safety</h2>", sections.screw_safety(rows, th),
         "<h2>Charts</h2>", charts,
         "<h2>Figures</h2>", case_figs or "<p>No case figures.</p>",
-        *(("<h2>Ligaments</h2>", lig) if (lig := sections.ligaments(_ligament_cases(study_dir)))
-          else ()),
+        *(("<h2>Ligaments</h2>", lig) if (lig := sections.ligaments(
+            _cases_with(study_dir, "ligaments"))) else ()),
+        *(("<h2>CT bone moduli</h2>", ct) if (ct := sections.ct_materials(
+            _cases_with(study_dir, "ct_materials"))) else ()),
         "<h2>Solver</h2>", sections.solver(rows),
         "<h2>Study inputs</h2>", sections.inputs(study, study_dir),
         "<h2>Thresholds and sources</h2>", sections.thresholds(th),

@@ -216,6 +216,35 @@ def ligaments(cases: list[tuple[str, dict]]) -> str:
                          "force / failure"], body, attrs, classes)
 
 
+def ct_materials(cases: list[tuple[str, dict]]) -> str:
+    """One row per CT-mapped bone of every case: the mapped moduli and densities, the law and
+    the de-identified image description (fea.imaging.mapping.ct_summary)."""
+    body = []
+    for label, summary in cases:
+        for bone, m in summary["ct_materials"].items():
+            E, rho, law, img = m["E_MPa"], m["density_g_cm3"], m["law"], m["image"]
+            dl = law["density_to_E"]
+            body.append([esc(label), esc(bone), esc(fmt(m["elements"])),
+                         esc(fmt(m["distinct_moduli"])),
+                         esc(f"{fmt(E.get('min'))} / {fmt(E.get('median'))} / {fmt(E.get('max'))}"),
+                         esc(f"{fmt(rho.get('min'), 3)} / {fmt(rho.get('median'), 3)} / "
+                             f"{fmt(rho.get('max'), 3)}"),
+                         esc(f"rho = {law['hu_to_density'][0]:g} HU + "
+                             f"{law['hu_to_density'][1]:g}; E = {dl['a']:g} rho^{dl['b']:g}, "
+                             f"min {law['E_min_MPa']:g}" + (f", {law['bins']} bins"
+                                                            if law.get("bins") else "")),
+                         esc(f"{img['format']} {' x '.join(map(str, img['shape_voxels']))} "
+                             f"voxels, {' x '.join(fmt(v, 3) for v in img['spacing_mm'])} mm"
+                             + (f", {img['scanner']}" if img.get("scanner") else ""))])
+    if not body:
+        return ""
+    note = ("<p>Bone moduli mapped from the CT per element (HU -> density by the calibration, "
+            "density -> E by the law, docs/patient_geometry.md): min / median / max. The image "
+            "is described by size and spacing only; no header text of the scan is kept.</p>")
+    return note + table(["case", "bone", "elements", "distinct E", "E (MPa)",
+                         "density (g/cm³)", "law", "image"], body)
+
+
 def solver(rows: list[dict]) -> str:
     cols = [("solver_dofs", "DOFs"), ("solver_elements", "elements"),
             ("solver_wall_s", "wall time (s)"), ("solver_iterations_max", "iterations (max)"),
