@@ -236,3 +236,27 @@ def test_validate_refuses_a_misspelt_injury_ligament_before_solving(blocks, tmp_
     assert main(["validate", str(v), "--out", str(tmp_path / "o"), "-q"]) == 1
     assert "no ligament named 'posteror'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_bundled_occiput_file_names_library_ligaments_and_oda_injury():
+    """The occiput-C3 validation file loads, names an [[injuries]] entry of the reference file
+    with ROM increases, and every ligament it cuts or tunes is a library ligament (the column
+    names its [[ligaments]] after their library entries)."""
+    import fnmatch
+
+    from fea.ligaments.library import library
+    from fea.validation import check_injury, load_reference, load_validation
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = load_validation(root / "studies/validation/occiput_c3.toml")
+    ref = load_reference(cfg["reference"])
+    lib = list(library())
+    for inj in cfg["injuries"]:
+        assert check_injury(ref, inj, "t")["increase_deg"]["flexion"] == 6.7
+        assert all(n in lib for n in inj["remove_ligaments"])
+    cal = cfg["calibration"]
+    assert set(cal["directions"]).isdisjoint({"lateral_bending_left", "axial_rotation_left"})
+    for p in cal["parameters"]:
+        assert p["source"] and p["range"][0] < p["initial"] < p["range"][1]
+        for t in p["targets"]:
+            assert fnmatch.filter(lib, t), t
