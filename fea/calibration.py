@@ -251,8 +251,8 @@ def fragment_toml(model, params: list[dict], values: dict, meta: dict) -> str:
              f"{', '.join(meta['held_out']) or 'none'}",
              f"# objective (mean squared relative ROM error): {meta['objective_initial']:.4g} "
              f"initial -> {meta['objective_final']:.4g} after {meta['evaluations']} evaluations",
-             "# Each entry below replaces the law (or modulus) of the same-named entry of the model",
-             "# file; its attachment sites stay as they are there.", ""]
+             "# Each entry below replaces the law (or modulus) of the same-named entry of the",
+             "# model file; its attachment sites stay as they are there.", ""]
     for p in params:
         lo, hi = p["range"]
         unit = PARAMETER_KINDS[p["kind"]][2]

@@ -574,6 +574,7 @@ def injury_rows(entry: dict, intact_rom: dict, injured_rom: dict) -> list[dict]:
                      "increase_pct": (100.0 * inc / intact if inc is not None and intact
                                       else None),
                      "published_increase_deg": float(pub),
+                     "difference_deg": None if inc is None else inc - float(pub),
                      "published_increase_pct": _opt(pub_pct.get(key))})
     return rows
 
@@ -643,8 +644,8 @@ def injuries_markdown(rows: list[dict]) -> str:
     lines = ["", "Injury cases: increase in ROM after the cut, ours vs published (ours over the "
              "published level; a span of levels is the sum of its levels)", "",
              "| injury | removed | level | direction | ours intact | ours injured | ours increase "
-             "(deg, %) | published increase (deg, %) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "(deg, %) | published increase (deg, %) | ours - published (deg) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         ours = (f"{_fmt(r['increase_deg'], '+.2f')} ({_fmt(r['increase_pct'], '+.1f')} %)"
                 if r["increase_deg"] is not None else "- (level or case missing / not converged)")
@@ -652,5 +653,6 @@ def injuries_markdown(rows: list[dict]) -> str:
                " %)")
         lines.append(f"| {r['injury']} | {', '.join(r['removed'])} | {r['level']} | "
                      f"{r['direction']} | {_fmt(r['intact_deg'], '.2f')} | "
-                     f"{_fmt(r['injured_deg'], '.2f')} | {ours} | {pub} |")
+                     f"{_fmt(r['injured_deg'], '.2f')} | {ours} | {pub} | "
+                     f"{_fmt(r['difference_deg'], '+.2f')} |")
     return "\n".join(lines) + "\n"

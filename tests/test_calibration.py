@@ -22,7 +22,8 @@ K_LIG = 400.0  # N/mm: the ligament's rotational stiffness (~ K * 5^2 N mm/rad) 
 def _write_mesh(path: Path):
     with gmsh_session() as gmsh:
         occ = gmsh.model.occ
-        boxes = {"L": (0, 0, 0, W, W, HB), "D": (0, 0, HB, W, W, HD), "U": (0, 0, HB + HD, W, W, HB)}
+        boxes = {"L": (0, 0, 0, W, W, HB), "D": (0, 0, HB, W, W, HD),
+                 "U": (0, 0, HB + HD, W, W, HB)}
         tags = {k: occ.addBox(*b) for k, b in boxes.items()}
         occ.fragment([(3, tags["L"])], [(3, tags["D"]), (3, tags["U"])])
         occ.synchronize()
@@ -260,3 +261,63 @@ def test_bundled_occiput_file_names_library_ligaments_and_oda_injury():
         assert p["source"] and p["range"][0] < p["initial"] < p["range"][1]
         for t in p["targets"]:
             assert fnmatch.filter(lib, t), t
+
+
+def test_material_and_laxity_parameters_act_on_the_model(blocks):
+    """material_E_scale: halving the disc's modulus doubles extension ROM (the ligament is slack
+    there and the bone blocks are 1000x stiffer, so the disc's compliance is all there is, within
+    2 %); ligament_laxity_mm: slack before the ligament pulls (flexion ROM rises, the original
+    model is untouched); the fragment states the modulus and the laxity."""
+    from fea.calibration import fragment_toml
+
+    m = _model(blocks)
+    t = _cal_table(parameters=[
+        {"name": "disc_E", "kind": "material_E_scale", "targets": ["disc"], "range": [0.25, 4.0],
+         "initial": 1.0, "source": "s1"},
+        {"name": "lax", "kind": "ligament_laxity_mm", "targets": ["posterior"],
+         "range": [0.0, 0.5], "initial": 0.0, "source": "s2"}])
+    params = bind_parameters(m, load_calibration(t, "t"), "t")
+    soft = with_parameters(m, params, {"disc_E": 0.5, "lax": 0.0})
+    assert soft.materials["disc"].E == 5.0 and m.materials["disc"].E == 10.0
+    a, b = _rom(m, blocks, ("extension",)), _rom(soft, blocks, ("extension",))
+    print(f"extension ROM disc E 10 MPa {a['extension']:.4f}, 5 MPa {b['extension']:.4f}")
+    assert b["extension"] / a["extension"] == pytest.approx(2.0, rel=0.02)
+    lax = with_parameters(m, params, {"disc_E": 1.0, "lax": 0.05})
+    assert lax.ligaments[0].law.laxity == 0.05 and m.ligaments[0].law.laxity == 0.0
+    fa, fl = _rom(m, blocks, ("flexion",)), _rom(lax, blocks, ("flexion",))
+    assert fl["flexion"] > fa["flexion"]
+    frag = fragment_toml(m, params, {"disc_E": 0.5, "lax": 0.05},
+                         {"directions": ["flexion"], "held_out": [], "objective_initial": 1.0,
+                          "objective_final": 0.5, "evaluations": 3})
+    assert "[materials.disc]" in frag and "E_MPa = 5" in frag and "laxity_mm = 0.05" in frag
+    assert "range [0.25, 4]" in frag and "s2" in frag
+    with pytest.raises(ConfigError, match="no material named 'disk'.*'disc'"):
+        t["parameters"][0]["targets"] = ["disk"]
+        bind_parameters(m, load_calibration(t, "t"), "t")
+
+
+def test_injury_rows_span_levels_and_either_side():
+    """Oda's C0-C2 is the sum of C0-C1 and C1-C2; 'axial_rotation' (either side) the mean of
+    left and right; a level the model lacks gives no value rather than a wrong one."""
+    from fea.validation import injury_rows, span_value
+
+    intact = {"C0-C1": {"flexion": 3.0, "axial_rotation_left": 4.0,
+                        "axial_rotation_right": 6.0},
+              "C1-C2": {"flexion": 10.0, "axial_rotation_left": 30.0,
+                        "axial_rotation_right": 34.0}}
+    injured = {"C0-C1": {"flexion": 5.0, "axial_rotation_left": 5.0,
+                         "axial_rotation_right": 7.0},
+               "C1-C2": {"flexion": 14.0, "axial_rotation_left": 31.0,
+                         "axial_rotation_right": 35.0}}
+    assert span_value(intact, "C0-C2", "flexion") == 13.0
+    assert span_value(intact, "C1-C3", "flexion") is None
+    entry = {"key": "oda", "level": "C0-C2",
+             "increase_deg": {"flexion": 6.7, "axial_rotation": 5.9},
+             "increase_pct": {"flexion": 28.4}}
+    rows = {r["direction"]: r for r in injury_rows(entry, intact, injured)}
+    assert rows["flexion"]["increase_deg"] == pytest.approx(6.0)
+    assert rows["flexion"]["increase_pct"] == pytest.approx(100 * 6.0 / 13.0)
+    assert rows["flexion"]["difference_deg"] == pytest.approx(6.0 - 6.7)
+    assert rows["axial_rotation"]["intact_deg"] == pytest.approx(37.0)  # (34 + 40) / 2
+    assert rows["axial_rotation"]["increase_deg"] == pytest.approx(2.0)
+    assert rows["axial_rotation"]["published_increase_pct"] is None

@@ -2,7 +2,8 @@
 footprint (variant footprint_small, 12 x 10 mm against 14 x 12 mm) must rate a higher subsidence
 risk than the base design on the same load case, now that an implant on C3's endplate is judged
 as on the bony endplate (36.7 MPa) over the cancellous bone beneath (1.9 MPa, the patch's mean
-pressure) instead of compact bone's 133 MPa, under which both rated 'low'. Immediate post-operative state (frictional faces), flexion, coarse TET4 as the demo.
+pressure) instead of compact bone's 133 MPa, under which both rated 'low'. Immediate
+post-operative state (frictional faces), flexion, coarse TET4 as the demo.
 """
 
 import csv
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fea.metrics.columns import CLASS_RANK
+from studyfiles import coarse_construct_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,20 +22,12 @@ def test_undersized_avb_footprint_rates_a_higher_subsidence_risk(tmp_path):
     from fea.cli import main
 
     study = tmp_path / "s.toml"
-    study.write_text(f"""
-[study]
-name = "subsidence_avb"
-loadcases = ["{ROOT}/loadcases/flexion.toml"]
-states = ["immediate"]
-[mesh]
-element_order = 1
-size_mm = 5.0
-[solver.contact]
-tol_force = 1e-6
+    study.write_text(coarse_construct_study(
+        "subsidence_avb", [f"{ROOT}/loadcases/flexion.toml"], ["immediate"], f"""
 [[models]]
 file = "{ROOT}/models/c2_avb.toml"
 variants = ["base", "footprint_small"]
-""")
+"""))
     assert main(["run", str(study), "--out", str(tmp_path / "out"), "--no-figures", "-q"]) == 0
     rows = {r["variant"]: r for r in csv.DictReader(open(tmp_path / "out" / "summary.csv"))}
     base, small = rows["c2_avb"], rows["c2_avb.footprint_small"]
