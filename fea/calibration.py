@@ -29,7 +29,7 @@ import numpy as np
 
 from . import atomic
 from .config import suggest
-from .errors import ConfigError
+from .errors import ConfigError, FeaError
 
 # kind -> (what `targets` name, how the value acts, the unit written to the fragment)
 PARAMETER_KINDS = {
@@ -300,7 +300,6 @@ def calibrate(model, cal: dict, ref, loadcases: dict, settings=None, progress=No
     """Tune the calibration parameters on the calibration directions (each evaluation: the
     model with the values, one solve per direction, the scored in-vitro rows of those
     directions at the model's levels). Returns the values, the history and the tuned model."""
-    from .errors import FeaError
     from .validation import compare, rom_at_end, solve_directions
 
     where = "[validation.calibration]"

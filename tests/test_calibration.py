@@ -321,3 +321,13 @@ def test_injury_rows_span_levels_and_either_side():
     assert rows["axial_rotation"]["intact_deg"] == pytest.approx(37.0)  # (34 + 40) / 2
     assert rows["axial_rotation"]["increase_deg"] == pytest.approx(2.0)
     assert rows["axial_rotation"]["published_increase_pct"] is None
+
+
+def test_calibrate_without_a_calibration_table_is_refused(tmp_path, capsys):
+    from fea.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    assert main(["validate", str(root / "studies/validation/validation.toml"), "--calibrate",
+                 "--out", str(tmp_path / "o"), "-q"]) == 1
+    assert "--calibrate needs a [validation.calibration] table" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -56,11 +56,12 @@ def run(args) -> int:
 
     from rich.console import Console
 
+    from ..calibration import bind_parameters, without_ligaments
     from ..config import check_loadcase_against, load_loadcase
+    from ..errors import ConfigError
     from ..linsolve import SolverSettings
     from ..mesh_cache import MeshCache
     from ..progress import phase_status
-    from ..errors import ConfigError
     from ..validation import (check_injury, compare, load_reference, load_validation, rom_at_end,
                               run_injuries, solve_directions, summary_stats, write_outputs)
 
@@ -87,8 +88,6 @@ def run(args) -> int:
             check_loadcase_against(model, lc)
         joints = args.joint if args.joint is not None else cfg["joints"]
         # names of removed ligaments and tuned parameters are checked before any solve
-        from ..calibration import bind_parameters, without_ligaments
-
         for i, inj in enumerate(injuries):
             without_ligaments(model, inj["remove_ligaments"],
                               f"[[validation.injuries]] #{i + 1}")
