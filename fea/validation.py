@@ -220,8 +220,15 @@ def ours_for(key: str, ours: dict) -> tuple[float | None, str]:
     if key in DIRECTIONS:
         return ours.get(key), key
     if key in ONE_SIDE_EITHER:
-        a, b = (ours.get(d) for d in ONE_SIDE_EITHER[key])
-        return (None if a is None or b is None else 0.5 * (a + b)), "mean of left and right"
+        # either side stands for the source's "one side"; a side that was not run is left out,
+        # a side that ran and failed (None) leaves no value
+        sides = [d for d in ONE_SIDE_EITHER[key] if d in ours]
+        vals = [ours[d] for d in sides]
+        if not sides or any(v is None for v in vals):
+            return None, "mean of left and right"
+        if len(sides) == 1:
+            return vals[0], f"{sides[0].rsplit('_', 1)[1]} side only"
+        return 0.5 * sum(vals), "mean of left and right"
     if key in TOTALS:
         a, b = (ours.get(d) for d in TOTALS[key])
         return (None if a is None or b is None else a + b), " + ".join(TOTALS[key])
@@ -563,8 +570,9 @@ def injury_rows(entry: dict, intact_rom: dict, injured_rom: dict) -> list[dict]:
     rows = []
     pub_pct = entry.get("increase_pct", {})
     for key, pub in entry["increase_deg"].items():
-        a = {d: span_value(intact_rom, level, d) for d in DIRECTIONS}
-        b = {d: span_value(injured_rom, level, d) for d in DIRECTIONS}
+        ran = [d for d in DIRECTIONS if any(d in lv for lv in injured_rom.values())]
+        a = {d: span_value(intact_rom, level, d) for d in ran}
+        b = {d: span_value(injured_rom, level, d) for d in ran}
         intact, basis = ours_for(key, a)
         injured, _ = ours_for(key, b)
         inc = None if intact is None or injured is None else injured - intact

@@ -321,6 +321,12 @@ def test_injury_rows_span_levels_and_either_side():
     assert rows["axial_rotation"]["intact_deg"] == pytest.approx(37.0)  # (34 + 40) / 2
     assert rows["axial_rotation"]["increase_deg"] == pytest.approx(2.0)
     assert rows["axial_rotation"]["published_increase_pct"] is None
+    # only the left side run (as the occiput file's Oda case): the left side stands for it
+    left = {lv: {k: v for k, v in d.items() if not k.endswith("_right")}
+            for lv, d in injured.items()}
+    lrow = {r["direction"]: r for r in injury_rows(entry, intact, left)}["axial_rotation"]
+    assert lrow["intact_deg"] == 34.0 and lrow["increase_deg"] == pytest.approx(2.0)
+    assert lrow["ours_basis"] == "left side only"
 
 
 def test_calibrate_without_a_calibration_table_is_refused(tmp_path, capsys):
