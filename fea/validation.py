@@ -220,8 +220,15 @@ def ours_for(key: str, ours: dict) -> tuple[float | None, str]:
     if key in DIRECTIONS:
         return ours.get(key), key
     if key in ONE_SIDE_EITHER:
-        a, b = (ours.get(d) for d in ONE_SIDE_EITHER[key])
-        return (None if a is None or b is None else 0.5 * (a + b)), "mean of left and right"
+        # either side stands for the source's "one side"; a side that was not run is left out,
+        # a side that ran and failed (None) leaves no value
+        sides = [d for d in ONE_SIDE_EITHER[key] if d in ours]
+        vals = [ours[d] for d in sides]
+        if not sides or any(v is None for v in vals):
+            return None, "mean of left and right"
+        if len(sides) == 1:
+            return vals[0], f"{sides[0].rsplit('_', 1)[1]} side only"
+        return 0.5 * sum(vals), "mean of left and right"
     if key in TOTALS:
         a, b = (ours.get(d) for d in TOTALS[key])
         return (None if a is None or b is None else a + b), " + ".join(TOTALS[key])
@@ -350,7 +357,7 @@ def ours_markdown(runs: dict) -> str:
 
 
 def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], stats: dict,
-                  ref: Reference, meta: dict) -> list[Path]:
+                  ref: Reference, meta: dict, injuries: list[dict] | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     # the moment of the compared values: where the converged cases ended
     moment = max((r["curve"][-1]["moment_Nm"] for r in runs.values()
@@ -360,7 +367,8 @@ def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], 
             "cases": {d: {"converged": r["converged"], "seconds": r["seconds"],
                           "not_converged": r.get("not_converged"), "curve": r["curve"]}
                       for d, r in runs.items()},
-            "comparison": rows, "coupling": coupling_checks(ref, runs)}
+            "comparison": rows, "coupling": coupling_checks(ref, runs),
+            "injuries": injuries or []}
     p = out_dir / "validation.json"
     atomic.write_text(p, json.dumps(data, indent=1, default=float))
     files.append(p)
@@ -396,7 +404,7 @@ def write_outputs(out_dir: Path, model_name: str, runs: dict, rows: list[dict], 
                 f"{c['value_deg']:+.1f} | {'yes' if c['as_published'] else '**no**'} |\n"
                 for c in couplings)
     atomic.write_text(p, head + table_markdown(rows, model_name, moment) + "\n"
-                      + ours_markdown(runs) + tail)
+                      + ours_markdown(runs) + tail + injuries_markdown(injuries or []))
     files.append(p)
     files += plot_curves(out_dir, model_name, runs, ref)
     return files
@@ -482,7 +490,8 @@ def load_validation(path: str | Path) -> dict:
     if "validation" not in data:
         raise ConfigError(f"{path}: no [validation] table")
     v = data["validation"]
-    allowed = {"name", "description", "model", "loadcases", "reference", "size_mm", "joints"}
+    allowed = {"name", "description", "model", "loadcases", "reference", "size_mm", "joints",
+               "injuries", "calibration"}
     for k in v:
         if k not in allowed:
             hint = suggest(k, allowed)
@@ -496,8 +505,162 @@ def load_validation(path: str | Path) -> dict:
             hint = suggest(d, DIRECTIONS)
             raise ConfigError(f"{path}: [validation.loadcases] unknown direction '{d}'"
                               + (f" (did you mean '{hint}'?)" if hint else ""))
+    injuries = []
+    for i, inj in enumerate(v.get("injuries", [])):
+        where = f"{path}: [[validation.injuries]] #{i + 1}"
+        for k in inj:
+            if k not in ("key", "remove_ligaments", "directions"):
+                hint = suggest(k, ("key", "remove_ligaments", "directions"))
+                raise ConfigError(f"{where}: unknown key '{k}'"
+                                  + (f" (did you mean '{hint}'?)" if hint else ""))
+        for k in ("key", "remove_ligaments"):
+            if k not in inj:
+                raise ConfigError(f"{where}: missing '{k}'")
+        for d in inj.get("directions", []):
+            if d not in v["loadcases"]:
+                hint = suggest(d, v["loadcases"])
+                raise ConfigError(f"{where}: direction '{d}' is not one of the file's load cases"
+                                  + (f" (did you mean '{hint}'?)" if hint else ""))
+        injuries.append({"key": inj["key"], "remove_ligaments": list(inj["remove_ligaments"]),
+                         "directions": list(inj.get("directions", []))})
+    calibration = None
+    if "calibration" in v:
+        from .calibration import load_calibration
+
+        calibration = load_calibration(v["calibration"], f"{path}: [validation.calibration]")
+        for d in calibration["directions"]:
+            if d not in v["loadcases"]:
+                raise ConfigError(f"{path}: [validation.calibration] direction '{d}' has no load "
+                                  "case in [validation.loadcases]")
     base = path.parent
     return {"name": v.get("name", path.stem), "model": base / v["model"],
             "loadcases": {d: base / f for d, f in v["loadcases"].items()},
             "reference": base / v["reference"], "size_mm": v.get("size_mm"),
-            "joints": list(v.get("joints", []))}
+            "joints": list(v.get("joints", [])), "injuries": injuries,
+            "calibration": calibration, "path": path}
+
+
+# ------------------------------------------------------------------------- injury cases
+
+def span_value(rom: dict, span: str, direction: str) -> float | None:
+    """Our ROM over a span of levels: the level itself, or the sum of the adjacent levels that
+    chain from its upper to its lower bone (C0-C2 = C0-C1 + C1-C2; rotations about one axis
+    add to first order). None when a level is missing or did not converge."""
+    if span in rom:
+        return rom[span].get(direction)
+    top, _, bottom = span.partition("-")
+    below = {lv.partition("-")[0]: lv for lv in rom}
+    total, bone = 0.0, top
+    while bone != bottom:
+        lv = below.get(bone)
+        if lv is None:
+            return None
+        v = rom[lv].get(direction)
+        if v is None:
+            return None
+        total += v
+        bone = lv.partition("-")[2]
+    return total
+
+
+def injury_rows(entry: dict, intact_rom: dict, injured_rom: dict) -> list[dict]:
+    """Per published direction of an injury entry: our ROM over its level intact and injured,
+    the increase (deg, %) and the published increase (deg, %)."""
+    level = entry["level"]
+    rows = []
+    pub_pct = entry.get("increase_pct", {})
+    for key, pub in entry["increase_deg"].items():
+        ran = [d for d in DIRECTIONS if any(d in lv for lv in injured_rom.values())]
+        a = {d: span_value(intact_rom, level, d) for d in ran}
+        b = {d: span_value(injured_rom, level, d) for d in ran}
+        intact, basis = ours_for(key, a)
+        injured, _ = ours_for(key, b)
+        inc = None if intact is None or injured is None else injured - intact
+        rows.append({"injury": entry["key"], "cut": entry.get("cut", ""), "level": level,
+                     "direction": key, "ours_basis": basis, "intact_deg": intact,
+                     "injured_deg": injured, "increase_deg": inc,
+                     "increase_pct": (100.0 * inc / intact if inc is not None and intact
+                                      else None),
+                     "published_increase_deg": float(pub),
+                     "difference_deg": None if inc is None else inc - float(pub),
+                     "published_increase_pct": _opt(pub_pct.get(key))})
+    return rows
+
+
+def check_injury(ref: Reference, inj: dict, where: str) -> dict:
+    """The reference file's [[injuries]] entry a validation injury case names."""
+    keys = [e.get("key") for e in ref.injuries]
+    if inj["key"] not in keys:
+        hint = suggest(inj["key"], keys)
+        raise ConfigError(f"{where}: injury '{inj['key']}' is not an [[injuries]] entry of "
+                          f"{ref.path}" + (f" (did you mean '{hint}'?)" if hint else "")
+                          + f"; entries: {', '.join(map(str, keys)) or 'none'}")
+    entry = ref.injuries[keys.index(inj["key"])]
+    if "increase_deg" not in entry or "level" not in entry:
+        raise ConfigError(f"{where}: injury '{inj['key']}' gives no ROM increase (increase_deg "
+                          "and level) to compare with")
+    for k in entry["increase_deg"]:
+        if k not in REFERENCE_KEYS or k in UNSTATED:
+            raise ConfigError(f"{ref.path}: [[injuries]] {inj['key']}: increase_deg key '{k}' is "
+                              "not a one-side or total direction")
+    return entry
+
+
+def injury_directions(entry: dict, inj: dict, available) -> list[str]:
+    """The load cases an injury case runs: the file's list, else every direction the published
+    increases are formed from that the validation file has."""
+    if inj["directions"]:
+        return inj["directions"]
+    from .calibration import row_directions
+
+    out = []
+    for k in entry["increase_deg"]:
+        out += [d for d in row_directions(k) if d in available and d not in out]
+    return out
+
+
+def run_injuries(model, injuries: list[dict], ref: Reference, loadcases: dict, intact_runs: dict,
+                 settings=None, progress=None) -> list[dict]:
+    """Solve each injury case (the model without the named ligaments) in its directions and
+    compare the increase in ROM with the published one. The intact runs are reused; a
+    direction the intact runs lack is solved on the intact model too."""
+    from .calibration import without_ligaments
+
+    rows = []
+    for i, inj in enumerate(injuries):
+        where = f"[[validation.injuries]] #{i + 1} '{inj['key']}'"
+        entry = check_injury(ref, inj, where)
+        cut = without_ligaments(model, inj["remove_ligaments"], where)
+        dirs = injury_directions(entry, inj, loadcases)
+        need = {d: loadcases[d] for d in dirs if d not in intact_runs}
+        if need:
+            intact_runs = {**intact_runs, **solve_directions(model, need, settings, progress)}
+        injured = solve_directions(cut, {d: loadcases[d] for d in dirs}, settings, progress)
+        for r in injury_rows(entry, rom_at_end({d: intact_runs[d] for d in dirs}),
+                             rom_at_end(injured)):
+            r["removed"] = [lg.name for lg in model.ligaments
+                            if lg.name not in {c.name for c in cut.ligaments}]
+            r["converged"] = all(injured[d]["converged"] and intact_runs[d]["converged"]
+                                 for d in dirs)
+            rows.append(r)
+    return rows
+
+
+def injuries_markdown(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    lines = ["", "Injury cases: increase in ROM after the cut, ours vs published (ours over the "
+             "published level; a span of levels is the sum of its levels)", "",
+             "| injury | removed | level | direction | ours intact | ours injured | ours increase "
+             "(deg, %) | published increase (deg, %) | ours - published (deg) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        ours = (f"{_fmt(r['increase_deg'], '+.2f')} ({_fmt(r['increase_pct'], '+.1f')} %)"
+                if r["increase_deg"] is not None else "- (level or case missing / not converged)")
+        pub = (f"{r['published_increase_deg']:+.1f} ({_fmt(r['published_increase_pct'], '+.1f')}"
+               " %)")
+        lines.append(f"| {r['injury']} | {', '.join(r['removed'])} | {r['level']} | "
+                     f"{r['direction']} | {_fmt(r['intact_deg'], '.2f')} | "
+                     f"{_fmt(r['injured_deg'], '.2f')} | {ours} | {pub} | "
+                     f"{_fmt(r['difference_deg'], '+.2f')} |")
+    return "\n".join(lines) + "\n"

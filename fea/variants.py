@@ -11,6 +11,9 @@
     params.posterior = { enabled = false }
     remove_bodies = ["rod_*", "screw_*"]             # drop their sections and interfaces
 
+    [variants.transverse_cut]
+    remove_ligaments = ["transverse"]                # an injury case: named [[ligaments]] cut
+
 A variant never adds bodies, so it cannot leave a section without its mesh region; `remove_bodies`
 (shell-style patterns on body and cell-set names) drops every section, interface, ligament and
 named set that belongs to a removed body. The base model is the variant "base".
@@ -26,7 +29,7 @@ from pathlib import Path
 from .config import ModelFile, read_toml, validate
 from .errors import ConfigError
 
-VARIANT_KEYS = ("description", "params", "materials", "remove_bodies")
+VARIANT_KEYS = ("description", "params", "materials", "remove_bodies", "remove_ligaments")
 BASE = "base"
 
 
@@ -86,6 +89,17 @@ def _drop_bodies(data: dict, patterns: list, where: str) -> dict:
     return out
 
 
+def _drop_ligaments(data: dict, patterns, where: str) -> dict:
+    """The model without the named [[ligaments]] (an injury case: e.g. the transverse ligament
+    cut); a name that matches no ligament is refused, naming it."""
+    from .calibration import match_names
+
+    have = [str(lg.get("name", "")) for lg in data.get("ligaments", [])]
+    gone = set(match_names(patterns, have, "ligament", where))
+    return {**data, "ligaments": [lg for lg in data.get("ligaments", [])
+                                  if lg.get("name") not in gone]}
+
+
 def expand_variants(model_path: str | Path) -> dict[str, ModelFile]:
     """{"base": the model, NAME: the model patched by [variants.NAME], ...}, all validated."""
     path = Path(model_path)
@@ -116,6 +130,8 @@ def expand_variants(model_path: str | Path) -> dict[str, ModelFile]:
                                        f"{where}.materials", known_keys=True)
         if "remove_bodies" in v:
             data = _drop_bodies(data, v["remove_bodies"], f"{where}.remove_bodies")
+        if "remove_ligaments" in v:
+            data = _drop_ligaments(data, v["remove_ligaments"], f"{where}.remove_ligaments")
         header = dict(data["model"])
         header["name"] = f"{header['name']}.{name}"
         if "description" in v:

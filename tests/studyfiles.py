@@ -127,3 +127,14 @@ def assert_same_summary(path_a: Path, path_b: Path) -> None:
                 if not (_both_converged(ra[k], rb[k]) if k in RESIDUAL_COLUMNS
                         else _same(ra[k], rb[k]))}
         assert not diff, f"{ra['variant']}/{ra['loadcase']}: {diff}"
+
+
+def coarse_construct_study(name: str, loadcases: list[str], states: list[str],
+                           models: str) -> str:
+    """A study of bundled constructs at the demo's speed setting (TET4, 5 mm, contact force
+    tolerance 1e-6): `models` is the [[models]] tables' text; load cases are paths."""
+    lcs = ", ".join(f'"{p}"' for p in loadcases)
+    sts = ", ".join(f'"{s}"' for s in states)
+    return (f'[study]\nname = "{name}"\nloadcases = [{lcs}]\nstates = [{sts}]\n\n'
+            "[mesh]\nelement_order = 1\nsize_mm = 5.0\n\n"
+            "[solver.contact]\ntol_force = 1e-6\n\n" + models)

@@ -20,23 +20,13 @@ from pathlib import Path
 import pytest
 
 from fea.cli import main
+from studyfiles import coarse_construct_study
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
-STUDY = f"""
-[study]
-name = "e2e"
-loadcases = ["{ROOT}/loadcases/flexion.toml"]
-states = ["immediate", "fused"]
-
-[mesh]
-element_order = 1
-size_mm = 5.0
-
-[solver.contact]
-tol_force = 1e-6
-
+STUDY = coarse_construct_study("e2e", [f"{ROOT}/loadcases/flexion.toml"],
+                               ["immediate", "fused"], f"""
 [[models]]
 file = "{ROOT}/models/aad_cages.toml"
 
@@ -44,7 +34,7 @@ file = "{ROOT}/models/aad_cages.toml"
 file = "{ROOT}/models/c2_avb.toml"
 variants = ["base", "no_rods"]
 states = ["fused"]
-"""
+""")
 
 
 @pytest.fixture(scope="module")

@@ -118,3 +118,43 @@ def test_bone_yield_lookup_order():
     assert changed.bone_yield_MPa["endplate"] == 36.7  # partial override keeps the rest
     with pytest.raises(FeaError, match="Did you mean 'fibrous_um'"):
         Thresholds.from_dict({"fibrous_mu": 100})
+
+
+def test_implant_on_a_shell_is_judged_as_on_an_endplate_over_its_core():
+    """An implant on C3's cortical shell (its endplate face) over the cancellous core: the
+    pressure is judged by the bony endplate (36.7 MPa), not compact bone (133 MPa), and the
+    patch's mean by the core (1.9 MPa); shell_bearing picks the other rules; a body without a
+    cancellous section and a per-interface override keep theirs."""
+    from fea.metrics.case import bone_yield_for, core_yield_for
+
+    regions = {"C3_cortical": {"library": "cortical_bone", "body": "C3", "role": "bone",
+                               "material": "cortical", "yield_MPa": None},
+               "C3_cancellous": {"library": "cancellous_bone", "body": "C3", "role": "bone",
+                                 "material": "cancellous", "yield_MPa": None},
+               "C1_cortical": {"library": "cortical_bone", "body": "C1", "role": "bone",
+                               "material": "cortical", "yield_MPa": None},
+               "avb": {"library": "ti6al4v", "body": "AVB", "role": "implant",
+                       "material": "ti", "yield_MPa": 795.0}}
+    meta = {"slave_role": "implant", "master_role": "bone", "slave_body": "AVB",
+            "master_body": "C3", "master_regions": {"C3_cortical": 12.0, "C3_cancellous": 1.0}}
+    y, src = bone_yield_for("avb_C3", meta, regions, Thresholds())
+    assert y == 36.7 and "bony endplate" in src and "'C3_cancellous'" in src
+    assert core_yield_for("avb_C3", meta, regions, Thresholds()) == 1.9
+    y, src = bone_yield_for("avb_C3", meta, regions, Thresholds(shell_bearing="core"))
+    assert y == 1.9 and "cancellous core 'C3_cancellous'" in src
+    assert bone_yield_for("avb_C3", meta, regions, Thresholds(shell_bearing="shell"))[0] == 133.0
+    over = Thresholds(interface_bone_yield_MPa={"avb_C3": 7.0})
+    assert bone_yield_for("avb_C3", meta, regions, over)[0] == 7.0
+    c1 = {**meta, "master_body": "C1", "master_regions": {"C1_cortical": 5.0}}
+    assert bone_yield_for("avb_C1", c1, regions, Thresholds())[0] == 133.0  # no core: the shell
+    assert core_yield_for("avb_C1", c1, regions, Thresholds()) is None
+    with pytest.raises(FeaError, match="shell_bearing: 'cortex'"):
+        Thresholds(shell_bearing="cortex")
+
+
+def test_mean_contact_pressure_is_force_over_contact_area():
+    p = np.array([0.0, 1.0, 3.0])
+    s = subsidence(p, np.array([5.0, 1.0, 2.0]), bone_yield_MPa=36.7, core_yield_MPa=2.0)
+    assert s["mean_contact_MPa"] == pytest.approx((1.0 * 1 + 3.0 * 2) / 3.0)
+    assert s["mean_contact_to_core"] == pytest.approx(7.0 / 3.0 / 2.0)
+    assert subsidence(p, np.ones(3), 36.7)["mean_contact_to_core"] is None

@@ -84,6 +84,8 @@ def test_our_value_per_reference_basis():
     assert ours_for("lateral_bending", OURS)[0] == pytest.approx(6.0)  # one side: mean of L, R
     assert ours_for("flexion_extension", OURS)[0] == pytest.approx(20.0)
     assert ours_for("axial_rotation", OURS)[0] is None  # one side did not converge
+    # a side that was not run: the other stands for "one side"
+    assert ours_for("lateral_bending", {"lateral_bending_left": 5.0}) == (5.0, "left side only")
     assert ours_for("axial_rotation_unstated", OURS)[0] is None
 
 

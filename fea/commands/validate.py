@@ -25,6 +25,14 @@ def add_parser(sub):
                    help="contact interface whose opening since the preload is reported (e.g. "
                    "facet_C1C2_M, the median atlantoaxial joint: the atlantodental interval); "
                    "repeatable; replaces the file's [validation] joints")
+    p.add_argument("--calibrate", action="store_true",
+                   help="first tune the parameters of the file's [validation.calibration] "
+                   "within their ranges on its calibration directions, then validate the tuned "
+                   "model on every direction (held-out errors in calibration.md) and write the "
+                   "tuned values to calibrated.toml (a model-file fragment; never applied to "
+                   "the model file silently)")
+    p.add_argument("--no-injuries", action="store_true",
+                   help="skip the file's [[validation.injuries]] cases (ligaments cut)")
     p.add_argument("--out", "-o", type=Path, default=Path("results/validation"),
                    help="output folder (default results/validation)")
     add_solver_options(p)
@@ -48,16 +56,24 @@ def run(args) -> int:
 
     from rich.console import Console
 
+    from ..calibration import bind_parameters, without_ligaments
     from ..config import check_loadcase_against, load_loadcase
+    from ..errors import ConfigError
     from ..linsolve import SolverSettings
     from ..mesh_cache import MeshCache
     from ..progress import phase_status
-    from ..validation import (compare, load_reference, load_validation, rom_at_end,
-                              solve_directions, summary_stats, write_outputs)
+    from ..validation import (check_injury, compare, load_reference, load_validation, rom_at_end,
+                              run_injuries, solve_directions, summary_stats, write_outputs)
 
     console = Console(stderr=True)
     cfg = load_validation(args.file)
     ref = load_reference(cfg["reference"])  # bad reference data fails before any solve
+    injuries = [] if args.no_injuries else cfg["injuries"]
+    for i, inj in enumerate(injuries):
+        check_injury(ref, inj, f"{args.file}: [[validation.injuries]] #{i + 1}")
+    if args.calibrate and not cfg["calibration"]:
+        raise ConfigError(f"{args.file}: --calibrate needs a [validation.calibration] table "
+                          "(directions, parameters with range and source)")
     model_path = args.model or cfg["model"]
     size = args.size if args.size is not None else cfg["size_mm"]
     settings = SolverSettings(backend=args.backend, rtol=args.rtol,
@@ -71,16 +87,72 @@ def run(args) -> int:
         for lc in loadcases.values():
             check_loadcase_against(model, lc)
         joints = args.joint if args.joint is not None else cfg["joints"]
+        # names of removed ligaments and tuned parameters are checked before any solve
+        for i, inj in enumerate(injuries):
+            without_ligaments(model, inj["remove_ligaments"],
+                              f"[[validation.injuries]] #{i + 1}")
+        cal = None
+        if args.calibrate:
+            bind_parameters(model, cfg["calibration"], "[validation.calibration]")
+            cal = _calibrate(model, cfg, ref, loadcases, settings, progress, console, args)
+            model = cal["model"]
         runs = solve_directions(model, loadcases, settings, progress, joints)
         rows = compare(ref, rom_at_end(runs))
         stats = summary_stats(rows)
+        inj_rows = run_injuries(model, injuries, ref, loadcases, runs, settings, progress)
         meta = {"model_file": str(model_path), "size_mm": size, "n_nodes": model.mesh.n_nodes,
                 "seconds": time.perf_counter() - t0}
-        files = write_outputs(args.out, model.name, runs, rows, stats, ref, meta)
-    ok = all(r["converged"] for r in runs.values())
+        files = write_outputs(args.out, model.name, runs, rows, stats, ref, meta, inj_rows)
+        if cal is not None:
+            files += _write_calibration(args, cfg, cal, rows, model_path, loadcases)
+    ok = all(r["converged"] for r in runs.values()) and all(r["converged"] for r in inj_rows)
     if not args.quiet:
         console.print((args.out / "comparison.md").read_text())
+        if cal is not None:
+            console.print((args.out / "calibration.md").read_text())
         console.print(f"{'converged' if ok else '[bold red]NOT CONVERGED[/]'}: "
                       f"{len(runs)} load cases in {meta['seconds']:.0f} s; "
                       f"{len(files)} files in {args.out}")
     return 0 if ok else 3
+
+
+def _calibrate(model, cfg, ref, loadcases, settings, progress, console, args) -> dict:
+    from ..calibration import calibrate
+
+    def log(values, f):
+        if not args.quiet:
+            console.print("calibration: " + ", ".join(f"{k} = {v:.4g}" for k, v in values.items())
+                          + f" -> objective {f:.4g}")
+
+    return calibrate(model, cfg["calibration"], ref, loadcases, settings, progress, log)
+
+
+def _write_calibration(args, cfg, cal, rows, model_path, loadcases) -> list[Path]:
+    import json
+
+    from .. import atomic
+    from ..calibration import calibration_markdown, fragment_toml, split_rows
+
+    c = cfg["calibration"]
+    held = [d for d in loadcases if d not in c["directions"]]
+    cal_rows, held_rows = split_rows(rows, c["directions"], c["series"])
+    meta = {"validation_file": str(args.file), "model_file": str(model_path),
+            "directions": c["directions"], "held_out": held,
+            "objective_initial": cal["objective_initial"],
+            "objective_final": cal["objective_final"], "evaluations": len(cal["history"])}
+    out = []
+    p = args.out / "calibrated.toml"
+    # the fragment is built on the model before tuning: it applies the values once
+    atomic.write_text(p, fragment_toml(cal["base_model"], cal["parameters"], cal["values"], meta))
+    out.append(p)
+    p = args.out / "calibration.md"
+    atomic.write_text(p, calibration_markdown(cal, cal_rows, held_rows, held))
+    out.append(p)
+    p = args.out / "calibration.json"
+    params = [{k: v for k, v in q.items() if k != "_selected"} | {"selected": q["_selected"]}
+              for q in cal["parameters"]]
+    atomic.write_text(p, json.dumps({**meta, "values": cal["values"], "parameters": params,
+                                     "history": cal["history"], "calibration_rows": cal_rows,
+                                     "held_out_rows": held_rows}, indent=1, default=float))
+    out.append(p)
+    return out

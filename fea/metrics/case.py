@@ -135,24 +135,67 @@ def interface_sides(meta: dict) -> tuple[str | None, str | None, str | None]:
     return meta.get(f"{implant}_body"), meta.get(f"{bone}_body"), meta.get(bone)
 
 
-def bone_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
-    """The compressive yield of the bone the implant bears on: the section (cell set) that holds
-    most of the bone side's contact points, by its material (own yield_MPa, else its library
-    bone type), never by what its name says. Files without the side's sections (written before
-    they were recorded) fall back on the bone body when it has one section."""
+def _bearing_region(meta: dict, regions: dict) -> str | None:
+    """The bone section that holds most of the bone side's contact points (files without the
+    side's sections fall back on the bone body when it has one section)."""
     bone = _bone_side(meta)
     touched = {r: a for r, a in (meta.get(f"{bone}_regions") or {}).items() if r in regions}
     if touched:
-        region = max(touched, key=touched.get)
-    else:
-        body = meta.get(f"{bone}_body")
-        body_regions = [r for r, info in regions.items() if info["body"] == body]
-        region = body_regions[0] if len(body_regions) == 1 else None
+        return max(touched, key=touched.get)
+    body = meta.get(f"{bone}_body")
+    body_regions = [r for r, info in regions.items() if info["body"] == body]
+    return body_regions[0] if len(body_regions) == 1 else None
+
+
+def bone_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
+    """The compressive strength of the bone the implant bears on: the section under the
+    interface, by its material (own yield_MPa, else its library bone type), never by what its
+    name says. A shell over a cancellous core of the same body (a vertebra's endplate) is judged
+    as thresholds.shell_bearing says: the bony endplate's strength (default), the core's, or the
+    shell material's own."""
+    region = _bearing_region(meta, regions)
     if region is None:
         return th.bone_yield(name)
     info = regions[region]
+    core = _core_under_shell(region, info, regions)
+    if core is not None and th.shell_bearing != "shell" \
+            and name not in th.interface_bone_yield_MPa:
+        if th.shell_bearing == "endplate":
+            return float(th.bone_yield_MPa["endplate"]), (
+                f"bony endplate: the shell '{region}' over the cancellous core '{core}' "
+                f"({th.source_of('endplate')})")
+        c = regions[core]
+        y, src = th.bone_yield(name, c.get("library"), c.get("yield_MPa"),
+                               c.get("material") or core)
+        return y, (f"cancellous core '{core}' under the shell '{region}' the implant bears on "
+                   f"({src})")
     return th.bone_yield(name, info.get("library"), info.get("yield_MPa"),
                          info.get("material") or region)
+
+
+def core_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> float | None:
+    """The yield of the cancellous core under the shell the implant bears on (None when the
+    bone side is not a shell over a core): the contact patch's mean pressure is compared with
+    it (subsidence 'mean_contact_to_core')."""
+    region = _bearing_region(meta, regions)
+    core = None if region is None else _core_under_shell(region, regions[region], regions)
+    if core is None:
+        return None
+    c = regions[core]
+    return th.bone_yield(name, c.get("library"), c.get("yield_MPa"), c.get("material") or core)[0]
+
+
+def _core_under_shell(region: str, info: dict, regions: dict) -> str | None:
+    """The cancellous section of the same bone body when `region` is its shell (a section of
+    library cortical bone or bony endplate; thresholds.shell_bearing), else None."""
+    from .thresholds import LIBRARY_BONE_REGION
+
+    if LIBRARY_BONE_REGION.get(info.get("library") or "") not in ("cortical", "endplate"):
+        return None
+    cores = [r for r, i in regions.items() if r != region and i.get("body") == info.get("body")
+             and i.get("role") == "bone"
+             and LIBRARY_BONE_REGION.get(i.get("library") or "") == "cancellous"]
+    return cores[0] if len(cores) == 1 else None
 
 
 def _require(arrs: dict, key: str, name: str):
@@ -194,7 +237,8 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
         if local is not None and len(local) and np.all(np.isfinite(local)):
             y, src = np.asarray(local, float), "CT density (strength law, per point)"
         s = subsidence(_require(arrs, "pressure", name), area, y, arrs.get("penetration"), th,
-                       where=f"interface '{name}'", status=_require(arrs, "status", name))
+                       where=f"interface '{name}'", status=_require(arrs, "status", name),
+                       core_yield_MPa=core_yield_for(name, meta, regions, th))
         s.update(implant=implant, bone=bone, bone_yield_source=src)
         subs[name] = s
     return micro, subs
@@ -250,6 +294,10 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
         elif s["risk"] == "moderate":
             flags.append(f"subsidence at '{name}': peak {s['peak_MPa']:.3g} MPa over bone yield "
                          f"{s['bone_yield_MPa']:g} MPa on a small area")
+        if (s.get("mean_contact_to_core") or 0) >= 1:
+            flags.append(f"contact patch at '{name}': mean pressure {s['mean_contact_MPa']:.3g} "
+                         f"MPa over {s['contact_area_mm2']:.3g} mm2 exceeds the yield of the "
+                         f"cancellous bone beneath ({s['core_yield_MPa']:g} MPa)")
     for name, r in out["strength"]["regions"].items():
         if r["yield_exceeded"]:
             flags.append(f"{r['role']} region '{name}': von Mises {r['peak_MPa']:.0f} MPa over "

@@ -48,7 +48,7 @@ def micromotion_keys(th: Thresholds) -> list[tuple[str, str]]:
 
 SUBSIDENCE_KEYS = ("peak_MPa", "p95_MPa", "bone_yield_MPa", "peak_to_yield", "p95_to_yield",
                    "area_over_yield_pct", "contact_area_mm2", "contact_area_pct",
-                   "max_penetration_um", "risk")
+                   "max_penetration_um", "mean_contact_MPa", "mean_contact_to_core", "risk")
 
 
 def _worst(values, key: str, higher_is_worse: bool = True):

@@ -1,5 +1,9 @@
-"""Subsidence risk at an implant-bone interface: contact pressure against the bone's compressive
-yield (REFERENCES.md: cancellous ~1.9 MPa, bony endplate 36.7 MPa), area over yield, contact area.
+"""Subsidence risk at an implant-bone interface: contact pressure against the compressive strength
+of the bone the implant bears on (REFERENCES.md: cancellous ~1.9 MPa, bony endplate 36.7 MPa; an
+implant on a vertebra's thin shell over a cancellous core is judged by the bony endplate's
+strength, not the compact shell material's: fea.metrics.case.bone_yield_for,
+thresholds.shell_bearing), area over it, contact area, and the mean pressure of the contact
+patch (normal force / contact area) against the cancellous bone beneath.
 
 The footprint is the whole interface face set (every contact point with its area); the contact
 area is where the points are in contact by their status (fea.contact.status: the one definition
@@ -33,11 +37,14 @@ def classify_subsidence(peak_to_yield: float, area_over_yield_pct: float, th: Th
 
 
 def subsidence(pressure_MPa, area_mm2, bone_yield_MPa, penetration_mm=None,
-               th: Thresholds | None = None, where: str = "subsidence", status=None) -> dict:
+               th: Thresholds | None = None, where: str = "subsidence", status=None,
+               core_yield_MPa: float | None = None) -> dict:
     """status: per point (0 open, 1 stick, 2 slip); without it, contact is where p > 0 (plain
     pressure fields in tests and scripts). bone_yield_MPa: one value, or one per point (the
     local strength of CT-mapped bone, fea.imaging.mapping); then the ratios are point by point
-    and `bone_yield_MPa` reports the footprint's area-weighted mean."""
+    and `bone_yield_MPa` reports the footprint's area-weighted mean. core_yield_MPa: the yield of
+    the cancellous bone under the shell the implant bears on; the contact patch's mean pressure
+    is compared with it."""
     th = th or Thresholds()
     y = np.asarray(bone_yield_MPa, float)
     if not (y.size and np.all(np.isfinite(y)) and np.all(y > 0)):
@@ -69,6 +76,9 @@ def subsidence(pressure_MPa, area_mm2, bone_yield_MPa, penetration_mm=None,
     else:
         y_report = float(y)
         peak_r, p95_r = peak / y_report, p95 / y_report
+    # the contact patch as a whole: its normal force over its area (what an indentation test's
+    # failure load over the indenter area measures)
+    mean_c = float((p[contact] * a[contact]).sum() / contact_area) if contact_area > 0 else 0.0
     out = {
         "footprint_mm2": footprint,
         "contact_area_mm2": contact_area,
@@ -79,6 +89,9 @@ def subsidence(pressure_MPa, area_mm2, bone_yield_MPa, penetration_mm=None,
         "peak_to_yield": peak_r,
         "p95_to_yield": p95_r,
         "area_over_yield_pct": over,
+        "mean_contact_MPa": mean_c,
+        "core_yield_MPa": None if core_yield_MPa is None else float(core_yield_MPa),
+        "mean_contact_to_core": None if not core_yield_MPa else mean_c / core_yield_MPa,
     }
     if penetration_mm is not None:
         pen, _ = check_weights(penetration_mm, a, f"{where} penetration")

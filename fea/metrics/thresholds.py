@@ -27,6 +27,28 @@ BONE_YIELD_MPa: dict[str, tuple[float, str]] = {
                         "J Biomech 8:393 (femoral; lit.)")),
 }
 
+# An implant bearing on a bone's thin shell (cortical wall or bony endplate) over a cancellous
+# core, e.g. an AVB on C3's superior endplate: which strength judges the contact pressure.
+#   "endplate" (default): the bony endplate's (36.7 MPa above); the contact patch's mean pressure
+#       is also compared with the core's yield (cancellous 1.9 MPa), the bone beneath
+#   "core": the cancellous core's yield for the pressure itself (the most conservative)
+#   "shell": the shell material's own (compact bone 133 MPa: never reached by an implant on a
+#       0.5-1 mm shell, so every design rated 'low'; issue 19)
+# Why not a measured endplate indentation strength: the cervical indentation data found are
+# loads, not stresses (yield 139 +- 99 N, Ordway et al. 2007 Eur Spine J 16:2104; failure under
+# a 9 mm flat indenter, Truumees et al. 2003 Spine 28:2204, loads not in the text found), and the
+# regional pattern (posterolateral strongest, centre weakest: Lowe et al. 2004 Spine 29:2389;
+# Grant et al. 2001 Spine 26:889) has no values per region in MPa, so no regional factor is
+# applied. The C1 lateral mass's cortical surface is treated as an endplate for want of C1 data.
+SHELL_BEARING = ("endplate", "core", "shell")
+SHELL_BEARING_SOURCE = {
+    "endplate": ("bony endplate 36.7 MPa (MCW cervical model, REFERENCES.md); patch mean vs "
+                 "cancellous core 1.9 MPa (Kopperdahl & Keaveny 1998); cervical endplate "
+                 "indentation data are loads, not stresses (Ordway et al. 2007; Truumees et al. "
+                 "2003)"),
+    "core": "cancellous core under the shell (Kopperdahl & Keaveny 1998)",
+    "shell": "the shell's own material"}
+
 # The bone region of each bone material of fea.materials.LIBRARY: the subsidence check uses the
 # yield of the material the implant bears on, never a guess from a cell-set or face-set name.
 LIBRARY_BONE_REGION = {"cortical_bone": "cortical", "cancellous_bone": "cancellous",
@@ -71,6 +93,8 @@ class Thresholds:
                                                           BONE_YIELD_MPa.items()})
     # per-interface override of the bone yield (MPa), keyed by interface name
     interface_bone_yield_MPa: dict = field(default_factory=dict)
+    # an implant on a shell (cortex / endplate) over a cancellous core: SHELL_BEARING above
+    shell_bearing: str = "endplate"
     # strength: safety factor = yield / von Mises; < 1 means the yield strength is reached
     min_safety_factor: float = 1.0
     # ROM reduction: published intact ROM (deg) per load-case name, for a study without an intact
@@ -94,6 +118,9 @@ class Thresholds:
         if self.default_bone_region not in self.bone_yield_MPa:
             raise ConfigError(f"thresholds.default_bone_region: '{self.default_bone_region}' has "
                               f"no yield (known: {', '.join(self.bone_yield_MPa)})")
+        if self.shell_bearing not in SHELL_BEARING:
+            raise ConfigError(f"thresholds.shell_bearing: '{self.shell_bearing}' is not one of "
+                              f"{', '.join(SHELL_BEARING)}")
         if not self.screw_clearance_mm >= 0:
             raise ConfigError(f"thresholds.screw_clearance_mm: must be >= 0 mm, got "
                               f"{self.screw_clearance_mm}")
@@ -168,6 +195,8 @@ class Thresholds:
                          self.source_of(region)))
         for name, v in self.interface_bone_yield_MPa.items():
             rows.append((f"bone yield at interface {name}", f"{v:g} MPa", "study thresholds"))
+        rows.append(("implant on a shell over a cancellous core judged by", self.shell_bearing,
+                     SHELL_BEARING_SOURCE[self.shell_bearing]))
         rows += [
             ("subsidence 'high': area over yield", f"{self.subsidence_area_over_yield_pct:g} %",
              "tool convention (matches the 95th percentile used elsewhere)"),

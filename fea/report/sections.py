@@ -141,6 +141,7 @@ def per_interface(rows: list[dict], th: Thresholds) -> str:
              ("subsidence_p95_MPa", "p95 p (MPa)", None),
              ("subsidence_bone_yield_MPa", "bone yield (MPa)", None),
              ("subsidence_peak_to_yield", "peak / yield", "ratio"),
+             ("subsidence_mean_contact_to_core", "mean contact p / core yield", "ratio"),
              ("subsidence_area_over_yield_pct", "area over yield (%)", None),
              ("subsidence_contact_area_pct", "contact / footprint (%)", None),
              ("subsidence_max_penetration_um", "penetration (µm)", None),
@@ -283,9 +284,16 @@ mesh-dependent spike at edges). Thresholds include their boundary (exactly 28 µ
 ingrowth-compatible). Open points are a gap, not micromotion: reported with the area open wider
 than the bone-apposition distance (50 µm, Bloebaum et al. 1994); a face with no point in contact
 is classed open, never ingrowth-favourable.</li>
-<li><b>Subsidence</b> compares contact pressure with the compressive yield of the bone the
+<li><b>Subsidence</b> compares contact pressure with the compressive strength of the bone the
 implant bears on (the material of the section under the interface: its own yield, else its
-library bone type); percentiles are over the contact area, area fractions over the whole
+library bone type). An implant on a bone's thin shell over a cancellous core (a vertebra's
+endplate; the C1 lateral mass alike) is judged by the bony endplate's strength (36.7 MPa), not
+the compact shell material's (133 MPa, never reached on a 0.5-1 mm shell), and the contact
+patch's mean pressure (normal force / contact area) is compared with the yield of the cancellous
+bone beneath (1.9 MPa, Kopperdahl &amp; Keaveny 1998). The published cervical endplate
+indentation strengths are loads, not stresses (Ordway et al. 2007; Truumees et al. 2003), and
+regional values (posterolateral strongest: Lowe et al. 2004) are not applied for want of
+values in MPa. Percentiles and the mean are over the contact area, area fractions over the whole
 interface footprint. This is an elastic indicator: it flags where bone would start to yield, it
 does not predict millimetres of height loss (clinical subsidence is &gt; 2-3 mm).</li>
 <li><b>Strength.</b> Peak and 99th-percentile von Mises at quadrature points, per region; the

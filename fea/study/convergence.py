@@ -38,6 +38,7 @@ ROTATION_COLUMNS = ("rotation_x_deg", "rotation_y_deg", "rotation_z_deg", "coupl
 # (fea/metrics/thresholds.py defaults) or, without one, a size below which no decision changes
 FLOORS = (
     ("_to_yield", 1.0),  # pressure / bone yield: 1 = yield
+    ("_to_core", 1.0),  # contact patch's mean pressure / the cancellous core's yield
     ("_MPa", 1.9),  # cancellous bone yield (Kopperdahl & Keaveny 1998), the weakest judged
     ("_um", 28.0),  # ingrowth threshold (Pilliar 1986)
     ("_pct", 5.0),  # area over yield that makes subsidence 'high' (percentage points)
