@@ -2,10 +2,12 @@
 frictionless contacts and its 20 ligaments: at its default size it meshes within the issue's DOF
 budget, and at a coarse setting (5 mm TET4, the coarsest the column meshes at) it carries the
 preload through its joints and flexes at every level. Slow: the column's geometry and mesh take
-~2 CPU-min, the nonlinear solve 1-3 min (bench/README.md)."""
+~2 CPU-min, the nonlinear solve ~3 CPU-min (bench/README.md); the DOF budget test (another TET10
+mesh) runs only with SPINEFEA_COLUMN_TESTS=1."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +80,10 @@ def test_flexion_stretches_the_posterior_ligaments_and_slackens_the_anterior(fle
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="not met yet: 612,990 DOF at 5 mm TET10 (bench/README.md); "
-                   "strict, so the test fails once the budget is met and the mark must go")
+@pytest.mark.skipif(os.environ.get("SPINEFEA_COLUMN_TESTS") != "1",
+                    reason="a TET10 column mesh (~2.5 CPU-min); SPINEFEA_COLUMN_TESTS=1 runs it")
+@pytest.mark.xfail(strict=True, reason="not met: 612,990 DOF at 5 mm TET10 (bench/README.md); "
+                   "strict: once the budget is met it fails and the mark must go")
 def test_column_at_its_default_size_is_within_the_dof_budget(tmp_path):
     """Issue 15: the intact occiput-C3 at the default size stays under 250k DOF in TET10, with
     no inverted element (the mesh check raises on one)."""
