@@ -4,8 +4,9 @@ under the heading "## Meshing" (only that section is replaced).
 
     python bench/bench_meshing.py [--variants] [--size MM] [--no-write] [--model PATH ...]
 
-Besides models/*.toml it meshes the example models in EXAMPLES (the parametric occiput-C3
-column). `--model` measures only the given files and prints the rows without writing.
+Besides models/*.toml (the intact model is the parametric occiput-C3 column) it meshes the
+example models in EXAMPLES (the former box-bone intact model). `--model` measures only the given
+files and prints the rows without writing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-EXAMPLES = (ROOT / "models" / "examples" / "occiput_c3.toml",)
+EXAMPLES = (ROOT / "models" / "examples" / "intact_boxes.toml",)
 
 
 def measure(model: Path, variant: str, size: float | None) -> dict:

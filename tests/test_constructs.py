@@ -17,8 +17,9 @@ from fea.static import StaticAnalysis
 from fea.variants import expand_variants
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = {"intact": ROOT / "models/intact.toml", "c2_avb": ROOT / "models/c2_avb.toml",
-          "aad_cages": ROOT / "models/aad_cages.toml"}
+# the constructs are still built on the box bones: they are compared with the box intact model
+MODELS = {"intact": ROOT / "models/examples/intact_boxes.toml",
+          "c2_avb": ROOT / "models/c2_avb.toml", "aad_cages": ROOT / "models/aad_cages.toml"}
 LOADCASES = sorted((ROOT / "loadcases").glob("*.toml"))
 COARSE_MM = 8.0
 

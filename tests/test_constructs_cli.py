@@ -18,7 +18,8 @@ def test_mesh_command_writes_vtu_png_and_report(tmp_path, capsys):
     from PIL import Image
 
     out = tmp_path / "out"
-    rc = main(["mesh", str(ROOT / "models/intact.toml"), "--size", "8", "--order", "1",
+    rc = main(["mesh", str(ROOT / "models/examples/intact_boxes.toml"), "--size", "8",
+               "--order", "1",
                "--out", str(out), "--cache", str(tmp_path / "cache")])
     assert rc == 0
     report = json.loads((out / "mesh_report.json").read_text())
@@ -37,7 +38,8 @@ def test_mesh_command_writes_vtu_png_and_report(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "DOF" in printed and "facet_C1C2_L" in printed
     # second run: served by the cache
-    assert main(["mesh", str(ROOT / "models/intact.toml"), "--size", "8", "--order", "1",
+    assert main(["mesh", str(ROOT / "models/examples/intact_boxes.toml"), "--size", "8",
+                 "--order", "1",
                  "--out", str(out), "--cache", str(tmp_path / "cache"), "--no-picture"]) == 0
     assert json.loads((out / "mesh_report.json").read_text())["cache"]["hits"] == 1
 

@@ -199,10 +199,11 @@ def test_a_joint_that_is_not_a_contact_interface_is_refused():
 
 @pytest.mark.slow
 def test_intact_flexion_end_to_end(tmp_path):
-    """The intact model in flexion at a coarse mesh: three increments of 0.5 Nm, per-level ROM
-    from the bones' rigid fits adding up to the load point's rotation over C3 (the load point is
-    coupled to C1's facets and C3 is held at its base, so the two differ by the deformation of C1
-    and C3 themselves: within 5 %), and the summary's per-level metric equal to the harness's."""
+    """The box-bone intact model in flexion at a coarse mesh: three increments of 0.5 Nm,
+    per-level ROM from the bones' rigid fits adding up to the load point's rotation over C3 (the
+    load point is coupled to C1's facets and C3 is held at its base, so the two differ by the
+    deformation of C1 and C3 themselves: within 5 %), and the summary's per-level metric equal to
+    the harness's."""
     from fea.commands.validate import load_model_sized
     from fea.config import load_loadcase
     from fea.results import state_fields
@@ -211,7 +212,7 @@ def test_intact_flexion_end_to_end(tmp_path):
     from fea.results import case_summary
     from fea.validation import solve_directions
 
-    model = load_model_sized(ROOT / "models/intact.toml", 12.0, None)
+    model = load_model_sized(ROOT / "models/examples/intact_boxes.toml", 12.0, None)
     joints = ["facet_C1C2_L", "facet_C1C2_R"]
     runs = solve_directions(model, {"flexion": load_loadcase(ROOT / "loadcases/flexion.toml")},
                             joints=joints)

@@ -4,8 +4,9 @@ the named sets that the interface solver and the model files use.
 Sizes: `size` in bone and soft tissue, `hardware_size` in and on screws and rods,
 `interface_factor * size` within about one element of every surface where an implant or hardware
 touches something, and on the curved faces of thin walls (0.5 mm cortical shells, implant walls)
-a size whose chord error stays well inside the wall, sqrt(2 R t) for curvature radius R and
-thickness t (else the outer and inner surface meshes of the wall cross). Same parameters -> same
+a size whose chord error h^2 / (8 R) stays inside the wall: sqrt(8 R t f) for curvature radius R,
+thickness t and a fraction f of the wall (`wall_chord`, 0.25 by default: sqrt(2 R t); else the
+outer and inner surface meshes of the wall cross). Same parameters -> same
 mesh: one thread, a fixed random seed, entities visited in tag order.
 """
 
@@ -30,7 +31,7 @@ RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh
 def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float, order: int,
                    interface_factor: float = 0.6, hardware_size: float = 2.0,
                    optimize: bool = True, algorithm: int = 1, curvature_points: int = 0,
-                   netgen: bool | None = None) -> Mesh:
+                   netgen: bool | None = None, wall_chord: float = 0.25) -> Mesh:
     """Build the geometry (`geometry(asm)` adds the parts), fragment it and mesh it.
 
     A surface mesh can cross itself where two surfaces nearly touch (a screw through a 0.5 mm
@@ -55,7 +56,7 @@ def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float,
             try:
                 mesh = mesh_assembly(gmsh, asm, h, order, interface_factor,
                                      min(hardware_size, h), optimize, algorithm, curvature_points,
-                                     netgen)
+                                     netgen, wall_chord)
             except MeshError as exc:
                 errors.append(f"size {h:.2f} mm: {exc}")
                 continue
@@ -68,12 +69,14 @@ def mesh_construct(name: str, geometry: Callable[[Assembly], None], size: float,
 
 def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor: float = 0.6,
                   hardware_size: float = 2.0, optimize: bool = True, algorithm: int = 1,
-                  curvature_points: int = 0, netgen: bool | None = None) -> Mesh:
+                  curvature_points: int = 0, netgen: bool | None = None,
+                  wall_chord: float = 0.25) -> Mesh:
     """Mesh the current (built) gmsh model of an Assembly at one size.
 
     algorithm: gmsh's 2D algorithm (1 MeshAdapt, 5 Delaunay, 6 Frontal-Delaunay).
     curvature_points: elements per 2 pi of curvature (gmsh's MeshSizeFromCurvature; 0 = off).
     netgen: also run Netgen's optimiser after gmsh's (None: as `optimize`).
+    wall_chord: on a thin wall's curved faces the chord error h^2 / (8 R) is this fraction of t.
     """
     opt = gmsh.option.setNumber
     opt("General.NumThreads", 1)  # deterministic: the parallel mesher is not
@@ -91,7 +94,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     opt("Mesh.Optimize", 1 if optimize else 0)
     opt("Mesh.OptimizeNetgen", 1 if (optimize if netgen is None else netgen) else 0)
     check_size(occ_volume(gmsh), size, f"{asm.name}: mesh")  # before gmsh meshes
-    _size_fields(gmsh, asm, size, interface_factor, hardware_size)
+    _size_fields(gmsh, asm, size, interface_factor, hardware_size, wall_chord)
     try:
         gmsh.model.mesh.generate(3)
     except Exception as exc:  # gmsh raises a bare Exception carrying its log line
@@ -119,7 +122,8 @@ def _check_all_meshed(gmsh, asm: Assembly, size: float) -> None:
                         "change the size or the parameters that place that part")
 
 
-def _size_fields(gmsh, asm: Assembly, size: float, factor: float, hw_size: float) -> None:
+def _size_fields(gmsh, asm: Assembly, size: float, factor: float, hw_size: float,
+                 wall_chord: float = 0.25) -> None:
     f = gmsh.model.mesh.field
     fields = []
     fine = sorted({s for name, tags in asm.interfaces.items() if _involves_implant(asm, name)
@@ -143,7 +147,7 @@ def _size_fields(gmsh, asm: Assembly, size: float, factor: float, hw_size: float
         f.setNumber(c, "VOut", size)
         f.setNumber(c, "IncludeBoundary", 1)
         fields.append(c)
-    for h, surfs in sorted(_thin_wall_sizes(gmsh, asm, size).items()):
+    for h, surfs in sorted(_thin_wall_sizes(gmsh, asm, size, wall_chord).items()):
         c = f.add("Constant")
         f.setNumbers(c, "SurfacesList", surfs)
         f.setNumber(c, "VIn", h)
@@ -155,7 +159,8 @@ def _size_fields(gmsh, asm: Assembly, size: float, factor: float, hw_size: float
         f.setAsBackgroundMesh(m)
 
 
-def _thin_wall_sizes(gmsh, asm: Assembly, size: float) -> dict[float, list[int]]:
+def _thin_wall_sizes(gmsh, asm: Assembly, size: float,
+                     wall_chord: float = 0.25) -> dict[float, list[int]]:
     """{size: curved surfaces} for the curved faces bounding thin-walled regions."""
     out: dict[float, list[int]] = {}
     seen = set()
@@ -171,7 +176,7 @@ def _thin_wall_sizes(gmsh, asm: Assembly, size: float) -> dict[float, list[int]]
             k = _max_curvature(gmsh, s)
             if k <= 0:
                 continue
-            h = min(size, float(np.sqrt(2.0 * thick / k)))
+            h = min(size, float(np.sqrt(8.0 * wall_chord * thick / k)))
             out.setdefault(round(h, 2), []).append(s)
     return out
 

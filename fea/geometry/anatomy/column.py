@@ -168,6 +168,7 @@ class MeshOptions:
     # Frontal-Delaunay surfaces: 14 CPU-s to the 3D step at 6 mm where MeshAdapt took 25 s
     algorithm: int = 6
     curvature_points: int = 0  # elements per 2 pi of curvature; 0: the thin-wall fields only
+    wall_chord: float = 0.25  # chord error / cortical thickness on curved shell faces (meshing.py)
 
 
 @register("occiput_c3")
