@@ -66,7 +66,10 @@ from fea.solve_case import make_analysis
 from fea.variants import expand_variants, load_variant
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = {n: ROOT / f"models/{n}.toml" for n in ("intact", "c2_avb", "aad_cages")}
+# the constructs are still built on the box bones, and the figures above were measured on the box
+# intact model; the occiput-C3 column (models/intact.toml) is not cross-checked with ccx yet
+MODELS = {n: ROOT / f"models/{n}.toml" for n in ("c2_avb", "aad_cages")}
+MODELS["intact"] = ROOT / "models/examples/intact_boxes.toml"
 FLEXION = ROOT / "loadcases/flexion.toml"
 SIZE_MM, ORDER = 8.0, 1
 LOAD_SCALE = 0.01  # see the module docstring
