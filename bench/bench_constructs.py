@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -142,6 +143,8 @@ def child_main(model: str, loadcase: str, state: str, size: str) -> None:
     m, lc = load(model, state, None if size == "default" else float(size), loadcase)
     c0, t = time.process_time(), time.perf_counter()
     an = make_analysis(m)
+    if os.environ.get("BENCH_INTERFACE_SOLVER") and hasattr(an, "ns"):
+        an.ns.interface_solver = os.environ["BENCH_INTERFACE_SOLVER"]  # (--interface-solver)
     init_s, init_cpu = time.perf_counter() - t, time.process_time() - c0
     contact = next((x for x in getattr(an, "terms", ()) if x.name == "contact"), None)
     rec = _watch(contact) if contact is not None and contact.active else None
@@ -163,6 +166,10 @@ def child_main(model: str, loadcase: str, state: str, size: str) -> None:
         "initial_setups": len(an._cache),
         "rebuilds": tm.get("preconditioner_rebuilds", 0), "rebuild_s": tm.get("rebuild_s", 0.0),
         "penalty_raises": tm.get("penalty_raises", 0),
+        "interface_solver": getattr(getattr(an, "ns", None), "interface_solver", None),
+        "interface_lus": tm.get("interface_factorisations", 0),
+        "interface_lu_s": tm.get("interface_lu_s", 0.0),
+        "condense_setup_s": tm.get("condense_setup_s", 0.0),
         "points": 0 if contact is None or not contact.active else int(len(contact.w)),
         "ref_u": None if ref is None else [float(v) for v in ref],
     }
@@ -219,7 +226,9 @@ def _case_row(c: dict) -> list:
         churn = f"{total} ({top['name']}: {top['churn']})" if total else "0"
     return [c["model"], c["loadcase"], c["state"], o["n_dof"],
             f"{newton} ({sum(i['newton'] for i in pre)})", sum(i["al"] for i in incs),
-            sum(i["cg"] for i in incs), f"{o['rebuilds']} / {o['rebuild_s']:.1f}",
+            sum(i["cg"] for i in incs), f"{o['rebuilds']} / {o['rebuild_s']:.1f}"
+            + (f" (Woodbury: S {o['condense_setup_s']:.1f} s, {o['interface_lus']} LUs "
+               f"{o['interface_lu_s']:.1f} s)" if o.get("interface_lus") else ""),
             sum(i["cutbacks"] for i in incs), o["penalty_raises"], churn,
             f"{o['run_s']:.1f}", f"{o['run_cpu_s']:.1f}",
             "yes" if o["converged"] else "NO"]
@@ -287,8 +296,12 @@ def main():
     ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
     ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
     ap.add_argument("--json", type=Path, default=JSON, help=f"where the run goes ({JSON.name})")
+    ap.add_argument("--interface-solver", choices=("auto", "woodbury", "refactor"),
+                    help="NewtonSettings.interface_solver for every case (default: the library's)")
     child_bench_args(ap, cap_gb=8.0, timeout_s=1800.0, child_args=4)
     args = ap.parse_args()
+    if args.interface_solver:
+        os.environ["BENCH_INTERFACE_SOLVER"] = args.interface_solver  # read by the children
     if args.child:
         child_main(*args.child)
         return
