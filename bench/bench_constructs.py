@@ -93,6 +93,40 @@ changed points would be the next step. The preload's multiplier
 passes (7) would also drop with a stiffer first penalty on the titanium-bone faces only (the
 soft penalty was chosen for the stick/slip front, bench_contact.py), which is a separate
 measurement.
+
+**Interface condensation (fea/condense.py, `NewtonSettings.interface_solver`, 2026-12-06
+afternoon, load 9-17 from other sessions).** Each Newton system is preconditioned by the exact
+inverse of the current tangent built from the bonded factor: S = B K0^-1 B^T once per
+constraint set, then a dense LU of I + S E on the rows where E = D - D_bonded is non-zero,
+low-rank (Woodbury) updated between LUs; no refactorisation of the 70k-DOF tangent. aad_cages,
+flexion, 8 mm, solve CPU s (`time.process_time` around `analysis.run`, one process each):
+
+| run | interface solver | load | Newton (total) | PCG | refactorisations | dense LUs | solve CPU s | solve wall s |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| bench_constructs.py, code 57e8686 (before) | refactor | 0.9 -> 8.5 | 199 | 1809 | 47 | - | 123.2 | 337.8 |
+| alone, 14:36 | woodbury | ~9 | 195 | 483 | 0 | 10 | 122.7 | 535.0 |
+| side by side, 14:51 | refactor | 12-17 | 205 | 845 | 139 | - | 217.1 | 1035.2 |
+| side by side, 14:51 | woodbury | 12-17 | 195 | 483 | 0 | 10 | 123.1 | 809.1 |
+
+Same load: -43 % CPU; under a light load for the refactoring path and a heavy one for the
+Woodbury path, equal. The refactoring path's rule compares wall times (a factor against the PCG
+time spent on a stale one), so on a loaded machine it refactored 139 times instead of 47; the
+Woodbury path takes no timing decision and ran the same 195 Newton steps and 483 PCG iterations
+in both runs. Agreement with the refactoring path: max |du| / max |u| = 3.0e-5 over the whole
+model, the load point's flexion rotation to 2e-7. Where the Woodbury path's CPU goes (wall
+shares of the side-by-side run): S 18 % (20.8 CPU-s measured alone: 1824 substitutions, 14 ms
+each in blocks of 256 against 34 ms one at a time), dense LUs and low-rank updates 21 %, the
+rest the PCG (two substitutions per iteration) and the Newton loop. Parts measured alone: a
+refactorisation 1.27 CPU-s, a dense LU of 2000 rows 0.18 CPU-s.
+
+Against issue 18's targets (fused 19.5, all tied 5.1 CPU-s in the 14:19 run): immediate /
+fused 6.3 and immediate / all-tied 24 with the Woodbury path (targets 3 and 5). The linear algebra
+per Newton step is no longer what dominates: 195 Newton steps (47 in the preload, 24
+multiplier passes) against 40 fused. Next: fewer steps (the preload's multiplier passes with a
+stiffer first penalty on the titanium-bone faces, warm starts of the status from the previous
+increment). Not measured in this session (machine load): c2_avb, the other load cases, the 5 mm
+default mesh (about 5700 interface rows, above `condense_max_rows` = 3000, so it keeps
+refactoring until measured).
 """
 
 

@@ -97,7 +97,9 @@ class NewtonSettings:
     # dense problem on the interface rows (fea.condense), never a refactorisation; refactor:
     # factor the tangent again when its status moves (the rules below); auto: woodbury with a
     # factoring backend and at most condense_max_rows interface rows
-    condense_max_rows: int = 6000  # the dense LU per Newton step grows as rows^3 (~1 s here)
+    condense_max_rows: int = 3000  # the set-up (one substitution per interface DOF) and the
+    # dense LUs grow as rows and rows^3: measured a gain at 2196 rows (aad_cages, 8 mm TET10,
+    # bench/README.md); at the 5 mm default (~5700 rows) a dense LU would cost ~2 refactorisations
 
     def __post_init__(self):
         if self.interface_solver not in ("auto", "woodbury", "refactor"):
