@@ -188,12 +188,5 @@ class InterfaceCondensation:
 
     def pcg(self, A, b, rtol, x0=None, maxiter=None):
         """CG on A preconditioned by the updated inverse: (x, converged, iterations)."""
-        maxiter = maxiter or self.solver.settings.maxiter
-        count = [0]
-
-        def cb(_):
-            count[0] += 1
-
-        x, status = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter,
-                           M=self.preconditioner(), callback=cb)
-        return x, status == 0, count[0]
+        return self.solver._cg(A, b, x0, rtol, maxiter or self.solver.settings.maxiter,
+                               M=self.preconditioner())

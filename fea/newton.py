@@ -321,8 +321,11 @@ class NewtonAnalysis(StaticAnalysis):
             parts = self._parts(sysd)
             rows = sum(B.shape[0] for B, _ in parts)
             mode = self.ns.interface_solver
+            # auto: measured on contact only; a term factored with a sparser operator
+            # (ligaments' operator_pre) doubles its rows here, so it keeps refactoring
+            plain = all(Bp is Bq for Bq, Bp in zip(sysd.Bq, sysd.Bp))
             use = mode == "woodbury" or (mode == "auto" and base.backend in ("pardiso", "direct")
-                                         and rows <= self.ns.condense_max_rows)
+                                         and rows <= self.ns.condense_max_rows and plain)
             if use and base.backend not in ("pardiso", "direct"):
                 raise FeaError("interface_solver 'woodbury' needs a factoring linear solver "
                                f"(backend pardiso or direct), not '{base.backend}'")

@@ -7,30 +7,22 @@ inverse must be the tangent's inverse."""
 import numpy as np
 import pytest
 import scipy.sparse.linalg as sla
-from contact_helpers import stacked_blocks
+from contact_helpers import PRESS_PULL, press_pull_model, stacked_blocks
 
 from fea.condense import InterfaceCondensation
 from fea.contact.law import OPEN, SLIP, STICK
 from fea.contact.term import ContactAnalysis, ContactSettings
 from fea.errors import FeaError
 from fea.linsolve import SolverSettings
-from fea.materials import LinearElastic
-from fea.model import Interface, LoadCase, Model, Pressure, Section, Step, Support
+from fea.model import LoadCase, Pressure, Step
 from fea.newton import _tangent_matrix
 
 
-def _model(mesh) -> Model:
-    # the press-then-pull friction problem of tests/test_ccx_contact.py (partial slip)
-    mats = {"base": LinearElastic("base", 1000.0, 0.3),
-            "block": LinearElastic("block", 3000.0, 0.2)}
-    return Model("wb", mesh, mats, [Section("lower", "base"), Section("upper", "block")],
-                 [Support("lower_zmin")], {},
-                 [Interface("if", "upper_zmin", "lower_zmax", "friction", 0.5)])
+def _model(mesh):
+    return press_pull_model(mesh, "wb")
 
 
-LC = LoadCase("press_pull", [Step("press", [Pressure("upper_zmax", 1.0)]),
-                             Step("pull", [], [Support("upper_xmin", (0,), (0.002,))],
-                                  increments=2)])
+LC = PRESS_PULL
 
 
 @pytest.fixture(scope="module")
