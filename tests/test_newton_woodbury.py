@@ -18,13 +18,6 @@ from fea.model import LoadCase, Pressure, Step
 from fea.newton import _tangent_matrix
 
 
-def _model(mesh):
-    return press_pull_model(mesh, "wb")
-
-
-LC = PRESS_PULL
-
-
 @pytest.fixture(scope="module")
 def mesh():
     return stacked_blocks(0.5, 2, conforming=False, size_upper=0.4)
@@ -34,8 +27,9 @@ def mesh():
 def runs(mesh):
     out = {}
     for mode in ("refactor", "woodbury"):
-        an = ContactAnalysis(_model(mesh), contact=ContactSettings(interface_solver=mode))
-        out[mode] = an, an.run(LC)
+        an = ContactAnalysis(press_pull_model(mesh, "wb"),
+                             contact=ContactSettings(interface_solver=mode))
+        out[mode] = an, an.run(PRESS_PULL)
     return out
 
 
@@ -61,12 +55,12 @@ def test_woodbury_gives_the_refactoring_answer(runs):
 
 
 def test_auto_condenses_small_interfaces_only(mesh):
-    an = ContactAnalysis(_model(mesh))
+    an = ContactAnalysis(press_pull_model(mesh, "wb"))
     an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
     sysd = next(iter(an._systems.values()))
     assert an.ns.interface_solver == "auto" and sysd.condensed
     assert an.timings["interface_rows"] == 3 * len(an.contact.w)
-    an = ContactAnalysis(_model(mesh), contact=ContactSettings(
+    an = ContactAnalysis(press_pull_model(mesh, "wb"), contact=ContactSettings(
         condense_max_rows=3 * len(an.contact.w) - 1))
     an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
     assert next(iter(an._systems.values())).condensed is False
@@ -82,7 +76,7 @@ def test_bad_interface_solver_is_named():
 def test_updated_inverse_is_the_tangents_inverse(mesh, drift):
     """K0 + B^T E B solved through the bonded factor against a direct solve of the assembled
     tangent, for contact blocks far from the bonded ones (open, slipping, a raised penalty)."""
-    an = ContactAnalysis(_model(mesh), SolverSettings(backend="direct"))
+    an = ContactAnalysis(press_pull_model(mesh, "wb"), SolverSettings(backend="direct"))
     an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
     sysd = next(iter(an._systems.values()))
     Kr, B, Db = an._cache[next(iter(an._cache))][0].Kr, sysd.Bq[0], sysd.D_bonded[0]
@@ -115,7 +109,7 @@ def cond_blocks(cond, D, Db):
 
 
 def test_factoring_backend_required(mesh):
-    an = ContactAnalysis(_model(mesh), SolverSettings(backend="amg"),
+    an = ContactAnalysis(press_pull_model(mesh, "wb"), SolverSettings(backend="amg"),
                          contact=ContactSettings(interface_solver="woodbury"))
     with pytest.raises(FeaError, match="woodbury.*factoring.*'amg'"):
         an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
