@@ -127,6 +127,16 @@ stiffer first penalty on the titanium-bone faces, warm starts of the status from
 increment). Not measured in this session (machine load): c2_avb, the other load cases, the 5 mm
 default mesh (about 5700 interface rows, above `condense_max_rows` = 3000, so it keeps
 refactoring until measured).
+
+Further Woodbury runs, side by side at load 14 (15:09-15:31, no refactoring run beside them):
+c2_avb flexion 169.4 CPU-s solve (62k DOF, 2520 interface rows, 192 Newton steps, 837 PCG,
+9 dense LUs; S and the LUs 15 % and 21 % of the wall time), against 114.4 CPU-s for the
+refactoring path in the morning session at load 7-12 (183 steps, 33 refactorisations): not
+the same load, so not a comparison, but no gain shown there; immediate / fused (5.1 CPU-s)
+33. aad_cages axial rotation (left) 193.5 CPU-s (194 Newton steps, 944 PCG, 10 dense LUs); its
+refactoring, fused and all-tied runs were not made. The default `auto` rests on the one
+same-load pair above; re-measure both constructs side by side on a quiet machine before
+relying on it.
 """
 
 
