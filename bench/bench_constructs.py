@@ -118,6 +118,8 @@ shares of the side-by-side run): S 18 % (20.8 CPU-s measured alone: 1824 substit
 each in blocks of 256 against 34 ms one at a time), dense LUs and low-rank updates 21 %, the
 rest the PCG (two substitutions per iteration) and the Newton loop. Parts measured alone: a
 refactorisation 1.27 CPU-s, a dense LU of 2000 rows 0.18 CPU-s.
+Second side-by-side pair, 15:45-15:53, load 2.6 -> 7: refactoring 207.2 CPU-s (197 Newton
+steps, 799 PCG), Woodbury 129.8 CPU-s (195 steps, 483 PCG, the same counts as before): -37 %.
 
 Against issue 18's targets (fused 19.5, all tied 5.1 CPU-s in the 14:19 run): immediate /
 fused 6.3 and immediate / all-tied 24 with the Woodbury path (targets 3 and 5). The linear algebra
