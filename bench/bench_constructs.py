@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -92,6 +93,52 @@ changed points would be the next step. The preload's multiplier
 passes (7) would also drop with a stiffer first penalty on the titanium-bone faces only (the
 soft penalty was chosen for the stick/slip front, bench_contact.py), which is a separate
 measurement.
+
+**Interface condensation (fea/condense.py, `NewtonSettings.interface_solver`, 2026-12-06
+afternoon, load 9-17 from other sessions).** Each Newton system is preconditioned by the exact
+inverse of the current tangent built from the bonded factor: S = B K0^-1 B^T once per
+constraint set, then a dense LU of I + S E on the rows where E = D - D_bonded is non-zero,
+low-rank (Woodbury) updated between LUs; no refactorisation of the 70k-DOF tangent. aad_cages,
+flexion, 8 mm, solve CPU s (`time.process_time` around `analysis.run`, one process each):
+
+| run | interface solver | load | Newton (total) | PCG | refactorisations | dense LUs | solve CPU s | solve wall s |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| bench_constructs.py, code 57e8686 (before) | refactor | 0.9 -> 8.5 | 199 | 1809 | 47 | - | 123.2 | 337.8 |
+| alone, 14:36 | woodbury | ~9 | 195 | 483 | 0 | 10 | 122.7 | 535.0 |
+| side by side, 14:51 | refactor | 12-17 | 205 | 845 | 139 | - | 217.1 | 1035.2 |
+| side by side, 14:51 | woodbury | 12-17 | 195 | 483 | 0 | 10 | 123.1 | 809.1 |
+
+Same load: -43 % CPU; under a light load for the refactoring path and a heavy one for the
+Woodbury path, equal. The refactoring path's rule compares wall times (a factor against the PCG
+time spent on a stale one), so on a loaded machine it refactored 139 times instead of 47; the
+Woodbury path takes no timing decision and ran the same 195 Newton steps and 483 PCG iterations
+in both runs. Agreement with the refactoring path: max |du| / max |u| = 3.0e-5 over the whole
+model, the load point's flexion rotation to 2e-7. Where the Woodbury path's CPU goes (wall
+shares of the side-by-side run): S 18 % (20.8 CPU-s measured alone: 1824 substitutions, 14 ms
+each in blocks of 256 against 34 ms one at a time), dense LUs and low-rank updates 21 %, the
+rest the PCG (two substitutions per iteration) and the Newton loop. Parts measured alone: a
+refactorisation 1.27 CPU-s, a dense LU of 2000 rows 0.18 CPU-s.
+Second side-by-side pair, 15:45-15:53, load 2.6 -> 7: refactoring 207.2 CPU-s (197 Newton
+steps, 799 PCG), Woodbury 129.8 CPU-s (195 steps, 483 PCG, the same counts as before): -37 %.
+
+Against issue 18's targets (fused 19.5, all tied 5.1 CPU-s in the 14:19 run): immediate /
+fused 6.3 and immediate / all-tied 24 with the Woodbury path (targets 3 and 5). The linear algebra
+per Newton step is no longer what dominates: 195 Newton steps (47 in the preload, 24
+multiplier passes) against 40 fused. Next: fewer steps (the preload's multiplier passes with a
+stiffer first penalty on the titanium-bone faces, warm starts of the status from the previous
+increment). Not measured in this session (machine load): c2_avb, the other load cases, the 5 mm
+default mesh (about 5700 interface rows, above `condense_max_rows` = 3000, so it keeps
+refactoring until measured).
+
+Further Woodbury runs, side by side at load 14 (15:09-15:31, no refactoring run beside them):
+c2_avb flexion 169.4 CPU-s solve (62k DOF, 2520 interface rows, 192 Newton steps, 837 PCG,
+9 dense LUs; S and the LUs 15 % and 21 % of the wall time), against 114.4 CPU-s for the
+refactoring path in the morning session at load 7-12 (183 steps, 33 refactorisations): not
+the same load, so not a comparison, but no gain shown there; immediate / fused (5.1 CPU-s)
+33. aad_cages axial rotation (left) 193.5 CPU-s (194 Newton steps, 944 PCG, 10 dense LUs); its
+refactoring, fused and all-tied runs were not made. The default `auto` rests on the one
+same-load pair above; re-measure both constructs side by side on a quiet machine before
+relying on it.
 """
 
 
@@ -142,6 +189,8 @@ def child_main(model: str, loadcase: str, state: str, size: str) -> None:
     m, lc = load(model, state, None if size == "default" else float(size), loadcase)
     c0, t = time.process_time(), time.perf_counter()
     an = make_analysis(m)
+    if os.environ.get("BENCH_INTERFACE_SOLVER") and hasattr(an, "ns"):
+        an.ns.interface_solver = os.environ["BENCH_INTERFACE_SOLVER"]  # (--interface-solver)
     init_s, init_cpu = time.perf_counter() - t, time.process_time() - c0
     contact = next((x for x in getattr(an, "terms", ()) if x.name == "contact"), None)
     rec = _watch(contact) if contact is not None and contact.active else None
@@ -163,6 +212,10 @@ def child_main(model: str, loadcase: str, state: str, size: str) -> None:
         "initial_setups": len(an._cache),
         "rebuilds": tm.get("preconditioner_rebuilds", 0), "rebuild_s": tm.get("rebuild_s", 0.0),
         "penalty_raises": tm.get("penalty_raises", 0),
+        "interface_solver": getattr(getattr(an, "ns", None), "interface_solver", None),
+        "interface_lus": tm.get("interface_factorisations", 0),
+        "interface_lu_s": tm.get("interface_lu_s", 0.0),
+        "condense_setup_s": tm.get("condense_setup_s", 0.0),
         "points": 0 if contact is None or not contact.active else int(len(contact.w)),
         "ref_u": None if ref is None else [float(v) for v in ref],
     }
@@ -219,7 +272,9 @@ def _case_row(c: dict) -> list:
         churn = f"{total} ({top['name']}: {top['churn']})" if total else "0"
     return [c["model"], c["loadcase"], c["state"], o["n_dof"],
             f"{newton} ({sum(i['newton'] for i in pre)})", sum(i["al"] for i in incs),
-            sum(i["cg"] for i in incs), f"{o['rebuilds']} / {o['rebuild_s']:.1f}",
+            sum(i["cg"] for i in incs), f"{o['rebuilds']} / {o['rebuild_s']:.1f}"
+            + (f" (Woodbury: S {o['condense_setup_s']:.1f} s, {o['interface_lus']} LUs "
+               f"{o['interface_lu_s']:.1f} s)" if o.get("interface_lus") else ""),
             sum(i["cutbacks"] for i in incs), o["penalty_raises"], churn,
             f"{o['run_s']:.1f}", f"{o['run_cpu_s']:.1f}",
             "yes" if o["converged"] else "NO"]
@@ -287,8 +342,12 @@ def main():
     ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
     ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
     ap.add_argument("--json", type=Path, default=JSON, help=f"where the run goes ({JSON.name})")
+    ap.add_argument("--interface-solver", choices=("auto", "woodbury", "refactor"),
+                    help="NewtonSettings.interface_solver for every case (default: the library's)")
     child_bench_args(ap, cap_gb=8.0, timeout_s=1800.0, child_args=4)
     args = ap.parse_args()
+    if args.interface_solver:
+        os.environ["BENCH_INTERFACE_SOLVER"] = args.interface_solver  # read by the children
     if args.child:
         child_main(*args.child)
         return

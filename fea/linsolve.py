@@ -173,15 +173,15 @@ class LinearSolver:
         x, ok, _ = self._polished(b, 1e-4, MIXED_MAX_CG)
         return ok and np.linalg.norm(x - self._apply(b)) <= MIXED_FAITHFUL * np.linalg.norm(x)
 
-    def _cg(self, A, b, x0, rtol: float, maxiter: int):
-        """CG on A preconditioned by this solver: (x, converged, CG iterations)."""
+    def _cg(self, A, b, x0, rtol: float, maxiter: int, M=None):
+        """CG on A preconditioned by this solver (or by M): (x, converged, CG iterations)."""
         count = [0]
 
         def cb(_):
             count[0] += 1
 
         x, status = sla.cg(A, b, x0=x0, rtol=rtol, atol=0.0, maxiter=maxiter,
-                           M=self.preconditioner(), callback=cb)
+                           M=self.preconditioner() if M is None else M, callback=cb)
         return x, status == 0, count[0]
 
     def _polished(self, b, rtol: float, maxiter: int):

@@ -68,7 +68,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 from .constraints import check_rigid_modes
-from .errors import SingularModelError
+from .condense import InterfaceCondensation
+from .errors import FeaError, SingularModelError
 from .linsolve import LinearSolver, SolveInfo, SolverSettings
 from .model import LoadCase, Model
 from .result_data import Result, State
@@ -92,6 +93,18 @@ class NewtonSettings:
     # set-up took, triggers a new set-up on the current tangent
     cap_stale_cg: bool = True  # a PCG on a factor of another status stops once it has cost
     # about one refactorisation; the tangent is then factored and the PCG goes on from there
+    interface_solver: str = "auto"  # woodbury: every Newton step on the bonded factor and a
+    # dense problem on the interface rows (fea.condense), never a refactorisation; refactor:
+    # factor the tangent again when its status moves (the rules below); auto: woodbury with a
+    # factoring backend and at most condense_max_rows interface rows
+    condense_max_rows: int = 3000  # the set-up (one substitution per interface DOF) and the
+    # dense LUs grow as rows and rows^3: measured a gain at 2196 rows (aad_cages, 8 mm TET10,
+    # bench/README.md); at the 5 mm default (~5700 rows) a dense LU would cost ~2 refactorisations
+
+    def __post_init__(self):
+        if self.interface_solver not in ("auto", "woodbury", "refactor"):
+            raise FeaError("interface_solver must be auto, woodbury or refactor, "
+                           f"not '{self.interface_solver}'")
 
 
 @dataclass
@@ -133,6 +146,8 @@ class _System:
     last_its: int = 1  # CG iterations the last solve took
     last_cg_s: float = 0.0  # ... and its time
     cg_since_s: float = 0.0  # CG time spent since the set-up
+    D_bonded: list = field(default_factory=list)  # the blocks the first factor was made with
+    condensed: InterfaceCondensation | None | bool = None  # False: refactor instead
 
 
 class NewtonAnalysis(StaticAnalysis):
@@ -164,9 +179,10 @@ class NewtonAnalysis(StaticAnalysis):
         Bq = [(t.operator @ cons.T).tocsr() for t in self.active]
         Bp = [B if getattr(t, "operator_pre", None) is None else
               (t.operator_pre @ cons.T).tocsr() for t, B in zip(self.active, Bq)]
-        sysd = _System(Bq, Bp, cons.free, version=self._versions())
+        sysd = _System(Bq, Bp, cons.free, version=self._versions(),
+                       D_bonded=[t.bonded()[0] for t in self.active])
         self._systems[id(cons)] = sysd
-        return _tangent_matrix(Kr, Bp, [t.bonded()[0] for t in self.active])
+        return _tangent_matrix(Kr, Bp, sysd.D_bonded)
 
     def _versions(self) -> tuple:
         return tuple(t.version for t in self.active)
@@ -231,11 +247,14 @@ class NewtonAnalysis(StaticAnalysis):
                     # does (any PCG iterate is a descent direction)
                     eta = max(eta, ns.eta_searching)
                 status_prev = status
-                prec = self._stale_check(sysd, status, Kr, evs)
+                cond = self._condensation(sysd)
+                prec = sysd.prec if cond else self._stale_check(sysd, status, Kr, evs)
                 t_cg = time.perf_counter()
-                cap = self._cg_cap(sysd, status)
-                rebuilt = False
-                if cap is None:
+                cap = None if cond else self._cg_cap(sysd, status)
+                rebuilt = bool(cond)  # (the Woodbury path never refactors)
+                if cond:
+                    dq, its = self._solve_condensed(sysd, A, R, eta, evs)
+                elif cap is None:
                     dq, its = prec.pcg(A, -R, rtol=eta)
                 else:
                     dq, ok, its = prec.pcg_capped(A, -R, eta, cap)
@@ -293,6 +312,64 @@ class NewtonAnalysis(StaticAnalysis):
         return None, dict(cg=cg_its, newton=newton, al=ns.max_al, residual=res_rel,
                           violation=violation, why="outer (multiplier) updates exhausted", evs=evs,
                           churn=[0] * len(evs), u=u, u_start=u_start)
+
+    def _condensation(self, sysd: _System) -> InterfaceCondensation | None:
+        """The system's Woodbury solver (fea.condense), made on first use; None when the
+        setting or the system's size says refactor."""
+        if sysd.condensed is None:
+            base = sysd.base
+            parts = self._parts(sysd)
+            rows = sum(B.shape[0] for B, _ in parts)
+            mode = self.ns.interface_solver
+            # auto: measured on contact only; a term factored with a sparser operator
+            # (ligaments' operator_pre) doubles its rows here, so it keeps refactoring
+            plain = all(Bp is Bq for Bq, Bp in zip(sysd.Bq, sysd.Bp))
+            use = mode == "woodbury" or (mode == "auto" and base.backend in ("pardiso", "direct")
+                                         and rows <= self.ns.condense_max_rows and plain)
+            if use and base.backend not in ("pardiso", "direct"):
+                raise FeaError("interface_solver 'woodbury' needs a factoring linear solver "
+                               f"(backend pardiso or direct), not '{base.backend}'")
+            sysd.condensed = InterfaceCondensation(base, parts) if use else False
+            if use:
+                self.timings["condense_setup_s"] = (self.timings.get("condense_setup_s", 0.0)
+                                                    + sysd.condensed.setup_s)
+                self.timings["interface_rows"] = rows
+        return sysd.condensed or None
+
+    def _parts(self, sysd: _System) -> list:
+        """(operator, blocks the factor holds for it) per term: A - K0 = sum B^T (D - D0) B.
+        A term factored with a sparser operator (operator_pre) gives its Newton operator with
+        nothing factored and its factored operator with the bonded blocks, taken away."""
+        parts = []
+        for Bq, Bp, Db in zip(sysd.Bq, sysd.Bp, sysd.D_bonded):
+            if Bp is Bq:
+                parts.append((Bq, Db))
+            else:
+                parts += [(Bq, np.zeros_like(Db)), (Bp, Db)]
+        return parts
+
+    def _solve_condensed(self, sysd: _System, A, R, eta, evs):
+        """One Newton system by PCG preconditioned with the Woodbury-updated bonded factor."""
+        cond = sysd.condensed
+        Ds = []
+        for Bq, Bp, ev in zip(sysd.Bq, sysd.Bp, evs):
+            Ds += [ev.D] if Bp is Bq else [ev.D, np.zeros_like(ev.D)]
+        n0 = cond.factorisations
+        cond.update(Ds)
+        self.timings["interface_factorisations"] = (
+            self.timings.get("interface_factorisations", 0) + cond.factorisations - n0)
+        self.timings["interface_lu_s"] = cond.lu_s
+        dq, ok, its = cond.pcg(A, -R, eta)
+        if not ok and cond.factor_precision == "single":
+            # a single-precision factor too coarse for the updated inverse (stiff penalties):
+            # factor in double, the interface matrix again, and go on from this iterate
+            cond.solver._promote("Woodbury-preconditioned CG not converged")
+            sysd.condensed = None
+            cond = self._condensation(sysd)
+            cond.update(Ds)
+            dq, ok, more = cond.pcg(A, -R, eta, x0=dq)
+            its += more
+        return dq, its
 
     def _stale_check(self, sysd: _System, status, Kr, evs):
         """The preconditioner for this Newton step. The current tangent is factored again (on

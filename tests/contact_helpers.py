@@ -183,3 +183,27 @@ master = "lower_zmax@lower"
 law = "friction"
 mu = 0.8
 """
+
+
+def press_pull_model(mesh, name="press_pull"):
+    """The press-then-pull friction problem of tests/test_ccx_contact.py (partial slip): a
+    block pressed onto a base (mu 0.5), then its side pulled, with PRESS_PULL."""
+    from fea.materials import LinearElastic
+    from fea.model import Interface, Model, Section, Support
+
+    mats = {"base": LinearElastic("base", 1000.0, 0.3),
+            "block": LinearElastic("block", 3000.0, 0.2)}
+    return Model(name, mesh, mats, [Section("lower", "base"), Section("upper", "block")],
+                 [Support("lower_zmin")], {},
+                 [Interface("if", "upper_zmin", "lower_zmax", "friction", 0.5)])
+
+
+def _press_pull():
+    from fea.model import LoadCase, Pressure, Step, Support
+
+    return LoadCase("press_pull", [Step("press", [Pressure("upper_zmax", 1.0)]),
+                                   Step("pull", [], [Support("upper_xmin", (0,), (0.002,))],
+                                        increments=2)])
+
+
+PRESS_PULL = _press_pull()

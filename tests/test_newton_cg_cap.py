@@ -5,26 +5,18 @@ follow the timing rule (refactorisation time / time per CG iteration, at least r
 
 import numpy as np
 import pytest
-from contact_helpers import stacked_blocks
+from contact_helpers import PRESS_PULL, press_pull_model, stacked_blocks
 
 from fea.contact.term import ContactAnalysis, ContactSettings
-from fea.materials import LinearElastic
-from fea.model import Interface, LoadCase, Model, Pressure, Section, Step, Support
+from fea.model import LoadCase, Pressure, Step
 from fea.newton import NewtonAnalysis, _System
 
 
-def _model(mesh) -> Model:
-    # the press-then-pull friction problem of tests/test_ccx_contact.py (partial slip)
-    mats = {"base": LinearElastic("base", 1000.0, 0.3),
-            "block": LinearElastic("block", 3000.0, 0.2)}
-    return Model("cap", mesh, mats, [Section("lower", "base"), Section("upper", "block")],
-                 [Support("lower_zmin")], {},
-                 [Interface("if", "upper_zmin", "lower_zmax", "friction", 0.5)])
+def _model(mesh):
+    return press_pull_model(mesh, "cap")
 
 
-LC = LoadCase("press_pull", [Step("press", [Pressure("upper_zmax", 1.0)]),
-                             Step("pull", [], [Support("upper_xmin", (0,), (0.002,))],
-                                  increments=2)])
+LC = PRESS_PULL
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +25,8 @@ def mesh():
 
 
 def _run(mesh, cap, monkeypatch):
-    an = ContactAnalysis(_model(mesh), contact=ContactSettings(cap_stale_cg=cap is not None))
+    an = ContactAnalysis(_model(mesh), contact=ContactSettings(
+        cap_stale_cg=cap is not None, interface_solver="refactor"))
     caps = []
     # keep every factor until a PCG says otherwise (at this size the cost rule would refresh it
     # on each status change, so no PCG would ever see a stale one)
