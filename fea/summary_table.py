@@ -82,11 +82,20 @@ def solver_columns(summary: dict) -> dict:
     }
 
 
-def _apply_rom_reference(rows: list[dict], study: dict) -> None:
+def rom_reference_variant(rows: list[dict], study: dict) -> str | None:
+    """The variant of this study that is the ROM reference (intact), or None (published values
+    or no reference)."""
     ref = study.get("rom_reference") or {}
     variant = ref.get("variant")
     if variant is None and not ref.get("published_deg"):
-        variant = next((r["variant"] for r in rows if r["variant"].lower() == "intact"), None)
+        variant = next((str(r["variant"]) for r in rows if str(r["variant"]).lower() == "intact"),
+                       None)
+    return variant
+
+
+def _apply_rom_reference(rows: list[dict], study: dict) -> None:
+    ref = study.get("rom_reference") or {}
+    variant = rom_reference_variant(rows, study)
     if variant is not None:
         table = {r["loadcase"]: r.get("rom_deg") for r in rows
                  if r["variant"] == variant and r["converged"]}

@@ -35,8 +35,19 @@ def test_report_rows_flags_figures_and_no_external_resources(study, monkeypatch)
     assert not EXTERNAL.search(text)
     assert "http://" not in text and "https://" not in text
     imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    assert len(imgs) == 2 + 2 * 4  # two charts, four figures of each variant's worst case
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in imgs)
+    # the verdict lines: a picture of where each judged variant's worst criterion was decided
+    # (avb_no_rods: 200 µm slip fails micromotion in its converged case); the crashed variant
+    # has nothing to show
+    head = text[:text.index("<h2>Flags")]
+    assert len(re.findall(r'src="data:image/png', head)) == 2
+    assert 'alt="micromotion: avb_no_rods / flexion at cage_C3"' in head
+    # two charts, then four figures of each variant's worst ROM case and of each case a verdict
+    # line shows
+    figs = text[text.index("<h2>Figures"):]
+    cases = set(re.findall(r"<h3>([^<]+) / ([^<]+)</h3>", figs))
+    assert ("avb_no_rods", "flexion") in cases and len(cases) <= 4
+    assert len(imgs) == 2 + 2 + 4 * len(cases)
     assert "NOT CONVERGED: avb_no_rods / axial_rotation" in text
     assert "no summary.json" in text
     assert "fibrous tissue likely" in text  # 200 µm slip crosses the 150 µm threshold

@@ -67,6 +67,21 @@ BONE_APPOSITION_UM = (50.0, "Bloebaum et al. 1994 J Biomed Mater Res 28:537 (no 
 # flagged, with its source (fea.geometry.clearance, docs/screw_safety.md)
 SCREW_CLEARANCE_MM = CLEARANCE_FLAG_MM
 
+# Stability verdict: ROM reduction (%) of an instrumented C1-C2 against the intact spine. In an
+# upper-cervical FE model (intact, 1.5 Nm) the two rigid screw constructs reduced C1-C2 ROM by
+# at least 95 % in every direction (C1-C2 transarticular 99 / 100 / 99 %, C1 lateral mass-C2
+# pedicle 98 / 95 / 98 % in flexion-extension / lateral bending / axial rotation) and the
+# C1 lateral mass-C2 translaminar construct by 98 / 75 / 99 %, its lateral bending judged less
+# stable (Erbulut, Mumtaz, Zafarparandeh & Ozer 2022 Asian Spine J 16:831, doi
+# 10.31616/asj.2021.0270). Pass: as rigid as the rigid constructs; fail: less than the least rigid
+# published direction. No study found states a cut-off, so both are anchored, not measured ones.
+ROM_REDUCTION_PASS = (95.0, "smallest reduction of the rigid C1-C2 screw constructs in any "
+                            "direction (transarticular; C1 lateral mass-C2 pedicle: 95 % lateral "
+                            "bending), Erbulut et al. 2022 Asian Spine J 16:831 (FE)")
+ROM_REDUCTION_FAIL = (75.0, "project default anchored on the least rigid published direction "
+                            "(C1 lateral mass-C2 translaminar, lateral bending 75 %), Erbulut et "
+                            "al. 2022 Asian Spine J 16:831 (FE); no published cut-off found")
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -97,6 +112,13 @@ class Thresholds:
     shell_bearing: str = "endplate"
     # strength: safety factor = yield / von Mises; < 1 means the yield strength is reached
     min_safety_factor: float = 1.0
+    # ... and at or above this the implant strength verdict passes (between: borderline). Tool
+    # convention: a margin of 2 on yield for a static load that is one of many cycles
+    pass_safety_factor: float = 2.0
+    # stability verdict on the ROM reduction against the intact reference (%): pass at or above
+    # ROM_REDUCTION_PASS, borderline down to ROM_REDUCTION_FAIL (inclusive), fail below it
+    rom_reduction_pass_pct: float = ROM_REDUCTION_PASS[0]
+    rom_reduction_fail_pct: float = ROM_REDUCTION_FAIL[0]
     # ROM reduction: published intact ROM (deg) per load-case name, for a study without an intact
     # variant; e.g. Panjabi et al. 1988 C1-C2 at 1.5 Nm (REFERENCES.md)
     intact_rom_deg: dict = field(default_factory=dict)
@@ -121,6 +143,13 @@ class Thresholds:
         if self.shell_bearing not in SHELL_BEARING:
             raise ConfigError(f"thresholds.shell_bearing: '{self.shell_bearing}' is not one of "
                               f"{', '.join(SHELL_BEARING)}")
+        if not 0 < self.min_safety_factor <= self.pass_safety_factor:
+            raise ConfigError(f"thresholds: need 0 < min_safety_factor ({self.min_safety_factor})"
+                              f" <= pass_safety_factor ({self.pass_safety_factor})")
+        if not 0 <= self.rom_reduction_fail_pct <= self.rom_reduction_pass_pct <= 100:
+            raise ConfigError(f"thresholds: need 0 <= rom_reduction_fail_pct "
+                              f"({self.rom_reduction_fail_pct}) <= rom_reduction_pass_pct "
+                              f"({self.rom_reduction_pass_pct}) <= 100 %")
         if not self.screw_clearance_mm >= 0:
             raise ConfigError(f"thresholds.screw_clearance_mm: must be >= 0 mm, got "
                               f"{self.screw_clearance_mm}")
@@ -202,6 +231,15 @@ class Thresholds:
              "tool convention (matches the 95th percentile used elsewhere)"),
             ("implant safety factor flag below", f"{self.min_safety_factor:g}",
              "yield: material yield_MPa (Ti6Al4V ASTM F136; lattice by Gibson-Ashby)"),
+            ("implant strength verdict passes at or above safety factor",
+             f"{self.pass_safety_factor:g}", "project default (a margin of 2 on yield)"
+             if self.pass_safety_factor == 2.0 else "study thresholds"),
+            ("stability verdict passes at ROM reduction of at least",
+             f"{self.rom_reduction_pass_pct:g} %", ROM_REDUCTION_PASS[1]
+             if self.rom_reduction_pass_pct == ROM_REDUCTION_PASS[0] else "study thresholds"),
+            ("stability verdict fails at ROM reduction below",
+             f"{self.rom_reduction_fail_pct:g} %", ROM_REDUCTION_FAIL[1]
+             if self.rom_reduction_fail_pct == ROM_REDUCTION_FAIL[0] else "study thresholds"),
         ]
         rows.append(("screw clearance to canal / transverse foramen flag below",
                      f"{self.screw_clearance_mm:g} mm",

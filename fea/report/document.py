@@ -1,5 +1,6 @@
-"""`write_report(study_dir)`: study inputs, comparison tables, flags, figures, solver figures and
-assumptions in one HTML file that opens in any browser without a server or a network."""
+"""`write_report(study_dir)`: the design verdicts first, then study inputs, comparison tables,
+flags, figures, solver figures and assumptions in one HTML file that opens in any browser without
+a server or a network; the verdicts also go to verdicts.json for scripts."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 from .. import atomic
 from ..errors import FeaError
 from ..metrics.case_files import read_summary
-from ..summary_table import case_dirs, load_or_build, read_study_json, study_thresholds
-from . import sections
+from ..metrics.verdict import as_json, study_verdicts
+from ..summary_table import (
+    case_dirs, load_or_build, read_study_json, rom_reference_variant, study_thresholds,
+)
+from . import sections, verdicts
 from .html_util import esc, img
 from .style import CSS
 
@@ -26,7 +30,10 @@ def _version() -> str:
         return "unknown"
 
 
-def _figure_cases(rows: list[dict], study_dir: Path) -> list[tuple[str, str, Path]]:
+def _figure_cases(rows: list[dict], study_dir: Path,
+                  wanted: set = frozenset()) -> list[tuple[str, str, Path]]:
+    """Every case's, or when there are many, each variant's worst ROM case and the `wanted`
+    cases (those deciding the verdicts)."""
     found = {(v, lc): p for v, lc, p in case_dirs(study_dir) if (p / "summary.json").exists()}
     if len(found) <= MAX_CASES_WITH_FIGURES:
         return [(v, lc, p) for (v, lc), p in found.items()]
@@ -36,7 +43,9 @@ def _figure_cases(rows: list[dict], study_dir: Path) -> list[tuple[str, str, Pat
         if key in found and (r["variant"] not in worst or
                              (r.get("rom_deg") or 0) > (worst[r["variant"]][1] or 0)):
             worst[r["variant"]] = (key, r.get("rom_deg"))
-    return [(*key, found[key]) for key, _ in worst.values()]
+    keys = dict.fromkeys([key for key, _ in worst.values()] +
+                         sorted(k for k in wanted if k in found))
+    return [(*key, found[key]) for key in keys]
 
 
 def _case_pngs(folder: Path, th) -> list[Path]:
@@ -51,7 +60,7 @@ def _case_pngs(folder: Path, th) -> list[Path]:
     return case_figures(folder, fig_dir, th)
 
 
-def _figures(rows, study_dir: Path, th, with_figures: bool) -> tuple[str, str]:
+def _figures(rows, study_dir: Path, th, with_figures: bool, wanted: set) -> tuple[str, str]:
     if not with_figures:
         return "<p>Figures were not requested.</p>", ""
     from ..plot.charts import study_charts
@@ -62,7 +71,7 @@ def _figures(rows, study_dir: Path, th, with_figures: bool) -> tuple[str, str]:
                 "converged)", "micromotion.png": "Micromotion of the worst interface per case "
                 "against the thresholds"}.get(p.name, p.name)) for p in charts) + "</div>"
     parts = []
-    for variant, lc, folder in _figure_cases(rows, study_dir):
+    for variant, lc, folder in _figure_cases(rows, study_dir, wanted):
         try:
             pngs = _case_pngs(folder, th)
         except FeaError as exc:
@@ -89,7 +98,8 @@ def _cases_with(study_dir: Path, key: str) -> list[tuple[str, dict]]:
 
 
 def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
-    """Write STUDY_DIR/report.html (atomically) and return its path."""
+    """Write STUDY_DIR/report.html and STUDY_DIR/verdicts.json (atomically); return the report's
+    path."""
     study_dir = Path(study_dir)
     study = read_study_json(study_dir)
     th = study_thresholds(study, study_dir)
@@ -97,7 +107,12 @@ def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
     if not rows:
         raise FeaError(f"{study_dir}: no cases to report")
     name = study.get("name") or study_dir.resolve().name
-    charts, case_figs = _figures(rows, study_dir, th, with_figures)
+    ref_variant = rom_reference_variant(rows, study)
+    judged = study_verdicts(rows, th, ref_variant)
+    reference = next((str(r["rom_reference"]) for r in rows if r.get("rom_reference")), None)
+    atomic.write_json(study_dir / "verdicts.json", as_json(judged, th, reference))
+    charts, case_figs = _figures(rows, study_dir, th, with_figures,
+                                 verdicts.picture_cases(judged))
     n_bad = sum(not r.get("converged") for r in rows)
     when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     body = [
@@ -106,6 +121,8 @@ def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
         f"{len({r['loadcase'] for r in rows})} load case(s); "
         + (f'<span class="flag-bad">{n_bad} not converged</span>' if n_bad else "all converged")
         + f". Generated {esc(when)} by spinefea {esc(_version())} from {esc(study_dir)}.</p>",
+        "<h2>Verdicts</h2>", verdicts.verdict_lines(judged, study_dir, reference),
+        "<h3>Intact vs construct</h3>", verdicts.rom_side_by_side(rows, judged),
         "<h2>Flags</h2>", sections.flags(rows),
         "<h2>Comparison</h2>",
         ("<p>One row per variant and load case. Green / amber / red: below, between or over the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..metrics import verdict as V
 from ..metrics.columns import CLASS_RANK
 from ..metrics.micromotion import um_label
 from ..metrics.thresholds import Thresholds
@@ -43,16 +44,14 @@ def _grade(kind: str | None, v, th: Thresholds) -> str:
         return {0: "good", 1: "warn", 2: "bad"}.get(CLASS_RANK.get(v, -1), "")
     if not isinstance(v, (int, float)):
         return ""
-    if kind == "micromotion":
-        return "good" if v <= th.ingrowth_um else ("bad" if v >= th.fibrous_um else "warn")
-    if kind == "clearance":
-        return "bad" if v < 0 else ("warn" if v < th.screw_clearance_mm else "good")
     if kind == "ratio":
         return "good" if v < 1.0 else "bad"
-    if kind == "sf":
-        return "bad" if v < th.min_safety_factor else ("warn" if v < 2 * th.min_safety_factor
-                                                        else "good")
-    return ""
+    # the verdicts' grading, so a cell and its variant's verdict never disagree
+    grade = {"micromotion": V.grade_micromotion, "clearance": V.grade_clearance,
+             "sf": V.grade_safety_factor}.get(kind)
+    if grade is None:
+        return ""
+    return {V.PASS: "good", V.BORDERLINE: "warn", V.FAIL: "bad"}.get(grade(v, th), "")
 
 
 def inputs(study: dict, study_dir) -> str:

@@ -18,4 +18,16 @@ td.good { background: #dff3df; } td.warn { background: #fff1c9; } td.bad { backg
 figcaption { font-size: 12px; color: #555; }
 pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: 12px; }
 .scroll { overflow-x: auto; }
+.verdict { display: flex; gap: 12px; align-items: center; border: 1px solid #ccc;
+           border-left: 6px solid #345; padding: .4em .8em; margin: .4em 0; }
+.verdict[data-overall="fail"], .verdict[data-overall="not converged"] { border-left-color: #c00; }
+.verdict[data-overall="borderline"] { border-left-color: #d90; }
+.verdict[data-overall="pass"] { border-left-color: #2a2; }
+.vtext { flex: 1; } .crit { white-space: nowrap; } .vnote { font-size: 13px; color: #555; }
+.thumb figure { margin: 0; width: 180px; } .thumb img { width: 180px; border: 1px solid #ddd; }
+.v { font-weight: 600; padding: 0 .4em; border-radius: 3px; }
+.v-pass { background: #dff3df; color: #1a5e1a; }
+.v-borderline { background: #fff1c9; color: #7a5000; }
+.v-fail { background: #fbd0d0; color: #900; } .v-not-converged { background: #c00; color: #fff; }
+.v-not-computed { background: #eee; color: #555; }
 """
