@@ -239,3 +239,18 @@ def test_a_stale_figure_is_not_shown(study):
     os.utime(png, (t - 100, t - 100))  # from an earlier run of the case
     text = write_report(study, with_figures=False).read_text()
     assert "data:image/png" not in text[:text.index("<h2>Flags")]
+
+
+def test_console_prints_one_verdict_line_per_design(study):
+    from rich.console import Console
+
+    from fea.study.show import print_verdicts
+
+    write_report(study, with_figures=False)
+    console = Console(record=True, width=300)
+    print_verdicts(study, console)
+    lines = console.export_text().splitlines()
+    assert len(lines) == 2  # cage_a, cage_b; the intact reference is not judged
+    assert lines[1].startswith("cage_b fail: stability fail (flexion), micromotion not converged "
+                               "(axial_rotation)")
+    assert "screws not computed" in lines[0]

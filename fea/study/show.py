@@ -1,11 +1,32 @@
-"""What a finished study prints: the variants ranked (fea.commands.compare's table), the cases
-that failed or did not converge with their reason, and where the report is."""
+"""What a finished study prints: the variants ranked (fea.commands.compare's table), one verdict
+line per design variant (verdicts.json), the cases that failed or did not converge with their
+reason, and where the report is."""
 
 from __future__ import annotations
+
+import json
 
 from rich.markup import escape
 
 from . import status as S
+
+COLOUR = {"pass": "green", "borderline": "yellow", "fail": "bold red", "not converged": "bold red",
+          "not computed": "dim"}
+
+
+def print_verdicts(out_dir, console) -> None:
+    """One line per design variant from the verdicts.json the report wrote (none: nothing)."""
+    path = out_dir / "verdicts.json"
+    if not path.exists():
+        return
+    for name, v in json.loads(path.read_text())["variants"].items():
+        parts = []
+        for key, c in v["criteria"].items():
+            g = c["grade"]
+            case = f" ({escape(c['loadcase'])})" if c["loadcase"] and g != "pass" else ""
+            parts.append(f"{key} [{COLOUR[g]}]{g}[/]{case}")
+        console.print(f"[bold]{escape(name)}[/] [{COLOUR[v['overall']]}]{v['overall']}[/]: "
+                      + ", ".join(parts), highlight=False, soft_wrap=True)
 
 
 def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False) -> None:
@@ -26,6 +47,7 @@ def print_outcome(outcome, console, metric: str = "rom_deg", quiet: bool = False
             for e in ranking["unranked"]:
                 console.print(f"[bold red]not ranked:[/] {e['variant']}: {escape(e['reason'])}",
                               highlight=False, soft_wrap=True)
+        print_verdicts(outcome.out_dir, console)
         if outcome.reference:
             console.print(f"ROM reference: {outcome.reference} (ROM reduction in summary.csv "
                           "and the report)", highlight=False)
