@@ -254,3 +254,27 @@ def test_console_prints_one_verdict_line_per_design(study):
     assert lines[1].startswith("cage_b fail: stability fail (flexion), micromotion not converged "
                                "(axial_rotation)")
     assert "screws not computed" in lines[0]
+
+
+def test_study_thresholds_move_the_verdict_and_are_printed_with_sources(study):
+    text = write_report(study, with_figures=False).read_text()
+    assert "Erbulut et al. 2022 Asian Spine J 16:831" in text and "project default" in text
+    a = json.loads((study / "verdicts.json").read_text())["variants"]["cage_a"]["criteria"]
+    assert a["stability"]["grade"] == V.PASS  # 98 %
+    (study / "study.json").write_text(json.dumps({"thresholds": {"rom_reduction_pass_pct": 99}}))
+    write_report(study, with_figures=False)
+    a = json.loads((study / "verdicts.json").read_text())["variants"]["cage_a"]["criteria"]
+    assert a["stability"]["grade"] == V.BORDERLINE
+
+
+@pytest.mark.parametrize("bad, key", [
+    ({"rom_reduction_fail_pct": 96.0}, "rom_reduction_pass_pct"),
+    ({"rom_reduction_pass_pct": 120.0}, "rom_reduction_pass_pct"),
+    ({"pass_safety_factor": 0.5}, "pass_safety_factor"),
+    ({"rom_reduction_pass_pct_typo": 90.0}, "Did you mean 'rom_reduction_pass_pct'"),
+])
+def test_bad_verdict_thresholds_are_named(bad, key):
+    from fea.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        Thresholds.from_dict(bad)

@@ -299,6 +299,10 @@ does not predict millimetres of height loss (clinical subsidence is &gt; 2-3 mm)
 safety factor is yield / peak, against the lattice's homogenised strength for porous regions.
 Peaks at sharp re-entrant corners are mesh-sensitive; the 99th percentile is the steadier number.
 </li>
+<li><b>Verdicts</b> grade each design variant by its worst load case against the thresholds
+below; they screen designs against one another and the literature, they are not a clinical
+approval. The stability verdict is only as good as the intact reference it is measured against.
+</li>
 <li>All thresholds are literature defaults to be changed per study, not truths.</li>
 </ul>
 """
