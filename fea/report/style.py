@@ -24,7 +24,7 @@ pre { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: 12px; }
 .verdict[data-overall="borderline"] { border-left-color: #d90; }
 .verdict[data-overall="pass"] { border-left-color: #2a2; }
 .vtext { flex: 1; } .crit { white-space: nowrap; } .vnote { font-size: 13px; color: #555; }
-.thumb figure { margin: 0; width: 180px; } .thumb img { width: 180px; border: 1px solid #ddd; }
+.thumb figure { margin: 0; width: 240px; } .thumb img { width: 240px; border: 1px solid #ddd; }
 .v { font-weight: 600; padding: 0 .4em; border-radius: 3px; }
 .v-pass { background: #dff3df; color: #1a5e1a; }
 .v-borderline { background: #fff1c9; color: #7a5000; }
