@@ -101,7 +101,8 @@ def breakdown(model: Path, size: float | None, order: int | None) -> str:
     parts = {k for k in regions if any(r != k and r.startswith(k + "_") for r in regions)}
     for k in sorted(regions):
         if k not in parts:
-            lines.append(f"| {k} | {len(regions[k]):,} | {100 * len(regions[k]) / mesh.n_cells:.1f} % |")
+            n = len(regions[k])
+            lines.append(f"| {k} | {n:,} | {100 * n / mesh.n_cells:.1f} % |")
     return "\n".join(lines)
 
 
