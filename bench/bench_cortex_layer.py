@@ -12,7 +12,9 @@ mapping):
   E = f E_c + (1 - f) E_s (parallel layers);
 - band: the elements with a corner on the surface, one modulus E_s + (E_c - E_s) t A / V_band
   (the wall's membrane stiffness spread over the band's mean depth V_band / A);
-- full / none: the face elements fully cortical / no cortex at all (bounds).
+- full / none: the face elements fully cortical / no cortex at all (bounds);
+- resolved: the wall meshed as its own volume around the core, as the column's bones are now
+  (fea.geometry.meshing's thin-wall sizes on its curved faces), for the FE's own error.
 
     python bench/bench_cortex_layer.py [--no-write]
 """
@@ -55,10 +57,27 @@ def moduli(mesh, rule: str) -> np.ndarray:
     return E
 
 
+def resolved_tube(h: float):
+    """The tube with its wall as a volume (`B_cortical`) around the core (`B_cancellous`)."""
+    from fea.geometry import occ
+    from fea.geometry.meshing import mesh_construct
+
+    def geo(asm):
+        asm.add("B", "B_cortical", occ.elliptic_cylinder((0, 0), R, R, 0.0, L), 20, "bone",
+                thickness=T)
+        asm.add("B", "B_cancellous", occ.elliptic_cylinder((0, 0), R - T, R - T, 0.0, L), 21,
+                "bone")
+        for name, z, n in (("bottom", 0.0, -1.0), ("top", L, 1.0)):
+            asm.feature(name, "B", (0, 0, z), (0, 0, n), (-R, -R, z - 1), (R, R, z + 1))
+
+    return mesh_construct("tube", geo, h, 2)
+
+
 def measure(sizes=(2.0, 3.0)) -> list[list]:
     from fea.geometry.primitives import cylinder
     from fea.imaging.mapping import MappedMaterial
     from fea.linsolve import SolverSettings
+    from fea.materials import LinearElastic
     from fea.model import LoadCase, Model, RefLoad, RefPoint, Section, Step, Support
     from fea.static import solve
 
@@ -67,17 +86,24 @@ def measure(sizes=(2.0, 3.0)) -> list[list]:
     rows = []
     for h in sizes:
         mesh = cylinder(R, L, h, 2)
-        for rule in ("face", "band", "full", "none"):
+        for rule in ("resolved", "face", "band", "full", "none"):
             t0 = time.perf_counter()
-            E = moduli(mesh, rule)
-            mat = MappedMaterial("bone", float(np.median(E)), NU, cell_E=E)
+            if rule == "resolved":
+                m = resolved_tube(h)
+                mats = {"c": LinearElastic("c", E_C, NU), "s": LinearElastic("s", E_S, NU)}
+                secs = [Section("B_cortical", "c"), Section("B_cancellous", "s")]
+            else:
+                m = mesh
+                E = moduli(mesh, rule)
+                mats = {"bone": MappedMaterial("bone", float(np.median(E)), NU, cell_E=E)}
+                secs = [Section("body", "bone")]
             ref = RefPoint("top", np.array([0.0, 0.0, L]), "distributing", "top")
-            model = Model("tube", mesh, {"bone": mat}, [Section("body", "bone")],
-                          supports=[Support("bottom")], ref_points={"top": ref})
+            model = Model("tube", m, mats, secs, supports=[Support("bottom")],
+                          ref_points={"top": ref})
             lc = LoadCase("b", [Step("s", [RefLoad("top", np.array([0, 0, -P]),
                                                    np.array([M, 0, 0]))])])
             mo = solve(model, lc, SolverSettings(backend="direct")).ref_motion("top")
-            rows.append([f"{h:g}", mesh.n_cells, rule,
+            rows.append([f"{h:g}", m.n_cells, rule,
                          f"{(M * L / EI) / abs(mo[3]):.2f}", f"{(P * L / EA) / abs(mo[2]):.2f}",
                          f"{time.perf_counter() - t0:.1f}"])
             print(rows[-1], flush=True)
