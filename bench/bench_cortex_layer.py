@@ -1,11 +1,12 @@
 """Can a cortical wall thinner than the mesh be a graded layer of elements instead of its own
 volume? Measured on a composite tube against its resolved wall (issue 15, the column's budget).
 
-A solid TET10 cylinder (radius 6 mm, length 100 mm: a vertebral body's scale) clamped at its base
-carries a 0.5 mm cortical wall (12000 MPa) around a cancellous core (450 MPa), nu 0.3; a moment
-and an axial force act on its top through a distributing coupling. Reference: the resolved wall,
-the composite section's EI and EA (plane sections, exact for the pure moment and the axial
-force away from the ends). Layer rules, each a per-element modulus (the `cell_E` path of CT
+A solid TET10 cylinder (radius 6 mm, the dens's and a lateral mass's scale; length 100 mm)
+clamped at its base carries a 0.5 mm cortical wall (12000 MPa) around a cancellous core
+(450 MPa), nu 0.3; a moment and an axial force act on its top through a kinematic coupling (a
+rigid end, so plane sections hold there too; through a distributing one the load enters the soft
+core and shears over into the wall: 8 % softer, measured). Reference: the resolved wall, the
+composite section's EI and EA (plane sections). Layer rules, each a per-element modulus (the `cell_E` path of CT
 mapping):
 
 - face: the elements with a face on the surface, cortical fraction f = min(1, t A / V) each,
@@ -97,7 +98,7 @@ def measure(sizes=(2.0, 3.0)) -> list[list]:
                 E = moduli(mesh, rule)
                 mats = {"bone": MappedMaterial("bone", float(np.median(E)), NU, cell_E=E)}
                 secs = [Section("body", "bone")]
-            ref = RefPoint("top", np.array([0.0, 0.0, L]), "distributing", "top")
+            ref = RefPoint("top", np.array([0.0, 0.0, L]), "kinematic", "top")
             model = Model("tube", m, mats, secs, supports=[Support("bottom")],
                           ref_points={"top": ref})
             lc = LoadCase("b", [Step("s", [RefLoad("top", np.array([0, 0, -P]),
