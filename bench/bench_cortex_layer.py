@@ -6,8 +6,8 @@ clamped at its base carries a 0.5 mm cortical wall (12000 MPa) around a cancello
 (450 MPa), nu 0.3; a moment and an axial force act on its top through a kinematic coupling (a
 rigid end, so plane sections hold there too; through a distributing one the load enters the soft
 core and shears over into the wall: 8 % softer, measured). Reference: the resolved wall, the
-composite section's EI and EA (plane sections). Layer rules, each a per-element modulus (the `cell_E` path of CT
-mapping):
+composite section's EI and EA (plane sections). Layer rules, each a per-element modulus (the
+`cell_E` path of CT mapping):
 
 - face: the elements with a face on the surface, cortical fraction f = min(1, t A / V) each,
   E = f E_c + (1 - f) E_s (parallel layers);
