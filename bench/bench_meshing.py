@@ -3,6 +3,7 @@
 under the heading "## Meshing" (only that section is replaced).
 
     python bench/bench_meshing.py [--variants] [--size MM] [--no-write] [--model PATH ...]
+    python bench/bench_meshing.py --breakdown [--model PATH] [--size MM] [--order 1|2]
 
 Besides models/*.toml (the intact model is the parametric occiput-C3 column) it meshes the
 example models in EXAMPLES (the former box-bone intact model). `--model` measures only the given
@@ -12,6 +13,7 @@ files and prints the rows without writing.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import sys
@@ -38,6 +40,70 @@ def measure(model: Path, variant: str, size: float | None) -> dict:
             "type": mesh.element_type.upper(), "elements": mesh.n_cells, "nodes": mesh.n_nodes,
             "dof": 3 * mesh.n_nodes, "seconds": seconds, "worst_shape": q.worst_shape_quality,
             "min_jac": q.min_jacobian_ratio}
+
+
+def cpu_s() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def breakdown(model: Path, size: float | None, order: int | None) -> str:
+    """Where the CPU time and the elements of one model's mesh go: the phases of
+    fea.geometry.meshing (solids, the assembly's fragments and groups, gmsh's mesh and the
+    sets) timed by wrapping them, and the elements per cell set (per bone and region)."""
+    from fea.config import build_mesh
+    from fea.geometry import meshing
+    from fea.geometry.assembly import Assembly
+    from fea.variants import expand_variants
+
+    spent = {"fragments and groups": 0.0, "mesh (gmsh 1D-3D, order, sets)": 0.0}
+    attempts = []
+
+    def timed(fn, key):
+        def run(*a, **k):
+            t = cpu_s()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[key] += cpu_s() - t
+                if key.startswith("mesh"):
+                    attempts.append(a[2])  # the size of each attempt (the retry ladder)
+        return run
+
+    build0, mesh0 = Assembly.build, meshing.mesh_assembly
+    Assembly.build = timed(build0, "fragments and groups")
+    meshing.mesh_assembly = timed(mesh0, "mesh (gmsh 1D-3D, order, sets)")
+    try:
+        spec = expand_variants(model)["base"]
+        upd = {k: v for k, v in (("size_mm", size), ("element_order", order)) if v is not None}
+        spec = spec.model_copy(update={"mesh": spec.mesh.model_copy(update=upd)})
+        t = cpu_s()
+        mesh = build_mesh(spec.mesh, model, None)
+        total = cpu_s() - t
+    finally:
+        Assembly.build, meshing.mesh_assembly = build0, mesh0
+    q = mesh.quality()
+    spent = {"solids (OCC parts, unions, cuts, shells)": total - sum(spent.values()), **spent}
+    lines = [f"`python bench/bench_meshing.py --breakdown --model {model.relative_to(ROOT)}"
+             f"{f' --size {size:g}' if size else ''}{f' --order {order}' if order else ''}`: "
+             f"{spec.mesh.size_mm:g} mm {mesh.element_type.upper()}, {mesh.n_cells:,} elements, "
+             f"{mesh.n_nodes:,} nodes, {3 * mesh.n_nodes:,} DOF, worst shape quality "
+             f"{q.worst_shape_quality:.4f}, min Jacobian ratio {q.min_jacobian_ratio:.3f}; "
+             f"attempts at {', '.join(f'{h:.2f}' for h in attempts)} mm; CPU s of this process, "
+             f"load average {os.getloadavg()[0]:.1f} at the end.", "",
+             "| phase | CPU s |", "| --- | --- |"]
+    lines += [f"| {k} | {v:.1f} |" for k, v in spent.items()] + [f"| total | {total:.1f} |", ""]
+    lines += ["| cell set | elements | share |", "| --- | --- | --- |"]
+    regions = {k: v for k, v in mesh.cell_sets.items() if "|" not in k}
+    # a body's set holds its regions': list the regions, and a body only if it has one region
+    parts = {k for k in regions if any(r != k and r.startswith(k + "_") for r in regions)}
+    for k in sorted(regions):
+        if k not in parts:
+            n = len(regions[k])
+            lines.append(f"| {k} | {n:,} | {100 * n / mesh.n_cells:.1f} % |")
+    return "\n".join(lines)
 
 
 def table(rows: list[dict]) -> str:
@@ -68,7 +134,15 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true", help="print only")
     ap.add_argument("--model", action="append", type=Path,
                     help="mesh only this model file (repeatable; prints, does not write)")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="phases and elements per cell set of one model (default: the intact "
+                    "column); prints, does not write")
+    ap.add_argument("--order", type=int, choices=(1, 2), help="with --breakdown: element order")
     args = ap.parse_args(argv)
+    if args.breakdown:
+        model = (args.model or [ROOT / "models" / "intact.toml"])[0].resolve()
+        print(breakdown(model, args.size, args.order))
+        return 0
     if args.model:
         args.no_write = True
     from fea.variants import expand_variants
@@ -86,8 +160,6 @@ def main(argv=None) -> int:
             rows.append(measure(model, v, args.size))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     try:
-        import os
-
         load = "load average %.1f at the end" % os.getloadavg()[0]
     except OSError:
         load = ""
