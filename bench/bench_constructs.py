@@ -192,7 +192,19 @@ Tried, same model and case, same code, one setting changed:
   code's figure for aad_cages flexion is the 129.7 CPU-s of the debug run. The same
   indeterminacy makes per-face micromotion of a floating cage sensitive to any solver change
   that alters the iterates: a metric of the cage's relative motion (C1 against C2) would be
-  well posed.
+  well posed. With it on, aad_cages in axial rotation (left) had not finished after 27.5 min
+  of wall time and 533 CPU-s of its child (the Woodbury path without it: 193.5 CPU-s solve at
+  load 14, 15:09) and was stopped (the "did not finish" row of the 17:36 run): a second reason
+  it stays off. The axial rotation rows of the 18:16 run are the default code (fb8b163).
+
+**Against issue 18's targets (default code, solve CPU s, 8 mm, load 7-10).** aad_cages axial
+rotation (left): immediate 119.3 / fused 16.6 / all-tied 4.8: 7.2x fused (target 3), 25x
+all-tied (target 5), fused 3.5x all-tied (target 3). aad_cages flexion: immediate 129.7 (the
+17:10 debug run) / fused 15.6 / all-tied 5.5 (17:36 run; fused has no friction, so warm_bounds
+did not touch it): 8.3x and 24x, fused 2.8x. c2_avb was not run again this session (its
+flexion rows above are the morning's refactoring path: 22.6x and 20.9x in CPU; its fused state
+has no contact). None of the immediate-state targets is met; what would move them is the
+moment increments' Coulomb-bound passes (above), not the linear algebra.
 """
 
 
