@@ -201,9 +201,10 @@ Tried, same model and case, same code, one setting changed:
 rotation (left): immediate 119.3 / fused 16.6 / all-tied 4.8: 7.2x fused (target 3), 25x
 all-tied (target 5), fused 3.5x all-tied (target 3). aad_cages flexion: immediate 129.7 (the
 17:10 debug run) / fused 15.6 / all-tied 5.5 (17:36 run; fused has no friction, so warm_bounds
-did not touch it): 8.3x and 24x, fused 2.8x. c2_avb was not run again this session (its
-flexion rows above are the morning's refactoring path: 22.6x and 20.9x in CPU; its fused state
-has no contact). None of the immediate-state targets is met; what would move them is the
+did not touch it): 8.3x and 24x, fused 2.8x. c2_avb flexion (18:24 run, default code,
+Woodbury by the counts, load 4-7): immediate 103.0 / fused 4.4 / all-tied 4.2: 23x and 24x
+(fused has no contact left), 190 Newton steps of which 76 in the preload; c2_avb axial
+rotation was not run (time). None of the immediate-state targets is met; what would move them is the
 moment increments' Coulomb-bound passes (above), not the linear algebra.
 """
 
