@@ -18,8 +18,9 @@ iterates are those of the refactoring path within the PCG tolerance.
 Chosen over refactoring on status changes (measured on aad_cages, bench/README.md), and over
 an explicit Schur complement on the interface DOFs (PARDISO's partial factorisation needs its
 own ordering and a second factor of the same matrix; S here comes from the factor the system
-has anyway). The dense LU grows as |J|^3: past `NewtonSettings.condense_max_rows` rows the
-driver keeps refactoring (the default's "auto").
+has anyway). The default "auto" takes this path when it pays by operation counts
+(woodbury_pays: the dense LU grows as rows^3, the set-up as rows x factor size, a refactorisation
+as PARDISO's count) and at most `NewtonSettings.condense_max_rows` rows; else it refactors.
 """
 
 from __future__ import annotations
@@ -32,6 +33,36 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 CHUNK = 256  # right-hand sides per multi-RHS substitution (memory: n x CHUNK doubles)
+# What a contact case does per constraint set, counted on the benches (bench/README.md): the
+# refactoring path factored the tangent 33-52 times per case (c2_avb 33, aad_cages 47-52,
+# bench_contact 37-39), the Woodbury path made 9-15 dense interface LUs
+EXPECTED_REFACTORS = 30
+EXPECTED_LUS = 10
+
+
+def woodbury_pays(factor_nnz: int, factor_flops: float, n_sub: int, rows: int) -> dict:
+    """Whether the Woodbury path should beat refactoring, from operation counts (no timing,
+    so the choice does not depend on the machine's load): the set-up S costs n_sub forward and
+    backward substitutions (4 flops per factor non-zero each), a dense LU of the interface rows
+    2/3 rows^3 flops, a refactorisation PARDISO's own count. Woodbury when a dense LU is
+    cheaper than the refactorisation it replaces and the set-up with EXPECTED_LUS LUs is cheaper
+    than EXPECTED_REFACTORS refactorisations. Measured times follow these counts within 1.5x
+    (the substitutions run slower per flop than the factorisation, the dense LU faster):
+    aad_cages 8 mm (70k DOF, 2196 rows) counts S 13 and an LU 0.55 refactorisations, timed 16-18
+    and 0.3: Woodbury; bench_contact --size 0.5 (10k DOF, 2124 rows) counts 13 and 4.2, timed
+    19 and 3.5: refactoring (a dense LU of its interface costs more than its sparse factor)."""
+    setup = 4.0 * factor_nnz * n_sub
+    lu = 2.0 / 3.0 * float(rows) ** 3
+    woodbury = setup + EXPECTED_LUS * lu
+    refactor = EXPECTED_REFACTORS * factor_flops
+    return {"use": bool(lu < factor_flops and woodbury <= refactor),
+            "woodbury_flops": woodbury, "refactor_flops": refactor,
+            "lu_per_refactor": lu / factor_flops, "setup_per_refactor": setup / factor_flops}
+
+
+def substitution_count(B: sp.csr_matrix) -> int:
+    """Substitutions S = B K0^-1 B^T needs: the rows of B or the DOFs it touches if fewer."""
+    return int(min(B.shape[0], len(np.unique(B.indices))))
 
 
 class InterfaceCondensation:

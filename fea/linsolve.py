@@ -255,6 +255,14 @@ class LinearSolver:
         self.refactor_s = time.perf_counter() - t0
         return True
 
+    def factor_counts(self) -> tuple[int, float] | None:
+        """(non-zeros of the factor, flops of one numerical factorisation) as PARDISO's
+        analysis reports them; None for other backends (no count to read)."""
+        f = getattr(self, "_pardiso", None) if self.backend == "pardiso" else None
+        if f is None or f.factor_nnz <= 0 or f.iparm[18] <= 0:
+            return None
+        return f.factor_nnz, 1e6 * float(f.iparm[18])
+
     def release(self) -> None:
         """Free the factor now (the object must not be used for solving afterwards)."""
         if getattr(self, "_pardiso", None) is not None:

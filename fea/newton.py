@@ -68,7 +68,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 from .constraints import check_rigid_modes
-from .condense import InterfaceCondensation
+from .condense import InterfaceCondensation, substitution_count, woodbury_pays
 from .errors import FeaError, SingularModelError
 from .linsolve import LinearSolver, SolveInfo, SolverSettings
 from .model import LoadCase, Model
@@ -95,11 +95,12 @@ class NewtonSettings:
     # about one refactorisation; the tangent is then factored and the PCG goes on from there
     interface_solver: str = "auto"  # woodbury: every Newton step on the bonded factor and a
     # dense problem on the interface rows (fea.condense), never a refactorisation; refactor:
-    # factor the tangent again when its status moves (the rules below); auto: woodbury with a
-    # factoring backend and at most condense_max_rows interface rows
-    condense_max_rows: int = 3000  # the set-up (one substitution per interface DOF) and the
-    # dense LUs grow as rows and rows^3: measured a gain at 2196 rows (aad_cages, 8 mm TET10,
-    # bench/README.md); at the 5 mm default (~5700 rows) a dense LU would cost ~2 refactorisations
+    # factor the tangent again when its status moves (the rules below); auto: woodbury when
+    # fea.condense.woodbury_pays says so from PARDISO's operation counts, at most
+    # condense_max_rows interface rows
+    condense_max_rows: int = 3000  # auto's cap on top of the counts: S is rows^2 doubles and
+    # the dense LUs grow as rows^3; measured a gain at 2196 rows (aad_cages, 8 mm TET10,
+    # bench/README.md), none measured above
 
     def __post_init__(self):
         if self.interface_solver not in ("auto", "woodbury", "refactor"):
@@ -163,6 +164,7 @@ class NewtonAnalysis(StaticAnalysis):
         links = [lk for t in self.terms for lk in t.links]
         supports = [sp_ for t in self.terms for sp_ in getattr(t, "supports", ())]
         self._systems: dict[int, _System] = {}
+        self.interface_choice: list[dict] = []  # auto's cost estimates, one per system
         self.active = [t for t in self.terms if t.active]
         super().__init__(model, settings, progress, deps, links, supports)
         for t in self.terms:
@@ -324,8 +326,8 @@ class NewtonAnalysis(StaticAnalysis):
             # auto: measured on contact only; a term factored with a sparser operator
             # (ligaments' operator_pre) doubles its rows here, so it keeps refactoring
             plain = all(Bp is Bq for Bq, Bp in zip(sysd.Bq, sysd.Bp))
-            use = mode == "woodbury" or (mode == "auto" and base.backend in ("pardiso", "direct")
-                                         and rows <= self.ns.condense_max_rows and plain)
+            use = mode == "woodbury" or (mode == "auto" and rows <= self.ns.condense_max_rows
+                                         and plain and self._woodbury_pays(base, parts, rows))
             if use and base.backend not in ("pardiso", "direct"):
                 raise FeaError("interface_solver 'woodbury' needs a factoring linear solver "
                                f"(backend pardiso or direct), not '{base.backend}'")
@@ -335,6 +337,18 @@ class NewtonAnalysis(StaticAnalysis):
                                                     + sysd.condensed.setup_s)
                 self.timings["interface_rows"] = rows
         return sysd.condensed or None
+
+    def _woodbury_pays(self, base: LinearSolver, parts: list, rows: int) -> bool:
+        """auto: the operation-count criterion of fea.condense.woodbury_pays on this system's
+        factor (PARDISO's counts; without them, as for the small models the dense backend
+        takes, refactor). The estimate is kept in `interface_choice` per system."""
+        counts = base.factor_counts()
+        if counts is None:
+            return False
+        B = sp.vstack([B for B, _ in parts]).tocsr()
+        est = woodbury_pays(*counts, substitution_count(B), rows)
+        self.interface_choice.append(est)
+        return est["use"]
 
     def _parts(self, sysd: _System) -> list:
         """(operator, blocks the factor holds for it) per term: A - K0 = sum B^T (D - D0) B.

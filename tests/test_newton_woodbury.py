@@ -54,17 +54,35 @@ def test_woodbury_gives_the_refactoring_answer(runs):
     assert an1.timings["interface_factorisations"] >= 1
 
 
-def test_auto_condenses_small_interfaces_only(mesh):
-    an = ContactAnalysis(press_pull_model(mesh, "wb"))
-    an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
+PRESS = LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])])
+
+
+def _auto_choice(mesh, **kw):
+    an = ContactAnalysis(press_pull_model(mesh, "wb"), contact=ContactSettings(**kw))
+    assert an.run(PRESS).converged
     sysd = next(iter(an._systems.values()))
-    assert an.ns.interface_solver == "auto" and sysd.condensed
-    assert an.timings["interface_rows"] == 3 * len(an.contact.w)
-    an = ContactAnalysis(press_pull_model(mesh, "wb"), contact=ContactSettings(
-        condense_max_rows=3 * len(an.contact.w) - 1))
-    an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
-    assert next(iter(an._systems.values())).condensed is False
+    return an, bool(sysd.condensed)
+
+
+def test_auto_follows_the_operation_counts(mesh):
+    """auto condenses only where the counts say the Woodbury path is cheaper: not on the
+    bench's 10k-DOF block pair, whose 2124 interface rows make a dense LU cost 4x its sparse
+    factor (auto used to condense it and took 5.0-5.3 s against 2.5-3.4 s), but on a fine bulk
+    under a coarse interface (264 points); and never past condense_max_rows."""
+    an, used = _auto_choice(mesh)
+    est = an.interface_choice[0]
+    assert an.ns.interface_solver == "auto" and not used and not est["use"]
+    assert est["lu_per_refactor"] > 1
     assert "interface_factorisations" not in an.timings
+
+    coarse_top = stacked_blocks(0.3, 2, conforming=False, size_upper=1.0)
+    an, used = _auto_choice(coarse_top)
+    est = an.interface_choice[0]
+    assert used and est["use"] and est["lu_per_refactor"] < 1
+    assert est["woodbury_flops"] <= est["refactor_flops"]
+    assert an.timings["interface_rows"] == 3 * len(an.contact.w)
+    an, used = _auto_choice(coarse_top, condense_max_rows=3 * len(an.contact.w) - 1)
+    assert not used and "interface_factorisations" not in an.timings
 
 
 def test_bad_interface_solver_is_named():
@@ -77,7 +95,7 @@ def test_updated_inverse_is_the_tangents_inverse(mesh, drift):
     """K0 + B^T E B solved through the bonded factor against a direct solve of the assembled
     tangent, for contact blocks far from the bonded ones (open, slipping, a raised penalty)."""
     an = ContactAnalysis(press_pull_model(mesh, "wb"), SolverSettings(backend="direct"))
-    an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
+    an.run(PRESS)
     sysd = next(iter(an._systems.values()))
     Kr, B, Db = an._cache[next(iter(an._cache))][0].Kr, sysd.Bq[0], sysd.D_bonded[0]
     rng = np.random.default_rng(1)
@@ -112,5 +130,5 @@ def test_factoring_backend_required(mesh):
     an = ContactAnalysis(press_pull_model(mesh, "wb"), SolverSettings(backend="amg"),
                          contact=ContactSettings(interface_solver="woodbury"))
     with pytest.raises(FeaError, match="woodbury.*factoring.*'amg'"):
-        an.run(LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])]))
+        an.run(PRESS)
 
