@@ -142,3 +142,24 @@ def test_overlapping_segments_and_names_on_a_numbered_map_are_refused(seg_dir):
     with pytest.raises(ConfigError, match=r"mesh.params.bodies.C3: a segment name \('C3'\) "
                                           r"needs a DICOM-SEG label map"):
         load_model(seg_dir / "names.toml")
+
+
+def test_a_fractional_seg_is_taken_at_half_and_a_broken_one_is_named(seg_dir):
+    from fea.imaging.seg import SegLabels, read_seg_labels
+
+    ct, lab = phantom()
+    write_seg(lab, seg_dir / "ct_dicom", seg_dir / "frac.dcm", PHANTOM_SEGMENTS, fractional=True)
+    bodies = {n: n for n in PHANTOM_SEGMENTS.values()}
+    got, spec = read_seg_labels(seg_dir / "frac.dcm", bodies, seg_dir / "ct.nii.gz")
+    ref, _ = read_seg_labels(seg_dir / "labels_seg.dcm", bodies, seg_dir / "ct.nii.gz")
+    # 0.6 inside, 0.4 in the shell: the shell (as many voxels again, nearly) is not bone
+    assert np.array_equal(got.data, ref.data)
+    assert np.array_equal(got.affine, ref.affine)
+    # a SEG cut short: refused naming the file, highdicom's message (which may quote the
+    # header) not passed on
+    data = (seg_dir / "labels_seg.dcm").read_bytes()
+    (seg_dir / "broken_seg.dcm").write_bytes(data[:len(data) // 2])
+    with pytest.raises(ConfigError, match=r"mesh.params.labels: 'broken_seg.dcm' is not a "
+                                          r"readable DICOM-SEG \(\w+\)$") as e:
+        SegLabels(seg_dir / "broken_seg.dcm")
+    assert not any(v in str(e.value) for v in FAKE_PATIENT.values())

@@ -165,11 +165,12 @@ def write_dicom_series(vol: Volume, folder: str | Path, patient: dict | None = N
 
 
 def write_seg(labels: Volume, series: str | Path, path: str | Path,
-              names: dict[int | tuple, str]) -> Path:
+              names: dict[int | tuple, str], fractional: bool = False) -> Path:
     """The label map as a DICOM-SEG (BINARY, empty frames left out) drawn on the CT series in
     the folder `series`: segment k (1, 2, ...) is label value `list(names)[k-1]` (or any of a
     tuple of values: overlapping segments), labelled with its name. The labels are sampled
-    (nearest voxel) at the series' voxel centres."""
+    (nearest voxel) at the series' voxel centres. `fractional`: a FRACTIONAL SEG, 0.6 inside
+    a segment and 0.4 in the one-voxel shell around it (a reader must take it at 50 %)."""
     import highdicom as hd
     import pydicom
     from pydicom.sr.codedict import codes
@@ -186,14 +187,21 @@ def write_seg(labels: Volume, series: str | Path, path: str | Path,
     lab = labels.sample(ct.points_of(ijk.reshape(-1, 3).astype(float)), order=0, outside=0.0)
     lab = lab.reshape(ct.data.shape).transpose(2, 1, 0)  # frames (slice, row, column)
     masks = np.stack([np.isin(lab, v) for v in names], -1).astype(np.uint8)
+    kind = hd.seg.SegmentationTypeValues.BINARY
+    if fractional:
+        from scipy.ndimage import binary_dilation
+
+        shell = np.stack([binary_dilation(m) & ~m.astype(bool)
+                          for m in np.moveaxis(masks, -1, 0)], -1)
+        masks = np.where(masks > 0, 0.6, np.where(shell, 0.4, 0.0)).astype(np.float32)
+        kind = hd.seg.SegmentationTypeValues.FRACTIONAL
     segments = [hd.seg.SegmentDescription(
         segment_number=k, segment_label=name, segmented_property_category=codes.SCT.Tissue,
         segmented_property_type=codes.SCT.Bone,
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
         for k, name in enumerate(names.values(), start=1)]
     seg = hd.seg.Segmentation(
-        source_images=src, pixel_array=masks,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        source_images=src, pixel_array=masks, segmentation_type=kind,
         segment_descriptions=segments, series_instance_uid=hd.UID(), series_number=2,
         sop_instance_uid=hd.UID(), instance_number=1, manufacturer="spinefea",
         manufacturer_model_name="phantom", software_versions="1", device_serial_number="0")
