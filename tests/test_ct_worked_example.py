@@ -1,5 +1,6 @@
-"""The CT worked example of docs/patient_geometry.md, end to end, on the DICOM series that
-carries fake patient tags: converges, maps the law, and leaks no identifying tag (issue 21)."""
+"""The CT worked example of docs/patient_geometry.md, end to end, on the DICOM series and the
+DICOM-SEG that carry fake patient tags: converges, maps the law, and leaks no identifying tag
+(issue 21)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,22 @@ def _example_toml() -> str:
     return re.search(r"```toml\n(.*?)```", part, re.S).group(1)
 
 
+def _dicom_lines() -> dict[str, str]:
+    """The page's lines that switch the example to the DICOM series and its DICOM-SEG."""
+    text = DOC.read_text()
+    part = text[text.index("### Worked example: a synthetic CT phantom"):]
+    block = re.findall(r"```toml\n(.*?)```", part, re.S)[1]
+    return {ln.split("=")[0].strip(): ln for ln in block.splitlines() if "=" in ln}
+
+
+def _dicom_toml() -> str:
+    """The example's model with those lines in place of its NIfTI ones."""
+    lines = _dicom_lines()
+    out = [lines.get(ln.split("=")[0].strip(), ln) if "=" in ln else ln
+           for ln in _example_toml().splitlines()]
+    return "\n".join(out) + "\n"
+
+
 def _needles() -> list[str]:
     """Every fake tag value, and the patient name's components (family, given)."""
     name = FAKE_PATIENT["PatientName"].split("^")
@@ -36,9 +53,10 @@ def test_ct_worked_example_from_dicom_converges_maps_the_law_and_leaks_nothing(
     work.mkdir()
     monkeypatch.chdir(work)
     assert write_phantom([".", "--dicom"]) == 0
-    toml = _example_toml()
-    assert 'image = "ct.nii.gz"' in toml
-    Path("ct_phantom.toml").write_text(toml.replace('image = "ct.nii.gz"', 'image = "ct_dicom"'))
+    assert sorted(_dicom_lines()) == ["bodies", "image", "labels"]
+    toml = _dicom_toml()  # the DICOM series and its DICOM-SEG, as the page says
+    assert 'image = "ct_dicom"' in toml and 'labels = "labels_seg.dcm"' in toml
+    Path("ct_phantom.toml").write_text(toml)
     caplog.set_level(logging.DEBUG)
     code = main(["solve", "ct_phantom.toml", "--loadcase", "../loadcases/compression.toml",
                  "--out", "compression", "--cache", str(tmp_path / "cache")])
@@ -89,7 +107,8 @@ def test_ct_worked_example_from_dicom_converges_maps_the_law_and_leaks_nothing(
 
     # privacy: no output, cache file, log record or printed line holds a tag value
     text = caplog.text + "".join(capsys.readouterr())
-    inputs = {work / "ct_dicom", work / "ct.nii.gz", work / "labels.nii.gz"}
+    inputs = {work / "ct_dicom", work / "ct.nii.gz", work / "labels.nii.gz",
+              work / "labels_seg.dcm"}
     files = [p for d in (work, tmp_path / "cache") for p in d.rglob("*")
              if p.is_file() and not any(p == i or i in p.parents for i in inputs)]
     assert any(p.name == "report.html" for p in files) and any(p.suffix == ".npz" for p in files)
@@ -98,5 +117,5 @@ def test_ct_worked_example_from_dicom_converges_maps_the_law_and_leaks_nothing(
         for f in files:  # case as written: lowered base64 in result.vtu spells words by chance
             assert needle.encode() not in f.read_bytes(), (needle, f)
     # ...while the DICOM files themselves do carry them (the test would see a leak)
-    dcm = next((work / "ct_dicom").iterdir()).read_bytes()
-    assert FAKE_PATIENT["PatientID"].encode() in dcm
+    for f in (next((work / "ct_dicom").iterdir()), work / "labels_seg.dcm"):
+        assert FAKE_PATIENT["PatientID"].encode() in f.read_bytes()

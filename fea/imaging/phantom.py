@@ -1,7 +1,8 @@
 """A synthetic CT the project writes itself (no downloads): vertebra-like bodies stacked along z,
 each an elliptic cylinder with a dense cortical rim and a cancellous core whose HU rises from the
 centre to the rim, separated by soft-tissue "discs"; with the label map (one label per body).
-Written as NIfTI, and as a DICOM series that carries fake patient tags (to test privacy).
+Written as NIfTI, and as a DICOM series that carries fake patient tags (to test privacy), with
+the label map as a DICOM-SEG on that series (which copies the fake patient from it).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import numpy as np
 from .volume import LPS_TO_PROJECT, RAS_TO_PROJECT, Volume
 
 FAKE_PATIENT = {"PatientName": "Quuxley^Janeth^Q", "PatientID": "PID-0451-XYZ",
-                "PatientBirthDate": "19610229", "PatientAddress": "12 Fake Street Testville",
+                "PatientBirthDate": "19640229", "PatientAddress": "12 Fake Street Testville",
                 "InstitutionName": "Synthetic General Hospital", "ReferringPhysicianName":
                 "Doctor^Who", "AccessionNumber": "ACC778899", "StudyDate": "20240131"}
+
+# the worked example's names of the phantom's labels (bodies bottom up, then the discs)
+PHANTOM_SEGMENTS = {1: "C3", 2: "C2", 3: "C1", 11: "D23", 12: "D12"}
 
 
 @dataclass
@@ -121,7 +125,7 @@ def write_dicom_series(vol: Volume, folder: str | Path, patient: dict | None = N
     if np.linalg.norm(np.cross(row_dir, col_dir) - kdir) > 1e-6:
         raise ValueError("the slice axis is not normal to the rows and columns (sheared volume)")
     slope, inter = 1.0, -1024.0
-    series, study = generate_uid(), generate_uid()
+    series, study, frame = generate_uid(), generate_uid(), generate_uid()
     pat = FAKE_PATIENT if patient is None else patient
     ks = np.arange(data.shape[2])
     if shuffle:  # file order must not matter: the reader sorts by position
@@ -140,6 +144,9 @@ def write_dicom_series(vol: Volume, folder: str | Path, patient: dict | None = N
         ds.SOPClassUID = CTImageStorage
         ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
         ds.SeriesInstanceUID, ds.StudyInstanceUID = series, study
+        ds.FrameOfReferenceUID = frame
+        ds.PatientSex = "O"  # type 2 tags a SEG made on this series needs
+        ds.StudyID, ds.StudyTime, ds.SeriesNumber = "1", "120000", 1
         ds.InstanceNumber = int(k) + 1
         ds.ImagePositionPatient = [float(v) for v in lps[:3, 3] + k * lps[:3, 2]]
         ds.ImageOrientationPatient = [float(v) for v in (*row_dir, *col_dir)]
@@ -157,6 +164,51 @@ def write_dicom_series(vol: Volume, folder: str | Path, patient: dict | None = N
     return folder
 
 
+def write_seg(labels: Volume, series: str | Path, path: str | Path,
+              names: dict[int | tuple, str], fractional: bool = False) -> Path:
+    """The label map as a DICOM-SEG (BINARY, empty frames left out) drawn on the CT series in
+    the folder `series`: segment k (1, 2, ...) is label value `list(names)[k-1]` (or any of a
+    tuple of values: overlapping segments), labelled with its name. The labels are sampled
+    (nearest voxel) at the series' voxel centres. `fractional`: a FRACTIONAL SEG, 0.6 inside
+    a segment and 0.4 in the one-voxel shell around it (a reader must take it at 50 %)."""
+    import highdicom as hd
+    import pydicom
+    from pydicom.sr.codedict import codes
+
+    from .volume import read_image
+
+    series = Path(series)
+    ct = read_image(series)  # the grid: (column, row, slice), slices sorted along the normal
+    src = [pydicom.dcmread(str(f)) for f in sorted(series.iterdir())]
+    iop = np.array(src[0].ImageOrientationPatient, float)
+    normal = np.cross(iop[:3], iop[3:])
+    src.sort(key=lambda d: float(np.array(d.ImagePositionPatient, float) @ normal))
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in ct.data.shape], indexing="ij"), -1)
+    lab = labels.sample(ct.points_of(ijk.reshape(-1, 3).astype(float)), order=0, outside=0.0)
+    lab = lab.reshape(ct.data.shape).transpose(2, 1, 0)  # frames (slice, row, column)
+    masks = np.stack([np.isin(lab, v) for v in names], -1).astype(np.uint8)
+    kind = hd.seg.SegmentationTypeValues.BINARY
+    if fractional:
+        from scipy.ndimage import binary_dilation
+
+        shell = np.stack([binary_dilation(m) & ~m.astype(bool)
+                          for m in np.moveaxis(masks, -1, 0)], -1)
+        masks = np.where(masks > 0, 0.6, np.where(shell, 0.4, 0.0)).astype(np.float32)
+        kind = hd.seg.SegmentationTypeValues.FRACTIONAL
+    segments = [hd.seg.SegmentDescription(
+        segment_number=k, segment_label=name, segmented_property_category=codes.SCT.Tissue,
+        segmented_property_type=codes.SCT.Bone,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+        for k, name in enumerate(names.values(), start=1)]
+    seg = hd.seg.Segmentation(
+        source_images=src, pixel_array=masks, segmentation_type=kind,
+        segment_descriptions=segments, series_instance_uid=hd.UID(), series_number=2,
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="spinefea",
+        manufacturer_model_name="phantom", software_versions="1", device_serial_number="0")
+    seg.save_as(str(path))
+    return Path(path)
+
+
 def main(argv=None) -> int:
     """`python -m fea.imaging.phantom DIR [--dicom]`: the worked example's CT (docs)."""
     import argparse
@@ -164,7 +216,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fea.imaging.phantom",
                                  description="Write the synthetic CT phantom (three vertebra-like "
                                  "bodies, two discs): DIR/ct.nii.gz, DIR/labels.nii.gz and, with "
-                                 "--dicom, DIR/ct_dicom/ (a series with fake patient tags)")
+                                 "--dicom, DIR/ct_dicom/ (a series with fake patient tags) and "
+                                 "DIR/labels_seg.dcm (the label map as a DICOM-SEG on it)")
     ap.add_argument("out")
     ap.add_argument("--dicom", action="store_true")
     a = ap.parse_args(argv)
@@ -175,7 +228,9 @@ def main(argv=None) -> int:
     write_nifti(lab, out / "labels.nii.gz", np.int16)
     if a.dicom:
         write_dicom_series(ct, out / "ct_dicom")
-    print(f"wrote {out}/ct.nii.gz, {out}/labels.nii.gz" + (", ct_dicom/" if a.dicom else ""))
+        write_seg(lab, out / "ct_dicom", out / "labels_seg.dcm", PHANTOM_SEGMENTS)
+    print(f"wrote {out}/ct.nii.gz, {out}/labels.nii.gz"
+          + (", ct_dicom/, labels_seg.dcm" if a.dicom else ""))
     return 0
 
 

@@ -77,6 +77,27 @@ class Volume:
                 "value_range": [float(np.nanmin(d)), float(np.nanmax(d))]}
 
 
+def canonical(vol: Volume) -> Volume:
+    """The same voxels with the axes permuted and flipped so that voxel axis d runs closest to
+    +x, +y, +z of the project frame: one grid gives one array whatever order the file stored it
+    in (NIfTI RAS, DICOM LPS, a SEG's slice order), so label maps from different formats give
+    the same surfaces. An oblique grid keeps its angles; only the storage order changes."""
+    A = vol.affine[:3, :3]
+    perm = np.argmax(np.abs(A), axis=1)  # voxel axis closest to project axis w
+    if len(set(perm.tolist())) < 3:
+        return vol  # too oblique to say: left as stored
+    data = np.transpose(np.asarray(vol.data), perm)
+    B = np.eye(4)
+    B[:3, :3] = A[:, perm]
+    B[:3, 3] = vol.affine[:3, 3]
+    for w in range(3):
+        if B[w, w] < 0:
+            data = np.flip(data, w)
+            B[:3, 3] += (data.shape[w] - 1) * B[:3, w]
+            B[:3, w] *= -1
+    return Volume(np.ascontiguousarray(data), B, vol.kind, vol.scanner)
+
+
 def read_image(path: str | Path, where: str = "mesh.params.image",
                show_scanner: bool = False) -> Volume:
     """A NIfTI file (.nii, .nii.gz) or a folder holding one DICOM series. `show_scanner`: also
@@ -112,29 +133,27 @@ def read_nifti(path: Path, where: str) -> Volume:
 # DICOM tags read, and only these (privacy: no other header element is touched)
 _GEOMETRY_TAGS = ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
                   "RescaleSlope", "RescaleIntercept", "Rows", "Columns")
+_PIXEL_TAGS = ("PixelData", "BitsAllocated", "BitsStored", "PixelRepresentation",
+               "SamplesPerPixel", "PhotometricInterpretation", "HighBit")
 _SCANNER_TAGS = ("Manufacturer", "ManufacturerModelName")  # only with show_scanner = true
 
 
-def read_dicom_series(folder: Path, where: str, show_scanner: bool = False) -> Volume:
-    """One DICOM series: slices sorted along the slice normal, HU by the rescale tags.
-
-    Voxel (i, j, k) = (column, row, slice): its LPS position is
-    IPP_k + i * PixelSpacing[1] * row_direction + j * PixelSpacing[0] * column_direction.
-    """
+def _series_headers(folder: Path, where: str, extra: tuple = (), pixels: bool = True):
+    """The image slices of the one DICOM series in `folder`, sorted along the slice normal,
+    with only the geometry tags (and `extra`) read; and the slice step (LPS, mm)."""
     import pydicom
 
+    tags = list(_GEOMETRY_TAGS) + ["SeriesInstanceUID", *extra] + (list(_PIXEL_TAGS) if pixels
+                                                                   else [])
     slices = []
     for f in sorted(q for q in folder.iterdir() if q.is_file()):
         try:
-            ds = pydicom.dcmread(str(f), specific_tags=list(_GEOMETRY_TAGS) + ["PixelData",
-                                 "BitsAllocated", "BitsStored", "PixelRepresentation",
-                                 "SamplesPerPixel", "PhotometricInterpretation",
-                                 "HighBit", "SeriesInstanceUID"] + (list(_SCANNER_TAGS)
-                                                                    if show_scanner else []))
+            ds = pydicom.dcmread(str(f), specific_tags=tags, stop_before_pixels=not pixels)
         except Exception:  # not a DICOM file (a README, a thumbnail): skipped
             continue
-        if "PixelData" not in ds or "ImagePositionPatient" not in ds:
-            continue
+        if (pixels and "PixelData" not in ds) or "ImagePositionPatient" not in ds \
+                or "ImageOrientationPatient" not in ds:
+            continue  # no image slice (a SEG, a report): not part of the CT
         slices.append(ds)
     if not slices:
         raise ConfigError(f"{where}: the folder '{folder.name}' holds no DICOM image slices")
@@ -142,12 +161,10 @@ def read_dicom_series(folder: Path, where: str, show_scanner: bool = False) -> V
         raise ConfigError(f"{where}: the folder '{folder.name}' holds several DICOM series; put "
                           "one series per folder")
     iop = np.array(slices[0].ImageOrientationPatient, float)
-    row_dir, col_dir = iop[:3], iop[3:]
-    normal = np.cross(row_dir, col_dir)
+    normal = np.cross(iop[:3], iop[3:])
     ipp = np.array([np.array(s.ImagePositionPatient, float) for s in slices])
     order = np.argsort(ipp @ normal)
     slices, ipp = [slices[i] for i in order], ipp[order]
-    dr, dc = (float(x) for x in slices[0].PixelSpacing)
     if len(slices) > 1:
         steps = np.diff(ipp, axis=0)
         step = (ipp[-1] - ipp[0]) / (len(slices) - 1)
@@ -156,19 +173,63 @@ def read_dicom_series(folder: Path, where: str, show_scanner: bool = False) -> V
                               "spaced (missing slices?); export the series again")
     else:
         step = normal * 1.0
-    shape = {(int(s.Rows), int(s.Columns)) for s in slices}
-    if len(shape) > 1:
+    if len({(int(s.Rows), int(s.Columns)) for s in slices}) > 1:
         raise ConfigError(f"{where}: the DICOM slices in '{folder.name}' differ in size")
+    return slices, step
+
+
+def _series_affine(first, step) -> np.ndarray:
+    """Voxel (i, j, k) = (column, row, slice) -> project frame: its LPS position is
+    IPP_0 + i * PixelSpacing[1] * row_direction + j * PixelSpacing[0] * column_direction
+    + k * step."""
+    iop = np.array(first.ImageOrientationPatient, float)
+    dr, dc = (float(x) for x in first.PixelSpacing)
+    A = np.eye(4)
+    A[:3, 0] = iop[:3] * dc
+    A[:3, 1] = iop[3:] * dr
+    A[:3, 2] = step
+    A[:3, 3] = np.array(first.ImagePositionPatient, float)
+    return LPS_TO_PROJECT @ A
+
+
+def read_dicom_series(folder: Path, where: str, show_scanner: bool = False) -> Volume:
+    """One DICOM series: slices sorted along the slice normal, HU by the rescale tags."""
+    slices, step = _series_headers(folder, where, _SCANNER_TAGS if show_scanner else ())
     data = np.empty((int(slices[0].Columns), int(slices[0].Rows), len(slices)), np.float32)
     for k, s in enumerate(slices):  # one per slice, not per voxel
         slope = float(getattr(s, "RescaleSlope", 1.0))
         inter = float(getattr(s, "RescaleIntercept", 0.0))
         data[:, :, k] = (s.pixel_array.astype(np.float32) * slope + inter).T
-    A = np.eye(4)
-    A[:3, 0] = row_dir * dc
-    A[:3, 1] = col_dir * dr
-    A[:3, 2] = step
-    A[:3, 3] = ipp[0]
     scanner = " ".join(str(getattr(slices[0], t, "")) for t in _SCANNER_TAGS).strip() \
         if show_scanner else ""
-    return Volume(data, LPS_TO_PROJECT @ A, "dicom", scanner)
+    return Volume(data, _series_affine(slices[0], step), "dicom", scanner)
+
+
+@dataclass
+class Grid:
+    """An image's voxel grid without its pixels (checking a segmentation against its CT)."""
+    shape: tuple[int, int, int]
+    affine: np.ndarray  # voxel index -> project frame, mm
+    frame_uid: str = ""  # DICOM FrameOfReferenceUID, compared only, never written out
+
+
+def read_grid(path: str | Path, where: str = "mesh.params.image") -> Grid:
+    """The voxel grid of a NIfTI file or a DICOM series folder, pixels not read."""
+    p = Path(path)
+    if p.is_dir():
+        slices, step = _series_headers(p, where, ("FrameOfReferenceUID",), pixels=False)
+        return Grid((int(slices[0].Columns), int(slices[0].Rows), len(slices)),
+                    _series_affine(slices[0], step),
+                    str(getattr(slices[0], "FrameOfReferenceUID", "")))
+    if p.name.lower().endswith(NIFTI_SUFFIXES):
+        import nibabel as nib
+
+        try:
+            img = nib.load(str(p))
+        except Exception as exc:
+            raise ConfigError(f"{where}: '{p.name}' is not a readable NIfTI file "
+                              f"({type(exc).__name__})") from None
+        return Grid(tuple(int(n) for n in img.shape[:3]),
+                    RAS_TO_PROJECT @ np.asarray(img.affine, float))
+    v = read_image(p, where)  # raises, naming the file, for anything else
+    return Grid(tuple(v.data.shape), v.affine)
