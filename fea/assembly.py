@@ -5,6 +5,8 @@ indices, plus for each element the position of every (node a, node b) block in r
 greedily coloured so that no two elements of one colour share a node; each colour is assembled in
 parallel straight into the CSR data with no race and no per-element matrix stored.
 DOF numbering: node i owns DOFs 3i, 3i+1, 3i+2 (x, y, z).
+A mesh of several cell blocks (element types) shares one pattern; each block has its own block
+positions and colouring and is assembled by the same kernel with its type's dN and weights.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
-from .elements import default_tet_rule, tet_quadrature, tet_shape
+from .elements.registry import type_for_nodes
 
 
 # ---------------------------------------------------------------- pattern
@@ -102,8 +104,9 @@ def _dof_pattern(gptr, gidx):
 
 
 @njit(cache=True)
-def _color_cells(cells, n_nodes):
-    """Greedy colouring on corner nodes (mid-edge nodes are shared only with corner-sharers)."""
+def _color_cells(cells, n_nodes, nc):
+    """Greedy colouring on the nc corner nodes (mid-edge nodes are shared only with
+    corner-sharers)."""
     m = cells.shape[0]
     words = 8  # up to 512 colours
     used = np.zeros((n_nodes, words), np.uint64)
@@ -112,7 +115,7 @@ def _color_cells(cells, n_nodes):
         chosen = -1
         for w in range(words):
             mask = np.uint64(0)
-            for a in range(4):
+            for a in range(nc):
                 mask |= used[cells[e, a], w]
             if mask != np.uint64(0xFFFFFFFFFFFFFFFF):
                 for bit in range(64):
@@ -124,9 +127,18 @@ def _color_cells(cells, n_nodes):
             raise ValueError("element colouring needs more than 512 colours")
         color[e] = chosen
         w, bit = chosen // 64, chosen % 64
-        for a in range(4):
+        for a in range(nc):
             used[cells[e, a], w] |= np.uint64(1) << np.uint64(bit)
     return color
+
+
+@dataclass
+class BlockPattern:
+    """Where one cell block's element blocks go, and its colouring."""
+
+    block_pos: np.ndarray  # (m_b, nn, nn) int32: position of node b within node row a
+    color_ptr: np.ndarray  # (ncolors+1,)
+    color_cells: np.ndarray  # element indices (within the block) grouped by colour
 
 
 @dataclass
@@ -135,9 +147,19 @@ class Pattern:
 
     indptr: np.ndarray  # (3n+1,) int64
     indices: np.ndarray  # (nnz,) int32
-    block_pos: np.ndarray  # (m, nn, nn) int32: position of node b within node row a
-    color_ptr: np.ndarray  # (ncolors+1,)
-    color_cells: np.ndarray  # element indices grouped by colour
+    blocks: list[BlockPattern]
+
+    @property
+    def block_pos(self) -> np.ndarray:  # the first (for a single-type mesh: the) block's
+        return self.blocks[0].block_pos
+
+    @property
+    def color_ptr(self) -> np.ndarray:
+        return self.blocks[0].color_ptr
+
+    @property
+    def color_cells(self) -> np.ndarray:
+        return self.blocks[0].color_cells
 
     @property
     def n_dof(self) -> int:
@@ -155,16 +177,41 @@ class Pattern:
         return K
 
 
-def build_pattern(cells: np.ndarray, n_nodes: int) -> Pattern:
+def cell_blocks(cells) -> list:
+    """A Mesh's blocks, a list of blocks, or a bare (m, nn) array (type from its node count)."""
+    from .mesh import CellBlock
+
+    if hasattr(cells, "blocks"):
+        return cells.blocks
+    if isinstance(cells, list):
+        return cells
     cells = np.ascontiguousarray(cells, dtype=np.int64)
-    ptr, n2c = _node_to_cells(cells, n_nodes)
-    gptr, gidx = _node_graph(cells, n_nodes, ptr, n2c)
-    pos = _block_positions(cells, gptr, gidx)
+    return [CellBlock(type_for_nodes(cells.shape[1]), cells, 0)]
+
+
+def build_pattern(cells, n_nodes: int) -> Pattern:
+    """cells: (m, nn) array, a Mesh, or its list of CellBlock."""
+    blocks = cell_blocks(cells)
+    if len(blocks) == 1:
+        allc = blocks[0].cells
+    else:  # node graph of all blocks: short cells padded with their own first node
+        w = max(b.cells.shape[1] for b in blocks)
+        allc = np.vstack([np.hstack([b.cells, np.repeat(b.cells[:, :1], w - b.cells.shape[1], 1)])
+                          for b in blocks])
+    allc = np.ascontiguousarray(allc, dtype=np.int64)
+    ptr, n2c = _node_to_cells(allc, n_nodes)
+    gptr, gidx = _node_graph(allc, n_nodes, ptr, n2c)
     indptr, indices = _dof_pattern(gptr, gidx)
-    color = _color_cells(cells, n_nodes)
-    order = np.argsort(color, kind="stable")
-    color_ptr = np.searchsorted(color[order], np.arange(color.max() + 2))
-    return Pattern(indptr, indices, pos, color_ptr, order)
+    out = []
+    for b in blocks:
+        c = np.ascontiguousarray(b.cells, dtype=np.int64)
+        pos = _block_positions(c, gptr, gidx)
+        color = _color_cells(c, n_nodes, b.type.n_corners)
+        order = np.argsort(color, kind="stable")
+        color_ptr = np.searchsorted(color[order], np.arange(color.max() + 2)) if len(c) else \
+            np.zeros(1, np.int64)
+        out.append(BlockPattern(pos, color_ptr, order))
+    return Pattern(indptr, indices, out)
 
 
 # ---------------------------------------------------------------- element kernel
@@ -258,7 +305,6 @@ def element_stiffness(xe, D, dN, w, Ke):
 @njit(parallel=True, cache=True)
 def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data):
     nn = cells.shape[1]
-    data[:] = 0.0
     for c in range(len(color_ptr) - 1):
         lo, hi = color_ptr[c], color_ptr[c + 1]
         for k in prange(hi - lo):
@@ -281,18 +327,21 @@ def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells,
                             data[base + j] += Ke[3 * a + i, 3 * b + j]
 
 
-def assemble_stiffness(
-    nodes: np.ndarray, cells: np.ndarray, mat_id: np.ndarray, Ds: np.ndarray, pattern: Pattern
-) -> sp.csr_matrix:
-    """Global stiffness (3n x 3n CSR, N/mm). mat_id: (m,) index into Ds (nmat, 6, 6)."""
-    nn = cells.shape[1]
-    pts, w = tet_quadrature(default_tet_rule(nn))
-    _, dN = tet_shape(nn, pts)
-    data = np.empty(pattern.nnz)
-    _assemble(
-        np.ascontiguousarray(nodes), np.ascontiguousarray(cells, dtype=np.int64),
-        np.ascontiguousarray(mat_id, dtype=np.int64), np.ascontiguousarray(Ds),
-        np.ascontiguousarray(dN), w, pattern.block_pos, pattern.indptr,
-        pattern.color_ptr, pattern.color_cells, data,
-    )
+def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndarray,
+                       pattern: Pattern) -> sp.csr_matrix:
+    """Global stiffness (3n x 3n CSR, N/mm). cells: (m, nn) array, a Mesh or its blocks;
+    mat_id: (m,) index into Ds (nmat, 6, 6), elements numbered across blocks."""
+    data = np.zeros(pattern.nnz)
+    nodes = np.ascontiguousarray(nodes)
+    mat_id = np.ascontiguousarray(mat_id, dtype=np.int64)
+    Ds = np.ascontiguousarray(Ds)
+    for b, bp in zip(cell_blocks(cells), pattern.blocks):
+        if not len(b.cells):
+            continue
+        _assemble(
+            nodes, np.ascontiguousarray(b.cells, dtype=np.int64),
+            np.ascontiguousarray(mat_id[b.offset:b.offset + len(b.cells)]), Ds,
+            b.type.dN(), np.ascontiguousarray(b.type.weights), bp.block_pos, pattern.indptr,
+            bp.color_ptr, bp.color_cells, data,
+        )
     return pattern.matrix(data)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .assembly import _b_column, _gradients
-from .elements import corner_extrapolation, default_tet_rule, tet_quadrature, tet_shape
+from .assembly import _b_column, _gradients, cell_blocks
 
 
 @njit(parallel=True, cache=True)
@@ -47,12 +46,21 @@ def _qp_stress(nodes, cells, mat, Ds, dN, u, out):
 
 
 def qp_stress(nodes, cells, mat_id, Ds, disp) -> np.ndarray:
-    """(m, q, 6) stresses at the quadrature points of every element."""
-    nn = cells.shape[1]
-    pts, _ = tet_quadrature(default_tet_rule(nn))
-    _, dN = tet_shape(nn, pts)
-    out = np.empty((len(cells), len(pts), 6))
-    _qp_stress(nodes, cells, mat_id, Ds, dN, np.ascontiguousarray(disp), out)
+    """(m, q, 6) stresses at the quadrature points of every element. cells: (m, nn) array, a
+    Mesh or its blocks; where blocks have different point counts, an element's shorter row
+    repeats its first point (so maxima and the set of values are unchanged)."""
+    blocks = cell_blocks(cells)
+    q = max(len(b.type.points) for b in blocks)
+    m = sum(len(b.cells) for b in blocks)
+    out = np.empty((m, q, 6))
+    disp = np.ascontiguousarray(disp)
+    for b in blocks:
+        nq = len(b.type.points)
+        part = np.empty((len(b.cells), nq, 6))
+        _qp_stress(nodes, np.ascontiguousarray(b.cells), np.ascontiguousarray(
+            mat_id[b.offset:b.offset + len(b.cells)]), Ds, b.type.dN(), disp, part)
+        out[b.offset:b.offset + len(b.cells), :nq] = part
+        out[b.offset:b.offset + len(b.cells), nq:] = part[:, :1]
     return out
 
 
@@ -90,16 +98,20 @@ def split_by_region(cells: np.ndarray, region: np.ndarray) -> RegionSplit:
     return RegionSplit(uniq % n_total, inv.reshape(cells.shape), uniq // n_total)
 
 
-def nodal_stress(cells: np.ndarray, qp: np.ndarray, split: RegionSplit) -> np.ndarray:
-    """Per-region averaged nodal stresses (p, 6) on the split output mesh."""
-    nn = cells.shape[1]
-    E = corner_extrapolation(nn)  # (nn, q)
-    at_nodes = np.einsum("aq,mqc->mac", E, qp)  # (m, nn, 6)
+def nodal_stress(cells, qp: np.ndarray, split: RegionSplit) -> np.ndarray:
+    """Per-region averaged nodal stresses (p, 6) on the split output mesh. cells: (m, nn)
+    array, a Mesh or its blocks (split.cells then holds padded rows, see Mesh.padded_cells)."""
     p = len(split.point_node)
     acc = np.zeros((p, 6))
-    cnt = np.bincount(split.cells.ravel(), minlength=p).astype(float)
-    for c in range(6):
-        acc[:, c] = np.bincount(split.cells.ravel(), at_nodes[:, :, c].ravel(), p)
+    cnt = np.zeros(p)
+    for b in cell_blocks(cells):
+        E = b.type.extrapolation  # (nn, q)
+        rows = slice(b.offset, b.offset + len(b.cells))
+        at_nodes = np.einsum("aq,mqc->mac", E, qp[rows, :E.shape[1]])  # (m_b, nn, 6)
+        sc = split.cells[rows, :b.type.n_nodes].ravel()
+        cnt += np.bincount(sc, minlength=p)
+        for c in range(6):
+            acc[:, c] += np.bincount(sc, at_nodes[:, :, c].ravel(), p)
     return acc / np.maximum(cnt, 1)[:, None]
 
 

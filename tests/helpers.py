@@ -41,3 +41,43 @@ def structured_box(n=(3, 3, 3), size=(1.0, 1.0, 1.0), jitter=0.0, seed=0) -> Mes
 
 def one_material_model(mesh: Mesh, E=1000.0, nu=0.3, **kw) -> Model:
     return Model("test", mesh, {"m": LinearElastic("m", E, nu)}, [Section("body", "m")], **kw)
+
+
+def _box_face_sets(m: Mesh, size) -> None:
+    bf = m.boundary_faces()
+    fc = m.nodes[m.face_connectivity(bf, corners_only=True)]
+    for ax, name in enumerate("xyz"):
+        for side, val in (("min", 0.0), ("max", size[ax])):
+            on = np.all(np.abs(fc[:, :, ax] - val) < 1e-9, axis=1)
+            m.face_sets[f"{name}{side}"] = bf[on]
+
+
+def hex_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D8", jitter=0.0, seed=0) -> Mesh:
+    """A structured box of hexahedra (C3D8, or C3D20/C3D20R with mid-edge nodes on straight
+    edges); optional interior corner jitter (distorted elements); face sets xmin .. zmax."""
+    from fea.elements.hexa import HEX20_EDGES
+
+    nx, ny, nz = n
+    xs = [np.linspace(0, s, k + 1) for s, k in zip(size, n)]
+    X, Y, Z = np.meshgrid(*xs, indexing="ij")
+    pts = np.stack([X.ravel(), Y.ravel(), Z.ravel()], 1)
+    if jitter:
+        rng = np.random.default_rng(seed)
+        interior = np.all((pts > 1e-12) & (pts < np.array(size) - 1e-12), axis=1)
+        h = min(s / k for s, k in zip(size, n))
+        pts[interior] += jitter * h * rng.uniform(-1, 1, (interior.sum(), 3))
+    idx = np.arange(len(pts)).reshape(nx + 1, ny + 1, nz + 1)
+    i, j, k = (a.ravel() for a in np.meshgrid(np.arange(nx), np.arange(ny), np.arange(nz),
+                                               indexing="ij"))
+    cells = np.stack([idx[i + a, j + b, k + d] for a, b, d in
+                      [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1),
+                       (1, 1, 1), (0, 1, 1)]], 1)
+    if cell_type != "C3D8":
+        edges = np.sort(cells[:, HEX20_EDGES].reshape(-1, 2), axis=1)
+        uniq, inv = np.unique(edges, axis=0, return_inverse=True)
+        mid = 0.5 * (pts[uniq[:, 0]] + pts[uniq[:, 1]])
+        cells = np.hstack([cells, len(pts) + inv.reshape(-1, 12)])
+        pts = np.vstack([pts, mid])
+    m = Mesh(pts, cells, cell_sets={"body": np.arange(len(cells))}, cell_type=cell_type)
+    _box_face_sets(m, size)
+    return m
