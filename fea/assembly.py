@@ -302,8 +302,71 @@ def element_stiffness(xe, D, dN, w, Ke):
                     Ke[3 * b + cb, 3 * a + ca] = Ke[3 * a + ca, 3 * b + cb]
 
 
+# ---------------------------------------------------------------- incompatible modes (C3D8I)
+@njit(cache=True)
+def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
+    """Coupling Kua (24, 9) and mode block Kaa (9, 9) of the three Wilson bubble modes
+    1 - xi_k^2 per direction, with Taylor's correction: mode gradients from the centre
+    Jacobian J0, scaled by det J0 / det J, so that a constant strain passes the patch test."""
+    nq, nn = dN.shape[0], dN.shape[1]
+    J0 = np.zeros((3, 3))
+    for n in range(nn):
+        for a in range(3):
+            for b in range(3):
+                J0[a, b] += xe[n, a] * dN0[n, b]
+    inv0 = np.linalg.inv(J0)
+    det0 = np.linalg.det(J0)
+    G = np.empty((nn, 3))
+    gm = np.empty((3, 3))  # d(mode k)/dx
+    bi = np.empty(6)
+    bj = np.empty(6)
+    Kua[:, :] = 0.0
+    Kaa[:, :] = 0.0
+    for q in range(nq):
+        detJ = _gradients(xe, dN[q], G)
+        f = detJ * w[q]
+        for k in range(3):
+            for a in range(3):
+                gm[k, a] = -2.0 * pts[q, k] * inv0[k, a] * det0 / detJ
+        for k in range(3):
+            for c in range(3):
+                _b_column(gm[k], c, bj)
+                for r in range(6):
+                    s = 0.0
+                    for t in range(6):
+                        s += D[r, t] * bj[t]
+                    bi[r] = s * f  # D b_mode * dV
+                for a in range(nn):
+                    for ca in range(3):
+                        _b_column(G[a], ca, bj)
+                        s = 0.0
+                        for r in range(6):
+                            s += bj[r] * bi[r]
+                        Kua[3 * a + ca, 3 * k + c] += s
+                for l in range(3):
+                    for cl in range(3):
+                        _b_column(gm[l], cl, bj)
+                        s = 0.0
+                        for r in range(6):
+                            s += bj[r] * bi[r]
+                        Kaa[3 * l + cl, 3 * k + c] += s
+
+
+@njit(cache=True)
+def element_stiffness_im(xe, D, dN, w, pts, dN0, Ke):
+    """Ke (24, 24) of C3D8I: the C3D8 stiffness minus the statically condensed modes."""
+    element_stiffness(xe, D, dN, w, Ke)
+    Kua = np.empty((3 * dN.shape[1], 9))
+    Kaa = np.empty((9, 9))
+    _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
+    X = np.linalg.solve(Kaa, Kua.T.copy())  # (9, 24)
+    Ke -= Kua @ X
+
+
 @njit(parallel=True, cache=True)
-def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data):
+def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data,
+              kind, pts, dN0):
+    """kind 0: isoparametric (every registered type but C3D8I); 1: incompatible modes."""
     nn = cells.shape[1]
     for c in range(len(color_ptr) - 1):
         lo, hi = color_ptr[c], color_ptr[c + 1]
@@ -314,7 +377,10 @@ def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells,
                 for d in range(3):
                     xe[a, d] = nodes[cells[e, a], d]
             Ke = np.empty((3 * nn, 3 * nn))
-            element_stiffness(xe, Ds[mat[e]], dN, w, Ke)
+            if kind == 1:
+                element_stiffness_im(xe, Ds[mat[e]], dN, w, pts, dN0, Ke)
+            else:
+                element_stiffness(xe, Ds[mat[e]], dN, w, Ke)
             for a in range(nn):
                 na = cells[e, a]
                 rowlen = indptr[3 * na + 1] - indptr[3 * na]
@@ -325,6 +391,14 @@ def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells,
                         base = indptr[3 * na] + i * rowlen + p
                         for j in range(3):
                             data[base + j] += Ke[3 * a + i, 3 * b + j]
+
+
+def kernel_args(et) -> tuple:
+    """(kind, quadrature points, dN at the cell centre) for the numba kernels."""
+    if et.kernel == "incompatible":
+        return 1, np.ascontiguousarray(et.points), np.ascontiguousarray(
+            et.shape(np.zeros((1, 3)))[1][0])
+    return 0, np.zeros((1, 3)), np.zeros((1, 3))
 
 
 def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndarray,
@@ -342,6 +416,6 @@ def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndar
             nodes, np.ascontiguousarray(b.cells, dtype=np.int64),
             np.ascontiguousarray(mat_id[b.offset:b.offset + len(b.cells)]), Ds,
             b.type.dN(), np.ascontiguousarray(b.type.weights), bp.block_pos, pattern.indptr,
-            bp.color_ptr, bp.color_cells, data,
+            bp.color_ptr, bp.color_cells, data, *kernel_args(b.type),
         )
     return pattern.matrix(data)

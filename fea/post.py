@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .assembly import _b_column, _gradients, cell_blocks
+from .assembly import _b_column, _gradients, _im_matrices, cell_blocks, kernel_args
 
 
 @njit(parallel=True, cache=True)
-def _qp_stress(nodes, cells, mat, Ds, dN, u, out):
+def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
     m, nn = cells.shape
     nq = dN.shape[0]
     for e in prange(m):
@@ -30,14 +30,38 @@ def _qp_stress(nodes, cells, mat, Ds, dN, u, out):
         G = np.empty((nn, 3))
         bcol = np.empty(6)
         D = Ds[mat[e]]
+        alpha = np.zeros(9)
+        inv0 = np.zeros((3, 3))
+        det0 = 1.0
+        if kind == 1:  # C3D8I: the condensed mode amplitudes of this element's displacement
+            Kua = np.empty((3 * nn, 9))
+            Kaa = np.empty((9, 9))
+            _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
+            alpha = -np.linalg.solve(Kaa, Kua.T @ ue.ravel())
+            J0 = np.zeros((3, 3))
+            for n in range(nn):
+                for a in range(3):
+                    for b in range(3):
+                        J0[a, b] += xe[n, a] * dN0[n, b]
+            inv0 = np.linalg.inv(J0)
+            det0 = np.linalg.det(J0)
+        gm = np.empty(3)
         for q in range(nq):
-            _gradients(xe, dN[q], G)
+            detJ = _gradients(xe, dN[q], G)
             eps = np.zeros(6)
             for a in range(nn):
                 for c in range(3):
                     _b_column(G[a], c, bcol)
                     for r in range(6):
                         eps[r] += bcol[r] * ue[a, c]
+            if kind == 1:
+                for k in range(3):
+                    for a in range(3):
+                        gm[a] = -2.0 * pts[q, k] * inv0[k, a] * det0 / detJ
+                    for c in range(3):
+                        _b_column(gm, c, bcol)
+                        for r in range(6):
+                            eps[r] += bcol[r] * alpha[3 * k + c]
             for r in range(6):
                 s = 0.0
                 for k in range(6):
@@ -58,7 +82,8 @@ def qp_stress(nodes, cells, mat_id, Ds, disp) -> np.ndarray:
         nq = len(b.type.points)
         part = np.empty((len(b.cells), nq, 6))
         _qp_stress(nodes, np.ascontiguousarray(b.cells), np.ascontiguousarray(
-            mat_id[b.offset:b.offset + len(b.cells)]), Ds, b.type.dN(), disp, part)
+            mat_id[b.offset:b.offset + len(b.cells)]), Ds, b.type.dN(),
+            np.ascontiguousarray(b.type.weights), disp, part, *kernel_args(b.type))
         out[b.offset:b.offset + len(b.cells), :nq] = part
         out[b.offset:b.offset + len(b.cells), nq:] = part[:, :1]
     return out

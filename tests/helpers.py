@@ -53,7 +53,7 @@ def _box_face_sets(m: Mesh, size) -> None:
 
 
 def hex_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D8", jitter=0.0, seed=0) -> Mesh:
-    """A structured box of hexahedra (C3D8, or C3D20/C3D20R with mid-edge nodes on straight
+    """A structured box of hexahedra (C3D8, C3D8I, or C3D20/C3D20R with mid-edge nodes on straight
     edges); optional interior corner jitter (distorted elements); face sets xmin .. zmax."""
     from fea.elements.hexa import HEX20_EDGES
 
@@ -72,7 +72,7 @@ def hex_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D8", jitter=0.0, see
     cells = np.stack([idx[i + a, j + b, k + d] for a, b, d in
                       [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1),
                        (1, 1, 1), (0, 1, 1)]], 1)
-    if cell_type != "C3D8":
+    if cell_type.startswith("C3D20"):
         edges = np.sort(cells[:, HEX20_EDGES].reshape(-1, 2), axis=1)
         uniq, inv = np.unique(edges, axis=0, return_inverse=True)
         mid = 0.5 * (pts[uniq[:, 0]] + pts[uniq[:, 1]])

@@ -3,6 +3,12 @@
 Our formulation is CalculiX's (isoparametric C3D8 with 2x2x2 points, C3D20 with 3x3x3, C3D20R
 with 2x2x2, consistent face loads), so nodal displacements agree to ccx's seven printed digits:
 tolerance 1e-5 of the largest displacement (measured 1.4e-7 to 1.8e-7 on distorted meshes).
+
+C3D8I is the exception on distorted elements: ccx 2.20 takes the bubble-mode gradients from the
+centre Jacobian without Taylor's det J0 / det J factor. Without that factor our kernel matched ccx
+to 1.4e-7 on the distorted mesh below, but then failed the patch test by 6e-4, so we keep
+Taylor's form (patch test exact) and agree with ccx to 1.4e-7 on undistorted elements and to
+0.27 % on the distorted cantilever (tolerance 0.5 %).
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ DIRECT = SolverSettings(backend="direct")
 HEXES = ["C3D8", "C3D20", "C3D20R"]
 
 
-def _model(name: str) -> Model:
-    mesh = hex_box((8, 2, 2), size=(40.0, 6.0, 6.0), cell_type=name, jitter=0.15)
+def _model(name: str, jitter: float = 0.15) -> Model:
+    mesh = hex_box((8, 2, 2), size=(40.0, 6.0, 6.0), cell_type=name, jitter=jitter)
     return Model("hex_check", mesh, {"ti": LinearElastic("ti", 110000.0, 0.3)},
                  [Section("body", "ti")], [Support("xmin", name="clamp")])
 
@@ -46,11 +52,12 @@ def _compare(mesh, ours, tables) -> list[float]:
     return rel
 
 
-@pytest.mark.parametrize("name", HEXES)
-def test_ccx_exported_hex_deck(tmp_path, name):
+@pytest.mark.parametrize("name, jitter, tol", [(n, 0.15, TOL) for n in HEXES]
+                         + [("C3D8I", 0.0, TOL), ("C3D8I", 0.15, 5e-3)])
+def test_ccx_exported_hex_deck(tmp_path, name, jitter, tol):
     """Our exporter's deck (surface force, pressure, traction over two steps) run by ccx, and
     read back by us: same element type, same answer."""
-    model = _model(name)
+    model = _model(name, jitter)
     lc = LoadCase("bend_twist", [
         Step("bend", [SurfaceForce("xmax", np.array([0.0, 0.0, -200.0])), Pressure("ymax", 0.5)]),
         Step("shear", [Traction("zmax", np.array([0.2, 0.1, 0.0]))]),
@@ -62,7 +69,7 @@ def test_ccx_exported_hex_deck(tmp_path, name):
     ours = solve(model, lc, DIRECT)
     rel = _compare(model.mesh, ours, read_dat_displacements(run.dat))
     assert np.abs(ours.displacement()).max() > 1e-2
-    assert max(rel) <= TOL
+    assert max(rel) <= tol
     back = read_deck(deck)
     assert back.model.mesh.type_names == [name]
     again = solve(back.model, back.loadcase, DIRECT)

@@ -1,4 +1,4 @@
-"""Hexahedra C3D8 (2x2x2 Gauss), C3D20 (3x3x3) and C3D20R (2x2x2, as CalculiX), QUAD4/QUAD8 faces.
+"""Hexahedra C3D8 (2x2x2 Gauss), C3D8I, C3D20 (3x3x3), C3D20R (2x2x2, as CalculiX); QUAD4/QUAD8 faces.
 
 Reference cell [-1, 1]^3. Node order (Abaqus == VTK hexahedron / hexahedron20):
 
@@ -12,6 +12,10 @@ Faces are Abaqus S1..S6 (index 0..5), listed with an outward normal by the right
     S4 (1,2,6,5) xi=+1     S5 (2,3,7,6) eta=+1    S6 (3,0,4,7) xi=-1
 
 QUAD8 faces append the mid-edge nodes of (c0,c1), (c1,c2), (c2,c3), (c3,c0).
+C3D8I is C3D8 enriched with Wilson's three bubble modes (1 - xi^2, 1 - eta^2, 1 - zeta^2 per
+displacement component) in Taylor's form (mode gradients from the centre Jacobian, scaled by
+det J0 / det J, which passes the patch test on distorted elements), condensed per element in the
+numba kernel (fea.assembly.element_stiffness_im): bending without C3D8's shear locking.
 C3D20R is C3D20 integrated with 2x2x2 points (CalculiX's reduced rule, no hourglass control:
 the quadratic element's spurious mode does not spread through a mesh of two or more elements).
 """
@@ -121,7 +125,7 @@ QUAD4 = register_face(FaceType("QUAD4", 4, 4, lambda p: quad_shape(4, p), quad_r
 QUAD8 = register_face(FaceType("QUAD8", 8, 4, lambda p: quad_shape(8, p), quad_rule, 9, "quad8"))
 
 
-def _hex(name: str, nn: int, n_gauss: int) -> ElementType:
+def _hex(name: str, nn: int, n_gauss: int, kernel: str = "isoparametric") -> ElementType:
     pts, w = gauss_box(n_gauss, 3)
     ref = HEX8_REF if nn == 8 else HEX20_REF
     return ElementType(
@@ -129,9 +133,10 @@ def _hex(name: str, nn: int, n_gauss: int) -> ElementType:
         HEX8_FACES if nn == 8 else HEX20_FACES, (QUAD4 if nn == 8 else QUAD8,) * 6,
         "hexahedron" if nn == 8 else "hexahedron20",
         linear_extrapolation(ref, pts, lambda p: hex_shape(8, p)),
-        np.zeros((0, 2), np.int64) if nn == 8 else HEX20_EDGES)
+        np.zeros((0, 2), np.int64) if nn == 8 else HEX20_EDGES, kernel)
 
 
 C3D8 = register(_hex("C3D8", 8, 2), default_for_nodes=True)
 C3D20 = register(_hex("C3D20", 20, 3), default_for_nodes=True)
 C3D20R = register(_hex("C3D20R", 20, 2))
+C3D8I = register(_hex("C3D8I", 8, 2, "incompatible"))

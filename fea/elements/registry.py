@@ -45,6 +45,7 @@ class ElementType:
     meshio: str  # meshio / VTK cell type name
     extrapolation: np.ndarray  # (nn, q) quadrature-point values -> element nodes
     edges: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))  # mid nodes
+    kernel: str = "isoparametric"  # or "incompatible" (C3D8I: condensed bubble modes)
 
     @property
     def n_faces(self) -> int:
