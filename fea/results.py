@@ -62,8 +62,14 @@ def write_vtu(path: Path, result: Result, fields: dict, region: np.ndarray) -> N
 
     mesh = result.model.mesh
     split = fields["split"]
+    from meshio._mesh import topological_dimension
+
+    # meshio 5.3 knows VTK's 15-node wedge (cell type 26) but left it out of this table, so a
+    # Mesh holding one cannot be built; it is a volume cell
+    topological_dimension.setdefault("wedge15", 3)
     # one VTK cell block per element type (C3D20 and C3D20R both write hexahedron20)
-    blocks = [(b.type.meshio, split.cells[b.offset:b.offset + len(b.cells), :b.type.n_nodes])
+    blocks = [(b.type.meshio, split.cells[b.offset:b.offset + len(b.cells), :b.type.n_nodes]
+               [:, slice(None) if b.type.vtk_order is None else b.type.vtk_order])
               for b in mesh.blocks]
     per_block = lambda a: [a[b.offset:b.offset + len(b.cells)] for b in mesh.blocks]  # noqa: E731
     out = meshio.Mesh(

@@ -45,11 +45,15 @@ def one_material_model(mesh: Mesh, E=1000.0, nu=0.3, **kw) -> Model:
 
 def _box_face_sets(m: Mesh, size) -> None:
     bf = m.boundary_faces()
-    fc = m.nodes[m.face_connectivity(bf, corners_only=True)]
-    for ax, name in enumerate("xyz"):
-        for side, val in (("min", 0.0), ("max", size[ax])):
-            on = np.all(np.abs(fc[:, :, ax] - val) < 1e-9, axis=1)
-            m.face_sets[f"{name}{side}"] = bf[on]
+    on = {}
+    for _, rows in m.face_groups(bf):  # one face shape at a time (wedges have two)
+        fc = m.nodes[m.face_connectivity(bf[rows], corners_only=True)]
+        for ax, name in enumerate("xyz"):
+            for side, val in (("min", 0.0), ("max", size[ax])):
+                hit = rows[np.all(np.abs(fc[:, :, ax] - val) < 1e-9, axis=1)]
+                on.setdefault(f"{name}{side}", []).append(hit)
+    for k, v in on.items():
+        m.face_sets[k] = bf[np.sort(np.concatenate(v))]
 
 
 def hex_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D8", jitter=0.0, seed=0) -> Mesh:
@@ -78,6 +82,25 @@ def hex_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D8", jitter=0.0, see
         mid = 0.5 * (pts[uniq[:, 0]] + pts[uniq[:, 1]])
         cells = np.hstack([cells, len(pts) + inv.reshape(-1, 12)])
         pts = np.vstack([pts, mid])
+    m = Mesh(pts, cells, cell_sets={"body": np.arange(len(cells))}, cell_type=cell_type)
+    _box_face_sets(m, size)
+    return m
+
+
+def wedge_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D6", jitter=0.0, seed=0) -> Mesh:
+    """hex_box's bricks each cut into two wedges along an xy diagonal (C3D6, or C3D15 with
+    mid-edge nodes on straight edges); face sets xmin .. zmax mix triangles and quads."""
+    from fea.elements.wedge import WEDGE15_EDGES
+
+    hx = hex_box(n, size, "C3D8", jitter, seed)
+    c = hx.cells
+    cells = np.vstack([c[:, [0, 1, 2, 4, 5, 6]], c[:, [0, 2, 3, 4, 6, 7]]])
+    pts = hx.nodes
+    if cell_type == "C3D15":
+        edges = np.sort(cells[:, WEDGE15_EDGES].reshape(-1, 2), axis=1)
+        uniq, inv = np.unique(edges, axis=0, return_inverse=True)
+        cells = np.hstack([cells, len(pts) + inv.reshape(-1, 9)])
+        pts = np.vstack([pts, 0.5 * (pts[uniq[:, 0]] + pts[uniq[:, 1]])])
     m = Mesh(pts, cells, cell_sets={"body": np.arange(len(cells))}, cell_type=cell_type)
     _box_face_sets(m, size)
     return m

@@ -1,7 +1,8 @@
-"""CalculiX cross-check of the hexahedra: the same deck solved by ccx 2.20 and by us.
+"""CalculiX cross-check of hexahedra and wedges: the same deck solved by ccx 2.20 and by us.
 
 Our formulation is CalculiX's (isoparametric C3D8 with 2x2x2 points, C3D20 with 3x3x3, C3D20R
-with 2x2x2, consistent face loads), so nodal displacements agree to ccx's seven printed digits:
+with 2x2x2, C3D6 with 1x2 and C3D15 with 3x3 triangle x line points, consistent face loads on
+triangles and quadrilaterals), so nodal displacements agree to ccx's seven printed digits:
 tolerance 1e-5 of the largest displacement (measured 1.4e-7 to 1.8e-7 on distorted meshes).
 
 C3D8I is the exception on distorted elements: ccx 2.20 takes the bubble-mode gradients from the
@@ -25,17 +26,18 @@ from fea.materials import LinearElastic
 from fea.model import (LoadCase, Model, Pressure, Section, Step, Support, SurfaceForce,
                        Traction)
 from fea.static import solve
-from helpers import hex_box
+from helpers import hex_box, wedge_box
 
 pytestmark = [pytest.mark.ccx,
               pytest.mark.skipif(shutil.which("ccx") is None, reason="ccx is not installed")]
 TOL = 1e-5
 DIRECT = SolverSettings(backend="direct")
-HEXES = ["C3D8", "C3D20", "C3D20R"]
+HEXES = ["C3D8", "C3D20", "C3D20R", "C3D6", "C3D15"]
 
 
 def _model(name: str, jitter: float = 0.15) -> Model:
-    mesh = hex_box((8, 2, 2), size=(40.0, 6.0, 6.0), cell_type=name, jitter=jitter)
+    box = wedge_box if name in ("C3D6", "C3D15") else hex_box
+    mesh = box((8, 2, 2), size=(40.0, 6.0, 6.0), cell_type=name, jitter=jitter)
     return Model("hex_check", mesh, {"ti": LinearElastic("ti", 110000.0, 0.3)},
                  [Section("body", "ti")], [Support("xmin", name="clamp")])
 

@@ -1,4 +1,4 @@
-"""Hexahedra (C3D8, C3D20, C3D20R) through the element registry: reference-cell facts, patch
+"""Hexahedra (C3D8, C3D8I, C3D20, C3D20R) and wedges (C3D6, C3D15) through the element registry: reference-cell facts, patch
 tests on distorted elements, stiffness against scikit-fem, a cantilever against beam theory, deck
 pressure loads on hexahedron faces, a tetrahedral body tied to a hexahedral one, VTU cell types.
 The CalculiX cross-check of the same decks is tests/test_ccx_hex.py."""
@@ -16,11 +16,16 @@ from fea.mesh import Mesh
 from fea.model import LoadCase, Model, Section, Step, Support, SurfaceForce
 from fea.post import nodal_stress, qp_stress, split_by_region
 from fea.static import material_ids, solve
-from helpers import hex_box, one_material_model, structured_box
+from helpers import hex_box, one_material_model, structured_box, wedge_box
 
 A = np.array([[1e-3, 2e-3, -1e-3], [0.5e-3, -2e-3, 1e-3], [3e-3, 1e-3, 2e-3]])
 b = np.array([1e-2, -2e-2, 3e-2])
 HEXES = ["C3D8", "C3D8I", "C3D20", "C3D20R"]
+WEDGES = ["C3D6", "C3D15"]
+
+
+def _box(name: str, n, **kw) -> Mesh:
+    return (wedge_box if name in WEDGES else hex_box)(n, cell_type=name, **kw)
 
 
 @pytest.mark.parametrize("name", sorted(ELEMENTS))
@@ -40,7 +45,7 @@ def test_reference_cell(name):
         e[d] = h
         fd = (et.shape(p + e)[0] - et.shape(p - e)[0]) / (2 * h)
         assert np.abs(fd - dNp[:, :, d]).max() < 1e-8
-    vol = 1 / 6 if et.n_corners == 4 else 8.0
+    vol = {4: 1 / 6, 6: 1.0, 8: 8.0}[et.n_corners]
     assert abs(et.weights.sum() - vol) < 1e-13
     centre = et.ref_coords[:et.n_corners].mean(0)
     for face in et.faces:
@@ -55,14 +60,17 @@ def test_reference_cell(name):
                   ).max() < 1e-12
 
 
-@pytest.mark.parametrize("name", HEXES)
-def test_patch_test_distorted_hexahedra(name):
-    """A linear displacement field on the boundary of 27 distorted elements is reproduced
-    inside to 1e-10, with the constant stress D eps at every point and every output node."""
-    mesh = hex_box((3, 3, 3), cell_type=name, jitter=0.25)
+@pytest.mark.parametrize("name", HEXES + WEDGES)
+def test_patch_test_distorted_elements(name):
+    """A linear displacement field on the boundary of 27 distorted bricks (54 wedges) is
+    reproduced inside to 1e-10, with the constant stress D eps at every point and every output
+    node."""
+    mesh = _box(name, (3, 3, 3), jitter=0.25)
     assert mesh.check().min_jacobian_ratio < 0.5  # really distorted
     exact = mesh.nodes @ A.T + b
-    bnd = np.unique(mesh.face_connectivity(mesh.boundary_faces()))
+    bf = mesh.boundary_faces()
+    bnd = np.unique(np.concatenate([mesh.face_connectivity(bf[rows]).ravel()
+                                    for _, rows in mesh.face_groups(bf)]))
     for i in bnd:
         mesh.node_sets[f"n{i}"] = np.array([i])
     model = one_material_model(
@@ -82,11 +90,11 @@ def test_patch_test_distorted_hexahedra(name):
     assert np.abs(nodal_stress(mesh, qp, split) - sig).max() < 1e-9 * np.abs(sig).max()
 
 
-@pytest.mark.parametrize("name", HEXES)
+@pytest.mark.parametrize("name", HEXES + WEDGES)
 def test_stiffness_is_symmetric_with_six_rigid_modes(name):
     from fea.constraints import rigid_modes
 
-    mesh = hex_box((2, 2, 2), cell_type=name, jitter=0.2)
+    mesh = _box(name, (2, 2, 2), jitter=0.2)
     K = assemble_stiffness(mesh.nodes, mesh, np.zeros(mesh.n_cells, int),
                            LinearElastic("m", 5000.0, 0.25).D()[None],
                            build_pattern(mesh, mesh.n_nodes))
@@ -303,3 +311,30 @@ def test_tie_onto_hexahedral_faces_is_refused_with_the_fix():
     with pytest.raises(ConfigError, match="glue.*QUAD4.*tetrahedral side the master"):
         solve_case(model, LoadCase("pull", [Step("s", [SurfaceForce(
             "tet_xmax", np.array([1.0, 0, 0]))])]))
+
+
+@pytest.mark.parametrize("name", WEDGES)
+def test_wedge_vtu_follows_vtk_node_order(name, tmp_path):
+    """VTK numbers a wedge's base with its normal pointing away from the top (vtkWedge docs),
+    Abaqus towards it; a 15-node wedge's node 6 is the midpoint of its nodes 0 and 1 in both.
+    meshio swaps the 6-node wedge on writing and back on reading; the 15-node one it passes
+    through, so the file must hold VTK's order: checked on what meshio reads back."""
+    import meshio
+
+    from fea.results import write_case
+
+    mesh = wedge_box((2, 1, 1), cell_type=name)
+    model = one_material_model(mesh, supports=[Support("xmin")])
+    res = solve(model, LoadCase("l", [Step("s", [SurfaceForce("xmax", np.array([0, 0, -1.0]))])]))
+    write_case(res, tmp_path / "case")
+    vtu = meshio.read(tmp_path / "case" / "result.vtu")
+    (block,) = vtu.cells
+    x = vtu.points[block.data]
+    n = np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0])
+    up = np.einsum("ij,ij->i", n, x[:, 3:6].mean(1) - x[:, 0:3].mean(1))
+    if name == "C3D6":  # as meshio hands it back: its own (Abaqus/gmsh) order
+        assert block.type == "wedge" and (up > 0).all()
+    else:  # the file's VTK order
+        assert block.type == "wedge15" and (up < 0).all()
+        assert np.abs(x[:, 6] - 0.5 * (x[:, 0] + x[:, 1])).max() < 1e-12
+        assert np.abs(x[:, 12] - 0.5 * (x[:, 0] + x[:, 3])).max() < 1e-12

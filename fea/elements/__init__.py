@@ -1,5 +1,5 @@
 """Element types: a registry keyed by Abaqus/CalculiX name (fea.elements.registry), one module per
-family (tet: C3D4, C3D10; hexa: C3D8, C3D20, C3D20R). The tetrahedron helpers stay importable
+family (tet: C3D4, C3D10; hexa: C3D8, C3D8I, C3D20, C3D20R; wedge: C3D6, C3D15). The tetrahedron helpers stay importable
 from here as before."""
 
 from .tet import *  # noqa: F401,F403 (the tetrahedron API: shapes, rules, face tables)
@@ -9,4 +9,5 @@ from .registry import (ELEMENTS, FACES, ElementType, FaceType, by_meshio,  # noq
                        element_type, type_for_nodes)
 
 _register_tets()
-from . import hexa  # noqa: E402,F401 (registers C3D8, C3D20, C3D20R)
+from . import hexa  # noqa: E402,F401 (registers C3D8, C3D8I, C3D20, C3D20R)
+from . import wedge  # noqa: E402,F401 (registers C3D6, C3D15)

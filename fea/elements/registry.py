@@ -46,6 +46,7 @@ class ElementType:
     extrapolation: np.ndarray  # (nn, q) quadrature-point values -> element nodes
     edges: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))  # mid nodes
     kernel: str = "isoparametric"  # or "incompatible" (C3D8I: condensed bubble modes)
+    vtk_order: np.ndarray | None = None  # node permutation for meshio/VTK output, if not ours
 
     @property
     def n_faces(self) -> int:
