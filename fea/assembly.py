@@ -304,18 +304,32 @@ def element_stiffness(xe, D, dN, w, Ke):
 
 # ---------------------------------------------------------------- incompatible modes (C3D8I)
 @njit(cache=True)
+def centre_jacobian(xe, dN0):
+    """(inverse, determinant) of the Jacobian at the cell centre (dN0: dN/dxi there)."""
+    J0 = np.zeros((3, 3))
+    for n in range(xe.shape[0]):
+        for a in range(3):
+            for b in range(3):
+                J0[a, b] += xe[n, a] * dN0[n, b]
+    return np.linalg.inv(J0), np.linalg.det(J0)
+
+
+@njit(cache=True, inline="always")
+def mode_gradients(pt, inv0, det0, detJ, gm):
+    """gm[k] = d(1 - xi_k^2)/dx at reference point pt, in Taylor's form (centre Jacobian,
+    scaled by det J0 / det J: the modes then carry no constant strain)."""
+    for k in range(3):
+        for a in range(3):
+            gm[k, a] = -2.0 * pt[k] * inv0[k, a] * det0 / detJ
+
+
+@njit(cache=True)
 def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
     """Coupling Kua (24, 9) and mode block Kaa (9, 9) of the three Wilson bubble modes
     1 - xi_k^2 per direction, with Taylor's correction: mode gradients from the centre
     Jacobian J0, scaled by det J0 / det J, so that a constant strain passes the patch test."""
     nq, nn = dN.shape[0], dN.shape[1]
-    J0 = np.zeros((3, 3))
-    for n in range(nn):
-        for a in range(3):
-            for b in range(3):
-                J0[a, b] += xe[n, a] * dN0[n, b]
-    inv0 = np.linalg.inv(J0)
-    det0 = np.linalg.det(J0)
+    inv0, det0 = centre_jacobian(xe, dN0)
     G = np.empty((nn, 3))
     gm = np.empty((3, 3))  # d(mode k)/dx
     bi = np.empty(6)
@@ -325,9 +339,7 @@ def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
     for q in range(nq):
         detJ = _gradients(xe, dN[q], G)
         f = detJ * w[q]
-        for k in range(3):
-            for a in range(3):
-                gm[k, a] = -2.0 * pts[q, k] * inv0[k, a] * det0 / detJ
+        mode_gradients(pts[q], inv0, det0, detJ, gm)
         for k in range(3):
             for c in range(3):
                 _b_column(gm[k], c, bj)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .assembly import _b_column, _gradients, _im_matrices, cell_blocks, kernel_args
+from .assembly import (_b_column, _gradients, _im_matrices, cell_blocks, centre_jacobian,
+                       kernel_args, mode_gradients)
 
 
 @njit(parallel=True, cache=True)
@@ -38,14 +39,8 @@ def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
             Kaa = np.empty((9, 9))
             _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
             alpha = -np.linalg.solve(Kaa, Kua.T @ ue.ravel())
-            J0 = np.zeros((3, 3))
-            for n in range(nn):
-                for a in range(3):
-                    for b in range(3):
-                        J0[a, b] += xe[n, a] * dN0[n, b]
-            inv0 = np.linalg.inv(J0)
-            det0 = np.linalg.det(J0)
-        gm = np.empty(3)
+            inv0, det0 = centre_jacobian(xe, dN0)
+        gm = np.empty((3, 3))
         for q in range(nq):
             detJ = _gradients(xe, dN[q], G)
             eps = np.zeros(6)
@@ -55,11 +50,10 @@ def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
                     for r in range(6):
                         eps[r] += bcol[r] * ue[a, c]
             if kind == 1:
+                mode_gradients(pts[q], inv0, det0, detJ, gm)
                 for k in range(3):
-                    for a in range(3):
-                        gm[a] = -2.0 * pts[q, k] * inv0[k, a] * det0 / detJ
                     for c in range(3):
-                        _b_column(gm, c, bcol)
+                        _b_column(gm[k], c, bcol)
                         for r in range(6):
                             eps[r] += bcol[r] * alpha[3 * k + c]
             for r in range(6):
