@@ -102,3 +102,29 @@ def test_ccx_dload_on_hex_faces(tmp_path, name):
     rel = _compare(back.model.mesh, ours, read_dat_displacements(run.dat))
     assert np.abs(ours.displacement()).max() > 1e-3
     assert max(rel) <= TOL
+
+
+@pytest.mark.parametrize("hex_type", ["C3D8", "C3D20"])
+def test_ccx_tet_mesh_tied_to_hex_mesh(tmp_path, hex_type):
+    """A C3D4 bar tied (*TIE, hex faces slave) to a C3D8 / C3D20 bar, exported with two
+    *ELEMENT types and pulled off-axis: ccx's node-to-face tie is ours (slave nodes follow the
+    master face's shape functions), so the answers agree to its printed digits (1.2e-7
+    measured)."""
+    from fea.model import Interface
+    from fea.solve_case import solve_case
+    from test_hex_elements import _tet_on_hex
+
+    mesh = _tet_on_hex(hex_type)
+    model = Model("mixed", mesh, {"m": LinearElastic("m", 1000.0, 0.3)},
+                  [Section("hexes", "m"), Section("tets", "m")],
+                  [Support("xmin", (0,)), Support("ymin", (1,)), Support("zmin", (2,))],
+                  interfaces=[Interface("glue", "hex_xmax", "tet_xmin", "tied")])
+    lc = LoadCase("pull", [Step("s", [SurfaceForce("tet_xmax", np.array([1.0, 0.2, 0.1]))])])
+    deck = tmp_path / "job.inp"
+    write_deck(model, lc, deck)
+    text = deck.read_text()
+    assert f"TYPE={hex_type}," in text and "TYPE=C3D4," in text and "*TIE" in text
+    run = run_ccx(deck, threads=2)
+    ours = solve_case(model, lc, DIRECT).result
+    rel = _compare(mesh, ours, read_dat_displacements(run.dat))
+    assert max(rel) <= TOL
