@@ -128,3 +128,23 @@ def test_ccx_tet_mesh_tied_to_hex_mesh(tmp_path, hex_type):
     ours = solve_case(model, lc, DIRECT).result
     rel = _compare(mesh, ours, read_dat_displacements(run.dat))
     assert max(rel) <= TOL
+
+
+@pytest.mark.parametrize("kind", ["kinematic", "distributing"])
+def test_ccx_coupling_on_quadrilateral_faces(tmp_path, kind):
+    """A reference point coupled to the QUAD8 end faces of a C3D20R cantilever, loaded with a
+    force and a moment: ccx and ours on the same exported deck (the distributing load is
+    written as the nodal forces of our coupling, as for tetrahedra; see tests/test_ccx.py)."""
+    from fea.model import RefLoad, RefPoint
+
+    model = _model("C3D20R")
+    model.ref_points = {"tip": RefPoint("tip", np.array([40.0, 3.0, 3.0]), kind, "xmax")}
+    lc = LoadCase("tip_load", [Step("load", [RefLoad("tip", np.array([0.0, 10.0, -50.0]),
+                                                     np.array([1000.0, 0.0, 300.0]))])])
+    deck = tmp_path / "job.inp"
+    write_deck(model, lc, deck)
+    run = run_ccx(deck, threads=2)
+    ours = solve(model, lc, DIRECT)
+    rel = _compare(model.mesh, ours, read_dat_displacements(run.dat))
+    assert np.abs(ours.displacement()).max() > 1e-3
+    assert max(rel) <= TOL
