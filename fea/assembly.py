@@ -5,6 +5,8 @@ indices, plus for each element the position of every (node a, node b) block in r
 greedily coloured so that no two elements of one colour share a node; each colour is assembled in
 parallel straight into the CSR data with no race and no per-element matrix stored.
 DOF numbering: node i owns DOFs 3i, 3i+1, 3i+2 (x, y, z).
+A mesh of several cell blocks (element types) shares one pattern; each block has its own block
+positions and colouring and is assembled by the same kernel with its type's dN and weights.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
-from .elements import default_tet_rule, tet_quadrature, tet_shape
+from .elements.registry import type_for_nodes
 
 
 # ---------------------------------------------------------------- pattern
@@ -102,8 +104,9 @@ def _dof_pattern(gptr, gidx):
 
 
 @njit(cache=True)
-def _color_cells(cells, n_nodes):
-    """Greedy colouring on corner nodes (mid-edge nodes are shared only with corner-sharers)."""
+def _color_cells(cells, n_nodes, nc):
+    """Greedy colouring on the nc corner nodes (mid-edge nodes are shared only with
+    corner-sharers)."""
     m = cells.shape[0]
     words = 8  # up to 512 colours
     used = np.zeros((n_nodes, words), np.uint64)
@@ -112,7 +115,7 @@ def _color_cells(cells, n_nodes):
         chosen = -1
         for w in range(words):
             mask = np.uint64(0)
-            for a in range(4):
+            for a in range(nc):
                 mask |= used[cells[e, a], w]
             if mask != np.uint64(0xFFFFFFFFFFFFFFFF):
                 for bit in range(64):
@@ -124,9 +127,18 @@ def _color_cells(cells, n_nodes):
             raise ValueError("element colouring needs more than 512 colours")
         color[e] = chosen
         w, bit = chosen // 64, chosen % 64
-        for a in range(4):
+        for a in range(nc):
             used[cells[e, a], w] |= np.uint64(1) << np.uint64(bit)
     return color
+
+
+@dataclass
+class BlockPattern:
+    """Where one cell block's element blocks go, and its colouring."""
+
+    block_pos: np.ndarray  # (m_b, nn, nn) int32: position of node b within node row a
+    color_ptr: np.ndarray  # (ncolors+1,)
+    color_cells: np.ndarray  # element indices (within the block) grouped by colour
 
 
 @dataclass
@@ -135,9 +147,19 @@ class Pattern:
 
     indptr: np.ndarray  # (3n+1,) int64
     indices: np.ndarray  # (nnz,) int32
-    block_pos: np.ndarray  # (m, nn, nn) int32: position of node b within node row a
-    color_ptr: np.ndarray  # (ncolors+1,)
-    color_cells: np.ndarray  # element indices grouped by colour
+    blocks: list[BlockPattern]
+
+    @property
+    def block_pos(self) -> np.ndarray:  # the first (for a single-type mesh: the) block's
+        return self.blocks[0].block_pos
+
+    @property
+    def color_ptr(self) -> np.ndarray:
+        return self.blocks[0].color_ptr
+
+    @property
+    def color_cells(self) -> np.ndarray:
+        return self.blocks[0].color_cells
 
     @property
     def n_dof(self) -> int:
@@ -155,16 +177,41 @@ class Pattern:
         return K
 
 
-def build_pattern(cells: np.ndarray, n_nodes: int) -> Pattern:
+def cell_blocks(cells) -> list:
+    """A Mesh's blocks, a list of blocks, or a bare (m, nn) array (type from its node count)."""
+    from .mesh import CellBlock
+
+    if hasattr(cells, "blocks"):
+        return cells.blocks
+    if isinstance(cells, list):
+        return cells
     cells = np.ascontiguousarray(cells, dtype=np.int64)
-    ptr, n2c = _node_to_cells(cells, n_nodes)
-    gptr, gidx = _node_graph(cells, n_nodes, ptr, n2c)
-    pos = _block_positions(cells, gptr, gidx)
+    return [CellBlock(type_for_nodes(cells.shape[1]), cells, 0)]
+
+
+def build_pattern(cells, n_nodes: int) -> Pattern:
+    """cells: (m, nn) array, a Mesh, or its list of CellBlock."""
+    blocks = cell_blocks(cells)
+    if len(blocks) == 1:
+        allc = blocks[0].cells
+    else:  # node graph of all blocks: short cells padded with their own first node
+        w = max(b.cells.shape[1] for b in blocks)
+        allc = np.vstack([np.hstack([b.cells, np.repeat(b.cells[:, :1], w - b.cells.shape[1], 1)])
+                          for b in blocks])
+    allc = np.ascontiguousarray(allc, dtype=np.int64)
+    ptr, n2c = _node_to_cells(allc, n_nodes)
+    gptr, gidx = _node_graph(allc, n_nodes, ptr, n2c)
     indptr, indices = _dof_pattern(gptr, gidx)
-    color = _color_cells(cells, n_nodes)
-    order = np.argsort(color, kind="stable")
-    color_ptr = np.searchsorted(color[order], np.arange(color.max() + 2))
-    return Pattern(indptr, indices, pos, color_ptr, order)
+    out = []
+    for b in blocks:
+        c = np.ascontiguousarray(b.cells, dtype=np.int64)
+        pos = _block_positions(c, gptr, gidx)
+        color = _color_cells(c, n_nodes, b.type.n_corners)
+        order = np.argsort(color, kind="stable")
+        color_ptr = np.searchsorted(color[order], np.arange(color.max() + 2)) if len(c) else \
+            np.zeros(1, np.int64)
+        out.append(BlockPattern(pos, color_ptr, order))
+    return Pattern(indptr, indices, out)
 
 
 # ---------------------------------------------------------------- element kernel
@@ -255,10 +302,84 @@ def element_stiffness(xe, D, dN, w, Ke):
                     Ke[3 * b + cb, 3 * a + ca] = Ke[3 * a + ca, 3 * b + cb]
 
 
+# ---------------------------------------------------------------- incompatible modes (C3D8I)
+@njit(cache=True)
+def centre_jacobian(xe, dN0):
+    """(inverse, determinant) of the Jacobian at the cell centre (dN0: dN/dxi there)."""
+    J0 = np.zeros((3, 3))
+    for n in range(xe.shape[0]):
+        for a in range(3):
+            for b in range(3):
+                J0[a, b] += xe[n, a] * dN0[n, b]
+    return np.linalg.inv(J0), np.linalg.det(J0)
+
+
+@njit(cache=True, inline="always")
+def mode_gradients(pt, inv0, det0, detJ, gm):
+    """gm[k] = d(1 - xi_k^2)/dx at reference point pt, in Taylor's form (centre Jacobian,
+    scaled by det J0 / det J: the modes then carry no constant strain)."""
+    for k in range(3):
+        for a in range(3):
+            gm[k, a] = -2.0 * pt[k] * inv0[k, a] * det0 / detJ
+
+
+@njit(cache=True)
+def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
+    """Coupling Kua (24, 9) and mode block Kaa (9, 9) of the three Wilson bubble modes
+    1 - xi_k^2 per direction, with Taylor's correction: mode gradients from the centre
+    Jacobian J0, scaled by det J0 / det J, so that a constant strain passes the patch test."""
+    nq, nn = dN.shape[0], dN.shape[1]
+    inv0, det0 = centre_jacobian(xe, dN0)
+    G = np.empty((nn, 3))
+    gm = np.empty((3, 3))  # d(mode k)/dx
+    bi = np.empty(6)
+    bj = np.empty(6)
+    Kua[:, :] = 0.0
+    Kaa[:, :] = 0.0
+    for q in range(nq):
+        detJ = _gradients(xe, dN[q], G)
+        f = detJ * w[q]
+        mode_gradients(pts[q], inv0, det0, detJ, gm)
+        for k in range(3):
+            for c in range(3):
+                _b_column(gm[k], c, bj)
+                for r in range(6):
+                    s = 0.0
+                    for t in range(6):
+                        s += D[r, t] * bj[t]
+                    bi[r] = s * f  # D b_mode * dV
+                for a in range(nn):
+                    for ca in range(3):
+                        _b_column(G[a], ca, bj)
+                        s = 0.0
+                        for r in range(6):
+                            s += bj[r] * bi[r]
+                        Kua[3 * a + ca, 3 * k + c] += s
+                for l in range(3):
+                    for cl in range(3):
+                        _b_column(gm[l], cl, bj)
+                        s = 0.0
+                        for r in range(6):
+                            s += bj[r] * bi[r]
+                        Kaa[3 * l + cl, 3 * k + c] += s
+
+
+@njit(cache=True)
+def element_stiffness_im(xe, D, dN, w, pts, dN0, Ke):
+    """Ke (24, 24) of C3D8I: the C3D8 stiffness minus the statically condensed modes."""
+    element_stiffness(xe, D, dN, w, Ke)
+    Kua = np.empty((3 * dN.shape[1], 9))
+    Kaa = np.empty((9, 9))
+    _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
+    X = np.linalg.solve(Kaa, Kua.T.copy())  # (9, 24)
+    Ke -= Kua @ X
+
+
 @njit(parallel=True, cache=True)
-def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data):
+def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data,
+              kind, pts, dN0):
+    """kind 0: isoparametric (every registered type but C3D8I); 1: incompatible modes."""
     nn = cells.shape[1]
-    data[:] = 0.0
     for c in range(len(color_ptr) - 1):
         lo, hi = color_ptr[c], color_ptr[c + 1]
         for k in prange(hi - lo):
@@ -268,7 +389,10 @@ def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells,
                 for d in range(3):
                     xe[a, d] = nodes[cells[e, a], d]
             Ke = np.empty((3 * nn, 3 * nn))
-            element_stiffness(xe, Ds[mat[e]], dN, w, Ke)
+            if kind == 1:
+                element_stiffness_im(xe, Ds[mat[e]], dN, w, pts, dN0, Ke)
+            else:
+                element_stiffness(xe, Ds[mat[e]], dN, w, Ke)
             for a in range(nn):
                 na = cells[e, a]
                 rowlen = indptr[3 * na + 1] - indptr[3 * na]
@@ -281,18 +405,29 @@ def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells,
                             data[base + j] += Ke[3 * a + i, 3 * b + j]
 
 
-def assemble_stiffness(
-    nodes: np.ndarray, cells: np.ndarray, mat_id: np.ndarray, Ds: np.ndarray, pattern: Pattern
-) -> sp.csr_matrix:
-    """Global stiffness (3n x 3n CSR, N/mm). mat_id: (m,) index into Ds (nmat, 6, 6)."""
-    nn = cells.shape[1]
-    pts, w = tet_quadrature(default_tet_rule(nn))
-    _, dN = tet_shape(nn, pts)
-    data = np.empty(pattern.nnz)
-    _assemble(
-        np.ascontiguousarray(nodes), np.ascontiguousarray(cells, dtype=np.int64),
-        np.ascontiguousarray(mat_id, dtype=np.int64), np.ascontiguousarray(Ds),
-        np.ascontiguousarray(dN), w, pattern.block_pos, pattern.indptr,
-        pattern.color_ptr, pattern.color_cells, data,
-    )
+def kernel_args(et) -> tuple:
+    """(kind, quadrature points, dN at the cell centre) for the numba kernels."""
+    if et.kernel == "incompatible":
+        return 1, np.ascontiguousarray(et.points), np.ascontiguousarray(
+            et.shape(np.zeros((1, 3)))[1][0])
+    return 0, np.zeros((1, 3)), np.zeros((1, 3))
+
+
+def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndarray,
+                       pattern: Pattern) -> sp.csr_matrix:
+    """Global stiffness (3n x 3n CSR, N/mm). cells: (m, nn) array, a Mesh or its blocks;
+    mat_id: (m,) index into Ds (nmat, 6, 6), elements numbered across blocks."""
+    data = np.zeros(pattern.nnz)
+    nodes = np.ascontiguousarray(nodes)
+    mat_id = np.ascontiguousarray(mat_id, dtype=np.int64)
+    Ds = np.ascontiguousarray(Ds)
+    for b, bp in zip(cell_blocks(cells), pattern.blocks):
+        if not len(b.cells):
+            continue
+        _assemble(
+            nodes, np.ascontiguousarray(b.cells, dtype=np.int64),
+            np.ascontiguousarray(mat_id[b.offset:b.offset + len(b.cells)]), Ds,
+            b.type.dN(), np.ascontiguousarray(b.type.weights), bp.block_pos, pattern.indptr,
+            bp.color_ptr, bp.color_cells, data, *kernel_args(b.type),
+        )
     return pattern.matrix(data)

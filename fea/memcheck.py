@@ -34,7 +34,8 @@ from .errors import FeaError
 
 GB = float(2**30)
 BASE_GB = 0.22
-NNZ_PER_DOF = {4: 45.0, 10: 80.0}  # TET4, TET10 (3 x neighbours per node, interior-dominated)
+NNZ_PER_DOF = {4: 45.0, 10: 80.0,  # TET4, TET10 (3 x neighbours per node, interior-dominated)
+               8: 81.0, 20: 175.5}  # HEX8, HEX20: 3 x neighbours of a structured interior grid
 SYSTEM_BYTES_PER_NNZ = 45.0
 FACTOR_BYTES = 9.5  # per factor entry: value, PARDISO's indices and work arrays
 # the same in single precision (the default, mixed): the 318k-DOF cantilever peaked at 3.07 GB

@@ -1,8 +1,10 @@
 """Reading volume meshes: gmsh `.msh` (physical groups become named sets) and anything meshio reads.
 
 gmsh physical volumes -> cell sets, physical surfaces -> face sets (both sides where a surface lies
-inside a conforming mesh), physical points/curves -> node sets. Nodes used by no tetrahedron are
-dropped. Abaqus decks are read by `fea.abaqus`, not here.
+inside a conforming mesh), physical points/curves -> node sets. Nodes used by no element are
+dropped. Tetrahedral `.msh` files go through the gmsh API; any other registered cell type
+(hexahedra from a recombined gmsh mesh, wedges, mixed meshes) through meshio, which numbers
+nodes as VTK does. Abaqus decks are read by `fea.abaqus`, not here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .elements import GMSH_TET10_TO_VTK
+from .elements import GMSH_TET10_TO_VTK, by_meshio
 from .errors import MeshError
 from .mesh import Mesh
 
@@ -20,9 +22,8 @@ def read_mesh(path: str | Path) -> Mesh:
     path = Path(path)
     if not path.exists():
         raise MeshError(f"mesh file '{path}' does not exist")
-    if path.suffix.lower() == ".msh":
-        mesh = _read_gmsh(path)
-    else:
+    mesh = _read_gmsh(path) if path.suffix.lower() == ".msh" else None
+    if mesh is None:
         mesh = _read_meshio(path)
     mesh.check()
     return mesh
@@ -36,6 +37,8 @@ def _read_gmsh(path: Path) -> Mesh:
             gmsh.open(str(path))
         except Exception as exc:  # gmsh raises a bare Exception with its log line
             raise MeshError(f"{path}: gmsh could not read the file: {exc}") from None
+        if set(gmsh.model.mesh.getElementTypes(3)) - {4, 11}:
+            return None  # hexahedra, wedges or a mix: meshio reads them (see _read_meshio)
         return mesh_from_gmsh_model(gmsh, str(path))
 
 
@@ -108,19 +111,29 @@ def _read_meshio(path: Path) -> Mesh:
         m = meshio.read(path)
     except Exception as exc:
         raise MeshError(f"{path}: meshio could not read the file: {exc}") from None
-    tet_blocks = [(i, b) for i, b in enumerate(m.cells) if b.type in ("tetra", "tetra10")]
+    tet_blocks = [(i, b) for i, b in enumerate(m.cells) if by_meshio(b.type) is not None]
     if not tet_blocks:
-        raise MeshError(f"{path}: no tetrahedra found (cell types: {[b.type for b in m.cells]})")
+        raise MeshError(f"{path}: no volume elements of a supported type found (cell types: "
+                        f"{[b.type for b in m.cells]})")
     kinds = {b.type for _, b in tet_blocks}
-    if len(kinds) > 1:
+    if kinds == {"tetra", "tetra10"}:
         raise MeshError(f"{path}: mixes TET4 and TET10 cells; use one element order")
-    cells = np.vstack([b.data for _, b in tet_blocks]).astype(np.int64)
+    # one cell block per type (gmsh gives a meshio block per entity), types in first-seen order
+    types = list(dict.fromkeys(b.type for _, b in tet_blocks))
+    tet_blocks.sort(key=lambda ib: types.index(ib[1].type))
+    blocks = []
+    for t in types:  # meshio's order is VTK's; ours is Abaqus's (see fea.elements)
+        et = by_meshio(t)
+        data = np.vstack([b.data for _, b in tet_blocks if b.type == t]).astype(np.int64)
+        blocks.append((et, data if et.vtk_order is None else data[:, np.argsort(et.vtk_order)]))
     offsets = np.cumsum([0] + [len(b.data) for _, b in tet_blocks])
     block_pos = {i: offsets[k] for k, (i, _) in enumerate(tet_blocks)}
-    mesh = Mesh(np.asarray(m.points, dtype=float)[:, :3], cells, source=str(path))
+    mesh = Mesh(np.asarray(m.points, dtype=float)[:, :3], blocks, source=str(path))
 
     cell_sets = {}
     for name, per_block in (m.cell_sets or {}).items():
+        if name.startswith("gmsh:"):  # meshio's bookkeeping (bounding entities), not a region
+            continue
         idx = [block_pos[i] + np.asarray(sel) for i, sel in enumerate(per_block) if i in block_pos
                and sel is not None and len(sel)]
         if idx:
@@ -134,15 +147,17 @@ def _read_meshio(path: Path) -> Mesh:
                 cell_sets[names.get(int(t), f"region_{int(t)}")] = np.flatnonzero(tags == t)
     mesh.cell_sets = cell_sets
     face_sets = {}
-    tri_blocks = [b for b in m.cells if b.type in ("triangle", "triangle6")]
-    if tri_blocks and "gmsh:physical" in m.cell_data:
+    corners = {"triangle": 3, "triangle6": 3, "quad": 4, "quad8": 4}
+    face_blocks = [b for b in m.cells if b.type in corners]
+    if face_blocks and "gmsh:physical" in m.cell_data:
         names = {int(v[0]): k for k, v in (m.field_data or {}).items() if len(v) > 1 and v[1] == 2}
         for i, b in enumerate(m.cells):
-            if b.type not in ("triangle", "triangle6"):
+            if b.type not in corners:
                 continue
             tags = np.asarray(m.cell_data["gmsh:physical"][i])
             for t in np.unique(tags):
                 nm = names.get(int(t), f"surface_{int(t)}")
-                face_sets[nm] = mesh.match_faces(b.data[tags == t][:, :3], nm)
+                found = mesh.match_faces(b.data[tags == t][:, :corners[b.type]], nm)
+                face_sets[nm] = np.vstack([face_sets[nm], found]) if nm in face_sets else found
     mesh.face_sets = face_sets
     return mesh.drop_unused_nodes()

@@ -579,7 +579,7 @@ class NewtonAnalysis(StaticAnalysis):
             supports += getattr(t, "supports", []) if lk is None else lk[1]
         passive = [lk for t in self.terms if not t.active for lk in t.links]
         try:
-            check_rigid_modes(self.model.mesh.nodes, self.model.mesh.cells,
+            check_rigid_modes(self.model.mesh.nodes, self.model.mesh.padded_cells(),
                               self.model.ref_positions(), cons, body_namer(self.model),
                               links + passive, supports)
         except SingularModelError as exc:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .assembly import _b_column, _gradients
-from .elements import corner_extrapolation, default_tet_rule, tet_quadrature, tet_shape
+from .assembly import (_b_column, _gradients, _im_matrices, cell_blocks, centre_jacobian,
+                       kernel_args, mode_gradients)
 
 
 @njit(parallel=True, cache=True)
-def _qp_stress(nodes, cells, mat, Ds, dN, u, out):
+def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
     m, nn = cells.shape
     nq = dN.shape[0]
     for e in prange(m):
@@ -31,14 +31,31 @@ def _qp_stress(nodes, cells, mat, Ds, dN, u, out):
         G = np.empty((nn, 3))
         bcol = np.empty(6)
         D = Ds[mat[e]]
+        alpha = np.zeros(9)
+        inv0 = np.zeros((3, 3))
+        det0 = 1.0
+        if kind == 1:  # C3D8I: the condensed mode amplitudes of this element's displacement
+            Kua = np.empty((3 * nn, 9))
+            Kaa = np.empty((9, 9))
+            _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
+            alpha = -np.linalg.solve(Kaa, Kua.T @ ue.ravel())
+            inv0, det0 = centre_jacobian(xe, dN0)
+        gm = np.empty((3, 3))
         for q in range(nq):
-            _gradients(xe, dN[q], G)
+            detJ = _gradients(xe, dN[q], G)
             eps = np.zeros(6)
             for a in range(nn):
                 for c in range(3):
                     _b_column(G[a], c, bcol)
                     for r in range(6):
                         eps[r] += bcol[r] * ue[a, c]
+            if kind == 1:
+                mode_gradients(pts[q], inv0, det0, detJ, gm)
+                for k in range(3):
+                    for c in range(3):
+                        _b_column(gm[k], c, bcol)
+                        for r in range(6):
+                            eps[r] += bcol[r] * alpha[3 * k + c]
             for r in range(6):
                 s = 0.0
                 for k in range(6):
@@ -47,12 +64,22 @@ def _qp_stress(nodes, cells, mat, Ds, dN, u, out):
 
 
 def qp_stress(nodes, cells, mat_id, Ds, disp) -> np.ndarray:
-    """(m, q, 6) stresses at the quadrature points of every element."""
-    nn = cells.shape[1]
-    pts, _ = tet_quadrature(default_tet_rule(nn))
-    _, dN = tet_shape(nn, pts)
-    out = np.empty((len(cells), len(pts), 6))
-    _qp_stress(nodes, cells, mat_id, Ds, dN, np.ascontiguousarray(disp), out)
+    """(m, q, 6) stresses at the quadrature points of every element. cells: (m, nn) array, a
+    Mesh or its blocks; where blocks have different point counts, an element's shorter row
+    repeats its first point (so maxima and the set of values are unchanged)."""
+    blocks = cell_blocks(cells)
+    q = max(len(b.type.points) for b in blocks)
+    m = sum(len(b.cells) for b in blocks)
+    out = np.empty((m, q, 6))
+    disp = np.ascontiguousarray(disp)
+    for b in blocks:
+        nq = len(b.type.points)
+        part = np.empty((len(b.cells), nq, 6))
+        _qp_stress(nodes, np.ascontiguousarray(b.cells), np.ascontiguousarray(
+            mat_id[b.offset:b.offset + len(b.cells)]), Ds, b.type.dN(),
+            np.ascontiguousarray(b.type.weights), disp, part, *kernel_args(b.type))
+        out[b.offset:b.offset + len(b.cells), :nq] = part
+        out[b.offset:b.offset + len(b.cells), nq:] = part[:, :1]
     return out
 
 
@@ -90,16 +117,20 @@ def split_by_region(cells: np.ndarray, region: np.ndarray) -> RegionSplit:
     return RegionSplit(uniq % n_total, inv.reshape(cells.shape), uniq // n_total)
 
 
-def nodal_stress(cells: np.ndarray, qp: np.ndarray, split: RegionSplit) -> np.ndarray:
-    """Per-region averaged nodal stresses (p, 6) on the split output mesh."""
-    nn = cells.shape[1]
-    E = corner_extrapolation(nn)  # (nn, q)
-    at_nodes = np.einsum("aq,mqc->mac", E, qp)  # (m, nn, 6)
+def nodal_stress(cells, qp: np.ndarray, split: RegionSplit) -> np.ndarray:
+    """Per-region averaged nodal stresses (p, 6) on the split output mesh. cells: (m, nn)
+    array, a Mesh or its blocks (split.cells then holds padded rows, see Mesh.padded_cells)."""
     p = len(split.point_node)
     acc = np.zeros((p, 6))
-    cnt = np.bincount(split.cells.ravel(), minlength=p).astype(float)
-    for c in range(6):
-        acc[:, c] = np.bincount(split.cells.ravel(), at_nodes[:, :, c].ravel(), p)
+    cnt = np.zeros(p)
+    for b in cell_blocks(cells):
+        E = b.type.extrapolation  # (nn, q)
+        rows = slice(b.offset, b.offset + len(b.cells))
+        at_nodes = np.einsum("aq,mqc->mac", E, qp[rows, :E.shape[1]])  # (m_b, nn, 6)
+        sc = split.cells[rows, :b.type.n_nodes].ravel()
+        cnt += np.bincount(sc, minlength=p)
+        for c in range(6):
+            acc[:, c] += np.bincount(sc, at_nodes[:, :, c].ravel(), p)
     return acc / np.maximum(cnt, 1)[:, None]
 
 

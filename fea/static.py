@@ -52,7 +52,7 @@ def body_namer(model: Model):
     def name(node_idx: np.ndarray) -> str:
         mark = np.zeros(mesh.n_nodes, bool)
         mark[node_idx] = True
-        in_body = mark[mesh.cells].any(axis=1)
+        in_body = mark[mesh.padded_cells()].any(axis=1)
         sets = [s.cell_set for s in model.sections if in_body[mesh.elements(s.cell_set)].any()]
         refs = [r.name for r in model.ref_points.values()
                 if mark[mesh.nodes_of(r.surface)].any()]
@@ -99,8 +99,8 @@ class StaticAnalysis:
         t = time.perf_counter()
         self.progress("assembly", f"{mesh.n_cells} {mesh.element_type.upper()} elements")
         self.mat_id, self.Ds = material_ids(model)
-        self.pattern = build_pattern(mesh.cells, mesh.n_nodes)
-        Kn = assemble_stiffness(mesh.nodes, mesh.cells, self.mat_id, self.Ds, self.pattern)
+        self.pattern = build_pattern(mesh, mesh.n_nodes)
+        Kn = assemble_stiffness(mesh.nodes, mesh, self.mat_id, self.Ds, self.pattern)
         nf = model.n_full
         import scipy.sparse as sp
 
@@ -128,7 +128,7 @@ class StaticAnalysis:
         self.progress("constraints", f"{len(presc)} prescribed DOFs")
         cons = build_constraints(self.model.n_full, presc, self.dependencies, self.dof_label)
         check_rigid_modes(
-            self.model.mesh.nodes, self.model.mesh.cells, self.model.ref_positions(), cons,
+            self.model.mesh.nodes, self.model.mesh.padded_cells(), self.model.ref_positions(), cons,
             body_namer(self.model), self.extra_links, self.extra_supports,
         )
         Kr = cons.reduce_matrix(self.K)

@@ -59,7 +59,7 @@ def test_export_refuses_other_suffix_and_names_it(tmp_path, capsys):
 
 def test_solve_reports_bad_deck_without_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.inp"
-    bad.write_text((DATA / "cantilever_tet10.inp").read_text().replace("TYPE=C3D10", "TYPE=C3D8"))
+    bad.write_text((DATA / "cantilever_tet10.inp").read_text().replace("TYPE=C3D10", "TYPE=C3D8R"))
     assert main(["solve", str(bad), "--out", str(tmp_path / "out"), "-q"]) == 1
     err = capsys.readouterr().err
-    assert "C3D8" in err and "line" in err and "Traceback" not in err
+    assert "C3D8R" in err and "line" in err and "Traceback" not in err

@@ -24,6 +24,7 @@ import numpy as np
 from ..model import LoadCase, NodalForce, Pressure, RefLoad, Step, Support, Traction
 from .lexer import Block, digits
 from .targets import Targets
+from .meshdata import MAX_FACES
 
 BC_TYPES = {  # Abaqus boundary-condition types -> constrained dofs (1-based)
     "ENCASTRE": (1, 2, 3, 4, 5, 6), "PINNED": (1, 2, 3),
@@ -50,8 +51,9 @@ class _StepData:
     def __post_init__(self):
         n, m = self.n_nodes, self.n_cells
         self.sF, self.mF = np.zeros((n, 3)), np.zeros((n, 3), bool)
-        self.sP, self.mP = np.zeros((m, 4)), np.zeros((m, 4), bool)
-        self.sT, self.mT = np.zeros((m, 4, 3)), np.zeros((m, 4), bool)
+        f = MAX_FACES
+        self.sP, self.mP = np.zeros((m, f)), np.zeros((m, f), bool)
+        self.sT, self.mT = np.zeros((m, f, 3)), np.zeros((m, f), bool)
 
     def add(self, key: tuple, comps, values) -> None:
         vec, mask = self.keys.setdefault(key, [np.zeros(KEY_SIZE[key[0]]),
@@ -108,7 +110,8 @@ class HistoryBuilder:
         self.mesh = targets.mesh
         self.source = source
         n, m = self.mesh.n_nodes, self.mesh.n_cells
-        self.F, self.P, self.T = np.zeros((n, 3)), np.zeros((m, 4)), np.zeros((m, 4, 3))
+        self.F, self.P = np.zeros((n, 3)), np.zeros((m, MAX_FACES))
+        self.T = np.zeros((m, MAX_FACES, 3))
         self.active: dict[tuple, np.ndarray] = {}
         self.steps: list[Step] = []
         self.model_supports: list[Support] = []
@@ -267,18 +270,20 @@ class HistoryBuilder:
         fields, lineno = _table(block, 3, 3, "element or element set, P1..P4, pressure")
         label = np.char.upper(fields[:, 1])
         face = np.full(len(label), -1)
-        for k in range(4):
+        for k in range(MAX_FACES):
             face[label == f"P{k + 1}"] = k
         if (face < 0).any():
             i = int(np.flatnonzero(face < 0)[0])
-            raise block.error(f"load type '{fields[i, 1]}' is not supported: use P1..P4 (a "
-                              "uniform pressure on tetrahedron face S1..S4)", int(lineno[i]))
+            raise block.error(f"load type '{fields[i, 1]}' is not supported: use P1..P"
+                              f"{MAX_FACES} (a uniform pressure on element face S1..S{MAX_FACES})",
+                              int(lineno[i]))
         val = _numbers(fields[:, 2], lineno, block, np.float64, "pressure")
         target = fields[:, 0]
         isnum = digits(target)
         if isnum.any():
             sel = np.flatnonzero(isnum)
             elems = self.t.elem_indices(target[sel].astype(np.int64), block, lineno[sel])
+            self._faces_exist(block, elems, face[sel], lineno[sel])
             for rows in _groups(np.stack([face[sel], val[sel]], axis=1)):
                 pairs = np.stack([elems[rows], face[sel][rows]], axis=1)
                 base = (f"_E{self.mesh.cell_ids[pairs[0, 0]]}_S{pairs[0, 1] + 1}"
@@ -289,9 +294,23 @@ class HistoryBuilder:
         for i in np.flatnonzero(~isnum):
             canon, elems = self.t.elset(str(target[i]), block, int(lineno[i]))
             k = int(face[i])
+            self._faces_exist(block, elems, np.full(len(elems), k), np.full(len(elems), lineno[i]))
             pairs = np.stack([elems, np.full(len(elems), k)], axis=1)
             name = self.t.face_set(f"{canon}_S{k + 1}", pairs, reuse_key=("elset", canon, k))
             self._pressure(acc, name, val[i])
+
+    def _faces_exist(self, block: Block, elems, face, lines) -> None:
+        """P5 on a tetrahedron (4 faces) names the element and its type."""
+        mesh = self.mesh
+        bi = mesh.block_index(elems)
+        n_faces = np.array([b.type.n_faces for b in mesh.blocks])[bi]
+        bad = np.flatnonzero(face >= n_faces)
+        if len(bad):
+            j = bad[0]
+            et = mesh.blocks[bi[j]].type
+            raise block.error(f"element {mesh.cell_ids[elems[j]]} is a {et.name}, which has "
+                              f"faces S1..S{et.n_faces} (loads P1..P{et.n_faces}), not "
+                              f"P{face[j] + 1}", int(lines[j]))
 
     def dsload(self, block: Block) -> None:
         acc = self._step(block)
@@ -462,7 +481,7 @@ class HistoryBuilder:
                 new[("F", name)] = dF[rows[grp[0]]].copy()
         for kind, exact, implied in (("P", P, implied_P), ("T", T, implied_T)):
             d, tol = off(exact, implied)
-            d = d.reshape(len(d), 4, -1)
+            d = d.reshape(len(d), MAX_FACES, -1)
             e, f = np.nonzero(np.abs(d).max(axis=2) > tol)
             if len(e):
                 vals = d[e, f]

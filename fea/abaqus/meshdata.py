@@ -17,8 +17,11 @@ from ..mesh import Mesh
 from .lexer import Block, digits
 from .names import Namespace
 
-ELEMENT_TYPES = {"C3D4": 4, "C3D10": 10}  # Abaqus C3D10 node order == ours (fea.elements)
-FACE_LABELS = ("S1", "S2", "S3", "S4")  # Abaqus tetrahedron faces == our local faces 0..3
+from ..elements import ELEMENTS  # noqa: E402 (the registry: Abaqus node order == ours)
+
+ELEMENT_TYPES = {name: et.n_nodes for name, et in ELEMENTS.items()}
+MAX_FACES = max(et.n_faces for et in ELEMENTS.values())
+FACE_LABELS = tuple(f"S{k + 1}" for k in range(MAX_FACES))  # Abaqus S1.. == local faces 0..
 
 
 @dataclass
@@ -78,12 +81,10 @@ class MeshBuilder:
     def __init__(self, source: str):
         self.source = source
         self.node_blocks: list[tuple[np.ndarray, np.ndarray, Block]] = []
-        self.elem_blocks: list[tuple[np.ndarray, np.ndarray, Block]] = []
+        self.elem_blocks: list[tuple[np.ndarray, np.ndarray, Block, str]] = []
         self.nsets: Namespace[SetDef] = Namespace("node set")
         self.elsets: Namespace[SetDef] = Namespace("element set")
         self.surfaces: Namespace[SurfaceDef] = Namespace("surface")
-        self.npe: int | None = None
-        self.npe_block: Block | None = None
 
     # ------------------------------------------------------------------ keywords
     def add_nodes(self, block: Block) -> None:
@@ -105,18 +106,13 @@ class MeshBuilder:
         block.check_params({"TYPE", "ELSET"})
         etype = " ".join(block.param("TYPE", required=True).split()).upper()
         if etype not in ELEMENT_TYPES:
-            raise block.error(f"TYPE={etype} is not supported: this tool solves tetrahedra, "
-                              f"TYPE={' or '.join(ELEMENT_TYPES)}")
+            raise block.error(f"TYPE={etype} is not supported: the element types solved are "
+                              f"TYPE={', '.join(ELEMENT_TYPES)}")
         npe = ELEMENT_TYPES[etype]
-        if self.npe is not None and npe != self.npe:
-            raise block.error(
-                f"TYPE={etype} mixes element orders with the {self.npe}-node elements at "
-                f"{self.npe_block.loc()}; use one of C3D4 or C3D10 for the whole model")
-        self.npe, self.npe_block = npe, self.npe_block or block
         arr = block.numeric(1 + npe, np.int64, f"element number and {npe} node numbers",
                             continuation=True)
         labels = _labels_ok(arr[:, 0], block, "element number")
-        self.elem_blocks.append((labels, arr[:, 1:], block))
+        self.elem_blocks.append((labels, arr[:, 1:], block, etype))
         if block.param("ELSET"):
             self._add(self.elsets, block.param("ELSET"), Part(labels, block))
 
@@ -191,7 +187,7 @@ class MeshBuilder:
                 face[label == lab] = j
             if (face == -2).any():
                 i = int(np.flatnonzero(face == -2)[0])
-                raise block.error(f"face '{fields[i, 1]}' is not a face of a tetrahedron "
+                raise block.error(f"face '{fields[i, 1]}' is not an element face label "
                                   f"(use {', '.join(FACE_LABELS)})", int(lineno[i]))
             surf.parts.append(Part(target[isnum].astype(np.int64), block, face[isnum]))
             for i in np.flatnonzero(~isnum):
@@ -218,29 +214,33 @@ class MeshBuilder:
         """
         if not self.elem_blocks:
             raise ConfigError(f"{self.source}: the deck defines no elements (*ELEMENT, "
-                              "TYPE=C3D4 or C3D10)")
+                              f"TYPE={', '.join(ELEMENT_TYPES)})")
         if not self.node_blocks:
             raise ConfigError(f"{self.source}: the deck defines no nodes (*NODE)")
         nlab = np.concatenate([b[0] for b in self.node_blocks])
         xyz = np.vstack([b[1] for b in self.node_blocks])
         node_index = self._indexer(nlab, self.node_blocks, "node")
+        # one cell block per element type, in the order the types first appear
+        types = list(dict.fromkeys(b[3] for b in self.elem_blocks))
+        self.elem_blocks.sort(key=lambda b: types.index(b[3]))  # stable: deck order per type
         elab = np.concatenate([b[0] for b in self.elem_blocks])
-        elem_index = self._indexer(elab, self.elem_blocks, "element")
+        elem_index = self._indexer(elab, [b[:3] for b in self.elem_blocks], "element")
 
-        cells = []
-        for labels, conn, block in self.elem_blocks:
+        per_type: dict[str, list[np.ndarray]] = {t: [] for t in types}
+        for labels, conn, block, etype in self.elem_blocks:
             idx, ok = node_index(conn.ravel())
             if not ok.all():
                 bad = int(np.flatnonzero(~ok)[0])
                 e, n = labels[bad // conn.shape[1]], conn.ravel()[bad]
                 raise block.error(f"element {e} uses node {n}, which no *NODE defines",
                                   _line_of(block, e))
-            cells.append(idx.reshape(conn.shape))
-        cells = np.vstack(cells)
+            per_type[etype].append(idx.reshape(conn.shape))
+        cells = [(t, np.vstack(c)) for t, c in per_type.items()]
 
         ref_index = {}
         used = np.zeros(len(nlab), bool)
-        used[cells.ravel()] = True
+        for _, c in cells:
+            used[c.ravel()] = True
         for label, block in ref_labels.items():
             idx, ok = node_index(np.array([label]))
             if not ok[0]:
@@ -267,6 +267,7 @@ class MeshBuilder:
             elems = self._resolve(SetDef(surf.parts), elem_index, "element", unique=False)
             faces = np.concatenate([p.faces for p in surf.parts])
             pairs = np.stack([elems, faces], axis=1)
+            self._check_faces(surf, pairs, xyz, cells, elab)
             if (faces < 0).any():  # no face label: the exterior faces of those elements
                 if ext is None:
                     ext = Mesh(xyz, cells).boundary_faces()
@@ -287,6 +288,18 @@ class MeshBuilder:
                 del mesh.node_sets[name]  # it only named reference nodes
         positions = {label: xyz[i].copy() for label, i in ref_index.items()}
         return BuiltMesh(mesh, positions, ref_members, node_surfaces)
+
+    def _check_faces(self, surf: SurfaceDef, pairs: np.ndarray, xyz, cells, elab) -> None:
+        """A face label beyond an element's faces (S5 on a tetrahedron) names the element."""
+        mesh = Mesh(xyz, cells, source=self.source)
+        n_faces = np.array([b.type.n_faces for b in mesh.blocks])[mesh.block_index(pairs[:, 0])]
+        bad = np.flatnonzero(pairs[:, 1] >= n_faces)
+        if len(bad):
+            e = int(pairs[bad[0], 0])
+            et = mesh.blocks[mesh.block_index([e])[0]].type
+            raise surf.block.error(
+                f"element {elab[e]} is a {et.name}, which has faces S1..S{et.n_faces}, not "
+                f"S{pairs[bad[0], 1] + 1}", _line_of(surf.block, int(elab[e])))
 
     def _indexer(self, labels: np.ndarray, blocks, what: str):
         order = np.argsort(labels, kind="stable")

@@ -225,7 +225,7 @@ class _Reader:
         """Element sets of spring elements, taken out of the mesh's element sets (a set mixing
         springs and solids is refused: a section or load on it would be ambiguous)."""
         labels = self.st.springs.labels()
-        solid = np.concatenate([lab for lab, _, _ in self.mb.elem_blocks]) \
+        solid = np.concatenate([b[0] for b in self.mb.elem_blocks]) \
             if self.mb.elem_blocks else np.zeros(0, np.int64)
         clash = np.intersect1d(labels, solid)
         if len(clash):
@@ -508,7 +508,7 @@ class _Reader:
             return {}
         defined = np.concatenate([lab for lab, _, _ in self.mb.node_blocks]) \
             if self.mb.node_blocks else np.zeros(0, np.int64)
-        solid = np.concatenate([c.ravel() for _, c, _ in self.mb.elem_blocks]) \
+        solid = np.concatenate([b[1].ravel() for b in self.mb.elem_blocks]) \
             if self.mb.elem_blocks else np.zeros(0, np.int64)
         missing = nodes[~np.isin(nodes, defined)]
         if len(missing):

@@ -62,21 +62,25 @@ def _merge_glued(mesh: Mesh, ties) -> Mesh:
     keep = np.ones(mesh.n_nodes, bool)
     keep[dep] = False
     new_index = np.cumsum(keep) - 1
-    cells = new_index[target[mesh.cells]]
     # only copies (indices past the original nodes) are glued away: node sets stay valid
-    return Mesh(mesh.nodes[keep], cells, mesh.cell_sets, mesh.face_sets, mesh.node_sets,
-                mesh.node_ids[keep], mesh.cell_ids, mesh.source)
+    return mesh.with_cells([new_index[target[b.cells]] for b in mesh.blocks],
+                           nodes=mesh.nodes[keep], node_ids=mesh.node_ids[keep])
 
 
 def _face_size(mesh: Mesh, faces: np.ndarray) -> float:
     x = mesh.nodes[mesh.face_connectivity(faces, corners_only=True)]
-    area = 0.5 * np.linalg.norm(np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]), axis=1)
+    if x.shape[1] == 4:  # a quadrilateral: half the cross product of its diagonals
+        area = 0.5 * np.linalg.norm(np.cross(x[:, 2] - x[:, 0], x[:, 3] - x[:, 1]), axis=1)
+    else:
+        area = 0.5 * np.linalg.norm(np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]), axis=1)
     return float(np.sqrt(area).mean())
 
 
 def _coincide(mesh: Mesh, a: np.ndarray, b: np.ndarray) -> bool:
     """Do faces of `a` and `b` lie on each other (the same corner nodes)?"""
     ka, kb = (np.sort(mesh.face_connectivity(f, corners_only=True), axis=1) for f in (a, b))
+    if ka.shape[1] != kb.shape[1]:  # triangles never lie on quadrilaterals node for node
+        return False
     both = np.concatenate([np.unique(ka, axis=0), np.unique(kb, axis=0)])
     return len(np.unique(both, axis=0)) < len(both)
 
@@ -129,6 +133,5 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
         E_soft = float(min(E_cell[slave[:, 0]].min(), E_cell[master[:, 0]].min()))
         out.append(DeckSide(names[0], names[1], E_soft, _face_size(mesh, slave), bonded, dropped))
         interfaces.append(dataclasses.replace(it, slave=names[0], master=names[1]))
-    mesh = Mesh(mesh.nodes, mesh.cells, mesh.cell_sets, face_sets, mesh.node_sets,
-                mesh.node_ids, mesh.cell_ids, mesh.source)
+    mesh = mesh.with_cells([b.cells for b in mesh.blocks], face_sets=face_sets)
     return dataclasses.replace(model, mesh=mesh, interfaces=interfaces), out

@@ -42,6 +42,17 @@ def rows(*columns) -> str:
     return "\n".join(map(", ".join, table.tolist())) + "\n"
 
 
+def element_rows(labels: np.ndarray, conn: np.ndarray) -> str:
+    """Element lines 'label, n1, ...': at most PER_LINE entries a line, a longer element
+    (C3D20: 21 entries) continues on the next line after a trailing comma, as Abaqus reads."""
+    if 1 + conn.shape[1] <= PER_LINE:
+        return rows(labels, conn)
+    k = PER_LINE - 1
+    first = rows(labels, conn[:, :k]).split("\n")[:-1]
+    rest = rows(conn[:, k:]).split("\n")[:-1]
+    return "".join(f"{a},\n{b}\n" for a, b in zip(first, rest))
+
+
 def id_lines(labels: np.ndarray) -> str:
     """Set members, PER_LINE to a line."""
     s = num(np.asarray(labels, dtype=np.int64)).tolist()

@@ -31,10 +31,9 @@ from ..couplings import distributing_coupling
 from ..errors import FeaError
 from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
 from ..surface import surface_quadrature, total_force_load, traction_load
-from .meshdata import ELEMENT_TYPES
 from .sides import deck_ready
 from .springs import spring_text
-from .textfmt import fnum, id_lines, num, rows
+from .textfmt import element_rows, fnum, id_lines, num, rows
 
 DIALECTS = ("calculix", "abaqus")
 # ccx's linear contact penalty K = factor * E_softer / h (N/mm^3, h the slave face size) and its
@@ -46,7 +45,6 @@ DIALECTS = ("calculix", "abaqus")
 PENALTY_FACTOR = {"frictionless": 1000.0, "friction": 10.0}
 STICK_RATIO = 0.01
 _NAME = re.compile(r"^[A-Za-z_][^\s,=\"'*]{0,79}$")
-_ETYPE = {n: t for t, n in ELEMENT_TYPES.items()}
 
 
 def write_deck(model: Model, loadcase: LoadCase | None, path: str | Path,
@@ -205,15 +203,17 @@ class _Writer:
 
     def _elements(self) -> str:
         mesh, region = self.mesh, self.region
-        etype = _ETYPE[mesh.nodes_per_cell]
-        starts = np.flatnonzero(np.diff(region, prepend=-1) != 0)
+        blk = mesh.block_index(np.arange(mesh.n_cells))
+        key = region * len(mesh.blocks) + blk
+        starts = np.flatnonzero(np.diff(key, prepend=-1) != 0)
         ends = np.append(starts[1:], len(region))
-        conn = mesh.node_ids[mesh.cells]
         out = []
-        for a, b in zip(starts, ends):  # runs of one section keep the element order
+        for a, b in zip(starts, ends):  # runs of one section and type keep the element order
             name = self.model.sections[region[a]].cell_set
-            out.append(f"*ELEMENT, TYPE={etype}, ELSET={name}\n"
-                       + rows(mesh.cell_ids[a:b], conn[a:b]))
+            block = mesh.blocks[blk[a]]
+            conn = mesh.node_ids[block.cells[a - block.offset:b - block.offset]]
+            out.append(f"*ELEMENT, TYPE={block.type.name}, ELSET={name}\n"
+                       + element_rows(mesh.cell_ids[a:b], conn))
         return "".join(out) + self.springs.elements
 
     def _sets(self) -> str:

@@ -64,6 +64,6 @@ def run(args) -> int:
     if not args.quiet:
         steps = f"{len(loadcase.steps)} step(s)" if loadcase else "no steps (model only)"
         print(f"wrote {args.out}: {model.mesh.n_nodes} nodes, {model.mesh.n_cells} "
-              f"{'C3D10' if model.mesh.nodes_per_cell == 10 else 'C3D4'} elements, {steps}; "
+              f"{'+'.join(model.mesh.type_names)} elements, {steps}; "
               f"run it with: ccx -i {args.out.with_suffix('').name}")
     return 0

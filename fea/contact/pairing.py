@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ..elements import tri_shape
 from ..mesh import Mesh
+from ..errors import MeshError
 from ..surface import surface_quadrature
 
 
@@ -112,7 +113,12 @@ def _project(xm: np.ndarray, pts: np.ndarray, iters: int = 8):
 def pair_surfaces(mesh: Mesh, slave: np.ndarray, master: np.ndarray,
                   npts: int | None = None, outside_tol: float = 1e-3, k: int = 8
                   ) -> PairedPoints:
-    nf = 3 if mesh.nodes_per_cell == 4 else 6  # TRI3 / TRI6 faces
+    kinds = {ft.name for f in (slave, master) for ft, _ in mesh.face_groups(f)}
+    if kinds - {"TRI3", "TRI6"}:  # the projection below is written for triangles
+        raise MeshError(f"{mesh.source}: contact is solved on triangle faces (TRI3/TRI6) only, "
+                        f"not on {', '.join(sorted(kinds - {'TRI3', 'TRI6'}))} faces; tie "
+                        "hexahedral faces or mesh the contact bodies with tetrahedra")
+    nf = 3 if kinds == {"TRI3"} else 6  # TRI3 / TRI6 faces
     sq = surface_quadrature(mesh, slave, npts or CONTACT_POINTS[nf])
     nk, nq = sq.x.shape[:2]
     pts = sq.x.reshape(-1, 3)

@@ -104,6 +104,11 @@ def _check_touching(model: Model, it, pp: PairedPoints) -> None:
 
 def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray):
     mesh = model.mesh
+    kinds = {ft.name for ft, _ in mesh.face_groups(sd.master)}
+    if kinds - {"TRI3", "TRI6"}:  # the projection onto master faces is written for triangles
+        raise ConfigError(f"{model.source}: tied interface '{name}': the master surface has "
+                          f"{', '.join(sorted(kinds))} faces; ties project onto triangle faces: "
+                          "make the tetrahedral side the master (a hexahedral slave is fine)")
     s_nodes = np.unique(mesh.face_connectivity(sd.slave))
     m_conn = mesh.face_connectivity(sd.master)
     # nodes the two sides shared in the original mesh are bonded already (the split glues the

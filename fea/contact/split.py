@@ -14,7 +14,6 @@ import dataclasses
 import numpy as np
 
 from ..constraints import LinearDependency
-from ..mesh import Mesh
 from ..model import Model
 from .sides import Sides, body_of_cells
 
@@ -55,8 +54,8 @@ def split_contact_nodes(model: Model, contacts: list[tuple[str, Sides]]) -> Spli
     origin = np.concatenate([np.arange(n0), node_of[~first]])
     ties = _glue(keys, new_index, node_of, body_of, shared_per_if, nb)
     new_ids = np.concatenate([mesh.node_ids, mesh.node_ids.max() + 1 + np.arange((~first).sum())])
-    new_mesh = Mesh(mesh.nodes[origin], cells, mesh.cell_sets, mesh.face_sets, mesh.node_sets,
-                    new_ids, mesh.cell_ids, mesh.source)
+    # with_cells keeps the element type (a bare 20-node array would read as C3D20, not C3D20R)
+    new_mesh = mesh.with_cells([cells], nodes=mesh.nodes[origin], node_ids=new_ids)
     return SplitResult(dataclasses.replace(model, mesh=new_mesh), ties, origin)
 
 

@@ -65,10 +65,11 @@ def read_interfaces(case_dir: str | Path, summary: dict | None = None) -> dict:
 
 
 def _point_region(m) -> np.ndarray:
-    cells = m.cells[0].data
-    region = np.asarray(m.cell_data["region"][0]).astype(int)
+    """Region of every point, from each cell block (one per element type)."""
     pr = np.full(len(m.points), -1)
-    pr[cells.ravel()] = np.repeat(region, cells.shape[1])
+    for block, region in zip(m.cells, m.cell_data["region"]):
+        cells = block.data
+        pr[cells.ravel()] = np.repeat(np.asarray(region).astype(int), cells.shape[1])
     return pr
 
 

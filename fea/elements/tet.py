@@ -1,4 +1,4 @@
-"""Shape functions and quadrature for TET4/TET10 solids and their TRI3/TRI6 faces.
+"""Shape functions and quadrature for TET4/TET10 solids (C3D4, C3D10) and their TRI3/TRI6 faces.
 
 Node ordering (the VTK order, identical to Abaqus C3D4/C3D10):
 
@@ -141,3 +141,22 @@ def corner_extrapolation(nn: int) -> np.ndarray:
     for k, (a, b) in enumerate(TET10_EDGES):
         E[4 + k] = 0.5 * (to_corners[a] + to_corners[b])
     return E
+
+
+# ---------------------------------------------------------------- registry entries
+def _register() -> None:
+    from .registry import ElementType, FaceType, register, register_face
+
+    tri3 = register_face(FaceType("TRI3", 3, 3, lambda p: tri_shape(3, p), tri_quadrature, 3,
+                                  "triangle"))
+    tri6 = register_face(FaceType("TRI6", 6, 3, lambda p: tri_shape(6, p), tri_quadrature, 6,
+                                  "triangle6"))
+    ref4 = np.array([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    ref10 = np.vstack([ref4, 0.5 * (ref4[TET10_EDGES[:, 0]] + ref4[TET10_EDGES[:, 1]])])
+    for name, nn, ref, faces, ft in (("C3D4", 4, ref4, TET4_FACES, tri3),
+                                     ("C3D10", 10, ref10, TET10_FACES, tri6)):
+        pts, w = tet_quadrature(default_tet_rule(nn))
+        register(ElementType(
+            name, nn, 4, ref, lambda p, nn=nn: tet_shape(nn, p), pts, w, faces, (ft,) * 4,
+            "tetra" if nn == 4 else "tetra10", corner_extrapolation(nn),
+            TET10_EDGES if nn == 10 else np.zeros((0, 2), np.int64)), default_for_nodes=True)
