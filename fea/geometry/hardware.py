@@ -34,8 +34,10 @@ def direction(medial_deg: float, cranial_deg: float, side: int, anterior: bool =
 
 
 def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
-          head: bool = True) -> np.ndarray:
-    """Add a screw in the current frame; returns the rod seat (global) or the entry (no head)."""
+          head: bool = True, touches: tuple[str, ...] = ()) -> np.ndarray:
+    """Add a screw in the current frame; returns the rod seat (global) or the entry (no head).
+    touches: the bodies it enters, for an assembly that fragments locally (the anatomical
+    column); the screw is then fragmented after the bones' cores are filled (Part.late)."""
     entry = np.asarray(entry, float)
     d = np.asarray(d, float) / np.linalg.norm(d)
     parts = [occ.rod(entry - 0.3 * d, entry + length * d, spec.diameter_mm / 2)]
@@ -46,11 +48,15 @@ def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
         seat = entry - spec.head_length_mm * d
         parts.append(occ.rod(seat, entry + 0.5 * d, spec.diameter_mm / 2))
         parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, axis=d))
-    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware")
+    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware", touches=touches,
+            late=bool(touches))
     return asm.to_global(seat)
 
 
-def rod(asm: Assembly, name: str, seats: list, diameter_mm: float) -> None:
-    """A straight rod through the seats of the screw heads it joins (first to last seat)."""
+def rod(asm: Assembly, name: str, seats: list, diameter_mm: float,
+        touches: tuple[str, ...] = ()) -> None:
+    """A straight rod through the seats of the screw heads it joins (first to last seat);
+    touches: the screws (and plate) it joins, as for `screw`."""
     a, b = np.asarray(seats[0], float), np.asarray(seats[-1], float)
-    asm.add(name, name, occ.rod(a, b, diameter_mm / 2), PRI_ROD, "hardware")
+    asm.add(name, name, occ.rod(a, b, diameter_mm / 2), PRI_ROD, "hardware", touches=touches,
+            late=bool(touches))

@@ -105,3 +105,4 @@ def _check_numbers(name: str, sig: inspect.Signature, params: dict, where: str) 
 from . import constructs as _constructs  # noqa: E402,F401
 from . import surfaces as _surfaces  # noqa: E402,F401
 from .anatomy import column as _anatomy  # noqa: E402,F401
+from .anatomy import constructs as _anatomy_constructs  # noqa: E402,F401
