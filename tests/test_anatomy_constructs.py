@@ -24,7 +24,13 @@ COARSE_MM = 5.0  # the column's coarsest size that meshes (6 mm: PLC error, benc
 TIMES: dict[str, float] = {}
 
 
-def _mesh(builder: str, **params):
+def _params(model: str) -> dict:
+    from fea.config import read_toml
+
+    return read_toml(ROOT / "models/anatomy" / f"{model}.toml")["mesh"]["params"]
+
+
+def _mesh(builder: str, params: dict):
     t = time.perf_counter()
     m = registry.build(builder, params, COARSE_MM, 1)
     TIMES[builder + str(sorted(params))] = time.perf_counter() - t
@@ -33,12 +39,12 @@ def _mesh(builder: str, **params):
 
 @pytest.fixture(scope="module")
 def avb_occ_mesh():
-    return _mesh("anatomy_c2_avb", occipital={"enabled": True})
+    return _mesh("anatomy_c2_avb", _params("c2_avb_occipital"))
 
 
 @pytest.fixture(scope="module")
 def cages_mesh():
-    return _mesh("anatomy_aad_cages")
+    return _mesh("anatomy_aad_cages", _params("aad_cages"))
 
 
 def _area(m, name: str, where: str | None = None) -> float:
@@ -96,18 +102,20 @@ def test_avb_spans_c1_to_c3_over_its_designed_footprint(avb_occ_mesh):
     m = avb_occ_mesh
     an = column.anatomy()
     L = column.layout(an)
-    p = AVBParams(pillar_width_mm=8.0, pillar_depth_mm=10.0)  # the builder's defaults are 10 x 12
+    p = AVBParams(**_params("c2_avb_occipital")["avb"])
     assert "C2" not in m.cell_sets and "C2_cortical" not in m.cell_sets
     # the AVB's whole footprint (porous core and solid wall) on the C3 superior endplate: the
-    # designed ellipse less the graft window, within 8 % (the 5 mm facets chord the ellipse)
-    a, b = AVBParams.footprint_width_mm / 2, AVBParams.footprint_depth_mm / 2
-    foot = np.pi * a * b - np.pi * (AVBParams.window_diameter_mm / 2) ** 2
+    # designed ellipse less the graft window and the two C3 screws' elliptic cuts through it,
+    # within 8 % (the mesh's facets chord the ellipse)
+    a, b = p.footprint_width_mm / 2, p.footprint_depth_mm / 2
+    screw = np.pi * (p.screw_diameter_mm / 2) ** 2 / np.cos(np.radians(p.screw_c3_angle_deg))
+    foot = np.pi * a * b - np.pi * (p.window_diameter_mm / 2) ** 2 - 2 * screw
     on_c3 = _area(m, "AVB|C3", "AVB")
     assert on_c3 == pytest.approx(foot, rel=0.08)
     x3 = _nodes(m, "AVB|C3")
     assert np.allclose(x3[:, 2], L["C3"]["h"], atol=1e-6)  # on the endplate plane
-    # the pillars on both C1 inferior facets: the default 10 x 12 mm ellipses, measured in the
-    # facets' sloped planes
+    # the pillars on both C1 inferior facets: ellipses of the pillar's width and depth seen from
+    # above, larger by 1/cos(slope) in the facets' sloped planes
     on_c1 = _area(m, "AVB|C1", "AVB")
     pillars = 2 * np.pi * (p.pillar_width_mm / 2) * (p.pillar_depth_mm / 2) / np.cos(
         np.radians(an.c2.superior_facet_slope_deg))
@@ -126,7 +134,7 @@ def test_avb_spans_c1_to_c3_over_its_designed_footprint(avb_occ_mesh):
 @pytest.mark.slow
 def test_cages_fill_the_lateral_joints_at_their_height(cages_mesh):
     m = cages_mesh
-    p = CageParams()
+    p = CageParams(**_params("aad_cages")["cage"])
     an = column.anatomy(joints={"c1c2_cartilage_mm": p.height_mm})
     L = column.layout(an)
     assert "facet_C1C2_L" not in m.cell_sets and "facet_C1C2_M" in m.cell_sets
@@ -135,7 +143,7 @@ def test_cages_fill_the_lateral_joints_at_their_height(cages_mesh):
     for sg, side in column.SIDES:
         J = L["joints"][side]
         for bone, plane in (("C2", J["p12"]), ("C1", J["p12"] + p.height_mm * J["n12"])):
-            name = f"C{bone[1]}|cage_{side}" if False else "|".join(sorted((bone, f"cage_{side}")))
+            name = "|".join(sorted((bone, f"cage_{side}")))
             assert _area(m, name, f"cage_{side}") == pytest.approx(foot, rel=0.08), name
             x = _nodes(m, name)
             assert np.abs((x - plane) @ J["n12"]).max() < 1e-6, name
@@ -168,7 +176,7 @@ def test_base_screws_clear_canal_and_foramina(avb_occ_mesh, cages_mesh):
 def test_a_misdirected_c2_screw_is_flagged():
     """The published 30 deg medial C2 pedicle trajectory, on this model's sagittal isthmus,
     runs through its medial wall into the canal: flagged as a breach."""
-    m = _mesh("anatomy_aad_cages", posterior={"c2_medial_deg": 40.0})
+    m = _mesh("anatomy_aad_cages", {**_params("aad_cages"), "posterior": {"c2_medial_deg": 40.0}})
     c = screw_clearance(m)
     for side in "LR":
         v = c[f"screw_C2_{side}"]

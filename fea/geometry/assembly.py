@@ -42,10 +42,6 @@ class Part:
     cavity_of: str | None = None
     # touches: the bodies this part touches or reaches into (see Assembly.add)
     touches: tuple[str, ...] = ()
-    # late: fragmented with the bodies it touches only after the cavities are filled (a screw
-    # through a bone whose core is `fill`ed: fragmented before, its hole would join the shell's
-    # cavity to its outer surface and leave no cavity to fill)
-    late: bool = False
 
 
 @dataclass
@@ -102,19 +98,14 @@ class Assembly:
 
     # ----------------------------------------------------------------- adding
     def add(self, body: str, region: str, solids, priority: int, role: str,
-            thickness: float | None = None, touches: tuple[str, ...] = (),
-            late: bool = False) -> None:
+            thickness: float | None = None, touches: tuple[str, ...] = ()) -> None:
         """thickness: for thin-walled regions (a cortical shell, an implant wall), so that the
         mesher resolves their curved faces finely enough not to cut through the wall.
         touches: the bodies (its own included, if its other parts overlap it) this part touches
         or reaches into. Once any part names them, the assembly fragments each such part with
         those bodies only, one body at a time, instead of everything with everything: the
         builder promises that the other parts neither touch nor overlap (the bones of the
-        column, whose spline surfaces OCC would otherwise test pairwise for a minute).
-        late: fragment the part with the bodies it touches after the cavities are filled (see
-        Part.late); needs `touches`."""
-        if late and not touches:
-            raise ValueError(f"part {region}: a late part must name the bodies it touches")
+        column, whose spline surfaces OCC would otherwise test pairwise for a minute)."""
         if thickness:
             self.thin[region] = min(thickness, self.thin.get(region, thickness))
         if role not in ROLES:
@@ -123,7 +114,7 @@ class Assembly:
             raise ValueError(f"body {body} given two roles")
         if solids:
             self.parts.append(Part(body, region, role, priority, list(solids),
-                                   touches=tuple(touches), late=late))
+                                   touches=tuple(touches)))
 
     def fill(self, body: str, region: str, of_region: str, priority: int, role: str) -> None:
         """A region that fills the cavity of `of_region`'s volume (a cancellous core inside a
@@ -188,7 +179,7 @@ class Assembly:
         import gmsh
 
         occ = gmsh.model.occ
-        frag = [i for i, p in enumerate(self.parts) if p.dimtags and not p.late]
+        frag = [i for i, p in enumerate(self.parts) if p.dimtags]
         inputs = [dt for i in frag for dt in self.parts[i].dimtags]
         owner_of_input = [i for i in frag for _ in self.parts[i].dimtags]
         if not inputs:
@@ -200,8 +191,6 @@ class Assembly:
             # highest priority wins; ties go to the part added last (deterministic)
             best[tag] = max(parts, key=lambda pi: (self.parts[pi].priority, pi))
         best.update(self._fill_cavities(best))
-        if any(p.late for p in self.parts):
-            best = self._fragment_late(best)
         voids = sorted(t for t, pi in best.items() if self.parts[pi].body is None)
         if voids:
             occ.remove([(3, t) for t in voids], recursive=True)
@@ -237,31 +226,6 @@ class Assembly:
             for lp in cavities:
                 out[occ.addVolume([occ.addSurfaceLoop([int(f) for f in lp])])] = i
         return out
-
-    def _fragment_late(self, best: dict[int, int]) -> dict[int, int]:
-        """Fragment the late parts (in the order added) with the bodies each touches, as they
-        are after the cavity fill: {piece: owning part}."""
-        import gmsh
-
-        occ = gmsh.model.occ
-        members = {t: {pi} for t, pi in best.items()}
-        for i, p in enumerate(self.parts):
-            if not p.late:
-                continue
-            members.update({t: {i} for _, t in p.dimtags})
-            for body in p.touches:
-                tags = sorted(t for t, m in members.items()
-                              if i in m or any(self.parts[j].body == body for j in m))
-                if len(tags) < 2:
-                    continue
-                _, out_map = occ.fragment([(3, t) for t in tags], [])
-                old = {t: members.pop(t) for t in tags}
-                for t, pieces in zip(tags, out_map):
-                    for dim, tag in pieces:
-                        if dim == 3:
-                            members.setdefault(tag, set()).update(old[t])
-        return {t: max(m, key=lambda pi: (self.parts[pi].priority, pi))
-                for t, m in members.items()}
 
     @staticmethod
     def _fragment_all(inputs: list, owner_of_input: list[int]) -> dict[int, set[int]]:

@@ -37,7 +37,7 @@ def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
           head: bool = True, touches: tuple[str, ...] = ()) -> np.ndarray:
     """Add a screw in the current frame; returns the rod seat (global) or the entry (no head).
     touches: the bodies it enters, for an assembly that fragments locally (the anatomical
-    column); the screw is then fragmented after the bones' cores are filled (Part.late)."""
+    column, whose bones take the screw's shape as a hole: `solids`)."""
     entry = np.asarray(entry, float)
     d = np.asarray(d, float) / np.linalg.norm(d)
     parts = [occ.rod(entry - 0.3 * d, entry + length * d, spec.diameter_mm / 2)]
@@ -48,15 +48,27 @@ def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
         seat = entry - spec.head_length_mm * d
         parts.append(occ.rod(seat, entry + 0.5 * d, spec.diameter_mm / 2))
         parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, axis=d))
-    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware", touches=touches,
-            late=bool(touches))
+    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware", touches=touches)
     return asm.to_global(seat)
 
 
-def rod(asm: Assembly, name: str, seats: list, diameter_mm: float,
-        touches: tuple[str, ...] = ()) -> None:
-    """A straight rod through the seats of the screw heads it joins (first to last seat);
-    touches: the screws (and plate) it joins, as for `screw`."""
+def solids(entry, d, length: float, spec: ScrewSpec, head: bool = True, inset: float = 0.0):
+    """The screw's shape as `screw` builds it, grown by -inset: the hole a bone built from
+    parts and cuts (fea.geometry.anatomy.shapes.Bone) leaves for it, lined by its cortical shell
+    (the core's hole is wider by the shell thickness), so the screw meets only the shell and the
+    core can still fill the shell's cavity."""
+    entry = np.asarray(entry, float)
+    d = np.asarray(d, float) / np.linalg.norm(d)
+    r = spec.diameter_mm / 2
+    parts = [occ.rod(entry - 0.3 * d, entry + length * d, r, inset)]
+    if head:
+        seat = entry - spec.head_length_mm * d
+        parts.append(occ.rod(seat, entry + 0.5 * d, r, inset))
+        parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, inset, axis=d))
+    return occ.union(parts)
+
+
+def rod(asm: Assembly, name: str, seats: list, diameter_mm: float) -> None:
+    """A straight rod through the seats of the screw heads it joins (first to last seat)."""
     a, b = np.asarray(seats[0], float), np.asarray(seats[-1], float)
-    asm.add(name, name, occ.rod(a, b, diameter_mm / 2), PRI_ROD, "hardware", touches=touches,
-            late=bool(touches))
+    asm.add(name, name, occ.rod(a, b, diameter_mm / 2), PRI_ROD, "hardware")

@@ -96,7 +96,7 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
     """omit: "C2" (resected: its joints' cartilage, the disc and its sites go with it; C1 and C3
     keep their articular surfaces) and/or lateral joints' cartilage `facet_C1C2_L/R` (an implant
     takes the joint space). extra(asm, bones, L): a construct's implants and hardware, added
-    after the bones ({name: Bone})."""
+    before the bones are made ({name: Bone}), so that it can cut their holes into them."""
     d0, d1, d2, d3, j = an.c0, an.c1, an.c2, an.c3, an.j
     no_c2 = "C2" in omit
 
@@ -138,6 +138,8 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
             bone.cuts.append(lambda i: o.elliptic_cylinder((0, 0), da, db, z_lo, z_hi, i))
         bones = [(b0, d0.cortical_mm), (b1, d1.cortical_mm), (b2, d2.cortical_mm),
                  (b3, d3.cortical_mm)]
+        if extra is not None:
+            extra(asm, {b.name: b for b, _ in bones}, L)
         for b, t in [bt for bt in bones if bt[0].name not in omit]:
             shell, core = b.hollow(t)
             asm.add(b.name, f"{b.name}_cortical", shell, PRI_CORTICAL, "bone", thickness=t)
@@ -151,8 +153,6 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
             subaxial.features_and_sites(asm, L3)
             atlas.features_and_sites(asm, d1, L1)
             occiput.features_and_sites(asm, d0, L0)
-            if extra is not None:
-                extra(asm, {b.name: b for b, _ in bones}, L)
             return
         # median atlantoaxial joint: the cartilage between the dens and the arch's facet (the
         # dens grown by the joint space, less the dens: it must not reach into the dens's core)
@@ -171,8 +171,6 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
         axis.features_and_sites(asm, d2, L2)
         atlas.features_and_sites(asm, d1, L1)
         occiput.features_and_sites(asm, d0, L0)
-        if extra is not None:
-            extra(asm, {b.name: b for b, _ in bones}, L)
 
     return build
 

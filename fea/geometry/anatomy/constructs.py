@@ -39,7 +39,7 @@ from . import column
 from . import shapes as s
 
 SIDES = column.SIDES
-PRI_PLATE = 15  # below bone: where the plate's layer reaches into the keel, the bone keeps it
+PRI_PLATE = imp.PRI_SOLID
 
 
 @dataclass
@@ -114,29 +114,47 @@ def _skull_point(L0: dict, x: float, z: float, grow: float):
     return p, n / np.linalg.norm(n)
 
 
-def occipital_plate(asm: Assembly, an, L: dict, oc: Occipital) -> dict:
-    """Plate and its midline screws; returns the rods' anchor points {side: point}."""
+def occipital_plate(asm: Assembly, an, L: dict, oc: Occipital, bones) -> dict:
+    """Plate and its midline screws; returns the rods' anchor points {side: point}. The plate
+    is a layer over the skull's outer surface standing 0.5 mm off the keel's crest (the crest
+    stands out of the squama by the keel's half thickness less half the squama's): the screws
+    carry it, plate-bone contact is not modelled."""
     L0 = L["C0"]
     c, semi = L0["skull_c"], np.asarray(L0["skull_semi"])
     t, zf = oc.plate_thickness_mm, L0["fm_z"]
+    g = standoff(an)
     z0 = zf + oc.plate_bottom_mm
     z1 = z0 + oc.plate_height_mm
     w = oc.plate_half_width_mm
-    layer = o.subtract(s.ellipsoid(c, semi + t), s.ellipsoid(c, semi - an.c0.squama_thickness_mm / 2))
+    layer = o.subtract(s.ellipsoid(c, semi + g + t), s.ellipsoid(c, semi + g))
     plate = s.intersect(layer, o.box((-w, -200.0, z0), (w, c[1], z1)))
-    asm.add("occ_plate", "occ_plate", plate, PRI_PLATE, "implant", thickness=t,
-            touches=("C0",), late=True)
+    asm.add("occ_plate", "occ_plate", plate, PRI_PLATE, "implant", thickness=t)
     spec = hw.ScrewSpec(oc.screw_diameter_mm, 0.0, 0.0)
     for k in range(1, oc.screws + 1):
         z = zf + oc.screw_bottom_mm + (k - 1) * oc.screw_spacing_mm
-        p, n = _skull_point(L0, 0.0, z, t)
-        hw.screw(asm, f"occ_screw_{k}", p, -n, oc.screw_length_mm, spec, head=False,
-                 touches=("C0", "occ_plate"))
+        p, n = _skull_point(L0, 0.0, z, g + t)
+        bone_screw(asm, bones, ("C0",), ("occ_plate",), f"occ_screw_{k}", p, -n,
+                   oc.screw_length_mm, spec, head=False)
     out = {}
     for sg, side in SIDES:
-        p, n = _skull_point(L0, sg * oc.rod_x_mm, zf + oc.rod_z_mm, t / 2)
+        p, n = _skull_point(L0, sg * oc.rod_x_mm, zf + oc.rod_z_mm, g + t / 2)
         out[side] = p
     return out
+
+
+def standoff(an) -> float:
+    """The plate's distance from the skull's outer ellipsoid: 0.5 mm over the keel's crest."""
+    return an.c0.keel_thickness_mm / 2 - an.c0.squama_thickness_mm / 2 + 0.5
+
+
+def bone_screw(asm: Assembly, bones: dict, hosts, others, name: str, entry, d, length: float,
+               spec: hw.ScrewSpec, head: bool = True):
+    """A screw into the bones `hosts` (which get its hole, lined by their cortical shell) and
+    through the implants `others`; returns its rod seat."""
+    for h in hosts:
+        bones[h].cuts.append(lambda i, e=entry, d=d: hw.solids(e, d, length, spec, head, i))
+    return hw.screw(asm, name, entry, d, length, spec, head=head,
+                    touches=tuple(hosts) + tuple(others))
 
 
 def polyline_rod(asm: Assembly, name: str, points: list, diameter: float, touches) -> None:
@@ -144,11 +162,10 @@ def polyline_rod(asm: Assembly, name: str, points: list, diameter: float, touche
     r = diameter / 2
     parts = [o.rod(a, b, r) for a, b in zip(points[:-1], points[1:])]
     parts += [o.sphere(p, r) for p in points[1:-1]]
-    asm.add(name, name, o.union(parts), hw.PRI_ROD, "hardware", touches=tuple(touches),
-            late=True)
+    asm.add(name, name, o.union(parts), hw.PRI_ROD, "hardware", touches=tuple(touches))
 
 
-def c1_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
+def c1_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     """Harms C1 lateral-mass screws: entry on the back of the lateral mass below the posterior
     arch, at the mass's centre line."""
     d1, L1 = an.c1, L["C1"]
@@ -157,12 +174,12 @@ def c1_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
         entry = (sg * (L1["mass_x"] + 0.5), L1["mass_y"] - d1.inferior_facet_length_mm / 2 + 0.5,
                  L1["bottom_z"] + post.c1_entry_height_mm)
         d = hw.direction(post.c1_medial_deg, post.c1_cranial_deg, sg)
-        seats[side] = hw.screw(asm, f"screw_C1_{side}", entry, d, post.c1_screw_length_mm,
-                               post.spec(), touches=("C1",))
+        seats[side] = bone_screw(asm, bones, ("C1",), (), f"screw_C1_{side}", entry, d,
+                                 post.c1_screw_length_mm, post.spec())
     return seats
 
 
-def c2_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
+def c2_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     """C2 pedicle screws: entry on the dorsal face of the isthmus a third of the way up from the
     inferior articular process."""
     L2 = L["C2"]
@@ -176,12 +193,12 @@ def c2_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
     for sg, side in SIDES:
         entry = (sg * L2["pars_x"], a[1], a[2])
         d = hw.direction(post.c2_medial_deg, post.c2_cranial_deg, sg)
-        seats[side] = hw.screw(asm, f"screw_C2_{side}", entry, d, post.c2_screw_length_mm,
-                               post.spec(), touches=("C2",))
+        seats[side] = bone_screw(asm, bones, ("C2",), (), f"screw_C2_{side}", entry, d,
+                                 post.c2_screw_length_mm, post.spec())
     return seats
 
 
-def c3_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
+def c3_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     """Magerl-type C3 lateral-mass screws: entry 1 mm medial of the pillar's centre on its
     back, halfway between the facet planes there."""
     L3 = L["C3"]
@@ -192,8 +209,9 @@ def c3_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
     seats = {}
     for sg, side in SIDES:
         d = hw.direction(-post.c3_lateral_deg, post.c3_cranial_deg, sg)
-        seats[side] = hw.screw(asm, f"screw_C3_{side}", (sg * (L3["pillar_x"] - 1.0), y, z), d,
-                               post.c3_screw_length_mm, post.spec(), touches=("C3",))
+        seats[side] = bone_screw(asm, bones, ("C3",), (), f"screw_C3_{side}",
+                                 (sg * (L3["pillar_x"] - 1.0), y, z), d, post.c3_screw_length_mm,
+                                 post.spec())
     return seats
 
 
@@ -202,9 +220,8 @@ def rods(asm: Assembly, post: Posterior, plate: dict | None, *seat_sets) -> None
         pts = ([plate[side]] if plate else []) + [st[side] for st in seat_sets]
         touches = [f"screw_C{k}_{side}" for k in (1, 2, 3)
                    if any(f"screw_C{k}_{side}" == p.body for p in asm.parts)]
-        touches += sorted({b for p in asm.parts if p.body in touches for b in p.touches})
         if plate:
-            touches += ["occ_plate", "C0"]
+            touches.append("occ_plate")
         polyline_rod(asm, f"rod_{side}", pts, post.rod_diameter_mm, touches)
 
 
@@ -264,7 +281,7 @@ def avb(asm: Assembly, an, L: dict, p: imp.AVBParams) -> dict:
                                                            for _, sd in SIDES}}
 
 
-def avb_screws(asm: Assembly, an, L: dict, p: imp.AVBParams, g: dict) -> None:
+def avb_screws(asm: Assembly, bones, an, L: dict, p: imp.AVBParams, g: dict) -> None:
     spec = hw.ScrewSpec(p.screw_diameter_mm, 0.0, 0.0)
     if p.screws_c3:
         ang = np.radians(p.screw_c3_angle_deg)
@@ -276,8 +293,8 @@ def avb_screws(asm: Assembly, an, L: dict, p: imp.AVBParams, g: dict) -> None:
                 y = p.footprint_offset_y_mm + g["b"] * np.sqrt(max(0.0, 1 - (x / g["a"]) ** 2))
             else:
                 y = g["front_y"]
-            hw.screw(asm, f"avb_screw_C3_{side}", (sg * x, y - 0.5, z), d, p.screw_c3_length_mm,
-                     spec, head=False, touches=("AVB", "C3"))
+            bone_screw(asm, bones, ("C3",), ("AVB",), f"avb_screw_C3_{side}", (sg * x, y - 0.5, z),
+                       d, p.screw_c3_length_mm, spec, head=False)
     if p.screws_c1:
         ang = np.radians(p.screw_c1_angle_deg)
         d = np.array([0.0, -np.sin(ang), np.cos(ang)])
@@ -285,8 +302,8 @@ def avb_screws(asm: Assembly, an, L: dict, p: imp.AVBParams, g: dict) -> None:
         for sg, side in SIDES:
             q = g["q"][side]
             entry = (sg * L1["mass_x"], L1["mass_y"] + 0.5 * p.pillar_depth_mm / 2, q[2] - 7.0)
-            hw.screw(asm, f"avb_screw_C1_{side}", entry, d, p.screw_c1_length_mm, spec,
-                     head=False, touches=("AVB", "C1"))
+            bone_screw(asm, bones, ("C1",), ("AVB",), f"avb_screw_C1_{side}", entry, d,
+                       p.screw_c1_length_mm, spec, head=False)
 
 
 def _mesh(name: str, an, L, omit, extra, mesh: dict | None, size_mm: float, order: int) -> Mesh:
@@ -313,10 +330,11 @@ def anatomy_c2_avb(size_mm: float, order: int, scale: float = 1.0, C0: dict | No
 
     def extra(asm: Assembly, bones, L):
         g = builder_avb(asm, an, L, p)
-        avb_screws(asm, an, L, p, g)
-        plate = occipital_plate(asm, an, L, oc) if oc.enabled else None
+        avb_screws(asm, bones, an, L, p, g)
+        plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
         if post.enabled:
-            rods(asm, post, plate, c1_screws(asm, an, L, post), c3_screws(asm, an, L, post))
+            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
+                 c3_screws(asm, bones, an, L, post))
 
     return _mesh("anatomy_c2_avb", an, L, {"C2"}, extra, mesh, size_mm, order)
 
@@ -363,9 +381,10 @@ def anatomy_aad_cages(size_mm: float, order: int, scale: float = 1.0, C0: dict |
                     thickness=r, touches=("C1", "C2"))
             asm.add(f"cage_{side}", f"cage_{side}_porous", slab(w - r, d - r), imp.PRI_POROUS,
                     "implant", touches=(f"cage_{side}",))
-        plate = occipital_plate(asm, an, L, oc) if oc.enabled else None
+        plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
         if post.enabled:
-            rods(asm, post, plate, c1_screws(asm, an, L, post), c2_screws(asm, an, L, post))
+            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
+                 c2_screws(asm, bones, an, L, post))
 
     return _mesh("anatomy_aad_cages", an, L, {"facet_C1C2_L", "facet_C1C2_R"}, extra, mesh,
                  size_mm, order)
