@@ -184,18 +184,24 @@ def test_a_misdirected_c2_screw_is_flagged():
 
 
 @pytest.mark.slow
-def test_occipital_plate_lies_on_the_squama_with_its_screws_in_the_keel(avb_occ_mesh):
+def test_occipital_plate_stands_on_the_squama_with_its_screws_in_the_keel(avb_occ_mesh):
     m = avb_occ_mesh
     an = column.anatomy()
     L0 = column.layout(an)["C0"]
     c, semi = np.asarray(L0["skull_c"]), np.asarray(L0["skull_semi"])
-    x = _nodes(m, "C0|occ_plate")
-    # the plate's bone face: on the skull's outer ellipsoid (or on the keel's crest, which
-    # stands out of it on the midline)
-    r = np.sqrt((((x - c) / semi) ** 2).sum(axis=1))
-    off = np.abs(x[:, 0]) > 6.0
-    assert np.abs(r[off] - 1.0).max() < 0.02
-    assert _area(m, "C0|occ_plate", "occ_plate") > 0.6 * 2 * 22.0 * 16.0
+    g, t = ac.standoff(an), ac.Occipital().plate_thickness_mm
+    x = m.nodes[m.nodes_of("occ_plate")]
+    # every plate node between the offset ellipsoids (inner face g off the skull's outer
+    # surface, outer face t further), to 1 % of the radius (the mesh chords the ellipsoids)
+    r_in = np.sqrt((((x - c) / (semi + g)) ** 2).sum(axis=1))
+    r_out = np.sqrt((((x - c) / (semi + g + t)) ** 2).sum(axis=1))
+    assert r_in.min() > 0.99 and r_out.max() < 1.01
+    # clear of the bone (keel crest included), at most the standoff plus a keel's height away
+    bone = m.nodes[m.nodes_of("C0")]
+    from scipy.spatial import cKDTree
+
+    d = cKDTree(bone).query(x)[0].min()
+    assert 0.0 < d < g + 1.0
     for k in (1, 2):
         assert len(m.face_sets[f"C0|occ_screw_{k}"]) and len(m.face_sets[f"occ_plate|occ_screw_{k}"])
     for side in "LR":

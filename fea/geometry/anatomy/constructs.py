@@ -28,6 +28,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...mesh import Mesh
+from .. import fixation as fx
 from .. import hardware as hw
 from .. import implants as imp
 from .. import occ as o
@@ -43,7 +44,7 @@ PRI_PLATE = imp.PRI_SOLID
 
 
 @dataclass
-class Posterior:
+class Posterior(fx.Posterior):
     """`[mesh.params] posterior = {...}` on the anatomy. Angles from published technique
     (docs/constructs.md): C1 lateral mass (Harms & Melcher 2001) 10 deg medial, 20 deg cranial
     (the handbook average is 17/22 deg; 10 keeps 2 mm from this C1's canal wall); C2 pedicle
@@ -52,13 +53,7 @@ class Posterior:
     20-30 deg breach its medial wall, docs/constructs.md); C3
     lateral mass (modified Magerl) 25 deg lateral, 40 deg cranial (parallel to the facets)."""
 
-    enabled: bool = True
-    rod_diameter_mm: float = 3.5
-    screw_diameter_mm: float = 3.5
-    head_diameter_mm: float = 6.0
     head_length_mm: float = 8.0
-    c1_screw_length_mm: float = 14.0
-    c1_medial_deg: float = 10.0
     c1_cranial_deg: float = 20.0
     c1_entry_height_mm: float = 2.5  # above the lateral mass's lowest point (inferior facet)
     c2_screw_length_mm: float = 20.0
@@ -67,9 +62,6 @@ class Posterior:
     c3_screw_length_mm: float = 10.0
     c3_lateral_deg: float = 25.0
     c3_cranial_deg: float = 40.0
-
-    def spec(self) -> hw.ScrewSpec:
-        return hw.ScrewSpec(self.screw_diameter_mm, self.head_diameter_mm, self.head_length_mm)
 
 
 @dataclass
@@ -157,12 +149,21 @@ def bone_screw(asm: Assembly, bones: dict, hosts, others, name: str, entry, d, l
                     touches=tuple(hosts) + tuple(others))
 
 
-def polyline_rod(asm: Assembly, name: str, points: list, diameter: float, touches) -> None:
-    """A rod bent at the given points (balls of the rod's radius round each bend)."""
+def polyline_rod(asm: Assembly, name: str, points: list, diameter: float, touches,
+                 bones: dict) -> None:
+    """A rod bent at the given points (balls of the rod's radius round each bend). Where the
+    straight rod passes through a bone (a lamina beside its path) it cuts its way like a screw:
+    the bones are contoured, not the rod."""
     r = diameter / 2
-    parts = [o.rod(a, b, r) for a, b in zip(points[:-1], points[1:])]
-    parts += [o.sphere(p, r) for p in points[1:-1]]
-    asm.add(name, name, o.union(parts), hw.PRI_ROD, "hardware", touches=tuple(touches))
+
+    def shape(inset=0.0):
+        parts = [o.rod(a, b, r, inset) for a, b in zip(points[:-1], points[1:])]
+        return o.union(parts + [o.sphere(p, r, inset) for p in points[1:-1]])
+
+    for b in bones.values():
+        b.cuts.append(lambda i: shape(i))
+    asm.add(name, name, shape(), hw.PRI_ROD, "hardware",
+            touches=tuple(touches) + tuple(bones))
 
 
 def c1_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
@@ -215,14 +216,14 @@ def c3_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     return seats
 
 
-def rods(asm: Assembly, post: Posterior, plate: dict | None, *seat_sets) -> None:
+def rods(asm: Assembly, bones: dict, post: Posterior, plate: dict | None, *seat_sets) -> None:
     for _, side in SIDES:
         pts = ([plate[side]] if plate else []) + [st[side] for st in seat_sets]
         touches = [f"screw_C{k}_{side}" for k in (1, 2, 3)
                    if any(f"screw_C{k}_{side}" == p.body for p in asm.parts)]
         if plate:
             touches.append("occ_plate")
-        polyline_rod(asm, f"rod_{side}", pts, post.rod_diameter_mm, touches)
+        polyline_rod(asm, f"rod_{side}", pts, post.rod_diameter_mm, touches, bones)
 
 
 def check_avb(an, L: dict, p: imp.AVBParams) -> None:
@@ -331,9 +332,10 @@ def anatomy_c2_avb(size_mm: float, order: int, scale: float = 1.0, C0: dict | No
     def extra(asm: Assembly, bones, L):
         g = builder_avb(asm, an, L, p)
         avb_screws(asm, bones, an, L, p, g)
+        near = {k: bones[k] for k in ("C1", "C3") + (("C0",) if oc.enabled else ())}
         plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
         if post.enabled:
-            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
+            rods(asm, near, post, plate, c1_screws(asm, bones, an, L, post),
                  c3_screws(asm, bones, an, L, post))
 
     return _mesh("anatomy_c2_avb", an, L, {"C2"}, extra, mesh, size_mm, order)
@@ -382,8 +384,9 @@ def anatomy_aad_cages(size_mm: float, order: int, scale: float = 1.0, C0: dict |
             asm.add(f"cage_{side}", f"cage_{side}_porous", slab(w - r, d - r), imp.PRI_POROUS,
                     "implant", touches=(f"cage_{side}",))
         plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
+        near = {k: bones[k] for k in ("C1", "C2") + (("C0",) if oc.enabled else ())}
         if post.enabled:
-            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
+            rods(asm, near, post, plate, c1_screws(asm, bones, an, L, post),
                  c2_screws(asm, bones, an, L, post))
 
     return _mesh("anatomy_aad_cages", an, L, {"facet_C1C2_L", "facet_C1C2_R"}, extra, mesh,
