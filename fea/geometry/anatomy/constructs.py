@@ -39,7 +39,7 @@ from ..registry import register
 from . import column
 from . import shapes as s
 
-SIDES = column.SIDES
+SIDES = ((1, "L"), (-1, "R"))  # as column.SIDES (column may still be importing)
 PRI_PLATE = imp.PRI_SOLID
 
 
