@@ -40,6 +40,10 @@ from . import column
 from . import shapes as s
 
 SIDES = ((1, "L"), (-1, "R"))  # as column.SIDES (column may still be importing)
+# a hole is this much narrower than its screw or rod: OCC's fragment did not merge the screw's
+# cylinder with the coincident wall of a hole cut to its exact size (two overlapping faces,
+# gmsh: "overlapping facets"); overlapping, the fragment cuts the hole and the screw keeps it
+OVERLAP_MM = 0.1
 PRI_PLATE = imp.PRI_SOLID
 
 
@@ -50,7 +54,7 @@ class Posterior(fx.Posterior):
     (the handbook average is 17/22 deg; 10 keeps 2 mm from this C1's canal wall); C2 pedicle
     parallel to the pars (Harms & Melcher 2001), 35 deg cranial as this model's pars (cadaver
     pars inclinations 33-39 deg), medial 5 deg along this model's sagittal isthmus (the published
-    20-30 deg breach its medial wall, docs/constructs.md); C3
+    20-30 deg aim at its medial wall, docs/constructs.md); C3
     lateral mass (modified Magerl) 25 deg lateral, 40 deg cranial (parallel to the facets)."""
 
     head_length_mm: float = 8.0
@@ -144,7 +148,8 @@ def bone_screw(asm: Assembly, bones: dict, hosts, others, name: str, entry, d, l
     """A screw into the bones `hosts` (which get its hole, lined by their cortical shell) and
     through the implants `others`; returns its rod seat."""
     for h in hosts:
-        bones[h].cuts.append(lambda i, e=entry, d=d: hw.solids(e, d, length, spec, head, i))
+        bones[h].cuts.append(lambda i, e=entry, d=d: hw.solids(e, d, length, spec, head,
+                                                               i + OVERLAP_MM))
     return hw.screw(asm, name, entry, d, length, spec, head=head,
                     touches=tuple(hosts) + tuple(others))
 
@@ -161,7 +166,7 @@ def polyline_rod(asm: Assembly, name: str, points: list, diameter: float, touche
         return o.union(parts + [o.sphere(p, r, inset) for p in points[1:-1]])
 
     for b in bones.values():
-        b.cuts.append(lambda i: shape(i))
+        b.cuts.append(lambda i: shape(i + OVERLAP_MM))
     asm.add(name, name, shape(), hw.PRI_ROD, "hardware",
             touches=tuple(touches) + tuple(bones))
 
