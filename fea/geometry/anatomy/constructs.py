@@ -40,10 +40,6 @@ from . import column
 from . import shapes as s
 
 SIDES = ((1, "L"), (-1, "R"))  # as column.SIDES (column may still be importing)
-# a hole is this much narrower than its screw or rod: OCC's fragment did not merge the screw's
-# cylinder with the coincident wall of a hole cut to its exact size (two overlapping faces,
-# gmsh: "overlapping facets"); overlapping, the fragment cuts the hole and the screw keeps it
-OVERLAP_MM = 0.1
 PRI_PLATE = imp.PRI_SOLID
 
 
@@ -145,30 +141,22 @@ def standoff(an) -> float:
 
 def bone_screw(asm: Assembly, bones: dict, hosts, others, name: str, entry, d, length: float,
                spec: hw.ScrewSpec, head: bool = True):
-    """A screw into the bones `hosts` (which get its hole, lined by their cortical shell) and
-    through the implants `others`; returns its rod seat."""
-    for h in hosts:
-        bones[h].cuts.append(lambda i, e=entry, d=d: hw.solids(e, d, length, spec, head,
-                                                               i + OVERLAP_MM))
-    return hw.screw(asm, name, entry, d, length, spec, head=head,
-                    touches=tuple(hosts) + tuple(others))
+    """A screw into the bones `hosts` and through the implants `others`; returns its rod seat.
+    The screw is meshed on its own, overlapping its hosts (no hole): the model file embeds it
+    in them (`[[embedded]]`, fea/embedded.py). Cutting holes failed: OCC left the screw's
+    cylinder and its hole's wall as two coincident unmerged faces ("overlapping facets")."""
+    return hw.screw(asm, name, entry, d, length, spec, head=head)
 
 
-def polyline_rod(asm: Assembly, name: str, points: list, diameter: float, touches,
-                 bones: dict) -> None:
-    """A rod bent at the given points (balls of the rod's radius round each bend). Where the
-    straight rod passes through a bone (a lamina beside its path) it cuts its way like a screw:
-    the bones are contoured, not the rod."""
+def polyline_rod(asm: Assembly, name: str, points: list, diameter: float) -> None:
+    """A rod bent at the given points (balls of the rod's radius round each bend), meshed on its
+    own and embedded in the screw heads and plate it passes through (`[[embedded]]`); where the
+    straight rod passes through a lamina beside its path the two overlap (a surgeon contours the
+    rod; here the rod is not tied to that bone)."""
     r = diameter / 2
-
-    def shape(inset=0.0):
-        parts = [o.rod(a, b, r, inset) for a, b in zip(points[:-1], points[1:])]
-        return o.union(parts + [o.sphere(p, r, inset) for p in points[1:-1]])
-
-    for b in bones.values():
-        b.cuts.append(lambda i: shape(i + OVERLAP_MM))
-    asm.add(name, name, shape(), hw.PRI_ROD, "hardware",
-            touches=tuple(touches) + tuple(bones))
+    parts = [o.rod(a, b, r) for a, b in zip(points[:-1], points[1:])]
+    asm.add(name, name, o.union(parts + [o.sphere(p, r) for p in points[1:-1]]), hw.PRI_ROD,
+            "hardware")
 
 
 def c1_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
@@ -221,14 +209,10 @@ def c3_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     return seats
 
 
-def rods(asm: Assembly, bones: dict, post: Posterior, plate: dict | None, *seat_sets) -> None:
+def rods(asm: Assembly, post: Posterior, plate: dict | None, *seat_sets) -> None:
     for _, side in SIDES:
         pts = ([plate[side]] if plate else []) + [st[side] for st in seat_sets]
-        touches = [f"screw_C{k}_{side}" for k in (1, 2, 3)
-                   if any(f"screw_C{k}_{side}" == p.body for p in asm.parts)]
-        if plate:
-            touches.append("occ_plate")
-        polyline_rod(asm, f"rod_{side}", pts, post.rod_diameter_mm, touches, bones)
+        polyline_rod(asm, f"rod_{side}", pts, post.rod_diameter_mm)
 
 
 def check_avb(an, L: dict, p: imp.AVBParams) -> None:
@@ -277,14 +261,38 @@ def avb(asm: Assembly, an, L: dict, p: imp.AVBParams) -> dict:
         c = (sg * x, y, zb0)
         outer.append(o.keep_below(s.prism(c, (0, 0, 1), pw, pd, 0.0, 40.0), q, n))
         core.append(o.keep_below(s.prism(c, (0, 0, 1), pw - t, pd - t, t, 40.0), q, n))
-    asm.add("AVB", "AVB_solid", o.union(outer), imp.PRI_SOLID, "implant", thickness=t,
-            touches=("C1", "C3"))
-    asm.add("AVB", "AVB_porous", o.union(core), imp.PRI_POROUS, "implant", touches=("AVB",))
-    if p.window_diameter_mm > 0:
-        asm.add_void(o.rod((0, yo, z3), (0, yo, zb1 + 1.0), p.window_diameter_mm / 2),
-                     imp.PRI_VOID)
+    outer, core = o.union(outer), o.union(core)
+    if p.window_diameter_mm > 0:  # the graft window, cut here: a void part is fragmented only
+        # with the parts that name it, which the column's local fragment never does
+        window = o.rod((0, yo, z3 - 1.0), (0, yo, zb1 + 1.0), p.window_diameter_mm / 2)
+        outer = o.subtract(outer, window)
+        core = o.subtract(core, o.rod((0, yo, z3 - 1.0), (0, yo, zb1 + 1.0),
+                                      p.window_diameter_mm / 2))
+    # not fragmented with the bones (touches: its own porous core only): the fragment with the
+    # spline bones left no shared faces, and with the cages it left a C1 piece gmsh could not mesh
+    asm.add("AVB", "AVB_solid", outer, imp.PRI_SOLID, "implant", thickness=t)
+    asm.add("AVB", "AVB_porous", core, imp.PRI_POROUS, "implant", touches=("AVB",))
+    # the bearing faces as named planes on both sides, which the model files pair by name
+    # (contact pairing projects one side on the other: it needs no conforming mesh)
+    asm.feature("AVB_C3_face", "AVB", (0, yo, z3), (0, 0, -1), (-a - 1, yo - b - 1, z3 - 1),
+                (a + 1, yo + b + 1, z3 + 1))
+    for sg, side in SIDES:
+        q = J[side]["p12"] + gap * J[side]["n12"]
+        facet_pair(asm, side, "AVB", f"AVB_C1_face_{side}", "C1", q, J[side]["n12"],
+                   (sg * x, y), pw + 1.0, pd + 1.0)
     return {"front_y": yo + b, "a": a, "b": b, "z3": z3, "q": {sd: J[sd]["p12"] + gap * J[sd]["n12"]
                                                            for _, sd in SIDES}}
+
+
+def facet_pair(asm: Assembly, side: str, implant: str, name: str, bone: str, q, n, c,
+               a: float, b: float, bone_face: str | None = None) -> None:
+    """Named faces on the plane (q, n) around (x, y) = c: the implant's (`name`) and the bone's
+    facet (`<bone>_inferior_facet_<side>` by default: C1's facet faces down the joint)."""
+    q, n = np.asarray(q, float), np.asarray(n, float)
+    lo = (c[0] - a - 3.0, c[1] - b - 3.0, q[2] - 8.0)
+    hi = (c[0] + a + 3.0, c[1] + b + 3.0, q[2] + 8.0)
+    asm.feature(name, implant, q, n, lo, hi)
+    asm.feature(bone_face or f"{bone}_inferior_facet_{side}", bone, q, -n, lo, hi)
 
 
 def avb_screws(asm: Assembly, bones, an, L: dict, p: imp.AVBParams, g: dict) -> None:
@@ -337,10 +345,9 @@ def anatomy_c2_avb(size_mm: float, order: int, scale: float = 1.0, C0: dict | No
     def extra(asm: Assembly, bones, L):
         g = builder_avb(asm, an, L, p)
         avb_screws(asm, bones, an, L, p, g)
-        near = {k: bones[k] for k in ("C1", "C3") + (("C0",) if oc.enabled else ())}
         plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
         if post.enabled:
-            rods(asm, near, post, plate, c1_screws(asm, bones, an, L, post),
+            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
                  c3_screws(asm, bones, an, L, post))
 
     return _mesh("anatomy_c2_avb", an, L, {"C2"}, extra, mesh, size_mm, order)
@@ -384,14 +391,19 @@ def anatomy_aad_cages(size_mm: float, order: int, scale: float = 1.0, C0: dict |
                 return o.keep_below(o.keep_below(s.prism(pt, (0, 0, 1), a, b, -8.0, 8.0 + p.height_mm),
                                                  q, n), pt, -n)
 
+            # meshed apart from the bones, like the AVB (see avb())
             asm.add(f"cage_{side}", f"cage_{side}_solid", slab(w, d), imp.PRI_SOLID, "implant",
-                    thickness=r, touches=("C1", "C2"))
+                    thickness=r)
             asm.add(f"cage_{side}", f"cage_{side}_porous", slab(w - r, d - r), imp.PRI_POROUS,
                     "implant", touches=(f"cage_{side}",))
+            # named faces on both planes (see avb()): the model files pair them by these names
+            c = (pt[0], pt[1])
+            facet_pair(asm, side, f"cage_{side}", f"cage_{side}_C1_face", "C1", q, n, c, w, d)
+            facet_pair(asm, side, f"cage_{side}", f"cage_{side}_C2_face", "C2", pt, -n, c, w, d,
+                       f"C2_superior_facet_{side}")
         plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
-        near = {k: bones[k] for k in ("C1", "C2") + (("C0",) if oc.enabled else ())}
         if post.enabled:
-            rods(asm, near, post, plate, c1_screws(asm, bones, an, L, post),
+            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
                  c2_screws(asm, bones, an, L, post))
 
     return _mesh("anatomy_aad_cages", an, L, {"facet_C1C2_L", "facet_C1C2_R"}, extra, mesh,
