@@ -501,7 +501,10 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
             raise ConfigError(f"{where}: the name is used twice; give each ligament its own")
         seen.add(lg.name)
         if lg.library is not None:
-            data = merged(lg.model_dump(exclude_unset=True, by_alias=True), lg.library, where)
+            # a None is a key not given (a study passes specs as dumped, every key present)
+            user = {k: v for k, v in lg.model_dump(exclude_unset=True, by_alias=True).items()
+                    if v is not None}
+            data = merged(user, lg.library, where)
             try:
                 lg = LigamentSpec.model_validate(data)
             except ValidationError as exc:
