@@ -131,6 +131,14 @@ class RefPointSpec(Strict):
     surface: str
 
 
+class EmbeddedSpec(Strict):
+    """A part meshed inside host regions, its nodes tied to the host elements (fea.embedded)."""
+
+    name: str = ""
+    cell_set: str
+    hosts: list[str] = Field(min_length=1)
+
+
 class InterfaceSpec(Strict):
     name: str = ""
     slave: str
@@ -220,6 +228,7 @@ class ModelFile(Strict):
     ref_points: dict[str, RefPointSpec] = Field(default_factory=dict)
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
     ligaments: list[LigamentSpec] = Field(default_factory=list)
+    embedded: list[EmbeddedSpec] = Field(default_factory=list)
     variants: dict[str, dict] = Field(default_factory=dict)  # expanded by fea.variants
 
 
@@ -469,8 +478,13 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
         interfaces.append(Interface(it.name or f"{it.slave}|{it.master}", it.slave, it.master,
                                     it.law, it.mu or 0.0, it.adjust_mm))
     ligaments = ligaments_from_spec(spec.ligaments, path, mesh, sections)
+    from .embedded import Embedded, check_names
+
+    embedded = [Embedded(e.name or e.cell_set, e.cell_set, tuple(e.hosts)) for e in spec.embedded]
+    for i, e in enumerate(embedded):
+        check_names(mesh, e, f"{path}: embedded[{i}]")
     return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path),
-                 ligaments)
+                 ligaments, embedded=embedded)
 
 
 def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -> list:
@@ -487,7 +501,10 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
             raise ConfigError(f"{where}: the name is used twice; give each ligament its own")
         seen.add(lg.name)
         if lg.library is not None:
-            data = merged(lg.model_dump(exclude_unset=True, by_alias=True), lg.library, where)
+            # a None is a key not given (a study passes specs as dumped, every key present)
+            user = {k: v for k, v in lg.model_dump(exclude_unset=True, by_alias=True).items()
+                    if v is not None}
+            data = merged(user, lg.library, where)
             try:
                 lg = LigamentSpec.model_validate(data)
             except ValidationError as exc:

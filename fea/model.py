@@ -131,6 +131,7 @@ class Model:
     source: str = "<memory>"
     ligaments: list[Ligament] = field(default_factory=list)
     equations: list = field(default_factory=list)  # fea.equations.Equation (*EQUATION)
+    embedded: list = field(default_factory=list)  # fea.embedded.Embedded (*EMBEDDED ELEMENT)
 
     @property
     def n_full(self) -> int:

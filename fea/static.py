@@ -24,6 +24,7 @@ from .constraints import (
     rigid_modes,
 )
 from .couplings import coupling_dependencies
+from .embedded import embedded_dependencies
 from .equations import equation_dependencies
 from .errors import FeaError
 from .linsolve import LinearSolver, SolverSettings
@@ -107,7 +108,7 @@ class StaticAnalysis:
         self.K = sp.block_diag([Kn, sp.csr_matrix((nf - Kn.shape[0],) * 2)]).tocsr() \
             if nf > Kn.shape[0] else Kn
         self.dependencies = (coupling_dependencies(model) + equation_dependencies(model)
-                             + list(extra_dependencies))
+                             + embedded_dependencies(model) + list(extra_dependencies))
         self.timings["assembly_s"] = time.perf_counter() - t
         self._cache: dict[bytes, tuple[ConstraintSystem, LinearSolver]] = {}
         self.warnings: list[str] = []  # numerical warnings, carried into every Result

@@ -77,6 +77,10 @@ def _drop_bodies(data: dict, patterns: list, where: str) -> dict:
     out["sections"] = [s for s in sections if s["cell_set"] not in removed]
     out["interfaces"] = [i for i in data.get("interfaces", [])
                          if not (touches(i["slave"]) or touches(i["master"]))]
+    # an embedded part goes with its body; a removed host no longer holds anything
+    out["embedded"] = [{**e, "hosts": [h for h in e.get("hosts", []) if not touches(h)]}
+                       for e in data.get("embedded", []) if not touches(e.get("cell_set", ""))]
+    out["embedded"] = [e for e in out["embedded"] if e["hosts"]]
     # a ligament or spring attached to a removed body goes with it
     out["ligaments"] = [lg for lg in data.get("ligaments", [])
                         if not any(touches(str(lg.get(k, ""))) for k in ("from", "to"))]

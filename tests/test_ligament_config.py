@@ -174,3 +174,23 @@ def test_estimated_stiffness_follows_the_stated_rule(name):
     k = e["failure_force_N"] / (e["length_mm"] * (0.25 - e["toe_strain"] / 2))
     assert e["stiffness_N_per_mm"] == pytest.approx(k, rel=0.01)
     assert "estimated" in e["basis"]
+
+
+def test_a_study_s_dumped_spec_keeps_the_library_defaults(tmp_path):
+    """A study passes each model spec as dumped (every key present, unset ones None): the
+    library still fills them (its failure force and fibre count, not None or the defaults)."""
+    from fea.config import ModelFile, model_from_spec, read_toml, validate
+
+    p = with_ligaments(tmp_path, """
+[[ligaments]]
+name = "alar"
+library = "alar_L"
+from = "xmin"
+to = "xmax"
+""")
+    spec = validate(p, read_toml(p), ModelFile)
+    dumped = ModelFile.model_validate(spec.model_dump(mode="json"))
+    (alar,) = model_from_spec(dumped, p).ligaments
+    lib = library()["alar_L"]
+    assert alar.fibres == lib["fibres"] != 1
+    assert alar.law.failure_force == lib["failure_force_N"]

@@ -298,7 +298,9 @@ class _Writer:
         """The model's linear constraints, first term the eliminated DOF, four terms a line."""
         out = []
         ids = self.mesh.node_ids
-        for eq in self.model.equations:
+        from ..embedded import embedded_equations
+
+        for eq in list(self.model.equations) + embedded_equations(self.model):
             labels = [int(ids[n]) if n >= 0 else self.ref_label[r]
                       for n, r in zip(eq.nodes.tolist(), eq.refs)]
             terms = [f"{lab}, {c + 1}, {fnum(a)}"

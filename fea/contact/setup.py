@@ -58,13 +58,19 @@ def prepare(model: Model) -> ContactSetup:
     m = split.model
     infos, parts, iface_id, links = [], [], [], []
     ties = list(split.ties)
+    # a slave node on the border of two tied faces on one master (an implant's porous and solid
+    # faces on a bone plane, paired apart) is tied once, by the first
+    tied_on: dict[str, np.ndarray] = {}
     for k, (it, sd) in enumerate(sides):
         info = InterfaceInfo(it.name, it.law, it.mu if it.law == "friction" else 0.0, it.slave,
                              it.master, sd.slave_body, sd.master_body)
         infos.append(info)
         if it.law == "tied":
-            dep, n_unmatched = _tie_rows(m, sd, it.name, split.origin)
+            dep, n_unmatched = _tie_rows(m, sd, it.name, split.origin,
+                                         tied_on.get(it.master, np.zeros(0, int)))
             if dep is not None:
+                tied_on[it.master] = np.concatenate([tied_on.get(it.master, np.zeros(0, int)),
+                                                     dep.dep[::3] // 3])
                 ties.append(dep)
                 info.tied_nodes = len(dep.dep) // 3
             info.unmatched = n_unmatched
@@ -102,7 +108,7 @@ def _check_touching(model: Model, it, pp: PairedPoints) -> None:
         "the gap")
 
 
-def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray):
+def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray, done=()):
     mesh = model.mesh
     kinds = {ft.name for ft, _ in mesh.face_groups(sd.master)}
     if kinds - {"TRI3", "TRI6"}:  # the projection onto master faces is written for triangles
@@ -110,6 +116,7 @@ def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray):
                           f"{', '.join(sorted(kinds))} faces; ties project onto triangle faces: "
                           "make the tetrahedral side the master (a hexahedral slave is fine)")
     s_nodes = np.unique(mesh.face_connectivity(sd.slave))
+    s_nodes = s_nodes[~np.isin(s_nodes, done)]
     m_conn = mesh.face_connectivity(sd.master)
     # nodes the two sides shared in the original mesh are bonded already (the split glues the
     # copies of bodies that no contact separates)

@@ -106,3 +106,4 @@ from . import constructs as _constructs  # noqa: E402,F401
 from . import surfaces as _surfaces  # noqa: E402,F401
 from ..imaging import builder as _ct  # noqa: E402,F401
 from .anatomy import column as _anatomy  # noqa: E402,F401
+from .anatomy import constructs as _anatomy_constructs  # noqa: E402,F401

@@ -92,8 +92,13 @@ def layout(an: Anatomy) -> dict:
     return {"C0": L0, "C1": L1, "C2": L2, "C3": L3, "joints": J}
 
 
-def geometry(an: Anatomy, L: dict):
+def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
+    """omit: "C2" (resected: its joints' cartilage, the disc and its sites go with it; C1 and C3
+    keep their articular surfaces) and/or lateral joints' cartilage `facet_C1C2_L/R` (an implant
+    takes the joint space). extra(asm, bones, L): a construct's implants and hardware, added
+    before the bones are made ({name: Bone}), so that it can cut their holes into them."""
     d0, d1, d2, d3, j = an.c0, an.c1, an.c2, an.c3, an.j
+    no_c2 = "C2" in omit
 
     def build(asm: Assembly) -> None:
         L0, L1, L2, L3, J = L["C0"], L["C1"], L["C2"], L["C3"], L["joints"]
@@ -110,11 +115,16 @@ def geometry(an: Anatomy, L: dict):
             J_ = J[side]
             joints.planar(asm, f"facet_C2C3_{side}", b3, b2, J_["p23"], L3["n"],
                           j.c2c3_cartilage_mm, Footprint(d3.facet_width_mm / 2, L3["facet_b"]),
-                          3.0, 9.0, reach)
+                          3.0, 9.0, None if no_c2 else reach, cartilage=not no_c2)
             fw = min(d2.superior_facet_width_mm, d1.inferior_facet_width_mm) / 2
             fl = min(d2.superior_facet_length_mm, d1.inferior_facet_length_mm) / 2
+            kept = not no_c2 and f"facet_C1C2_{side}" not in omit
+            # C1's process reaches 3.5 mm into its lateral mass's loft (which rises with a
+            # distracted joint, e.g. cages)
+            up = max(5.0, J_["z_c1_inf"] - J_["p12"][2] + 3.5)
             joints.planar(asm, f"facet_C1C2_{side}", b2, b1, J_["p12"], J_["n12"],
-                          j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, 5.0, reach)
+                          j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, up,
+                          reach if kept else None, cartilage=kept)
             joints.spherical(asm, f"facet_C0C1_{side}", b1, b0, J_["p01"], J_["n01"],
                              d0.condyle_radius_mm, j.c0c1_cartilage_mm,
                              Footprint(d0.condyle_width_mm / 2, d0.condyle_length_mm / 2,
@@ -126,8 +136,11 @@ def geometry(an: Anatomy, L: dict):
         z_lo, z_hi = L3["h"], L2["bottom_z"]
         for bone in (b2, b3):
             bone.cuts.append(lambda i: o.elliptic_cylinder((0, 0), da, db, z_lo, z_hi, i))
-        for b, t in ((b0, d0.cortical_mm), (b1, d1.cortical_mm), (b2, d2.cortical_mm),
-                     (b3, d3.cortical_mm)):
+        bones = [(b0, d0.cortical_mm), (b1, d1.cortical_mm), (b2, d2.cortical_mm),
+                 (b3, d3.cortical_mm)]
+        if extra is not None:
+            extra(asm, {b.name: b for b, _ in bones}, L)
+        for b, t in [bt for bt in bones if bt[0].name not in omit]:
             shell, core = b.hollow(t)
             asm.add(b.name, f"{b.name}_cortical", shell, PRI_CORTICAL, "bone", thickness=t)
             if core is None:  # the core fills the shell's cavity after the fragment
@@ -136,6 +149,11 @@ def geometry(an: Anatomy, L: dict):
             else:  # a bone in pieces: the fragment of outer and core solids makes the shell
                 asm.add(b.name, f"{b.name}_cancellous", core, PRI_CANCELLOUS, "bone",
                         touches=(b.name,))
+        if no_c2:  # en bloc resection: C1 and C3 with their sites; the construct adds the rest
+            subaxial.features_and_sites(asm, L3)
+            atlas.features_and_sites(asm, d1, L1)
+            occiput.features_and_sites(asm, d0, L0)
+            return
         # median atlantoaxial joint: the cartilage between the dens and the arch's facet (the
         # dens grown by the joint space, less the dens: it must not reach into the dens's core)
         fw = d1.dens_facet_width_mm / 2

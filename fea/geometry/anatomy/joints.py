@@ -43,11 +43,13 @@ def _clear(bone: Bone, region, keep_side) -> None:
 
 
 def planar(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, gap: float, fp: Footprint,
-           depth_lower: float, depth_upper: float, reach: float | None):
+           depth_lower: float, depth_upper: float, reach: float | None,
+           cartilage: bool = True):
     """Flat joint: the lower bone's facet is the plane (p, n) (n pointing into the joint space),
     the upper bone's the plane moved by `gap` along n; both processes are vertical elliptic
     prisms over the footprint (which is horizontal). reach: how far the capsule's attachment
-    sites reach beyond the footprint (None: no sites)."""
+    sites reach beyond the footprint (None: no sites). cartilage False: the articular surfaces
+    only (a construct puts an implant into the joint space, or resects one of the bones)."""
     p, n = np.asarray(p, float), s._unit(n)
     q = p + gap * n
 
@@ -66,6 +68,8 @@ def planar(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, gap: float,
 
     _clear(lower, zone, lambda x, i: o.keep_below(x, p, -n, i))
     _clear(upper, zone, lambda x, i: o.keep_below(x, q, n, i))
+    if not cartilage:
+        return
     cart = s.prism(p, Z, fp.a, fp.b, -8.0, 8.0, fp.xdir)
     cart = o.keep_below(o.keep_below(cart, q, n), p, -n)
     asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue", touches=(lower.name, upper.name))
