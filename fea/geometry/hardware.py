@@ -34,10 +34,8 @@ def direction(medial_deg: float, cranial_deg: float, side: int, anterior: bool =
 
 
 def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
-          head: bool = True, touches: tuple[str, ...] = ()) -> np.ndarray:
-    """Add a screw in the current frame; returns the rod seat (global) or the entry (no head).
-    touches: the bodies it enters, for an assembly that fragments locally (the anatomical
-    column, whose bones take the screw's shape as a hole: `solids`)."""
+          head: bool = True) -> np.ndarray:
+    """Add a screw in the current frame; returns the rod seat (global) or the entry (no head)."""
     entry = np.asarray(entry, float)
     d = np.asarray(d, float) / np.linalg.norm(d)
     parts = [occ.rod(entry - 0.3 * d, entry + length * d, spec.diameter_mm / 2)]
@@ -48,24 +46,8 @@ def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
         seat = entry - spec.head_length_mm * d
         parts.append(occ.rod(seat, entry + 0.5 * d, spec.diameter_mm / 2))
         parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, axis=d))
-    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware", touches=touches)
+    asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware")
     return asm.to_global(seat)
-
-
-def solids(entry, d, length: float, spec: ScrewSpec, head: bool = True, inset: float = 0.0):
-    """The screw's shape as `screw` builds it, grown by -inset: the hole a bone built from
-    parts and cuts (fea.geometry.anatomy.shapes.Bone) leaves for it, lined by its cortical shell
-    (the core's hole is wider by the shell thickness), so the screw meets only the shell and the
-    core can still fill the shell's cavity."""
-    entry = np.asarray(entry, float)
-    d = np.asarray(d, float) / np.linalg.norm(d)
-    r = spec.diameter_mm / 2
-    parts = [occ.rod(entry - 0.3 * d, entry + length * d, r, inset)]
-    if head:
-        seat = entry - spec.head_length_mm * d
-        parts.append(occ.rod(seat, entry + 0.5 * d, r, inset))
-        parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, inset, axis=d))
-    return occ.union(parts)
 
 
 def rod(asm: Assembly, name: str, seats: list, diameter_mm: float) -> None:
