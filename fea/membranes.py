@@ -157,3 +157,55 @@ def membrane_fields(model, u: np.ndarray) -> list[dict]:
                     "principal_strain": np.stack([c + r, c - r], axis=1),
                     "area": dA.sum(axis=1), "qp_stress": s})
     return out
+
+
+def outputs(result, loadcase=None):
+    """The membranes' case outputs (a fea.newton.TermOutputs, written like a term's):
+    membranes.vtu (one surface cell per membrane face: von_mises_MPa, stress_MPa in the global
+    frame, principal_strain, membrane, element_id) at the final state and every step end, and
+    summary.json "membranes": per entry its body, thickness, area and von Mises peaks (final)."""
+    from .newton import TermOutputs
+
+    model = result.model
+    if not model.membranes:
+        return None
+
+    def arrays(state):
+        fs = membrane_fields(model, result.displacement(state))
+        nodes = np.unique(np.concatenate([f["group"].conn.ravel() for f in fs]))
+        out = {"points": model.mesh.nodes[nodes], "nodes": nodes,
+               "cells": [(f["group"].type.face.meshio, np.searchsorted(nodes, f["group"].conn))
+                         for f in fs]}
+        cat = lambda key: np.concatenate([f[key] for f in fs])  # noqa: E731
+        out.update(von_mises_MPa=cat("von_mises"), stress_MPa=cat("stress"),
+                   principal_strain=cat("principal_strain"), area=cat("area"),
+                   membrane=np.concatenate([np.full(len(f["group"].conn), f["group"].index)
+                                            for f in fs]))
+        return out
+
+    final = arrays(result.final)
+    summary = {}
+    for i, m in enumerate(model.membranes):
+        on = final["membrane"] == i
+        vm = final["von_mises_MPa"][on]
+        summary[m.face_set] = {
+            "body": m.body_name, "material": m.material, "thickness_mm": m.thickness,
+            "area_mm2": float(final["area"][on].sum()),
+            "max_von_mises_MPa": float(vm.max()) if len(vm) else 0.0,
+            "p99_von_mises_MPa": float(np.percentile(vm, 99)) if len(vm) else 0.0}
+    return TermOutputs(summary={"membranes": summary},
+                       vtu=[("membranes", final, [arrays(s) for s in result.step_ends()],
+                             write_vtu)])
+
+
+def write_vtu(path, arrays: dict) -> None:
+    """membranes.vtu: the membrane faces as triangles (TRI6: triangle6) with cell data."""
+    import meshio
+
+    from . import atomic
+
+    data = {k: arrays[k] for k in ("von_mises_MPa", "stress_MPa", "principal_strain", "membrane")}
+    split = np.cumsum([len(c) for _, c in arrays["cells"]])[:-1]
+    mesh = meshio.Mesh(arrays["points"], arrays["cells"],
+                       cell_data={k: np.split(v, split) for k, v in data.items()})
+    atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))

@@ -54,6 +54,11 @@ def solve_case(model: Model, loadcase: LoadCase, settings: SolverSettings | None
         result.warnings.append(loadcase.nlgeom_note)  # a deck's NLGEOM was solved linearly
     out = CaseOutput(result)
     _screw_safety(model, result, out)
+    from .membranes import outputs as membrane_outputs
+
+    mo = membrane_outputs(result, loadcase)  # on the solved model (contact splits nodes)
+    if mo is not None:
+        _term_outputs(mo, result, out)
     for term in getattr(analysis, "terms", ()):
         _term_outputs(term.outputs(result, loadcase), result, out)
     return out

@@ -178,11 +178,13 @@ class _Writer:
         ]
         model_bcs = self._supports(m.supports)  # resolves derived node sets first
         mesh = self.mesh
+        mem_elements, mem_sections, n_mem = self._membranes(int(mesh.cell_ids.max()) + 1)
         self.springs = spring_text(m, int(mesh.node_ids.max()) + 1 + len(m.ref_points),
-                                   int(mesh.cell_ids.max()) + 1, self.elsets.fresh)
+                                   int(mesh.cell_ids.max()) + 1 + n_mem, self.elsets.fresh)
         steps = self._steps() if self.lc is not None else ""
         couplings = self._couplings()
-        parts += [self._nodes(), self._elements(), self._sets(), self._materials(), couplings,
+        parts += [self._nodes(), self._elements() + mem_elements, self._sets(),
+                  self._materials() + mem_sections, couplings,
                   self._interfaces(), self._equations(), self.springs.properties]
         if model_bcs:
             parts.append("*BOUNDARY\n" + model_bcs)
@@ -215,6 +217,33 @@ class _Writer:
             out.append(f"*ELEMENT, TYPE={block.type.name}, ELSET={name}\n"
                        + element_rows(mesh.cell_ids[a:b], conn))
         return "".join(out) + self.springs.elements
+
+    def _membranes(self, first: int) -> tuple[str, str, int]:
+        """[[membranes]] as M3D3 / M3D6 elements on their faces' nodes (labels from `first`)
+        and *MEMBRANE SECTION with the thickness; (elements, sections, element count)."""
+        from ..membranes import groups
+
+        els, secs, label = [], [], first
+        names: dict[tuple, str] = {}
+        for g in groups(self.model):
+            m = self.model.membranes[g.index]
+            # ccx 2.20's M3D6 on C3D10 faces came out 30 % softer than ours and than its own S6
+            # (tests/test_membranes.py): the calculix dialect writes the 6-node shell, whose own
+            # plate bending (t^3 / 12) adds a little; M3D3 is ccx's and ours to 1e-7
+            shell = self.dialect == "calculix" and g.type.name == "M3D6"
+            key = (g.index, shell)
+            if key not in names:
+                names[key] = self.elsets.fresh(f"{m.face_set}_{'shell' if shell else 'membrane'}")
+                kind = "SHELL" if shell else "MEMBRANE"
+                secs.append(f"*{kind} SECTION, ELSET={names[key]}, MATERIAL={m.material}\n"
+                            f"{fnum(m.thickness)}\n")
+            labels = np.arange(label, label + len(g.conn))
+            els.append(f"** membranes[{g.index}] on face set {m.face_set}"
+                       f"{' (ccx: S6 for M3D6, see fea.abaqus.writer)' if shell else ''}\n"
+                       f"*ELEMENT, TYPE={'S6' if shell else g.type.name}, ELSET={names[key]}\n"
+                       + element_rows(labels, self.mesh.node_ids[g.conn]))
+            label += len(g.conn)
+        return "".join(els), "".join(secs), label - first
 
     def _sets(self) -> str:
         mesh = self.mesh
