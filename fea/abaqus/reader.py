@@ -9,6 +9,7 @@ silently ignored keyword would change the answer. What maps to what: docs/abaqus
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,11 @@ MODEL_KEYWORDS = {
     "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
     "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
     "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", "SPRING", "EQUATION",
-    *MATERIAL_IGNORED,
+    "MEMBRANE SECTION", "SHELL SECTION", *MATERIAL_IGNORED,
 }
+# membranes on solid faces (fea.membranes); S3 / S6 shells (what the calculix dialect writes for
+# M3D6) are read as membranes: their own plate bending is dropped
+MEMBRANE_ELEMENTS = {"M3D3": 3, "M3D6": 6, "S3": 3, "S6": 6}
 HISTORY_KEYWORDS = {"STEP", "STATIC", "END STEP", "BOUNDARY", "CLOAD", "DLOAD", "DSLOAD"}
 PROCEDURES = {"FREQUENCY", "DYNAMIC", "BUCKLE", "HEAT TRANSFER", "COUPLED TEMPERATURE-"
               "DISPLACEMENT", "VISCO", "MODAL DYNAMIC", "STEADY STATE DYNAMICS", "GREEN",
@@ -104,6 +108,9 @@ class _State:
     pairs: list[_Pair] = field(default_factory=list)
     boundaries: list[Block] = field(default_factory=list)
     springs: SpringElements = field(default_factory=SpringElements)
+    # membrane elements by ELSET (upper case): (name, labels, node labels, block) per *ELEMENT
+    membrane_sets: dict = field(default_factory=dict)
+    membrane_sections: list = field(default_factory=list)  # (block, elset, material, thickness)
 
 
 def read_deck(path: str | Path) -> Deck:
@@ -186,6 +193,7 @@ class _Reader:
             "NSET": self.mb.add_set, "ELSET": self.mb.add_set, "SURFACE": self.mb.add_surface,
             "MATERIAL": self._material, "ELASTIC": self._elastic,
             "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
+            "MEMBRANE SECTION": self._membrane_section, "SHELL SECTION": self._membrane_section,
             "COUPLING": self._coupling, "KINEMATIC": self._coupling_kind,
             "DISTRIBUTING": self._coupling_kind, "TIE": self._tie,
             "SURFACE INTERACTION": self._interaction, "SURFACE BEHAVIOR": self._behavior,
@@ -213,6 +221,17 @@ class _Reader:
 
     def _element(self, b: Block) -> None:
         etype = " ".join((b.params.get("TYPE") or "").split()).upper()
+        if etype in MEMBRANE_ELEMENTS:
+            b.check_params({"TYPE", "ELSET"})
+            name = b.param("ELSET")
+            if not name:
+                raise b.error(f"TYPE={etype} elements need ELSET= (their *MEMBRANE SECTION "
+                              "names it)")
+            nn = MEMBRANE_ELEMENTS[etype]
+            arr = b.numeric(1 + nn, np.int64, f"element number and {nn} node numbers")
+            self.st.membrane_sets.setdefault(name.upper(), []).append((name, arr[:, 0],
+                                                                       arr[:, 1:], b))
+            return
         if etype not in SPRING_TYPES:
             self.mb.add_elements(b)
             return
@@ -278,6 +297,69 @@ class _Reader:
         b.check_params({"ELSET", "MATERIAL", "ORIENTATION"})  # orientation: isotropic only
         self.st.sections.append((b, b.param("ELSET", required=True),
                                  b.param("MATERIAL", required=True)))
+
+    def _membrane_section(self, b: Block) -> None:
+        b.check_params({"ELSET", "MATERIAL", "OFFSET"} if b.keyword == "SHELL SECTION"
+                       else {"ELSET", "MATERIAL"})
+        if b.param("OFFSET") not in (None, "0", "0.0", "0."):
+            raise b.error("shell OFFSET is not supported (shells are read as membranes on the "
+                          "faces they lie on)")
+        rows = b.lines()
+        try:
+            t = float(rows[0][1][0])
+        except (IndexError, ValueError):
+            raise b.error("the data line is the thickness") from None
+        if not t > 0:
+            raise b.error(f"thickness {t} must be > 0", rows[0][0])
+        self.st.membrane_sections.append((b, b.param("ELSET", required=True),
+                                          b.param("MATERIAL", required=True), t))
+
+    def _membranes(self, mesh, materials) -> list:
+        """*MEMBRANE SECTION (or *SHELL SECTION) on M3D3/M3D6 (S3/S6) elements as Membranes,
+        each on a face set named by its element set: the solid faces under its elements."""
+        from ..membranes import Membrane
+
+        out = []
+        used = set()
+        for b, elset, mat, t in self.st.membrane_sections:
+            parts = self.st.membrane_sets.get(elset.upper())
+            if parts is None:
+                hint = difflib.get_close_matches(elset.upper(), list(self.st.membrane_sets), n=1)
+                did = f" Did you mean {hint[0]}?" if hint else ""
+                raise b.error(f"ELSET={elset} is not the ELSET of membrane (M3D3/M3D6) or shell "
+                              f"(S3/S6) elements.{did}")
+            mname, _ = self.st.materials.require(mat, b)
+            name = parts[0][0]
+            if name.upper() in used:
+                raise b.error(f"ELSET={elset} has a second section")
+            used.add(name.upper())
+            faces = []
+            order = np.argsort(mesh.node_ids)
+            for _, labels, conn, eb in parts:
+                at = np.minimum(np.searchsorted(mesh.node_ids[order], conn[:, :3]),
+                                len(order) - 1)
+                pos = order[at]
+                if (mesh.node_ids[pos] != conn[:, :3]).any():
+                    raise eb.error("a membrane element refers to a node that is not defined")
+                f = mesh.match_faces(pos, name)
+                widths = {ft.n_nodes for ft, _ in mesh.face_groups(f)}
+                if widths != {conn.shape[1]}:
+                    raise eb.error(f"{conn.shape[1]}-node membranes on faces of "
+                                   f"{'/'.join(map(str, sorted(widths)))} nodes: use M3D3 on "
+                                   "C3D4 faces, M3D6 on C3D10 faces")
+                # a face between two solids matches both sides: one membrane, one face
+                key = np.sort(mesh.face_connectivity(f, corners_only=True), axis=1)
+                _, first = np.unique(key, axis=0, return_index=True)
+                faces.append(f[np.sort(first)])
+            if name in mesh.face_sets:
+                raise b.error(f"ELSET={name} is also a surface's name; rename one")
+            mesh.face_sets[name] = np.vstack(faces)
+            out.append(Membrane(name, mname, t))
+        for key, parts in self.st.membrane_sets.items():
+            if key not in used:
+                raise parts[0][3].error(f"membrane elements of ELSET={parts[0][0]} have no "
+                                        "*MEMBRANE SECTION")
+        return out
 
     def _coupling(self, b: Block) -> None:
         b.check_params({"CONSTRAINT NAME", "REF NODE", "SURFACE"})
@@ -472,7 +554,7 @@ class _Reader:
             interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust))
 
         model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
-                      str(self.path))
+                      str(self.path), membranes=self._membranes(mesh, materials))
         targets = Targets(built, mb.nsets, mb.elsets, mb.surfaces, ref_by_label)
         raw = read_equations(self.st.springs.equations)
         on_mesh = [np.isin(e.labels[0], mesh.node_ids) or int(e.labels[0]) in ref_by_label
