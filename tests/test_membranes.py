@@ -289,3 +289,39 @@ def test_exported_deck_reads_back_with_its_membranes(tmp_path, order, dialect):
     u = solve(model, lc).displacement()
     again = solve(back.model, back.loadcase).displacement()
     assert np.abs(again - u).max() < 1e-10 * np.abs(u).max()
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_two_bodies_each_with_its_cortex_as_boundary_faces(order):
+    """Two bones of one conforming mesh (stacked boxes sharing the nodes of their contact face),
+    each with `<body>_cortical` = the boundary faces of its own cells (what the anatomy builder
+    makes: fea.geometry.keepout.boundary_faces), stretched on rollers by 1e-3 with nu = 0 (no
+    lateral strain, so the uniform field is exact): side faces carry E_wall 1e-3, the faces
+    normal to the stretch (ends, and both sides of the contact face) nothing, and the force is
+    (E_core A + E_wall t perimeter) 1e-3, exactly."""
+    from fea.geometry.keepout import boundary_faces
+
+    mesh = structured_box((2, 2, 4), size=(10.0, 10.0, 20.0))
+    mesh = mesh.to_tet10() if order == 2 else mesh
+    zc = mesh.nodes[mesh.cells[:, :4], 2].mean(axis=1)
+    for body, cells in (("A", np.flatnonzero(zc < 10)), ("B", np.flatnonzero(zc > 10))):
+        mesh.cell_sets[body] = cells
+        mesh.face_sets[f"{body}_cortical"] = boundary_faces(mesh, cells)[0]
+    mats = {"canc": LinearElastic("canc", E_S, 0.0), "cort": LinearElastic("cort", E_W, 0.0)}
+    model = Model("two", mesh, mats, [Section("A", "canc", "bone", "A"),
+                                      Section("B", "canc", "bone", "B")],
+                  [Support("zmin", (2,)), Support("xmin", (0,)), Support("ymin", (1,))],
+                  membranes=[Membrane("A_cortical", "cort", T_W, "A"),
+                             Membrane("B_cortical", "cort", T_W, "B")])
+    assert len(mesh.faces("A_cortical")) == len(mesh.faces("B_cortical")) == 2 * 8 + 4 * 8
+    res = solve(model, LoadCase("pull", [Step("s", displacements=[
+        Support("zmax", (2,), (0.02,))])]))
+    for f in membrane_fields(model, res.displacement()):
+        n = np.cross(*(model.mesh.nodes[f["group"].conn[:, 1:3]]
+                       - model.mesh.nodes[f["group"].conn[:, :1]]).transpose(1, 0, 2))
+        axial = np.abs(n[:, 2]) > 0.5 * np.linalg.norm(n, axis=1)  # faces normal to z
+        assert np.abs(f["von_mises"][~axial] - E_W * 1e-3).max() < 1e-9 * E_W * 1e-3
+        assert np.abs(f["von_mises"][axial]).max() < 1e-9 * E_W * 1e-3
+    top = mesh.nodes_of("zmax")
+    force = res.final.reaction[3 * top + 2].sum()
+    assert abs(force / ((E_S * 100.0 + E_W * T_W * 40.0) * 1e-3) - 1) < 1e-9
