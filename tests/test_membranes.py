@@ -325,3 +325,53 @@ def test_two_bodies_each_with_its_cortex_as_boundary_faces(order):
     top = mesh.nodes_of("zmax")
     force = res.final.reaction[3 * top + 2].sum()
     assert abs(force / ((E_S * 100.0 + E_W * T_W * 40.0) * 1e-3) - 1) < 1e-9
+
+
+def test_membranes_in_the_newton_solve():
+    """The Newton driver assembles the membranes as the linear one does: the two-body stretch
+    with a slack ligament added (laxity 5 mm, so the exact answer is unchanged) solves to the
+    linear answer; and with a frictionless contact between the bodies (which splits the shared
+    nodes) the split model's membrane stiffness, summed back onto the original nodes, is the
+    unsplit one."""
+    from fea.geometry.keepout import boundary_faces
+    from fea.model import Interface, Ligament, LigamentLaw
+    from fea.solve_case import make_analysis, solve_case
+
+    mesh = structured_box((2, 2, 4), size=(10.0, 10.0, 20.0)).to_tet10()
+    zc = mesh.nodes[mesh.cells[:, :4], 2].mean(axis=1)
+    for body, cells in (("A", np.flatnonzero(zc < 10)), ("B", np.flatnonzero(zc > 10))):
+        mesh.cell_sets[body] = cells
+        mesh.face_sets[f"{body}_cortical"] = boundary_faces(mesh, cells)[0]
+    mats = {"canc": LinearElastic("canc", E_S, NU_S), "cort": LinearElastic("cort", E_W, NU_W)}
+    model = Model("two", mesh, mats, [Section("A", "canc", "bone", "A"),
+                                      Section("B", "canc", "bone", "B")],
+                  [Support("zmin", (2,)), Support("xmin", (0,)), Support("ymin", (1,))],
+                  membranes=[Membrane("A_cortical", "cort", T_W, "A"),
+                             Membrane("B_cortical", "cort", T_W, "B")])
+    lc = LoadCase("pull", [Step("s", displacements=[Support("zmax", (2,), (0.02,))])])
+    u_lin = solve(model, lc).displacement()
+    slack = Ligament("slack", "xmax", "ymax", LigamentLaw("toe_linear", 10.0, 0.1, laxity=5.0))
+    with_lig = Model(**{**model.__dict__, "ligaments": [slack]})
+    an = make_analysis(with_lig)
+    assert type(an).__name__ == "NewtonAnalysis"
+    case = solve_case(with_lig, lc, analysis=an)
+    assert case.result.converged and "membranes" in case.extra
+    u = case.result.displacement()[:len(u_lin)]
+    assert np.abs(u - u_lin).max() < 1e-8 * np.abs(u_lin).max()
+
+    both = np.vstack([mesh.faces("A_cortical"), mesh.faces("B_cortical")])
+    mesh.face_sets["AB"] = both[  # the shared face z = 10, both sides
+        np.abs(mesh.nodes[mesh.face_connectivity(both), 2] - 10).max(1) < 1e-9]
+    contact = Model(**{**model.__dict__,
+                       "interfaces": [Interface("joint", "AB@B", "AB@A", "frictionless")]})
+    split = make_analysis(contact).model
+    assert split.mesh.n_nodes > mesh.n_nodes and split.membranes == model.membranes
+    _, origin = __import__("scipy.spatial").spatial.cKDTree(mesh.nodes).query(split.mesh.nodes)
+    n = split.mesh.n_nodes
+    import scipy.sparse as sp
+
+    P = sp.csr_matrix((np.ones(3 * n), (np.arange(3 * n),
+                                         (3 * origin[:, None] + np.arange(3)).ravel())),
+                      shape=(3 * n, 3 * mesh.n_nodes))
+    K0 = membrane_stiffness(model)
+    assert abs(P.T @ membrane_stiffness(split) @ P - K0).max() < 1e-12 * abs(K0).max()
