@@ -165,8 +165,9 @@ def membrane_fields(model, u: np.ndarray) -> list[dict]:
 def outputs(result, loadcase=None):
     """The membranes' case outputs (a fea.newton.TermOutputs, written like a term's):
     membranes.vtu (one surface cell per membrane face: von_mises_MPa, stress_MPa in the global
-    frame, principal_strain, membrane) at the final state and every step end, and
-    summary.json "membranes": per entry its body, thickness, area and von Mises peaks (final)."""
+    frame, principal_strain, membrane; displacement at its nodes) at the final state and every
+    step end, and summary.json "membranes": per entry its body, thickness, area and von Mises
+    peaks (final state)."""
     from .newton import TermOutputs
 
     model = result.model
@@ -174,9 +175,11 @@ def outputs(result, loadcase=None):
         return None
 
     def arrays(state):
-        fs = membrane_fields(model, result.displacement(state))
+        u = result.displacement(state)
+        U = u[:3 * model.mesh.n_nodes].reshape(-1, 3)
+        fs = membrane_fields(model, u)
         nodes = np.unique(np.concatenate([f["group"].conn.ravel() for f in fs]))
-        out = {"points": model.mesh.nodes[nodes], "nodes": nodes,
+        out = {"points": model.mesh.nodes[nodes], "displacement": U[nodes],
                "cells": [(f["group"].type.face.meshio, np.searchsorted(nodes, f["group"].conn))
                          for f in fs]}
         cat = lambda key: np.concatenate([f[key] for f in fs])  # noqa: E731
@@ -202,7 +205,8 @@ def outputs(result, loadcase=None):
 
 
 def write_vtu(path, arrays: dict) -> None:
-    """membranes.vtu: the membrane faces as triangles (TRI6: triangle6) with cell data."""
+    """membranes.vtu: the membrane faces as triangles (TRI6: triangle6) with cell data, and
+    point data displacement (mm; ParaView's Warp By Vector)."""
     import meshio
 
     from . import atomic
@@ -210,5 +214,6 @@ def write_vtu(path, arrays: dict) -> None:
     data = {k: arrays[k] for k in ("von_mises_MPa", "stress_MPa", "principal_strain", "membrane")}
     split = np.cumsum([len(c) for _, c in arrays["cells"]])[:-1]
     mesh = meshio.Mesh(arrays["points"], arrays["cells"],
+                       point_data={"displacement": arrays["displacement"]},
                        cell_data={k: np.split(v, split) for k, v in data.items()})
     atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))

@@ -375,3 +375,19 @@ def test_membranes_in_the_newton_solve():
                       shape=(3 * n, 3 * mesh.n_nodes))
     K0 = membrane_stiffness(model)
     assert abs(P.T @ membrane_stiffness(split) @ P - K0).max() < 1e-12 * abs(K0).max()
+
+
+def test_a_variant_removing_a_bone_drops_its_cortex():
+    """remove_bodies = ["C2"] (the AVB construct's resection) drops C2's membranes, named by
+    body or by the `<bone>_cortical` face set, and keeps the others."""
+    from fea.variants import _drop_bodies
+
+    data = {"sections": [{"cell_set": "C2_cancellous", "body": "C2"},
+                         {"cell_set": "C3_cancellous", "body": "C3"}],
+            "membranes": [{"face_set": "C2_cortical", "material": "c", "thickness_mm": 0.5,
+                           "body": "C2"},
+                          {"face_set": "C2_cortical", "material": "c", "thickness_mm": 0.5},
+                          {"face_set": "C3_cortical", "material": "c", "thickness_mm": 0.5,
+                           "body": "C3"}]}
+    out = _drop_bodies(data, ["C2"], "m.toml: variants.x.remove_bodies")
+    assert [m["face_set"] for m in out["membranes"]] == ["C3_cortical"]
