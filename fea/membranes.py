@@ -23,8 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from numba import njit
+
 from .elements.registry import MembraneType, membrane_for_face
-from .errors import ConfigError
+from .errors import ConfigError, FeaError
 
 CHUNK = 20000  # faces per vectorised batch (bounds the temporary B and K arrays to ~100 MB)
 
@@ -115,22 +117,52 @@ def strain_operator(xe: np.ndarray, mt: MembraneType):
     return B.reshape(k, q, 3, 3 * nf), e1, e2, jac * mt.weights[None]
 
 
+def element_matrices(model):
+    """(dof (k, 3 nf), Ke (k, 3 nf, 3 nf)) of the membranes' faces, in batches of CHUNK."""
+    for g in groups(model):
+        for lo in range(0, len(g.conn), CHUNK):
+            conn = g.conn[lo:lo + CHUNK]
+            B, _, _, dA = strain_operator(model.mesh.nodes[conn], g.type)
+            DB = np.einsum("ij,kqjr->kqir", g.D, B)
+            Ke = np.einsum("kqip,kqir,kq->kpr", B, DB, dA, optimize=True)
+            yield (3 * conn[:, :, None] + np.arange(3)).reshape(len(conn), -1), Ke
+
+
 def membrane_stiffness(model) -> sp.csr_matrix | None:
     """The membranes' stiffness on the mesh's 3n DOFs (N/mm), None without membranes."""
     if not model.membranes:
         return None
     n = 3 * model.mesh.n_nodes
     K = sp.csr_matrix((n, n))
-    for g in groups(model):
-        for lo in range(0, len(g.conn), CHUNK):
-            conn = g.conn[lo:lo + CHUNK]
-            B, _, _, dA = strain_operator(model.mesh.nodes[conn], g.type)
-            Ke = np.einsum("kqip,ij,kqjr,kq->kpr", B, g.D, B, dA, optimize=True)
-            dof = (3 * conn[:, :, None] + np.arange(3)).reshape(len(conn), -1)
-            rows = np.broadcast_to(dof[:, :, None], Ke.shape).ravel()
-            cols = np.broadcast_to(dof[:, None, :], Ke.shape).ravel()
-            K = K + sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(n, n))
+    for dof, Ke in element_matrices(model):
+        rows = np.broadcast_to(dof[:, :, None], Ke.shape).ravel()
+        cols = np.broadcast_to(dof[:, None, :], Ke.shape).ravel()
+        K = K + sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(n, n))
     return K
+
+
+def add_membrane_stiffness(model, K: sp.csr_matrix) -> None:
+    """Add the membranes into the solid's stiffness K in place: a face's nodes belong to one
+    solid element, so every entry is already in K's pattern (sorted column indices)."""
+    for dof, Ke in element_matrices(model):
+        if not _scatter(K.indptr, K.indices, K.data, dof, Ke):
+            raise FeaError(f"{model.source}: a membrane face's nodes are not all in one solid "
+                           "element (its stiffness has no place in the solid's pattern)")
+
+
+@njit(cache=True)
+def _scatter(indptr, indices, data, dof, Ke):
+    for e in range(dof.shape[0]):  # sequential: faces share nodes
+        for a in range(dof.shape[1]):
+            r = dof[e, a]
+            lo, hi = indptr[r], indptr[r + 1]
+            row = indices[lo:hi]
+            for b in range(dof.shape[1]):
+                p = np.searchsorted(row, dof[e, b])
+                if p >= hi - lo or row[p] != dof[e, b]:
+                    return False
+                data[lo + p] += Ke[e, a, b]
+    return True
 
 
 def membrane_fields(model, u: np.ndarray) -> list[dict]:
