@@ -4,7 +4,7 @@ face set of the solid mesh, sharing its surface nodes (no new DOF).
 A `[[membranes]]` entry puts M3D3 (TRI3 faces) or M3D6 (TRI6 faces) elements of an isotropic
 material and a thickness on every face of a face set. Each adds
 
-    K = sum_q B^T D_ps B t dA,   D_ps = E / (1 - nu^2) [[1, nu, 0], [nu, 1, 0], [0, 0, (1 - nu) / 2]]
+    K = sum_q B^T D_ps B t dA,  D_ps = E / (1 - nu^2) [[1, nu, 0], [nu, 1, 0], [0, 0, (1-nu)/2]]
 
 in a tangent frame (e1 along dx/ds, e2 = n x e1) at each quadrature point, so a curved TRI6 has a
 frame per point. In-plane stiffness only: the wall has no bending stiffness of its own (at 0.5 mm

@@ -1,6 +1,6 @@
 """Element types: a registry keyed by Abaqus/CalculiX name (fea.elements.registry), one module per
-family (tet: C3D4, C3D10; hexa: C3D8, C3D8I, C3D20, C3D20R; wedge: C3D6, C3D15; membrane: M3D3, M3D6 on faces). The tetrahedron helpers stay importable
-from here as before."""
+family (tet: C3D4, C3D10; hexa: C3D8, C3D8I, C3D20, C3D20R; wedge: C3D6, C3D15; membrane:
+M3D3, M3D6 on faces). The tetrahedron helpers stay importable from here as before."""
 
 from .tet import *  # noqa: F401,F403 (the tetrahedron API: shapes, rules, face tables)
 from .tet import (GMSH_TET10_TO_VTK, TET4_FACES, TET10_EDGES, TET10_FACES,  # noqa: F401
