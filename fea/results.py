@@ -18,7 +18,7 @@ import numpy as np
 
 from . import atomic
 from .post import nodal_stress, principal, qp_stress, set_reaction, split_by_region, von_mises
-from .model import material_ids
+from .model import element_D
 from .names import slug
 from .result_data import Result, State
 
@@ -32,11 +32,11 @@ def state_fields(result: Result, state: State, split=None, region=None) -> dict:
     """Per-region nodal fields and peak quadrature-point stresses of one state."""
     model = result.model
     mesh = model.mesh
-    mat_id, Ds = material_ids(model)
+    mat_id, Ds, step = element_D(model)
     region = _region_index(result) if region is None else region
     split = split_by_region(mesh.padded_cells(), region) if split is None else split
     u = result.displacement(state)
-    qp = qp_stress(mesh.nodes, mesh, mat_id, Ds, u)
+    qp = qp_stress(mesh.nodes, mesh, mat_id, Ds, u, step)
     s_nodes = nodal_stress(mesh, qp, split)
     vm_qp = von_mises(qp)  # (m, q)
     peaks = {}

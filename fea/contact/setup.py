@@ -163,10 +163,9 @@ def point_parameters(setup: ContactSetup, penalty_factor: float):
     from ..model import material_ids
 
     mat_id, Ds = material_ids(m)
-    # E of each D (isotropic: E = mu (3 lam + 2 mu) / (lam + mu)); CT-mapped bone has one D
-    # per element modulus, so the material names do not index Ds
-    lam, mu = Ds[:, 0, 1], Ds[:, 3, 3]
-    E_of_mat = mu * (3 * lam + 2 * mu) / (lam + mu)
+    # E of each D: its softest axial modulus 1 / max S_ii (isotropic: E); CT-mapped bone has
+    # one D per element modulus, so the material names do not index Ds
+    E_of_mat = 1.0 / np.linalg.inv(Ds)[:, [0, 1, 2], [0, 1, 2]].max(axis=1)
     pp = setup.points
     E = np.minimum(E_of_mat[mat_id[pp.slave_elem]], E_of_mat[mat_id[pp.master_elem]])
     iface = setup.interface_of_point
