@@ -79,14 +79,22 @@ class AnisotropicElastic:
         S = np.linalg.inv(self.C)
         return float(max(-S[i, j] / S[i, i] for i in range(3) for j in range(3) if i != j))
 
+    def scaled(self, factor: float) -> "AnisotropicElastic":
+        """The material with every modulus times factor (Poisson's ratios kept)."""
+        f = [1.0 if n.startswith("nu") else factor for n in ENGINEERING_NAMES] \
+            if self.kind == "engineering" else [factor] * len(self.constants)
+        return AnisotropicElastic(self.name, self.kind,
+                                  tuple(c * k for c, k in zip(self.constants, f)),
+                                  self.yield_MPa, self.library)
+
     def engineering_constants(self) -> dict[str, float]:
         """E1..G23 of the material axes (for an orthotropic C; the shear terms of an
         anisotropic one are its compliance's diagonal)."""
         S = np.linalg.inv(self.C)
-        return {"E1": 1 / S[0, 0], "E2": 1 / S[1, 1], "E3": 1 / S[2, 2],
-                "nu12": -S[0, 1] / S[0, 0], "nu13": -S[0, 2] / S[0, 0],
-                "nu23": -S[1, 2] / S[1, 1], "G12": 1 / S[3, 3], "G13": 1 / S[5, 5],
-                "G23": 1 / S[4, 4]}
+        return {k: float(v) for k, v in {
+            "E1": 1 / S[0, 0], "E2": 1 / S[1, 1], "E3": 1 / S[2, 2],
+            "nu12": -S[0, 1] / S[0, 0], "nu13": -S[0, 2] / S[0, 0], "nu23": -S[1, 2] / S[1, 1],
+            "G12": 1 / S[3, 3], "G13": 1 / S[5, 5], "G23": 1 / S[4, 4]}.items()}
 
 
 def _engineering(name: str, v: np.ndarray) -> np.ndarray:

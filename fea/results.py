@@ -201,6 +201,7 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
                                    # role/body/yield: fea.metrics picks implant regions by them
                                    "yield_MPa": model.materials[s.material].yield_MPa,
                                    "library": model.materials[s.material].library,
+                                   **_anisotropy_summary(model.materials[s.material], s),
                                    "role": s.role, "body": s.body_name}
                       for s in model.sections},
         "n_dof_free": result.n_dof_free,
@@ -278,3 +279,13 @@ def write_term_vtu(path: Path, arrays: dict) -> None:
         mesh = meshio.Mesh(pts, [("vertex", np.arange(len(pts))[:, None])], point_data=data)
     atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))
 
+
+def _anisotropy_summary(mat, section) -> dict:
+    """An anisotropic material's constants and its section's orientation (E_MPa and nu above
+    are then its softest axial modulus and largest contraction, scales only)."""
+    if not hasattr(mat, "kind"):
+        return {}
+    o = section.orientation
+    return {"elasticity": mat.kind, "engineering_constants_MPa": mat.engineering_constants(),
+            "orientation": None if o is None else {"name": o.name, "system": o.system,
+                                                    "a": list(o.a), "b": list(o.b)}}
