@@ -282,10 +282,10 @@ def write_term_vtu(path: Path, arrays: dict) -> None:
 
 def _anisotropy_summary(mat, section) -> dict:
     """An anisotropic material's constants and its section's orientation (E_MPa and nu above
-    are then its softest axial modulus and largest contraction, scales only)."""
+    are then its softest axial modulus and largest contraction, scales only). E and G in MPa."""
     if not hasattr(mat, "kind"):
         return {}
     o = section.orientation
-    return {"elasticity": mat.kind, "engineering_constants_MPa": mat.engineering_constants(),
+    return {"elasticity": mat.kind, "engineering_constants": mat.engineering_constants(),
             "orientation": None if o is None else {"name": o.name, "system": o.system,
                                                     "a": list(o.a), "b": list(o.b)}}
