@@ -19,7 +19,8 @@ import pytest
 
 from fea.abaqus import read_deck, write_deck
 from fea.abaqus.ccx import read_dat_displacements, run_ccx
-from fea.anisotropy import AnisotropicElastic, Orientation, aniso_constants, ortho_constants
+from fea.anisotropy import (AnisotropicElastic, Orientation, aniso_constants, ortho_constants,
+                            rotate_stiffness)
 from fea.linsolve import SolverSettings
 from fea.model import LoadCase, Model, Pressure, Section, Step, Support, SurfaceForce
 from fea.static import solve
@@ -39,8 +40,6 @@ def _material(kind: str) -> AnisotropicElastic:
     if kind == "ortho":
         return AnisotropicElastic("bone", "ortho", ortho_constants(eng.C))
     # a fully anisotropic C: the orthotropic one seen in a rotated frame
-    from fea.anisotropy import rotate_stiffness
-
     C = rotate_stiffness(eng.C, Orientation("t", "rectangular", (1, 0.4, 0.2),
                                             (-0.5, 1, 0.3)).axes())[0]
     return AnisotropicElastic("bone", "aniso", aniso_constants(C))

@@ -31,8 +31,7 @@ ENG = (9000.0, 14000.0, 21000.0, 0.32, 0.21, 0.27, 4100.0, 5200.0, 6300.0)  # E1
 
 def _mesh(kind: str, n=(2, 2, 2), size=(2.0, 2.0, 2.0), jitter=0.0):
     if kind == "C3D10":
-        m = structured_box(n, size, jitter).to_tet10()
-        return m
+        return structured_box(n, size, jitter).to_tet10()
     if kind in ("C3D6", "C3D15"):
         return wedge_box(n, size, kind, jitter)
     return hex_box(n, size, kind, jitter)
