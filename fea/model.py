@@ -60,6 +60,11 @@ class Interface:
     law: str  # "tied" | "frictionless" | "friction"
     mu: float = 0.0
     adjust: float = 0.0  # mm: initial gaps below this are closed
+    # a penalty law instead of hard contact (CalculiX's PRESSURE-OVERCLOSURE=LINEAR): pressure
+    # = penalty x overclosure (N/mm^3); with friction, shear stress = stick_slope x elastic slip
+    # up to mu p (N/mm^3). None: hard contact and exact sticking (augmented Lagrangian).
+    penalty: float | None = None
+    stick_slope: float | None = None
 
 
 @dataclass

@@ -88,6 +88,8 @@ class _Interaction:
     block: Block
     mu: float = 0.0
     has_friction: bool = False
+    slope: float | None = None  # PRESSURE-OVERCLOSURE=LINEAR: pressure per overclosure
+    stick_slope: float | None = None  # *FRICTION's second entry
 
 
 @dataclass
@@ -444,6 +446,7 @@ class _Reader:
                 raise b.error("the first entry is the slope K (N/mm^3)", line) from None
             if not slope > 0:
                 raise b.error(f"slope K = {slope}: must be > 0", line)
+            self.st.interactions.items()[-1][1].slope = slope
 
     def _friction(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")
@@ -461,6 +464,13 @@ class _Reader:
             raise b.error(f"friction coefficient {mu} outside 0..2", line)
         inter = self.st.interactions.items()[-1][1]
         inter.mu, inter.has_friction = mu, True
+        if len(f) > 1 and f[1].strip():
+            try:
+                inter.stick_slope = float(f[1])
+            except ValueError:
+                raise b.error("the second entry is the stick slope (N/mm^3)", line) from None
+            if not inter.stick_slope > 0:
+                raise b.error(f"stick slope {inter.stick_slope}: must be > 0", line)
 
     def _contact_pair(self, b: Block) -> None:
         b.check_params({"INTERACTION", "TYPE", "SMALL SLIDING", "ADJUST"})
@@ -549,12 +559,17 @@ class _Reader:
                     raise p.block.error(f"surface '{canon}' is node-based; interfaces need "
                                         "element-face surfaces", p.line)
                 sides.append(canon)
-            law, mu = p.law, 0.0
+            law, mu, slope, stick = p.law, 0.0, None, None
             if law is None:
                 _, inter = self.st.interactions.require(p.interaction, p.block, p.line)
                 law = "friction" if inter.mu > 0 else "frictionless"
-                mu = inter.mu
-            interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust))
+                mu, slope = inter.mu, inter.slope
+                if slope is not None and law == "friction":
+                    # CalculiX's default stick slope: the deck's first elastic constant / 2
+                    stick = inter.stick_slope if inter.stick_slope is not None else \
+                        0.5 * self._first_elastic_constant()
+            interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust, slope,
+                                        stick))
 
         model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
                       str(self.path))
@@ -568,6 +583,11 @@ class _Reader:
         model.equations = [self._equation(e, mesh, ref_by_label)
                            for e, m in zip(raw, on_mesh) if m]
         return model, targets
+
+    def _first_elastic_constant(self) -> float:
+        """The first constant of the deck's first *ELASTIC (E, E1 or D1111)."""
+        m = self.st.materials.items()[0][1]
+        return m.E if m.aniso is None else m.aniso[1][0]
 
     def _equation(self, e, mesh, ref_by_label: dict[int, str]) -> Equation:
         """A linear constraint between mesh nodes (dofs 1-3) and reference nodes (dofs 1-6)."""

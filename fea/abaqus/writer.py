@@ -338,11 +338,14 @@ class _Writer:
             if sd.dropped:
                 out.append(f"** interface '{it.name}': {sd.dropped} slave face(s) left out, each "
                            "holds a node shared with the master side (bonded there)\n")
+            # hard contact: a penalty stiff enough for CalculiX; a penalty law: its own slopes
             k = PENALTY_FACTOR[it.law if it.mu > 0 else "frictionless"] * sd.E_soft / sd.h
+            slope = _round(k) if it.penalty is None else it.penalty
             out.append(f"*SURFACE INTERACTION, NAME={name}\n"
-                       f"*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n{fnum(_round(k))}\n")
+                       f"*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n{fnum(slope)}\n")
             if it.law == "friction" and it.mu > 0:
-                out.append(f"*FRICTION\n{fnum(it.mu)}, {fnum(_round(k * STICK_RATIO))}\n")
+                stick = _round(k * STICK_RATIO) if it.stick_slope is None else it.stick_slope
+                out.append(f"*FRICTION\n{fnum(it.mu)}, {fnum(stick)}\n")
             adjust = f", ADJUST={fnum(it.adjust)}" if it.adjust > 0 else ""
             out.append(f"*CONTACT PAIR, INTERACTION={name}, TYPE=SURFACE TO SURFACE, "
                        f"SMALL SLIDING{adjust}\n{slave}, {master}\n")
