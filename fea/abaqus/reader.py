@@ -433,8 +433,8 @@ class _Reader:
         b.check_params({"PRESSURE-OVERCLOSURE"})
         kind = b.choice("PRESSURE-OVERCLOSURE", ("HARD", "LINEAR"), "HARD")
         if kind == "LINEAR":
-            # CalculiX's penalty law (slope K[, tension limit, c0]; our exporter writes it): a
-            # regularisation of hard contact, which our interface solver enforces exactly
+            # CalculiX's penalty law p = K x overclosure (slope K[, tension limit, c0]: those
+            # two are node-to-surface parameters, unused by face-to-face contact, as in ccx)
             rows = b.lines()
             if len(rows) != 1:
                 raise b.error("LINEAR needs one data line 'slope K[, ...]' (pressure per "
