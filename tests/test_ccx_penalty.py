@@ -15,7 +15,7 @@ import shutil
 
 import numpy as np
 import pytest
-from contact_helpers import stacked_blocks
+from contact_helpers import block_rollers, stacked_blocks
 
 from fea.abaqus import read_deck, write_deck
 from fea.abaqus.ccx import read_dat_displacements, run_ccx
@@ -35,11 +35,6 @@ def blocks():
     return stacked_blocks(0.5, 2, conforming=False, size_upper=0.4)
 
 
-def _rollers():
-    return [Support("lower_zmin", (2,)), Support("lower_xmin", (0,)), Support("lower_ymin", (1,)),
-            Support("upper_xmin", (0,)), Support("upper_ymin", (1,))]
-
-
 def _model(mesh, law, supports, mu=0.0, stick=None) -> Model:
     return Model("penalty", mesh, dict(MATS), [Section("lower", "base"),
                                                Section("upper", "block")], supports, {},
@@ -50,7 +45,7 @@ PRESS = LoadCase("press", [Step("press", [Pressure("upper_zmax", 1.0)])])
 
 
 def test_penalty_law_pressure_and_overclosure_exact(blocks):
-    res = ContactAnalysis(_model(blocks, "frictionless", _rollers())).run(PRESS)
+    res = ContactAnalysis(_model(blocks, "frictionless", block_rollers())).run(PRESS)
     c = res.final.contact
     assert res.converged
     assert np.abs(c["pressure"] - 1.0).max() < 1e-9
@@ -92,7 +87,7 @@ def _compare(tmp_path, model, lc) -> float:
 @pytest.mark.ccx
 @needs_ccx
 def test_ccx_frictionless_penalty(blocks, tmp_path):
-    rel = _compare(tmp_path, _model(blocks, "frictionless", _rollers()), PRESS)
+    rel = _compare(tmp_path, _model(blocks, "frictionless", block_rollers()), PRESS)
     print(f"\nfrictionless penalty K = {K}: max |ours - ccx| / max |u| = {rel[0]:.2e}")
     assert rel[0] <= TOL
 
