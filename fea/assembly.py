@@ -266,25 +266,33 @@ def _b_column(g, c, out):
         out[5] = g[0]
 
 
+@njit(cache=True, inline="always")
+def _d_times(D, v, f, out):
+    """out = f * D @ v for a 6x6 D (the one D.b product of every kernel)."""
+    for r in range(6):
+        s = 0.0
+        for k in range(6):
+            s += D[r, k] * v[k]
+        out[r] = s * f
+
+
 @njit(cache=True)
-def element_stiffness(xe, D, dN, w, Ke):
-    """Ke (3nn, 3nn) of one tetrahedron: sum over points of B^T D B detJ w."""
+def element_stiffness(xe, Dq, dN, w, Ke):
+    """Ke (3nn, 3nn) of one element: sum over points of B^T D B detJ w. Dq (k, 6, 6): one D
+    for the element (k = 1) or one per quadrature point (a cylindrical orientation)."""
     nq, nn = dN.shape[0], dN.shape[1]
     Ke[:, :] = 0.0
     G = np.empty((nn, 3))
     DB = np.empty((nn, 3, 6))
     bcol = np.empty(6)
     for q in range(nq):
+        D = Dq[q if Dq.shape[0] > 1 else 0]
         detJ = _gradients(xe, dN[q], G)
         f = detJ * w[q]
         for b in range(nn):
             for c in range(3):
                 _b_column(G[b], c, bcol)
-                for r in range(6):
-                    s = 0.0
-                    for k in range(6):
-                        s += D[r, k] * bcol[k]
-                    DB[b, c, r] = s * f
+                _d_times(D, bcol, f, DB[b, c])
         for a in range(nn):
             for ca in range(3):
                 _b_column(G[a], ca, bcol)
@@ -324,7 +332,7 @@ def mode_gradients(pt, inv0, det0, detJ, gm):
 
 
 @njit(cache=True)
-def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
+def _im_matrices(xe, Dq, dN, w, pts, dN0, Kua, Kaa):
     """Coupling Kua (24, 9) and mode block Kaa (9, 9) of the three Wilson bubble modes
     1 - xi_k^2 per direction, with Taylor's correction: mode gradients from the centre
     Jacobian J0, scaled by det J0 / det J, so that a constant strain passes the patch test."""
@@ -337,17 +345,14 @@ def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
     Kua[:, :] = 0.0
     Kaa[:, :] = 0.0
     for q in range(nq):
+        D = Dq[q if Dq.shape[0] > 1 else 0]
         detJ = _gradients(xe, dN[q], G)
         f = detJ * w[q]
         mode_gradients(pts[q], inv0, det0, detJ, gm)
         for k in range(3):
             for c in range(3):
                 _b_column(gm[k], c, bj)
-                for r in range(6):
-                    s = 0.0
-                    for t in range(6):
-                        s += D[r, t] * bj[t]
-                    bi[r] = s * f  # D b_mode * dV
+                _d_times(D, bj, f, bi)  # D b_mode * dV
                 for a in range(nn):
                     for ca in range(3):
                         _b_column(G[a], ca, bj)
@@ -365,21 +370,23 @@ def _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa):
 
 
 @njit(cache=True)
-def element_stiffness_im(xe, D, dN, w, pts, dN0, Ke):
+def element_stiffness_im(xe, Dq, dN, w, pts, dN0, Ke):
     """Ke (24, 24) of C3D8I: the C3D8 stiffness minus the statically condensed modes."""
-    element_stiffness(xe, D, dN, w, Ke)
+    element_stiffness(xe, Dq, dN, w, Ke)
     Kua = np.empty((3 * dN.shape[1], 9))
     Kaa = np.empty((9, 9))
-    _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
+    _im_matrices(xe, Dq, dN, w, pts, dN0, Kua, Kaa)
     X = np.linalg.solve(Kaa, Kua.T.copy())  # (9, 24)
     Ke -= Kua @ X
 
 
 @njit(parallel=True, cache=True)
-def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells, data,
+def _assemble(nodes, cells, mat, step, Ds, dN, w, pos, indptr, color_ptr, color_cells, data,
               kind, pts, dN0):
-    """kind 0: isoparametric (every registered type but C3D8I); 1: incompatible modes."""
+    """kind 0: isoparametric (every registered type but C3D8I); 1: incompatible modes.
+    Element e's D: Ds[mat[e]], or per point Ds[mat[e] + q] where step[e] is 1."""
     nn = cells.shape[1]
+    nq = dN.shape[0]
     for c in range(len(color_ptr) - 1):
         lo, hi = color_ptr[c], color_ptr[c + 1]
         for k in prange(hi - lo):
@@ -389,10 +396,11 @@ def _assemble(nodes, cells, mat, Ds, dN, w, pos, indptr, color_ptr, color_cells,
                 for d in range(3):
                     xe[a, d] = nodes[cells[e, a], d]
             Ke = np.empty((3 * nn, 3 * nn))
+            Dq = Ds[mat[e]:mat[e] + (nq if step[e] else 1)]
             if kind == 1:
-                element_stiffness_im(xe, Ds[mat[e]], dN, w, pts, dN0, Ke)
+                element_stiffness_im(xe, Dq, dN, w, pts, dN0, Ke)
             else:
-                element_stiffness(xe, Ds[mat[e]], dN, w, Ke)
+                element_stiffness(xe, Dq, dN, w, Ke)
             for a in range(nn):
                 na = cells[e, a]
                 rowlen = indptr[3 * na + 1] - indptr[3 * na]
@@ -413,20 +421,28 @@ def kernel_args(et) -> tuple:
     return 0, np.zeros((1, 3)), np.zeros((1, 3))
 
 
+def point_steps(step, m: int) -> np.ndarray:
+    """(m,) int64: 1 where an element has one D per quadrature point (None: none has)."""
+    return np.zeros(m, np.int64) if step is None else np.ascontiguousarray(step, np.int64)
+
+
 def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndarray,
-                       pattern: Pattern) -> sp.csr_matrix:
+                       pattern: Pattern, step: np.ndarray | None = None) -> sp.csr_matrix:
     """Global stiffness (3n x 3n CSR, N/mm). cells: (m, nn) array, a Mesh or its blocks;
-    mat_id: (m,) index into Ds (nmat, 6, 6), elements numbered across blocks."""
+    mat_id: (m,) index into Ds (nmat, 6, 6), elements numbered across blocks; step (m,): 1 where
+    an element's quadrature point q uses Ds[mat_id + q] (fea.model.element_D)."""
     data = np.zeros(pattern.nnz)
     nodes = np.ascontiguousarray(nodes)
     mat_id = np.ascontiguousarray(mat_id, dtype=np.int64)
+    step = point_steps(step, len(mat_id))
     Ds = np.ascontiguousarray(Ds)
     for b, bp in zip(cell_blocks(cells), pattern.blocks):
         if not len(b.cells):
             continue
+        rows = slice(b.offset, b.offset + len(b.cells))
         _assemble(
             nodes, np.ascontiguousarray(b.cells, dtype=np.int64),
-            np.ascontiguousarray(mat_id[b.offset:b.offset + len(b.cells)]), Ds,
+            np.ascontiguousarray(mat_id[rows]), np.ascontiguousarray(step[rows]), Ds,
             b.type.dN(), np.ascontiguousarray(b.type.weights), bp.block_pos, pattern.indptr,
             bp.color_ptr, bp.color_cells, data, *kernel_args(b.type),
         )

@@ -84,7 +84,8 @@ def with_parameters(model, params: list[dict], values: dict):
         v = float(values[p["name"]])
         if p["kind"] == "material_E_scale":
             for m in p["_selected"]:
-                mats[m] = dataclasses.replace(mats[m], E=model.materials[m].E * v)
+                mats[m] = mats[m].scaled(v) if hasattr(mats[m], "scaled") else \
+                    dataclasses.replace(mats[m], E=model.materials[m].E * v)
             continue
         for i, lg in enumerate(ligs):
             if lg.name not in p["_selected"]:

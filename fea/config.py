@@ -79,6 +79,31 @@ class CtMaterialSpec(Strict):
         return v
 
 
+class OrthotropicSpec(Strict):
+    """Engineering constants of the material axes 1, 2, 3 (nu_ij: contraction along j under
+    stress along i; nu_ji = nu_ij E_j / E_i), as CalculiX's TYPE=ENGINEERING CONSTANTS."""
+
+    E1_MPa: float = Field(gt=0)
+    E2_MPa: float = Field(gt=0)
+    E3_MPa: float = Field(gt=0)
+    nu12: float
+    nu13: float
+    nu23: float
+    G12_MPa: float = Field(gt=0)
+    G13_MPa: float = Field(gt=0)
+    G23_MPa: float = Field(gt=0)
+
+
+class OrientationSpec(Strict):
+    """Material axes, as CalculiX's *ORIENTATION. rectangular: axis 1 along a (from the
+    origin), axis 2 in the plane of a and b; cylindrical: a and b two points on the cylinder
+    axis, axis 3 from a to b, axis 1 radial, axis 2 tangential."""
+
+    system: Literal["rectangular", "cylindrical"]
+    a: Vec3
+    b: Vec3
+
+
 class MaterialSpec(Strict):
     E_MPa: float | None = Field(default=None, gt=0)
     nu: float | None = Field(default=None, gt=-1.0, lt=0.5)
@@ -86,9 +111,22 @@ class MaterialSpec(Strict):
     yield_MPa: float | None = Field(default=None, gt=0)
     lattice: LatticeSpec | None = None  # E/nu/library above then describe the solid
     ct: CtMaterialSpec | None = None  # moduli from the CT per element; nu (or library) needed
+    orthotropic: OrthotropicSpec | None = None  # instead of E_MPa / nu (fea.anisotropy)
+    orientation: OrientationSpec | None = None  # material axes of every section using it
 
     @model_validator(mode="after")
     def complete(self):
+        if self.orthotropic is not None:
+            given = [k for k in ("E_MPa", "nu", "lattice", "ct", "library")
+                     if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"an orthotropic material takes its constants from "
+                                 f"'orthotropic': drop {', '.join(given)}")
+            return self
+        if self.orientation is not None and (self.library is None or not _oriented_library(
+                self.library)):
+            raise ValueError("'orientation' turns the axes of an orthotropic material: give "
+                             "'orthotropic = {...}' (an isotropic material has no axes)")
         if self.ct is not None:
             if self.E_MPa is not None or self.lattice is not None:
                 raise ValueError("a CT-mapped material takes its moduli from the image: drop "
@@ -99,6 +137,12 @@ class MaterialSpec(Strict):
         if self.library is None and (self.E_MPa is None or self.nu is None):
             raise ValueError("give E_MPa and nu, or library = '<name>'")
         return self
+
+
+def _oriented_library(key: str) -> bool:
+    from .materials import ORTHOTROPIC_LIBRARY
+
+    return key in ORTHOTROPIC_LIBRARY
 
 
 class SectionSpec(Strict):
@@ -430,12 +474,30 @@ def load_model(path: str | Path, mesh_cache=None):
 
 
 def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
+    from .anisotropy import AnisotropicElastic, Orientation
     from .materials import LinearElastic, gibson_ashby, library_material
     from .model import Model, RefPoint, Section
 
     mesh = build_mesh(spec.mesh, path, mesh_cache)
     materials = {}
     for name, m in spec.materials.items():
+        if m.orthotropic is not None:
+            o = m.orthotropic
+            try:
+                materials[name] = AnisotropicElastic(
+                    name, "engineering", (o.E1_MPa, o.E2_MPa, o.E3_MPa, o.nu12, o.nu13, o.nu23,
+                                          o.G12_MPa, o.G13_MPa, o.G23_MPa), m.yield_MPa)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: materials.{name}.orthotropic: {exc}") from None
+            continue
+        if m.library and isinstance(library_material(m.library, name), AnisotropicElastic):
+            base = library_material(m.library, name)
+            if m.E_MPa is not None or m.nu is not None or m.lattice or m.ct:
+                raise ConfigError(f"{path}: materials.{name}: library '{m.library}' is "
+                                  "orthotropic: E_MPa, nu, lattice and ct do not apply to it")
+            materials[name] = AnisotropicElastic(name, base.kind, base.constants,
+                                                 m.yield_MPa or base.yield_MPa, m.library)
+            continue
         if m.library:
             base = library_material(m.library, name)
             materials[name] = LinearElastic(
@@ -449,7 +511,13 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
         if m.lattice is not None:
             L = m.lattice
             materials[name] = gibson_ashby(name, materials[name], L.porosity, L.C1, L.n, L.C2)
-    sections = [Section(s.cell_set, s.material, s.role, s.body) for s in spec.sections]
+    orient = {}
+    for name, m in spec.materials.items():
+        if m.orientation is not None:  # named after its material (export writes that name)
+            o = m.orientation
+            orient[name] = Orientation(name, o.system, o.a, o.b)
+    sections = [Section(s.cell_set, s.material, s.role, s.body, orient.get(s.material))
+                for s in spec.sections]
     for i, s in enumerate(spec.sections):
         if s.material not in materials:
             raise ConfigError(f"{path}: sections[{i}].material: '{s.material}' is not defined "

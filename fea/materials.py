@@ -73,12 +73,33 @@ LIBRARY = {
 }
 
 
-def library_material(key: str, name: str | None = None) -> LinearElastic:
+# Orthotropic defaults: (fea.anisotropy kind, constants in CalculiX's order, MPa; yield MPa or
+# None; source). Material axis 3 is the bone's long axis: an orientation puts it along the
+# vertebral axis. See ../shared/REFERENCES.md.
+ORTHOTROPIC_LIBRARY = {
+    # human tibial cortex, ultrasonic: c11 19.5, c22 20.1, c33 30.9, c44 5.72, c55 5.17, c66 4.05,
+    # c23 12.5 GPa, with the authors' c13 = c23 and c12 = c11 - 2 c66 (Voigt 4 = 23, 5 = 13,
+    # 6 = 12); gives E3 20.9 and E1 11.8 GPa, their extremes of Young's modulus
+    "cortical_bone_orthotropic": (
+        ("ortho", (19500.0, 11400.0, 20100.0, 12500.0, 12500.0, 30900.0, 4050.0, 5170.0,
+                   5720.0)),
+        None, "Hoffmeister, Smith, Handley & Rho 1994, Med Biol Eng Comput 32:640"),
+}
+
+
+def library_material(key: str, name: str | None = None):
+    """A LIBRARY entry as LinearElastic, or an ORTHOTROPIC_LIBRARY one as AnisotropicElastic."""
+    if key in ORTHOTROPIC_LIBRARY:
+        from .anisotropy import AnisotropicElastic
+
+        (kind, constants), sy, _ = ORTHOTROPIC_LIBRARY[key]
+        return AnisotropicElastic(name or key, kind, constants, sy, key)
     if key not in LIBRARY:
         import difflib
 
-        hint = difflib.get_close_matches(key, list(LIBRARY), n=1)
+        known = [*LIBRARY, *ORTHOTROPIC_LIBRARY]
+        hint = difflib.get_close_matches(key, known, n=1)
         did = f" Did you mean '{hint[0]}'?" if hint else ""
-        raise ConfigError(f"unknown library material '{key}'.{did} Known: {', '.join(LIBRARY)}")
+        raise ConfigError(f"unknown library material '{key}'.{did} Known: {', '.join(known)}")
     E, nu, sy, _ = LIBRARY[key]
     return LinearElastic(name or key, E, nu, sy, key)

@@ -60,6 +60,9 @@ def check_names(mesh, materials: dict, m: Membrane, where: str) -> None:
     if getattr(materials[m.material], "cell_E", None) is not None:
         raise ConfigError(f"{where}.material: '{m.material}' is CT-mapped per element; a "
                           "membrane needs one modulus")
+    if not hasattr(materials[m.material], "nu"):
+        raise ConfigError(f"{where}.material: '{m.material}' is anisotropic; a membrane is "
+                          "isotropic (E, nu)")
     if not m.thickness > 0:
         raise ConfigError(f"{where}.thickness_mm: {m.thickness} must be > 0")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import FeaError
+from .anisotropy import AnisotropicElastic, Orientation, rotate_stiffness
 from .materials import LinearElastic
 from .mesh import Mesh
 
@@ -21,6 +22,7 @@ class Section:
     material: str
     role: str = "other"  # bone | implant | hardware | soft_tissue | other (metrics use it)
     body: str = ""  # the body this region belongs to (e.g. C3 = cortical + cancellous)
+    orientation: Orientation | None = None  # material axes (fea.anisotropy); None: global
 
     @property
     def body_name(self) -> str:
@@ -58,6 +60,11 @@ class Interface:
     law: str  # "tied" | "frictionless" | "friction"
     mu: float = 0.0
     adjust: float = 0.0  # mm: initial gaps below this are closed
+    # a penalty law instead of hard contact (CalculiX's PRESSURE-OVERCLOSURE=LINEAR): pressure
+    # = penalty x overclosure (N/mm^3); with friction, shear stress = stick_slope x elastic slip
+    # up to mu p (N/mm^3). None: hard contact and exact sticking (augmented Lagrangian).
+    penalty: float | None = None
+    stick_slope: float | None = None
 
 
 @dataclass
@@ -151,7 +158,16 @@ class Model:
 
 
 def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section."""
+    """(m,) index into the stacked D matrices (nmat,6,6); every element needs one section.
+    An element with one D per quadrature point (cylindrical orientation) points at its first:
+    the assembly and the stresses need element_D's third array as well."""
+    return element_D(model)[:2]
+
+
+def element_D(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mat (m,), Ds (k, 6, 6), step (m,)): element e's stiffness in global axes is Ds[mat[e]],
+    or Ds[mat[e] + q] at its quadrature point q where step[e] is 1 (a cylindrical orientation
+    turns the material axes through the element; a rectangular one adds one D per section)."""
     mesh = model.mesh
     for s in model.sections:
         if s.material not in model.materials:
@@ -184,7 +200,28 @@ def material_ids(model: Model) -> tuple[np.ndarray, np.ndarray]:
         mat[cells] = n_d + inv.ravel()
         Ds.append(uniq[:, None, None] * _unit(model.materials[n]).D()[None])
         n_d += len(uniq)
-    return mat, np.concatenate(Ds)
+    step = np.zeros(mesh.n_cells, np.int64)
+    for k, s in enumerate(model.sections):
+        m = model.materials[s.material]
+        if s.orientation is None or not isinstance(m, AnisotropicElastic):
+            continue  # an isotropic D is the same in every axes
+        cells = np.flatnonzero(region == k)
+        if not s.orientation.varies:
+            Ds.append(rotate_stiffness(m.C, s.orientation.axes()))
+            mat[cells] = n_d
+            n_d += 1
+            continue
+        for b in mesh.blocks:  # one D per quadrature point, at the point's position
+            sel = cells[(cells >= b.offset) & (cells < b.offset + len(b.cells))]
+            if not len(sel):
+                continue
+            N = b.type.shape(b.type.points)[0]  # (q, nn)
+            x = np.einsum("qa,mad->mqd", N, mesh.nodes[b.cells[sel - b.offset]])
+            Ds.append(rotate_stiffness(m.C, s.orientation.axes(x.reshape(-1, 3))))
+            mat[sel] = n_d + len(N) * np.arange(len(sel))
+            step[sel] = 1
+            n_d += len(sel) * len(N)
+    return mat, np.concatenate(Ds), step
 
 
 def _unit(m: LinearElastic) -> LinearElastic:

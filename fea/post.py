@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .assembly import (_b_column, _gradients, _im_matrices, cell_blocks, centre_jacobian,
-                       kernel_args, mode_gradients)
+from .assembly import (_b_column, _d_times, _gradients, _im_matrices, cell_blocks,
+                       centre_jacobian, kernel_args, mode_gradients, point_steps)
 
 
 @njit(parallel=True, cache=True)
-def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
+def _qp_stress(nodes, cells, mat, step, Ds, dN, w, u, out, kind, pts, dN0):
     m, nn = cells.shape
     nq = dN.shape[0]
     for e in prange(m):
@@ -30,14 +30,14 @@ def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
                 ue[a, d] = u[cells[e, a], d]
         G = np.empty((nn, 3))
         bcol = np.empty(6)
-        D = Ds[mat[e]]
+        Dq = Ds[mat[e]:mat[e] + (nq if step[e] else 1)]
         alpha = np.zeros(9)
         inv0 = np.zeros((3, 3))
         det0 = 1.0
         if kind == 1:  # C3D8I: the condensed mode amplitudes of this element's displacement
             Kua = np.empty((3 * nn, 9))
             Kaa = np.empty((9, 9))
-            _im_matrices(xe, D, dN, w, pts, dN0, Kua, Kaa)
+            _im_matrices(xe, Dq, dN, w, pts, dN0, Kua, Kaa)
             alpha = -np.linalg.solve(Kaa, Kua.T @ ue.ravel())
             inv0, det0 = centre_jacobian(xe, dN0)
         gm = np.empty((3, 3))
@@ -56,18 +56,16 @@ def _qp_stress(nodes, cells, mat, Ds, dN, w, u, out, kind, pts, dN0):
                         _b_column(gm[k], c, bcol)
                         for r in range(6):
                             eps[r] += bcol[r] * alpha[3 * k + c]
-            for r in range(6):
-                s = 0.0
-                for k in range(6):
-                    s += D[r, k] * eps[k]
-                out[e, q, r] = s
+            _d_times(Dq[q if Dq.shape[0] > 1 else 0], eps, 1.0, out[e, q])
 
 
-def qp_stress(nodes, cells, mat_id, Ds, disp) -> np.ndarray:
-    """(m, q, 6) stresses at the quadrature points of every element. cells: (m, nn) array, a
-    Mesh or its blocks; where blocks have different point counts, an element's shorter row
-    repeats its first point (so maxima and the set of values are unchanged)."""
+def qp_stress(nodes, cells, mat_id, Ds, disp, step=None) -> np.ndarray:
+    """(m, q, 6) stresses (global axes) at the quadrature points of every element. cells:
+    (m, nn) array, a Mesh or its blocks; where blocks have different point counts, an element's
+    shorter row repeats its first point (so maxima and the set of values are unchanged).
+    mat_id, Ds, step: as fea.assembly.assemble_stiffness."""
     blocks = cell_blocks(cells)
+    step = point_steps(step, len(mat_id))
     q = max(len(b.type.points) for b in blocks)
     m = sum(len(b.cells) for b in blocks)
     out = np.empty((m, q, 6))
@@ -75,9 +73,10 @@ def qp_stress(nodes, cells, mat_id, Ds, disp) -> np.ndarray:
     for b in blocks:
         nq = len(b.type.points)
         part = np.empty((len(b.cells), nq, 6))
-        _qp_stress(nodes, np.ascontiguousarray(b.cells), np.ascontiguousarray(
-            mat_id[b.offset:b.offset + len(b.cells)]), Ds, b.type.dN(),
-            np.ascontiguousarray(b.type.weights), disp, part, *kernel_args(b.type))
+        rows = slice(b.offset, b.offset + len(b.cells))
+        _qp_stress(nodes, np.ascontiguousarray(b.cells), np.ascontiguousarray(mat_id[rows]),
+                   np.ascontiguousarray(step[rows]), Ds, b.type.dN(),
+                   np.ascontiguousarray(b.type.weights), disp, part, *kernel_args(b.type))
         out[b.offset:b.offset + len(b.cells), :nq] = part
         out[b.offset:b.offset + len(b.cells), nq:] = part[:, :1]
     return out

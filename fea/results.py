@@ -18,7 +18,7 @@ import numpy as np
 
 from . import atomic
 from .post import nodal_stress, principal, qp_stress, set_reaction, split_by_region, von_mises
-from .model import material_ids
+from .model import element_D
 from .names import slug
 from .result_data import Result, State
 
@@ -32,11 +32,11 @@ def state_fields(result: Result, state: State, split=None, region=None) -> dict:
     """Per-region nodal fields and peak quadrature-point stresses of one state."""
     model = result.model
     mesh = model.mesh
-    mat_id, Ds = material_ids(model)
+    mat_id, Ds, step = element_D(model)
     region = _region_index(result) if region is None else region
     split = split_by_region(mesh.padded_cells(), region) if split is None else split
     u = result.displacement(state)
-    qp = qp_stress(mesh.nodes, mesh, mat_id, Ds, u)
+    qp = qp_stress(mesh.nodes, mesh, mat_id, Ds, u, step)
     s_nodes = nodal_stress(mesh, qp, split)
     vm_qp = von_mises(qp)  # (m, q)
     peaks = {}
@@ -201,6 +201,7 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
                                    # role/body/yield: fea.metrics picks implant regions by them
                                    "yield_MPa": model.materials[s.material].yield_MPa,
                                    "library": model.materials[s.material].library,
+                                   **_anisotropy_summary(model.materials[s.material], s),
                                    "role": s.role, "body": s.body_name}
                       for s in model.sections},
         "n_dof_free": result.n_dof_free,
@@ -278,3 +279,13 @@ def write_term_vtu(path: Path, arrays: dict) -> None:
         mesh = meshio.Mesh(pts, [("vertex", np.arange(len(pts))[:, None])], point_data=data)
     atomic.write_with(path, lambda tmp: meshio.write(tmp, mesh, file_format="vtu", binary=True))
 
+
+def _anisotropy_summary(mat, section) -> dict:
+    """An anisotropic material's constants and its section's orientation (E_MPa and nu above
+    are then its softest axial modulus and largest contraction, scales only). E and G in MPa."""
+    if not hasattr(mat, "kind"):
+        return {}
+    o = section.orientation
+    return {"elasticity": mat.kind, "engineering_constants": mat.engineering_constants(),
+            "orientation": None if o is None else {"name": o.name, "system": o.system,
+                                                    "a": list(o.a), "b": list(o.b)}}

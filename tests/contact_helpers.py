@@ -20,6 +20,15 @@ def _faces_named(gmsh, vol, prefix, box):
         gmsh.model.addPhysicalGroup(2, tags, name=f"{prefix}_{name}")
 
 
+def block_rollers():
+    """stacked_blocks on symmetry rollers (x=0, y=0), the base on z rollers: free Poisson
+    expansion, so a uniform pressure stays uniform."""
+    from fea.model import Support
+
+    return [Support("lower_zmin", (2,)), Support("lower_xmin", (0,)), Support("lower_ymin", (1,)),
+            Support("upper_xmin", (0,)), Support("upper_ymin", (1,))]
+
+
 def stacked_blocks(size=0.5, order=2, lower=(2.0, 2.0, 1.0), upper=(2.0, 2.0, 1.0),
                    conforming=True, size_upper=None, write_to=None):
     """Lower block [0,lx]x[0,ly]x[-lz,0], upper block on top at z in [0, hz]; sets lower/upper,

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from contact_helpers import stacked_blocks
+from contact_helpers import block_rollers, stacked_blocks
 from fea.contact.term import ContactAnalysis, ContactSettings
 from fea.contact.split import split_contact_nodes
 from fea.contact.sides import resolve_sides
@@ -32,10 +32,7 @@ def nonmatching():
     return stacked_blocks(0.5, 2, conforming=False, size_upper=0.4)
 
 
-def rollers():
-    """Both blocks on symmetry rollers (x=0, y=0), base on z rollers: free Poisson expansion."""
-    return [Support("lower_zmin", (2,)), Support("lower_xmin", (0,)), Support("lower_ymin", (1,)),
-            Support("upper_xmin", (0,)), Support("upper_ymin", (1,))]
+rollers = block_rollers
 
 
 def model_with(mesh, law, supports, mu=0.0, slave=SLAVE, master=MASTER):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..anisotropy import (ANISO_NAMES, ENGINEERING_NAMES, ORTHO_NAMES, AnisotropicElastic,
+                          Orientation)
 from ..equations import Equation
 from ..errors import ConfigError
 from ..materials import LinearElastic
@@ -35,7 +37,7 @@ MODEL_KEYWORDS = {
     "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
     "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
     "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", "SPRING", "EQUATION",
-    "MEMBRANE SECTION", "SHELL SECTION", *MATERIAL_IGNORED,
+    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", *MATERIAL_IGNORED,
 }
 # membranes on solid faces (fea.membranes); S3 / S6 shells (what the calculix dialect writes for
 # M3D6) are read as membranes: their own plate bending is dropped
@@ -67,6 +69,13 @@ class _Material:
     block: Block
     E: float | None = None
     nu: float | None = None
+    aniso: tuple[str, tuple[float, ...]] | None = None  # (fea.anisotropy kind, constants)
+
+
+# *ELASTIC, TYPE=...: (fea.anisotropy kind, CalculiX's order of the constants, 8 a line)
+ELASTIC_TYPES = {"ORTHO": ("ortho", ORTHO_NAMES),
+                 "ENGINEERING CONSTANTS": ("engineering", ENGINEERING_NAMES),
+                 "ANISO": ("aniso", ANISO_NAMES)}
 
 
 @dataclass
@@ -83,6 +92,8 @@ class _Interaction:
     block: Block
     mu: float = 0.0
     has_friction: bool = False
+    slope: float | None = None  # PRESSURE-OVERCLOSURE=LINEAR: pressure per overclosure
+    stick_slope: float | None = None  # *FRICTION's second entry
 
 
 @dataclass
@@ -101,6 +112,8 @@ class _Pair:
 class _State:
     heading: list[str] = field(default_factory=list)
     materials: Namespace[_Material] = field(default_factory=lambda: Namespace("material"))
+    orientations: Namespace[Orientation] = field(
+        default_factory=lambda: Namespace("orientation"))
     sections: list[tuple[Block, str, str]] = field(default_factory=list)
     couplings: list[_Coupling] = field(default_factory=list)
     interactions: Namespace[_Interaction] = field(
@@ -194,6 +207,7 @@ class _Reader:
             "MATERIAL": self._material, "ELASTIC": self._elastic,
             "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
             "MEMBRANE SECTION": self._membrane_section, "SHELL SECTION": self._membrane_section,
+            "ORIENTATION": self._orientation,
             "COUPLING": self._coupling, "KINEMATIC": self._coupling_kind,
             "DISTRIBUTING": self._coupling_kind, "TIE": self._tie,
             "SURFACE INTERACTION": self._interaction, "SURFACE BEHAVIOR": self._behavior,
@@ -280,7 +294,10 @@ class _Reader:
     def _elastic(self, b: Block) -> None:
         self._need(b, "material", "MATERIAL")
         b.check_params({"TYPE"})
-        b.choice("TYPE", ("ISO", "ISOTROPIC"))
+        typ = b.choice("TYPE", ("ISO", "ISOTROPIC", *ELASTIC_TYPES), "ISO")
+        if typ in ELASTIC_TYPES:
+            self.st.materials.items()[-1][1].aniso = self._elastic_constants(b, typ)
+            return
         rows = b.lines()
         if len(rows) != 1:
             raise b.error("needs exactly one data line 'E, nu' (temperature-dependent "
@@ -293,8 +310,74 @@ class _Reader:
         mat = self.st.materials.items()[-1][1]
         mat.E, mat.nu = E, nu
 
+    @staticmethod
+    def _elastic_constants(b: Block, typ: str) -> tuple[str, tuple[float, ...]]:
+        """The constants of one temperature, CalculiX's way: 8 a line, the last line's next
+        entry a temperature (ignored: one set means valid at every temperature); an empty
+        entry is 0, as Fortran's list read makes it."""
+        kind, names = ELASTIC_TYPES[typ]
+        rows = b.lines()
+        n_lines = -(-len(names) // 8)
+        if len(rows) > n_lines:
+            raise b.error(f"TYPE={typ} takes {n_lines} data lines (temperature-dependent "
+                          "elasticity is not supported)", rows[n_lines][0])
+        values = []
+        for k in range(n_lines):
+            want = names[8 * k:8 * k + 8]
+            if k >= len(rows):
+                raise b.error(f"TYPE={typ}: missing {', '.join(names[len(values):])} (the "
+                              f"constants are {', '.join(names)}, 8 a line)")
+            line, f = rows[k]
+            last = k == n_lines - 1
+            if len(f) < len(want):
+                raise b.error(f"TYPE={typ}: missing {', '.join(want[len(f):])} on this line "
+                              f"(the constants are {', '.join(names)}, 8 a line)", line)
+            if len(f) > len(want) + last:
+                raise b.error(f"TYPE={typ}: {len(f)} entries, this line holds "
+                              f"{', '.join(want)}" + (" and a temperature" if last else ""), line)
+            for n, x in zip(want, f):
+                try:
+                    values.append(float(x) if x.strip() else 0.0)
+                except ValueError:
+                    raise b.error(f"{n} = '{x.strip()}' is not a number", line) from None
+        return kind, tuple(values)
+
+    def _orientation(self, b: Block) -> None:
+        b.check_params({"NAME", "SYSTEM"})
+        name = b.param("NAME", required=True)
+        if name in self.st.orientations:
+            raise b.error(f"orientation '{name}' is defined twice")
+        system = b.choice("SYSTEM", ("RECTANGULAR", "R", "CYLINDRICAL", "C"), "RECTANGULAR")
+        rows = b.lines()
+        if not rows or len(rows) > 2:
+            raise b.error("needs the line 'a1, a2, a3, b1, b2, b3' and optionally 'local axis, "
+                          "angle in degrees'", rows[2][0] if len(rows) > 2 else None)
+        line, f = rows[0]
+        try:
+            ab = [float(x) for x in f]
+        except ValueError:
+            raise b.error("the first line is 'a1, a2, a3, b1, b2, b3' (numbers; distributions "
+                          "are not supported)", line) from None
+        if len(ab) != 6:
+            raise b.error(f"the first line is 'a1, a2, a3, b1, b2, b3': got {len(ab)} "
+                          "entries", line)
+        rotation = None
+        if len(rows) == 2:
+            line, f = rows[1]
+            try:
+                rotation = (int(f[0]), float(f[1]))
+            except (ValueError, IndexError):
+                raise b.error("the second line is 'local axis (1, 2 or 3), angle in degrees'",
+                              line) from None
+        try:
+            o = Orientation(name, "cylindrical" if system[0] == "C" else "rectangular",
+                            tuple(ab[:3]), tuple(ab[3:]), rotation)
+        except ConfigError as exc:
+            raise b.error(str(exc), line) from None
+        self.st.orientations.define(name, o)
+
     def _section(self, b: Block) -> None:
-        b.check_params({"ELSET", "MATERIAL", "ORIENTATION"})  # orientation: isotropic only
+        b.check_params({"ELSET", "MATERIAL", "ORIENTATION"})
         self.st.sections.append((b, b.param("ELSET", required=True),
                                  b.param("MATERIAL", required=True)))
 
@@ -432,8 +515,8 @@ class _Reader:
         b.check_params({"PRESSURE-OVERCLOSURE"})
         kind = b.choice("PRESSURE-OVERCLOSURE", ("HARD", "LINEAR"), "HARD")
         if kind == "LINEAR":
-            # CalculiX's penalty law (slope K[, tension limit, c0]; our exporter writes it): a
-            # regularisation of hard contact, which our interface solver enforces exactly
+            # CalculiX's penalty law p = K x overclosure (slope K[, tension limit, c0]: those
+            # two are node-to-surface parameters, unused by face-to-face contact, as in ccx)
             rows = b.lines()
             if len(rows) != 1:
                 raise b.error("LINEAR needs one data line 'slope K[, ...]' (pressure per "
@@ -445,6 +528,7 @@ class _Reader:
                 raise b.error("the first entry is the slope K (N/mm^3)", line) from None
             if not slope > 0:
                 raise b.error(f"slope K = {slope}: must be > 0", line)
+            self.st.interactions.items()[-1][1].slope = slope
 
     def _friction(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")
@@ -462,6 +546,13 @@ class _Reader:
             raise b.error(f"friction coefficient {mu} outside 0..2", line)
         inter = self.st.interactions.items()[-1][1]
         inter.mu, inter.has_friction = mu, True
+        if len(f) > 1 and f[1].strip():
+            try:
+                inter.stick_slope = float(f[1])
+            except ValueError:
+                raise b.error("the second entry is the stick slope (N/mm^3)", line) from None
+            if not inter.stick_slope > 0:
+                raise b.error(f"stick slope {inter.stick_slope}: must be > 0", line)
 
     def _contact_pair(self, b: Block) -> None:
         b.check_params({"INTERACTION", "TYPE", "SMALL SLIDING", "ADJUST"})
@@ -501,10 +592,11 @@ class _Reader:
 
         materials = {}
         for name, m in self.st.materials.items():
-            if m.E is None:
+            if m.E is None and m.aniso is None:
                 raise m.block.error(f"material '{name}' has no *ELASTIC")
             try:
-                materials[name] = LinearElastic(name, m.E, m.nu)
+                materials[name] = LinearElastic(name, m.E, m.nu) if m.aniso is None else \
+                    AnisotropicElastic(name, *m.aniso)
             except ConfigError as exc:
                 raise m.block.error(str(exc)) from None
         sections, covered = [], np.zeros(mesh.n_cells, np.int64)
@@ -520,7 +612,10 @@ class _Reader:
                               f"{other.loc()}); give every element exactly one *SOLID SECTION")
             owner[cells] = i
             covered[cells] += 1
-            sections.append(Section(canon, mname))
+            orient = None
+            if b.param("ORIENTATION"):
+                _, orient = self.st.orientations.require(b.param("ORIENTATION"), b)
+            sections.append(Section(canon, mname, orientation=orient))
         if (covered == 0).any():
             bad = np.flatnonzero(covered == 0)
             raise ConfigError(f"{self.path}: {len(bad)} element(s) have no *SOLID SECTION "
@@ -546,12 +641,17 @@ class _Reader:
                     raise p.block.error(f"surface '{canon}' is node-based; interfaces need "
                                         "element-face surfaces", p.line)
                 sides.append(canon)
-            law, mu = p.law, 0.0
+            law, mu, slope, stick = p.law, 0.0, None, None
             if law is None:
                 _, inter = self.st.interactions.require(p.interaction, p.block, p.line)
                 law = "friction" if inter.mu > 0 else "frictionless"
-                mu = inter.mu
-            interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust))
+                mu, slope = inter.mu, inter.slope
+                if slope is not None and law == "friction":
+                    # CalculiX's default stick slope: the deck's first elastic constant / 2
+                    stick = inter.stick_slope if inter.stick_slope is not None else \
+                        0.5 * self._first_elastic_constant()
+            interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust, slope,
+                                        stick))
 
         model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
                       str(self.path), membranes=self._membranes(mesh, materials))
@@ -565,6 +665,11 @@ class _Reader:
         model.equations = [self._equation(e, mesh, ref_by_label)
                            for e, m in zip(raw, on_mesh) if m]
         return model, targets
+
+    def _first_elastic_constant(self) -> float:
+        """The first constant of the deck's first *ELASTIC (E, E1 or D1111)."""
+        m = self.st.materials.items()[0][1]
+        return m.E if m.aniso is None else m.aniso[1][0]
 
     def _equation(self, e, mesh, ref_by_label: dict[int, str]) -> Equation:
         """A linear constraint between mesh nodes (dofs 1-3) and reference nodes (dofs 1-6)."""

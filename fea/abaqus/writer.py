@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic
+from ..anisotropy import AnisotropicElastic
 from ..couplings import distributing_coupling
 from ..errors import FeaError
 from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
@@ -270,7 +271,15 @@ class _Writer:
     def _materials(self) -> str:
         out = []
         for name, mat in self.model.materials.items():
-            out.append(f"*MATERIAL, NAME={name}\n*ELASTIC\n{fnum(mat.E)}, {fnum(mat.nu)}\n")
+            out.append(f"*MATERIAL, NAME={name}\n{_elastic_text(mat)}")
+        orientations = {}
+        for s in self.model.sections:
+            o = s.orientation
+            if o is not None and orientations.setdefault(o.name.upper(), o) is not o:
+                raise FeaError(f"{self.model.source}: two different orientations are named "
+                               f"'{o.name}'")
+        for o in orientations.values():
+            out.append(_orientation_text(o))
         for s in self.model.sections:
             if s.material not in self.model.materials:
                 raise FeaError(f"{self.model.source}: section on '{s.cell_set}' uses material "
@@ -278,7 +287,8 @@ class _Writer:
             if getattr(self.model.materials[s.material], "cell_E", None) is not None:
                 out.append(self._mapped_section(s))
                 continue
-            out.append(f"*SOLID SECTION, ELSET={s.cell_set}, MATERIAL={s.material}\n")
+            ori = f", ORIENTATION={s.orientation.name}" if s.orientation is not None else ""
+            out.append(f"*SOLID SECTION, ELSET={s.cell_set}, MATERIAL={s.material}{ori}\n")
         return "".join(out)
 
     def _mapped_section(self, s) -> str:
@@ -357,11 +367,14 @@ class _Writer:
             if sd.dropped:
                 out.append(f"** interface '{it.name}': {sd.dropped} slave face(s) left out, each "
                            "holds a node shared with the master side (bonded there)\n")
+            # hard contact: a penalty stiff enough for CalculiX; a penalty law: its own slopes
             k = PENALTY_FACTOR[it.law if it.mu > 0 else "frictionless"] * sd.E_soft / sd.h
+            slope = _round(k) if it.penalty is None else it.penalty
             out.append(f"*SURFACE INTERACTION, NAME={name}\n"
-                       f"*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n{fnum(_round(k))}\n")
+                       f"*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n{fnum(slope)}\n")
             if it.law == "friction" and it.mu > 0:
-                out.append(f"*FRICTION\n{fnum(it.mu)}, {fnum(_round(k * STICK_RATIO))}\n")
+                stick = _round(k * STICK_RATIO) if it.stick_slope is None else it.stick_slope
+                out.append(f"*FRICTION\n{fnum(it.mu)}, {fnum(stick)}\n")
             adjust = f", ADJUST={fnum(it.adjust)}" if it.adjust > 0 else ""
             out.append(f"*CONTACT PAIR, INTERACTION={name}, TYPE=SURFACE TO SURFACE, "
                        f"SMALL SLIDING{adjust}\n{slave}, {master}\n")
@@ -487,3 +500,23 @@ class _Writer:
                 d = t / mag if mag > 0 else np.array([1.0, 0.0, 0.0])
                 out.append(f"{k}, TRVEC, {fnum(mag)}, {fnum(d[0])}, {fnum(d[1])}, {fnum(d[2])}\n")
         return "".join(out)
+
+
+def _elastic_text(mat) -> str:
+    """*ELASTIC of a material: E, nu; or an anisotropic one's constants as they were given,
+    8 a line in CalculiX's order (fea.anisotropy)."""
+    if not isinstance(mat, AnisotropicElastic):
+        return f"*ELASTIC\n{fnum(mat.E)}, {fnum(mat.nu)}\n"
+    typ = {"ortho": "ORTHO", "engineering": "ENGINEERING CONSTANTS", "aniso": "ANISO"}[mat.kind]
+    vals = [fnum(v) for v in mat.constants]
+    lines = [", ".join(vals[i:i + 8]) for i in range(0, len(vals), 8)]
+    return f"*ELASTIC, TYPE={typ}\n" + ",\n".join(lines) + "\n"
+
+
+def _orientation_text(o) -> str:
+    system = "CYLINDRICAL" if o.system == "cylindrical" else "RECTANGULAR"
+    text = (f"*ORIENTATION, NAME={o.name}, SYSTEM={system}\n"
+            + ", ".join(fnum(v) for v in (*o.a, *o.b)) + "\n")
+    if o.rotation is not None:
+        text += f"{o.rotation[0]}, {fnum(o.rotation[1])}\n"
+    return text

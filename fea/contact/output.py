@@ -105,7 +105,8 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
     out = {}
     for k, info in enumerate(analysis.setup.infos):
         d = {
-            "id": k, "law": info.law, "mu": info.mu, "slave": info.slave, "master": info.master,
+            "id": k, "law": info.law, "mu": info.mu, "penalty_N_per_mm3": info.penalty,
+            "stick_slope_N_per_mm3": info.stick_slope, "slave": info.slave, "master": info.master,
             "slave_body": info.slave_body, "master_body": info.master_body,
             "slave_role": role.get(info.slave_body, "other"),
             "master_role": role.get(info.master_body, "other"),

@@ -33,6 +33,8 @@ class InterfaceInfo:
     n_points: int = 0
     unmatched: int = 0
     tied_nodes: int = 0
+    penalty: float | None = None  # N/mm^3 (Interface.penalty): a penalty law, else hard contact
+    stick_slope: float | None = None
 
 
 @dataclass
@@ -63,7 +65,8 @@ def prepare(model: Model) -> ContactSetup:
     tied_on: dict[str, np.ndarray] = {}
     for k, (it, sd) in enumerate(sides):
         info = InterfaceInfo(it.name, it.law, it.mu if it.law == "friction" else 0.0, it.slave,
-                             it.master, sd.slave_body, sd.master_body)
+                             it.master, sd.slave_body, sd.master_body, penalty=it.penalty,
+                             stick_slope=it.stick_slope)
         infos.append(info)
         if it.law == "tied":
             dep, n_unmatched = _tie_rows(m, sd, it.name, split.origin,
@@ -163,10 +166,9 @@ def point_parameters(setup: ContactSetup, penalty_factor: float):
     from ..model import material_ids
 
     mat_id, Ds = material_ids(m)
-    # E of each D (isotropic: E = mu (3 lam + 2 mu) / (lam + mu)); CT-mapped bone has one D
-    # per element modulus, so the material names do not index Ds
-    lam, mu = Ds[:, 0, 1], Ds[:, 3, 3]
-    E_of_mat = mu * (3 * lam + 2 * mu) / (lam + mu)
+    # E of each D: its softest axial modulus 1 / max S_ii (isotropic: E); CT-mapped bone has
+    # one D per element modulus, so the material names do not index Ds
+    E_of_mat = 1.0 / np.linalg.inv(Ds)[:, [0, 1, 2], [0, 1, 2]].max(axis=1)
     pp = setup.points
     E = np.minimum(E_of_mat[mat_id[pp.slave_elem]], E_of_mat[mat_id[pp.master_elem]])
     iface = setup.interface_of_point
@@ -177,4 +179,17 @@ def point_parameters(setup: ContactSetup, penalty_factor: float):
     eps = (penalty_factor * E_min / np.where(h_mean > 0, h_mean, 1.0))[iface]
     laws = np.array([setup.infos[i].law for i in setup.interface_of_point])
     mu = np.array([setup.infos[i].mu for i in setup.interface_of_point])
-    return eps, eps.copy(), mu, laws == "friction"
+    eps_t = eps.copy()
+    # a penalty law's slopes are the law itself, not a numerical parameter
+    slope = np.array([i.penalty if i.penalty is not None else np.nan for i in setup.infos])[iface]
+    stick = np.array([i.stick_slope if i.stick_slope is not None else np.nan
+                      for i in setup.infos])[iface]
+    eps = np.where(np.isfinite(slope), slope, eps)
+    eps_t = np.where(np.isfinite(stick), stick, np.where(np.isfinite(slope), eps, eps_t))
+    return eps, eps_t, mu, laws == "friction"
+
+
+def penalty_points(setup: ContactSetup) -> np.ndarray:
+    """(p,) True at the points of interfaces with a penalty law (Interface.penalty)."""
+    pen = np.array([i.penalty is not None for i in setup.infos], bool)
+    return pen[setup.interface_of_point] if len(pen) else np.zeros(0, bool)

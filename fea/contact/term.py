@@ -13,7 +13,11 @@ minimises. What is contact's own and lives here:
     rest of the pass once the residual grows: hold());
   - the soft penalty eps = penalty_factor E/h, raised x10 (up to penalty_max_factor) where the
     multiplier loop stalls (version bumped: the driver refactors), soft again in each load case;
-  - slip is measured from the end of the reference step (default: the first step).
+  - slip is measured from the end of the reference step (default: the first step);
+  - interfaces with a penalty law (Interface.penalty, CalculiX's PRESSURE-OVERCLOSURE=LINEAR)
+    keep lam_n = 0 and lam_t = the last increment's traction (return mapping), their Coulomb
+    bound follows every Newton step, and they take no part in the multiplier passes: their
+    slopes are the law, so their overclosure and elastic slip are part of the answer.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 from ..errors import FeaError
 from ..newton import Evaluation, NewtonAnalysis, NewtonSettings, PassCheck, TermOutputs
 from . import law as L
-from .setup import ContactSetup, point_parameters, prepare
+from .setup import ContactSetup, penalty_points, point_parameters, prepare
 
 _DEBUG = bool(os.environ.get("FEA_CONTACT_DEBUG"))
 
@@ -92,6 +96,7 @@ class ContactTerm:
             self.eps_n, self.eps_t, self.mu, self.friction = point_parameters(
                 self.setup, cs.penalty_factor)
             self._eps0 = (self.eps_n, self.eps_t)  # _stiffen raises eps within a run (new arrays)
+            self.pen = penalty_points(self.setup)
             self.g0 = np.zeros((len(pp.w), 3))
             self.g0[:, 0] = pp.g0
             # links per point, for the free-body check (slave node, master node)
@@ -142,11 +147,12 @@ class ContactTerm:
             iface = self.setup.interface_of_point
             loaded = np.bincount(iface, weights=self.lam_n > 0, minlength=len(self.setup.infos))
             unknown &= loaded[iface] == 0
-        self.bound = np.where(unknown, np.inf, self.mu * self.lam_n)
+        self.bound = np.where(unknown & ~self.pen, np.inf, self.mu * self.lam_n)
+        self.lam_n[self.pen] = 0.0  # the penalty law: p = eps_n x overclosure
         self.aitken_prev, self.viol_prev = None, np.inf
 
     def begin_pass(self, tight: bool) -> None:
-        self.follow = self.friction & np.isfinite(self.bound)
+        self.follow = self.friction & np.isfinite(self.bound) & ~self.pen
         # (not in the last, tight pass: there the bound is settled and a fixed one lets Newton
         # converge quadratically instead of linearly)
         self.following = self.cs.coulomb_in_newton and self.follow.any() and not tight
@@ -171,6 +177,9 @@ class ContactTerm:
             # multiplier update: a pull's slip zone then settles in one pass
             p_now = L.pressure_of(g[:, 0], self.lam_n, self.eps_n)
             self.bound = np.where(self.follow, self.mu * p_now, self.bound)
+        if self.pen.any():  # a penalty law's Coulomb bound is always that of this iterate
+            p_pen = L.pressure_of(g[:, 0], self.lam_n, self.eps_n)
+            self.bound = np.where(self.pen, self.mu * p_pen, self.bound)
         st = self._law(g)
         self.g, self.st = g, st
         return Evaluation((self.w[:, None] * st.traction).ravel(), self.w[:, None, None] * st.D,
@@ -189,8 +198,8 @@ class ContactTerm:
     def end_pass(self, ev, du_max: float) -> PassCheck:
         cs, st = self.cs, self.st
         p, tau = st.pressure, st.traction[:, 1:]
-        v_n = np.abs(p - self.lam_n) / self.eps_n
-        v_t = np.linalg.norm(tau - self.lam_t, axis=1) / self.eps_t
+        v_n = np.where(self.pen, 0.0, np.abs(p - self.lam_n) / self.eps_n)
+        v_t = np.where(self.pen, 0.0, np.linalg.norm(tau - self.lam_t, axis=1) / self.eps_t)
         violation = float(max(v_n.max(initial=0), v_t.max(initial=0)))
         # the Coulomb bound must have settled too where it binds (slipping points, and stuck
         # ones the new bound would no longer hold), as a friction force: the area-weighted
@@ -229,6 +238,8 @@ class ContactTerm:
                 self.lam_n, self.lam_t, self.aitken_prev = self._aitken(p, tau, self.aitken_prev)
             else:
                 self.lam_n, self.lam_t = p.copy(), tau.copy()
+            self.lam_n[self.pen] = 0.0  # penalty points: no multipliers (their law)
+            self.lam_t[self.pen] = self.hist.lam_t[self.pen]
 
     def commit(self, ev) -> None:
         st = self.st
@@ -242,6 +253,7 @@ class ContactTerm:
         multipliers within the Coulomb disc."""
         x = np.concatenate([self.lam_n / self.eps_n, (self.lam_t / self.eps_t[:, None]).ravel()])
         d = np.concatenate([p / self.eps_n, (tau / self.eps_t[:, None]).ravel()]) - x
+        d[np.concatenate([self.pen, np.repeat(self.pen, 2)])] = 0.0  # no multipliers there
         omega = 1.0
         if prev is not None:
             d_prev, om_prev = prev
@@ -266,10 +278,11 @@ class ContactTerm:
         version bump makes the driver factor every preconditioner again before its next use."""
         grow = self.cs.penalty_max_factor / self.cs.penalty_factor
         cap_n, cap_t = (grow * e for e in self._eps0)
-        if np.all(self.eps_n >= cap_n):
+        al = ~self.pen  # a penalty law's slopes are not raised
+        if np.all(self.eps_n[al] >= cap_n[al]):
             return False
-        self.eps_n = np.minimum(10 * self.eps_n, cap_n)
-        self.eps_t = np.minimum(10 * self.eps_t, cap_t)
+        self.eps_n = np.where(al, np.minimum(10 * self.eps_n, cap_n), self.eps_n)
+        self.eps_t = np.where(al, np.minimum(10 * self.eps_t, cap_t), self.eps_t)
         self.version += 1
         self.timings["penalty_raises"] = self.timings.get("penalty_raises", 0) + 1
         if _DEBUG:
