@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from numba import njit
 
+from .anisotropy import AnisotropicElastic
 from .elements.registry import MembraneType, membrane_for_face
 from .errors import ConfigError, FeaError
 
@@ -60,7 +61,7 @@ def check_names(mesh, materials: dict, m: Membrane, where: str) -> None:
     if getattr(materials[m.material], "cell_E", None) is not None:
         raise ConfigError(f"{where}.material: '{m.material}' is CT-mapped per element; a "
                           "membrane needs one modulus")
-    if not hasattr(materials[m.material], "nu"):
+    if isinstance(materials[m.material], AnisotropicElastic):
         raise ConfigError(f"{where}.material: '{m.material}' is anisotropic; a membrane is "
                           "isotropic (E, nu)")
     if not m.thickness > 0:
