@@ -139,6 +139,16 @@ class EmbeddedSpec(Strict):
     hosts: list[str] = Field(min_length=1)
 
 
+class MembraneSpec(Strict):
+    """[[membranes]]: plane-stress membrane elements on a face set of the solid (fea.membranes),
+    e.g. a bone's 0.5 mm cortex on the faces of its one solid."""
+
+    face_set: str
+    material: str
+    thickness_mm: float  # > 0, checked with the names (the message names the entry)
+    body: str = ""  # the body it belongs to, as sections' body
+
+
 class InterfaceSpec(Strict):
     name: str = ""
     slave: str
@@ -229,6 +239,7 @@ class ModelFile(Strict):
     interfaces: list[InterfaceSpec] = Field(default_factory=list)
     ligaments: list[LigamentSpec] = Field(default_factory=list)
     embedded: list[EmbeddedSpec] = Field(default_factory=list)
+    membranes: list[MembraneSpec] = Field(default_factory=list)
     variants: dict[str, dict] = Field(default_factory=dict)  # expanded by fea.variants
 
 
@@ -483,8 +494,13 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
     embedded = [Embedded(e.name or e.cell_set, e.cell_set, tuple(e.hosts)) for e in spec.embedded]
     for i, e in enumerate(embedded):
         check_names(mesh, e, f"{path}: embedded[{i}]")
+    from .membranes import Membrane, check_names as check_membrane
+
+    membranes = [Membrane(m.face_set, m.material, m.thickness_mm, m.body) for m in spec.membranes]
+    for i, m in enumerate(membranes):
+        check_membrane(mesh, materials, m, f"{path}: membranes[{i}] '{m.face_set}'")
     return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path),
-                 ligaments, embedded=embedded)
+                 ligaments, embedded=embedded, membranes=membranes)
 
 
 def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -> list:

@@ -132,6 +132,7 @@ class Model:
     ligaments: list[Ligament] = field(default_factory=list)
     equations: list = field(default_factory=list)  # fea.equations.Equation (*EQUATION)
     embedded: list = field(default_factory=list)  # fea.embedded.Embedded (*EMBEDDED ELEMENT)
+    membranes: list = field(default_factory=list)  # fea.membranes.Membrane (*MEMBRANE SECTION)
 
     @property
     def n_full(self) -> int:

@@ -25,6 +25,7 @@ from .constraints import (
 )
 from .couplings import coupling_dependencies
 from .embedded import embedded_dependencies
+from .membranes import membrane_stiffness
 from .equations import equation_dependencies
 from .errors import FeaError
 from .linsolve import LinearSolver, SolverSettings
@@ -102,6 +103,9 @@ class StaticAnalysis:
         self.mat_id, self.Ds = material_ids(model)
         self.pattern = build_pattern(mesh, mesh.n_nodes)
         Kn = assemble_stiffness(mesh.nodes, mesh, self.mat_id, self.Ds, self.pattern)
+        Km = membrane_stiffness(model)  # on the solid's face nodes: within Kn's pattern
+        if Km is not None:
+            Kn = (Kn + Km).tocsr()
         nf = model.n_full
         import scipy.sparse as sp
 

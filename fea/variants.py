@@ -81,6 +81,9 @@ def _drop_bodies(data: dict, patterns: list, where: str) -> dict:
     out["embedded"] = [{**e, "hosts": [h for h in e.get("hosts", []) if not touches(h)]}
                        for e in data.get("embedded", []) if not touches(e.get("cell_set", ""))]
     out["embedded"] = [e for e in out["embedded"] if e["hosts"]]
+    # a membrane (a removed bone's cortex) goes with its body
+    out["membranes"] = [m for m in data.get("membranes", [])
+                        if not (touches(m.get("face_set", "")) or touches(m.get("body", "")))]
     # a ligament or spring attached to a removed body goes with it
     out["ligaments"] = [lg for lg in data.get("ligaments", [])
                         if not any(touches(str(lg.get(k, ""))) for k in ("from", "to"))]

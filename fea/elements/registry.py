@@ -61,7 +61,23 @@ class ElementType:
         return np.ascontiguousarray(self.shape(self.points)[1])
 
 
+@dataclass(frozen=True, eq=False)
+class MembraneType:
+    """A plane-stress membrane on a face of a solid (M3D3 on TRI3, M3D6 on TRI6): it shares the
+    face's nodes and adds in-plane stiffness only (fea.membranes)."""
+
+    name: str  # Abaqus/CalculiX *ELEMENT TYPE
+    face: FaceType  # the face it lies on (node order, shape functions)
+    points: np.ndarray  # (q, 2) quadrature of its stiffness and stresses
+    weights: np.ndarray  # (q,)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.face.n_nodes
+
+
 ELEMENTS: dict[str, ElementType] = {}
+MEMBRANES: dict[str, MembraneType] = {}  # by face type name (TRI3 -> M3D3)
 FACES: dict[str, FaceType] = {}
 _BY_NODES: dict[int, str] = {}  # node count -> the type an untyped cell array means
 
@@ -76,6 +92,20 @@ def register(et: ElementType, default_for_nodes: bool = False) -> ElementType:
 def register_face(ft: FaceType) -> FaceType:
     FACES[ft.name] = ft
     return ft
+
+
+def register_membrane(mt: MembraneType) -> MembraneType:
+    MEMBRANES[mt.face.name] = mt
+    return mt
+
+
+def membrane_for_face(ft: FaceType, where: str = "") -> MembraneType:
+    """The membrane type lying on faces of that type; MeshError naming it if none."""
+    if ft.name not in MEMBRANES:
+        pre = f"{where}: " if where else ""
+        raise MeshError(f"{pre}no membrane element for {ft.name} faces (membranes exist on "
+                        f"{', '.join(MEMBRANES)} faces)")
+    return MEMBRANES[ft.name]
 
 
 def element_type(name: str, where: str = "") -> ElementType:

@@ -75,48 +75,36 @@ def tri_quadrature(npts: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------- shape functions
-def tet_shape(nn: int, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """N (q,nn) and dN/dxi (q,nn,3) of TET4 (nn=4) or TET10 (nn=10) at reference points."""
+# mid-edge node -> its two corners, per simplex dimension (TRI6: edges (c0,c1), (c1,c2), (c2,c0))
+SIMPLEX_EDGES = {2: np.array([[0, 1], [1, 2], [2, 0]], dtype=np.int64), 3: TET10_EDGES}
+
+
+def simplex_shape(nn: int, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """N (q,nn) and dN/dxi (q,nn,d) of the linear or quadratic simplex of dimension d = pts'
+    width: TRI3 / TRI6 (d 2, nn 3 / 6) and TET4 / TET10 (d 3, nn 4 / 10). One function: the
+    quadratic basis is the same product of barycentrics L_i (2 L_i - 1), 4 L_a L_b in both."""
     pts = np.atleast_2d(pts)
-    xi, eta, zeta = pts[:, 0], pts[:, 1], pts[:, 2]
-    L = np.stack([1.0 - xi - eta - zeta, xi, eta, zeta], axis=1)  # barycentric (q,4)
-    dL = np.array([[-1.0, -1.0, -1.0], [1, 0, 0], [0, 1, 0], [0, 0, 1]])  # dL_i/dxi (4,3)
-    q = len(pts)
-    if nn == 4:
-        return L, np.broadcast_to(dL, (q, 4, 3)).copy()
-    if nn != 10:
-        raise ValueError(f"tetrahedra have 4 or 10 nodes, not {nn}")
-    N = np.empty((q, 10))
-    dN = np.empty((q, 10, 3))
-    for i in range(4):
-        N[:, i] = L[:, i] * (2 * L[:, i] - 1)
-        dN[:, i, :] = (4 * L[:, i] - 1)[:, None] * dL[i]
-    for k, (a, b) in enumerate(TET10_EDGES):
-        N[:, 4 + k] = 4 * L[:, a] * L[:, b]
-        dN[:, 4 + k, :] = 4 * (L[:, a][:, None] * dL[b] + L[:, b][:, None] * dL[a])
+    q, d = pts.shape
+    L = np.concatenate([1.0 - pts.sum(axis=1, keepdims=True), pts], axis=1)  # barycentric
+    dL = np.vstack([-np.ones(d), np.eye(d)])  # dL_i/dxi (d+1, d)
+    if nn == d + 1:
+        return L, np.broadcast_to(dL, (q, d + 1, d)).copy()
+    edges = SIMPLEX_EDGES.get(d)
+    if edges is None or nn != d + 1 + len(edges):
+        raise ValueError(f"a {d}-D simplex has {d + 1} or {(d + 1) * (d + 2) // 2} nodes, "
+                         f"not {nn}")
+    N = np.empty((q, nn))
+    dN = np.empty((q, nn, d))
+    N[:, :d + 1] = L * (2 * L - 1)
+    dN[:, :d + 1] = (4 * L - 1)[:, :, None] * dL[None]
+    a, b = edges[:, 0], edges[:, 1]
+    N[:, d + 1:] = 4 * L[:, a] * L[:, b]
+    dN[:, d + 1:] = 4 * (L[:, a, None] * dL[b][None] + L[:, b, None] * dL[a][None])
     return N, dN
 
 
-def tri_shape(nn: int, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """N (q,nn) and dN/dxi (q,nn,2) of TRI3 (nn=3) or TRI6 (nn=6)."""
-    pts = np.atleast_2d(pts)
-    s, t = pts[:, 0], pts[:, 1]
-    L = np.stack([1.0 - s - t, s, t], axis=1)
-    dL = np.array([[-1.0, -1.0], [1, 0], [0, 1]])
-    q = len(pts)
-    if nn == 3:
-        return L, np.broadcast_to(dL, (q, 3, 2)).copy()
-    if nn != 6:
-        raise ValueError(f"triangles have 3 or 6 nodes, not {nn}")
-    N = np.empty((q, 6))
-    dN = np.empty((q, 6, 2))
-    for i in range(3):
-        N[:, i] = L[:, i] * (2 * L[:, i] - 1)
-        dN[:, i, :] = (4 * L[:, i] - 1)[:, None] * dL[i]
-    for k, (a, b) in enumerate([(0, 1), (1, 2), (2, 0)]):
-        N[:, 3 + k] = 4 * L[:, a] * L[:, b]
-        dN[:, 3 + k, :] = 4 * (L[:, a][:, None] * dL[b] + L[:, b][:, None] * dL[a])
-    return N, dN
+# the historical names: a tetrahedron's (points (q, 3)) and a triangle's (points (q, 2))
+tet_shape = tri_shape = simplex_shape
 
 
 def default_tet_rule(nn: int) -> int:
