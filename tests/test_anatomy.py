@@ -134,16 +134,30 @@ def default_column():
     return an, column.layout(an), mesh
 
 
-def _bone_or_column(request, name):
-    """One bone alone (shell and core, its processes and sites; 3 mm TET4), or the column."""
-    if request.param == "column":
-        return request.getfixturevalue("default_column")
+@pytest.fixture(scope="module")
+def bones():
+    """name -> one bone alone (shell and core, its processes and sites; 3 mm TET4), each meshed
+    once."""
     from fea.geometry.anatomy.pictures import bone_mesh
 
-    return bone_mesh(name, 3.0)
+    made = {}
+
+    def get(name):
+        if name not in made:
+            made[name] = bone_mesh(name, 3.0)
+        return made[name]
+
+    return get
 
 
-MESHES = ["bone", pytest.param("column", marks=pytest.mark.slow)]
+def _bone_or_column(request, name, where=None):
+    """One bone alone ("bone") or the bundled column at its default size ("column")."""
+    if (where or request.param) == "column":
+        return request.getfixturevalue("default_column")
+    return request.getfixturevalue("bones")(name)
+
+
+MESHES = ["bone", "column"]
 
 
 @pytest.fixture(scope="module", params=MESHES)
@@ -281,8 +295,9 @@ def test_occiput_foramen_magnum_load_surface_and_sites_measured_on_the_mesh(c0_m
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("where", MESHES)
 @pytest.mark.parametrize("bone", ["C1", "C2", "C3"])
-def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, request):
+def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, where, request):
     """The screw-safety keep-outs (fea.geometry.keepout) are the walls of the canal and of the
     foramina as meshed: each foramen wall a circle of the parameter's diameter (where the hole
     opens onto the pedicle, the pedicle's surface bounds it), the canal walls as far apart as the
@@ -290,7 +305,7 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, reque
     from fea.geometry.clearance import keepout_sets
     from fea.geometry.keepout import face_geometry
 
-    an, L, m = request.getfixturevalue(f"{bone.lower()}_mesh")
+    an, L, m = _bone_or_column(request, bone, where)
     d = {"C1": an.c1, "C2": an.c2, "C3": an.c3}[bone]
     assert [k for k in keepout_sets(m) if k.startswith(bone)] == [
         f"{bone}_canal", f"{bone}_transverse_foramen_L", f"{bone}_transverse_foramen_R"]
@@ -348,9 +363,11 @@ def _fit_sphere(x):
 
 
 def _side_nodes(m, joint, bone):
-    """Nodes of the articular surface of `bone` in a joint: the faces it shares with the
-    joint's cartilage, measured on the mesh."""
-    return m.nodes[m.nodes_of("|".join(sorted((bone, joint))))]
+    """Corner nodes of the articular surface of `bone` in a joint: the faces it shares with the
+    joint's cartilage, measured on the mesh (a TET10's mid-edge nodes straightened onto the chord,
+    meshing.straighten_inverted, lie off the surface)."""
+    faces = m.faces("|".join(sorted((bone, joint))))
+    return m.nodes[np.unique(m.face_connectivity(faces, corners_only=True))]
 
 
 @pytest.mark.slow
