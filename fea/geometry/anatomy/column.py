@@ -4,7 +4,9 @@ the C2-C3 disc, capsules and the named attachment sites.
 Frame: +x patient left, +y anterior, +z cranial, origin at the centre of C3's inferior endplate.
 Heights stack upward: C3 body, the disc, C2 body and dens; the lateral atlantoaxial joints on the
 C2 superior facets; the C1 lateral masses; the C0-C1 joints; the foramen magnum one condyle
-height above them. Regions `<bone>_cortical` / `<bone>_cancellous` (bodies C0-C3), cartilage
+height above them. Regions `<bone>_cortical` / `<bone>_cancellous` (bodies C0-C3; with
+`[mesh.params] mesh = {cortex = "membrane"}` each bone is one solid `<bone>_cancellous` and
+`<bone>_cortical` is the face set of its boundary, for the membranes of the model file), cartilage
 `facet_C0C1_L/R`, `facet_C1C2_L/R`, `facet_C1C2_M` (dens on the anterior arch), `facet_C2C3_L/R`,
 disc `disc_C2C3_annulus/nucleus`; the capsules are capsular ligaments between the face sets
 `capsule_<joint>_<bone>_<side>` (fea/ligaments/library.toml).
@@ -92,11 +94,15 @@ def layout(an: Anatomy) -> dict:
     return {"C0": L0, "C1": L1, "C2": L2, "C3": L3, "joints": J}
 
 
-def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
-    """omit: "C2" (resected: its joints' cartilage, the disc and its sites go with it; C1 and C3
+def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None,
+             cortex: str = "solid"):
+    """cortex: "solid", each bone a resolved cortical shell around its cancellous core; or
+    "membrane", each bone one solid (`<bone>_cancellous`) whose cortex the model carries as
+    membranes on the face set `<bone>_cortical` (`cortical_faces`).
+    omit: "C2" (resected: its joints' cartilage, the disc and its sites go with it; C1 and C3
     keep their articular surfaces) and/or lateral joints' cartilage `facet_C1C2_L/R` (an implant
-    takes the joint space). extra(asm, bones, L): a construct's implants and hardware, added
-    before the bones are made ({name: Bone}), so that it can cut their holes into them."""
+    takes the joint space). extra(asm, L): a construct's implants and hardware (meshed on
+    their own and embedded, no holes in the bones)."""
     d0, d1, d2, d3, j = an.c0, an.c1, an.c2, an.c3, an.j
     no_c2 = "C2" in omit
 
@@ -139,8 +145,13 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
         bones = [(b0, d0.cortical_mm), (b1, d1.cortical_mm), (b2, d2.cortical_mm),
                  (b3, d3.cortical_mm)]
         if extra is not None:
-            extra(asm, {b.name: b for b, _ in bones}, L)
+            extra(asm, L)
         for b, t in [bt for bt in bones if bt[0].name not in omit]:
+            if cortex == "membrane":  # no inner surface: its wall no longer sizes the mesh
+                whole = b.solid(0.0)
+                asm.add(b.name, f"{b.name}_cancellous", whole, PRI_CANCELLOUS, "bone",
+                        touches=(b.name,) if len(whole) > 1 else ())
+                continue
             shell, core = b.hollow(t)
             asm.add(b.name, f"{b.name}_cortical", shell, PRI_CORTICAL, "bone", thickness=t)
             if core is None:  # the core fills the shell's cavity after the fragment
@@ -175,8 +186,16 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None):
     return build
 
 
+CORTEX = ("solid", "membrane")
+# elements per 2 pi of curvature of each cortex mode when not given: the resolved shell sizes its
+# curved faces by the wall rule instead (meshing.py); one solid per bone at 8 meets the issue's
+# budget (bench/README.md, "Budget options measured")
+CURVATURE_POINTS = {"solid": 0, "membrane": 8}
+
+
 @dataclass
 class MeshOptions:
+    cortex: str = "solid"  # "membrane": one solid per bone, the cortex a face set (see geometry)
     interface_factor: float = 1.0
     hardware_size: float = 2.5
     # gmsh's tet optimiser removes the near-flat slivers that no straightening can save (6 at 5 mm
@@ -185,8 +204,38 @@ class MeshOptions:
     netgen: bool = False
     # Frontal-Delaunay surfaces: 14 CPU-s to the 3D step at 6 mm where MeshAdapt took 25 s
     algorithm: int = 6
-    curvature_points: int = 0  # elements per 2 pi of curvature; 0: the thin-wall fields only
+    # elements per 2 pi of curvature; 0: off (the thin-wall fields only); -1: CURVATURE_POINTS
+    curvature_points: int = -1
     wall_chord: float = 0.25  # chord error / cortical thickness on curved shell faces (meshing.py)
+
+    def check(self) -> str:
+        if self.cortex not in CORTEX:
+            return f"cortex: '{self.cortex}' is not one of {', '.join(CORTEX)}"
+        return ""
+
+
+def cortical_faces(mesh: Mesh) -> Mesh:
+    """The face set `<bone>_cortical` of every bone meshed as one solid: the faces of its elements
+    that no other of its elements shares (against the outside, cartilage, the disc or an implant:
+    a subchondral plate or an endplate is cortex too)."""
+    from ..keepout import boundary_faces
+
+    for bone in BONES:
+        if f"{bone}_cancellous" in mesh.cell_sets and f"{bone}_cortical" not in mesh.cell_sets:
+            mesh.face_sets[f"{bone}_cortical"] = boundary_faces(mesh, mesh.elements(bone))[0]
+    return mesh
+
+
+def mesh_column(name: str, an: Anatomy, L: dict, mesh: dict | None, size_mm: float, order: int,
+                omit=frozenset(), extra=None) -> Mesh:
+    """Mesh the column (with a construct's `extra` parts) under `[mesh.params] mesh` options."""
+    opts = asdict(P.make(MeshOptions, mesh, "mesh.params.mesh"))
+    cortex = opts.pop("cortex")
+    if opts["curvature_points"] < 0:
+        opts["curvature_points"] = CURVATURE_POINTS[cortex]
+    m = mesh_construct(name, geometry(an, L, frozenset(omit), extra, cortex), size_mm, order,
+                       **opts)
+    return cortical_faces(m) if cortex == "membrane" else m
 
 
 @register("occiput_c3")
@@ -194,5 +243,4 @@ def occiput_c3(size_mm: float, order: int, scale: float = 1.0, C0: dict | None =
                C1: dict | None = None, C2: dict | None = None, C3: dict | None = None,
                joints: dict | None = None, mesh: dict | None = None) -> Mesh:
     an = anatomy(scale, C0, C1, C2, C3, joints)
-    opts = asdict(P.make(MeshOptions, mesh, "mesh.params.mesh"))
-    return mesh_construct("occiput_c3", geometry(an, layout(an)), size_mm, order, **opts)
+    return mesh_column("occiput_c3", an, layout(an), mesh, size_mm, order)

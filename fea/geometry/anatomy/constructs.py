@@ -14,6 +14,10 @@ Both take `occipital = {enabled = true}`: an occipital plate on the squama over 
 midline screws into the keel, the rods running from the plate through the cervical screw heads.
 C0 is in every model (the load acts on it, as in the intact column, so ROM compares directly).
 
+Screws (`hardware.screw`) are meshed on their own, overlapping the bone (no hole): the model
+files embed them in it (`[[embedded]]`, fea/embedded.py). Cutting holes failed: OCC left the
+screw's cylinder and its hole's wall as two coincident unmerged faces ("overlapping facets").
+
 Names follow the box constructs (fea/geometry/constructs.py): bodies `AVB`, `cage_L/R` with regions
 `<body>_solid` / `<body>_porous`, screws `screw_C1_L`, `screw_C2_L`, `screw_C3_L`,
 `avb_screw_C1_L`, `avb_screw_C3_L`, rods `rod_L/R`, and `occ_plate`, `occ_screw_1..n`. Screw
@@ -22,7 +26,7 @@ trajectories and their sources: docs/constructs.md.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,7 +38,6 @@ from .. import implants as imp
 from .. import occ as o
 from .. import params as P
 from ..assembly import Assembly
-from ..meshing import mesh_construct
 from ..registry import register
 from . import column
 from . import shapes as s
@@ -106,7 +109,7 @@ def _skull_point(L0: dict, x: float, z: float, grow: float):
     return p, n / np.linalg.norm(n)
 
 
-def occipital_plate(asm: Assembly, an, L: dict, oc: Occipital, bones) -> dict:
+def occipital_plate(asm: Assembly, an, L: dict, oc: Occipital) -> dict:
     """Plate and its midline screws; returns the rods' anchor points {side: point}. The plate
     is a layer over the skull's outer surface standing 0.5 mm off the keel's crest (the crest
     stands out of the squama by the keel's half thickness less half the squama's): the screws
@@ -125,8 +128,7 @@ def occipital_plate(asm: Assembly, an, L: dict, oc: Occipital, bones) -> dict:
     for k in range(1, oc.screws + 1):
         z = zf + oc.screw_bottom_mm + (k - 1) * oc.screw_spacing_mm
         p, n = _skull_point(L0, 0.0, z, g + t)
-        bone_screw(asm, bones, ("C0",), ("occ_plate",), f"occ_screw_{k}", p, -n,
-                   oc.screw_length_mm, spec, head=False)
+        hw.screw(asm, f"occ_screw_{k}", p, -n, oc.screw_length_mm, spec, head=False)
     out = {}
     for sg, side in SIDES:
         p, n = _skull_point(L0, sg * oc.rod_x_mm, zf + oc.rod_z_mm, g + t / 2)
@@ -137,15 +139,6 @@ def occipital_plate(asm: Assembly, an, L: dict, oc: Occipital, bones) -> dict:
 def standoff(an) -> float:
     """The plate's distance from the skull's outer ellipsoid: 0.5 mm over the keel's crest."""
     return an.c0.keel_thickness_mm / 2 - an.c0.squama_thickness_mm / 2 + 0.5
-
-
-def bone_screw(asm: Assembly, bones: dict, hosts, others, name: str, entry, d, length: float,
-               spec: hw.ScrewSpec, head: bool = True):
-    """A screw into the bones `hosts` and through the implants `others`; returns its rod seat.
-    The screw is meshed on its own, overlapping its hosts (no hole): the model file embeds it
-    in them (`[[embedded]]`, fea/embedded.py). Cutting holes failed: OCC left the screw's
-    cylinder and its hole's wall as two coincident unmerged faces ("overlapping facets")."""
-    return hw.screw(asm, name, entry, d, length, spec, head=head)
 
 
 def polyline_rod(asm: Assembly, name: str, points: list, diameter: float) -> None:
@@ -159,7 +152,7 @@ def polyline_rod(asm: Assembly, name: str, points: list, diameter: float) -> Non
             "hardware")
 
 
-def c1_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
+def c1_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
     """Harms C1 lateral-mass screws: entry on the back of the lateral mass below the posterior
     arch, at the mass's centre line."""
     d1, L1 = an.c1, L["C1"]
@@ -168,12 +161,12 @@ def c1_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
         entry = (sg * (L1["mass_x"] + 0.5), L1["mass_y"] - d1.inferior_facet_length_mm / 2 + 0.5,
                  L1["bottom_z"] + post.c1_entry_height_mm)
         d = hw.direction(post.c1_medial_deg, post.c1_cranial_deg, sg)
-        seats[side] = bone_screw(asm, bones, ("C1",), (), f"screw_C1_{side}", entry, d,
-                                 post.c1_screw_length_mm, post.spec())
+        seats[side] = hw.screw(asm, f"screw_C1_{side}", entry, d, post.c1_screw_length_mm,
+                               post.spec())
     return seats
 
 
-def c2_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
+def c2_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
     """C2 pedicle screws: entry on the dorsal face of the isthmus a third of the way up from the
     inferior articular process."""
     L2 = L["C2"]
@@ -187,12 +180,12 @@ def c2_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     for sg, side in SIDES:
         entry = (sg * L2["pars_x"], a[1], a[2])
         d = hw.direction(post.c2_medial_deg, post.c2_cranial_deg, sg)
-        seats[side] = bone_screw(asm, bones, ("C2",), (), f"screw_C2_{side}", entry, d,
-                                 post.c2_screw_length_mm, post.spec())
+        seats[side] = hw.screw(asm, f"screw_C2_{side}", entry, d, post.c2_screw_length_mm,
+                               post.spec())
     return seats
 
 
-def c3_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
+def c3_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
     """Magerl-type C3 lateral-mass screws: entry 1 mm medial of the pillar's centre on its
     back, halfway between the facet planes there."""
     L3 = L["C3"]
@@ -203,9 +196,8 @@ def c3_screws(asm: Assembly, bones, an, L: dict, post: Posterior) -> dict:
     seats = {}
     for sg, side in SIDES:
         d = hw.direction(-post.c3_lateral_deg, post.c3_cranial_deg, sg)
-        seats[side] = bone_screw(asm, bones, ("C3",), (), f"screw_C3_{side}",
-                                 (sg * (L3["pillar_x"] - 1.0), y, z), d, post.c3_screw_length_mm,
-                                 post.spec())
+        seats[side] = hw.screw(asm, f"screw_C3_{side}", (sg * (L3["pillar_x"] - 1.0), y, z), d,
+                               post.c3_screw_length_mm, post.spec())
     return seats
 
 
@@ -295,7 +287,7 @@ def facet_pair(asm: Assembly, side: str, implant: str, name: str, bone: str, q, 
     asm.feature(bone_face or f"{bone}_inferior_facet_{side}", bone, q, -n, lo, hi)
 
 
-def avb_screws(asm: Assembly, bones, an, L: dict, p: imp.AVBParams, g: dict) -> None:
+def avb_screws(asm: Assembly, an, L: dict, p: imp.AVBParams, g: dict) -> None:
     spec = hw.ScrewSpec(p.screw_diameter_mm, 0.0, 0.0)
     if p.screws_c3:
         ang = np.radians(p.screw_c3_angle_deg)
@@ -307,8 +299,8 @@ def avb_screws(asm: Assembly, bones, an, L: dict, p: imp.AVBParams, g: dict) -> 
                 y = p.footprint_offset_y_mm + g["b"] * np.sqrt(max(0.0, 1 - (x / g["a"]) ** 2))
             else:
                 y = g["front_y"]
-            bone_screw(asm, bones, ("C3",), ("AVB",), f"avb_screw_C3_{side}", (sg * x, y - 0.5, z),
-                       d, p.screw_c3_length_mm, spec, head=False)
+            hw.screw(asm, f"avb_screw_C3_{side}", (sg * x, y - 0.5, z), d, p.screw_c3_length_mm,
+                     spec, head=False)
     if p.screws_c1:
         ang = np.radians(p.screw_c1_angle_deg)
         d = np.array([0.0, -np.sin(ang), np.cos(ang)])
@@ -316,14 +308,8 @@ def avb_screws(asm: Assembly, bones, an, L: dict, p: imp.AVBParams, g: dict) -> 
         for sg, side in SIDES:
             q = g["q"][side]
             entry = (sg * L1["mass_x"], L1["mass_y"] + 0.5 * p.pillar_depth_mm / 2, q[2] - 7.0)
-            bone_screw(asm, bones, ("C1",), ("AVB",), f"avb_screw_C1_{side}", entry, d,
-                       p.screw_c1_length_mm, spec, head=False)
-
-
-def _mesh(name: str, an, L, omit, extra, mesh: dict | None, size_mm: float, order: int) -> Mesh:
-    opts = asdict(P.make(column.MeshOptions, mesh, "mesh.params.mesh"))
-    return mesh_construct(name, column.geometry(an, L, frozenset(omit), extra), size_mm, order,
-                          **opts)
+            hw.screw(asm, f"avb_screw_C1_{side}", entry, d, p.screw_c1_length_mm, spec,
+                     head=False)
 
 
 @register("anatomy_c2_avb")
@@ -342,15 +328,15 @@ def anatomy_c2_avb(size_mm: float, order: int, scale: float = 1.0, C0: dict | No
     check_avb(an, L, p)
     builder_avb = globals()["avb"]
 
-    def extra(asm: Assembly, bones, L):
+    def extra(asm: Assembly, L):
         g = builder_avb(asm, an, L, p)
-        avb_screws(asm, bones, an, L, p, g)
-        plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
+        avb_screws(asm, an, L, p, g)
+        plate = occipital_plate(asm, an, L, oc) if oc.enabled else None
         if post.enabled:
-            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
-                 c3_screws(asm, bones, an, L, post))
+            rods(asm, post, plate, c1_screws(asm, an, L, post),
+                 c3_screws(asm, an, L, post))
 
-    return _mesh("anatomy_c2_avb", an, L, {"C2"}, extra, mesh, size_mm, order)
+    return column.mesh_column("anatomy_c2_avb", an, L, mesh, size_mm, order, {"C2"}, extra)
 
 
 @register("anatomy_aad_cages")
@@ -380,7 +366,7 @@ def anatomy_aad_cages(size_mm: float, order: int, scale: float = 1.0, C0: dict |
                           f"{p.footprint_depth_mm} mm is larger than the facets "
                           f"({2 * fw:.1f} x {2 * fl:.1f} mm)")
 
-    def extra(asm: Assembly, bones, L):
+    def extra(asm: Assembly, L):
         J = L["joints"]
         for sg, side in SIDES:
             pt, n = J[side]["p12"], J[side]["n12"]
@@ -401,10 +387,10 @@ def anatomy_aad_cages(size_mm: float, order: int, scale: float = 1.0, C0: dict |
             facet_pair(asm, side, f"cage_{side}", f"cage_{side}_C1_face", "C1", q, n, c, w, d)
             facet_pair(asm, side, f"cage_{side}", f"cage_{side}_C2_face", "C2", pt, -n, c, w, d,
                        f"C2_superior_facet_{side}")
-        plate = occipital_plate(asm, an, L, oc, bones) if oc.enabled else None
+        plate = occipital_plate(asm, an, L, oc) if oc.enabled else None
         if post.enabled:
-            rods(asm, post, plate, c1_screws(asm, bones, an, L, post),
-                 c2_screws(asm, bones, an, L, post))
+            rods(asm, post, plate, c1_screws(asm, an, L, post),
+                 c2_screws(asm, an, L, post))
 
-    return _mesh("anatomy_aad_cages", an, L, {"facet_C1C2_L", "facet_C1C2_R"}, extra, mesh,
-                 size_mm, order)
+    return column.mesh_column("anatomy_aad_cages", an, L, mesh, size_mm, order,
+                              {"facet_C1C2_L", "facet_C1C2_R"}, extra)
