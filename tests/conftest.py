@@ -17,13 +17,14 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def construct_mesh_cache(tmp_path_factory):
-    """One mesh cache for the bundled constructs meshed coarsely (8 mm TET4) by several test
-    modules: each variant is meshed once per run, not once per module. Under xdist the folder is
-    shared by the workers (entries are written atomically, fea.atomic)."""
+def shared_mesh_cache(tmp_path_factory):
+    """One mesh cache for meshes several test modules build alike: the bundled constructs at 8 mm
+    TET4 (test_ccx_constructs, test_constructs, test_screw_safety) and the occiput-C3 column at
+    5 mm TET4 (test_anatomy, test_column), each meshed once per run, not once per module. Under
+    xdist the folder is shared by the workers (entries are written atomically, fea.atomic)."""
     from fea.mesh_cache import MeshCache
 
     base = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
         base = base.parent  # the run's folder above the workers' own ones
-    return MeshCache(base / "construct_meshes")
+    return MeshCache(base / "shared_meshes")

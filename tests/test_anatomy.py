@@ -286,10 +286,14 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, reque
 
 # ----------------------------------------------------------------- the whole column
 @pytest.fixture(scope="module")
-def column_mesh():
-    """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed once coarsely."""
+def column_mesh(shared_mesh_cache):
+    """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed once coarsely
+    (the mesh tests/test_column.py solves: the models/intact.toml builder at 5 mm TET4)."""
+    from fea.geometry.registry import build
+
     an = column.anatomy()
-    return an, column.layout(an), column.occiput_c3(5.0, 1)  # 6 mm: PLC error, then retries
+    # 6 mm: PLC error, then retries
+    return an, column.layout(an), build("occiput_c3", {}, 5.0, 1, cache=shared_mesh_cache)
 
 
 def _fit_sphere(x):

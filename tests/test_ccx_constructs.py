@@ -83,8 +83,8 @@ needs_ccx = pytest.mark.skipif(shutil.which("ccx") is None, reason="ccx is not i
 
 
 @pytest.fixture(scope="module")
-def cache(construct_mesh_cache):
-    return construct_mesh_cache  # shared with the other modules that mesh the constructs (conftest)
+def cache(shared_mesh_cache):
+    return shared_mesh_cache  # shared with the other modules that mesh the constructs (conftest)
 
 
 def _scaled(lc: LoadCase, k: float) -> LoadCase:

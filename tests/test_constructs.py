@@ -33,8 +33,8 @@ def coarse(path: Path, variant: str, cache: MeshCache):
 
 
 @pytest.fixture(scope="module")
-def cache(construct_mesh_cache):
-    return construct_mesh_cache  # shared with the other modules that mesh the constructs (conftest)
+def cache(shared_mesh_cache):
+    return shared_mesh_cache  # shared with the other modules that mesh the constructs (conftest)
 
 
 @pytest.fixture(scope="module")

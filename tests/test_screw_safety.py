@@ -126,7 +126,7 @@ def test_a_keepout_that_finds_no_wall_is_an_error_naming_it():
 
 
 @pytest.fixture(scope="module")
-def bundled(construct_mesh_cache):
+def bundled(shared_mesh_cache):
     from fea.config import model_from_spec
     from fea.variants import expand_variants
 
@@ -136,7 +136,7 @@ def bundled(construct_mesh_cache):
         spec = expand_variants(path)["base"]
         mesh = spec.mesh.model_copy(update={"size_mm": 8.0, "element_order": 1})
         out[name] = model_from_spec(spec.model_copy(update={"mesh": mesh}), path,
-                                   construct_mesh_cache).mesh
+                                   shared_mesh_cache).mesh
     return out
 
 
