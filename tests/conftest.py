@@ -3,9 +3,9 @@ import os
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 # Under pytest-xdist (`-n 2`, the README's test command) each worker gets its share of the cores
-# for numba, MKL (PARDISO) and OpenBLAS: two workers with two threads each on 2 cores made every
-# parallel kernel wait for the other worker. Set before any test module imports numpy or numba
-# (xdist sets PYTEST_XDIST_WORKER before it loads this file); a user's own setting wins.
+# for numba, MKL (PARDISO), OpenMP and OpenBLAS, so that two workers do not run four threads on
+# two cores. Set before any test module imports numpy or numba (xdist sets PYTEST_XDIST_WORKER
+# before it loads this file); a user's own setting wins.
 if "PYTEST_XDIST_WORKER" in os.environ:
     _threads = str(max(1, (os.cpu_count() or 1)
                        // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
