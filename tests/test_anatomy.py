@@ -344,14 +344,18 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, where
 @pytest.fixture(scope="module", params=[
     "membrane", pytest.param("solid", marks=pytest.mark.skipif(not COLUMN_TESTS, reason=GATED)),
     "default"])
-def column_mesh(request):
+def column_mesh(request, shared_mesh_cache):
     """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed coarsely (5 mm
-    TET4; 6 mm: PLC error, then retries) with each bone one solid or as shell and core, and the
-    bundled model's mesh at its default size (gated)."""
+    TET4; 6 mm: PLC error, then retries) with each bone one solid (the mesh tests/test_column.py
+    solves: the models/intact.toml builder at order 1, shared through the run's mesh cache) or as
+    shell and core, and the bundled model's mesh at its default size (gated)."""
+    from fea.geometry.registry import build
+
     if request.param == "default":
         return request.getfixturevalue("default_column")
     an = column.anatomy()
-    return an, column.layout(an), column.occiput_c3(5.0, 1, mesh={"cortex": request.param})
+    return an, column.layout(an), build("occiput_c3", {"mesh": {"cortex": request.param}}, 5.0, 1,
+                                        cache=shared_mesh_cache)
 
 
 def _fit_sphere(x):

@@ -62,7 +62,6 @@ from fea.abaqus.sides import deck_ready
 from fea.abaqus.ccx import read_dat_displacements, run_ccx
 from fea.cli import main
 from fea.config import load_loadcase
-from fea.mesh_cache import MeshCache
 from fea.model import LoadCase, RefLoad
 from fea.solve_case import make_analysis
 from fea.variants import expand_variants, load_variant
@@ -86,8 +85,8 @@ needs_ccx = pytest.mark.skipif(shutil.which("ccx") is None, reason="ccx is not i
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return MeshCache(tmp_path_factory.mktemp("meshes"))
+def cache(shared_mesh_cache):
+    return shared_mesh_cache  # shared with the other modules that mesh the constructs (conftest)
 
 
 def _scaled(lc: LoadCase, k: float) -> LoadCase:

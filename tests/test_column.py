@@ -26,13 +26,13 @@ def _model(order: int, cache: MeshCache):
 
 
 @pytest.fixture(scope="module")
-def flexion(tmp_path_factory):
+def flexion(shared_mesh_cache):
     from fea.metrics.case import case_metrics
     from fea.metrics.from_result import result_inputs
     from fea.results import case_summary, state_fields
     from fea.solve_case import solve_case
 
-    model = _model(1, MeshCache(tmp_path_factory.mktemp("meshes")))
+    model = _model(1, shared_mesh_cache)  # the mesh tests/test_anatomy.py measures
     # as `solve` does: the contact and ligament terms in the Newton driver
     out = solve_case(model, load_loadcase(ROOT / "loadcases/flexion.toml"))
     res = out.result

@@ -33,8 +33,8 @@ def coarse(path: Path, variant: str, cache: MeshCache):
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return MeshCache(tmp_path_factory.mktemp("meshes"))
+def cache(shared_mesh_cache):
+    return shared_mesh_cache  # shared with the other modules that mesh the constructs (conftest)
 
 
 @pytest.fixture(scope="module")
@@ -133,11 +133,11 @@ def test_reconstructions_are_stiffer_than_the_intact_spine(solved):
             assert solved[name][lc][1] @ axis < intact, (name, lc)
 
 
-def test_same_model_same_mesh(cache):
+def test_same_model_same_mesh(cache, tmp_path):
     from fea.mesh_cache import mesh_hash
 
-    a = coarse(MODELS["intact"], "base", cache).mesh  # built earlier in this module
-    b = coarse(MODELS["intact"], "base", MeshCache(cache.root / "fresh")).mesh  # rebuilt
+    a = coarse(MODELS["intact"], "base", cache).mesh  # built earlier in the run (cache fixture)
+    b = coarse(MODELS["intact"], "base", MeshCache(tmp_path)).mesh  # rebuilt
     assert mesh_hash(a) == mesh_hash(b)
 
 

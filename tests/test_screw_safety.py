@@ -126,18 +126,17 @@ def test_a_keepout_that_finds_no_wall_is_an_error_naming_it():
 
 
 @pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
+def bundled(shared_mesh_cache):
     from fea.config import model_from_spec
-    from fea.mesh_cache import MeshCache
     from fea.variants import expand_variants
 
-    cache = MeshCache(tmp_path_factory.mktemp("meshes"))
     out = {}
     for name in ("c2_avb", "aad_cages"):
         path = ROOT / f"models/{name}.toml"
         spec = expand_variants(path)["base"]
         mesh = spec.mesh.model_copy(update={"size_mm": 8.0, "element_order": 1})
-        out[name] = model_from_spec(spec.model_copy(update={"mesh": mesh}), path, cache).mesh
+        out[name] = model_from_spec(spec.model_copy(update={"mesh": mesh}), path,
+                                   shared_mesh_cache).mesh
     return out
 
 
