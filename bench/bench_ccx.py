@@ -74,10 +74,59 @@ analysis (~1.4 s CPU) and factorisation (~4-5 s CPU), the numba kernels' load fr
 
 The 318k-DOF deck again after the change (`--dof 300000`, one run each, code 2e402cd, load
 4.7-6.0): ours 129.8 s wall / 65.0 s CPU (3.17 GB), ccx 402.1 s / 265.0 s (5.43 GB): ratio 0.32
-wall, 0.25 CPU, against 0.24 / 0.23 on the quiet machine of 2026-11-26 (table above, load 1.7).
+wall, 0.25 CPU, against 0.24 / 0.23 on the quiet machine of 2026-11-26 (code bb244da, load 1.7: ours
+23.0 s wall / 37.1 s CPU, ccx 95.1 / 163.4 s; the table at the top of this section is now the
+run of 2026-12-06).
 Ours spent 99.5 s of wall time in PARDISO's factorisation against 15.2 s then: with the other
 sessions' load on both cores the factorisation's two threads probably waited for each other,
 so at this load neither ratio measures the code; displacements agree to 1.2e-7 again.
+
+**110k DOF again, 2026-12-06.** `--dof 110000 --repeats 2 --no-write`, same deck, best of 2 by
+wall time; both runs of each program in the table's load:
+
+| code | load | ours wall / CPU s | ccx wall / CPU s | ratio wall | ratio CPU |
+| --- | --- | --- | --- | --- | --- |
+| 6148a68 (before) | 3.0-5.5 | 21.0 / 9.9 (24.0 / 10.7) | 63.6 / 27.4 (69.7 / 29.3) | 0.33 | 0.36 |
+| 18d721b (after) | 9.5-10.9 | 24.0 / 9.0 (32.7 / 10.5) | 72.1 / 26.7 (80.9 / 29.1) | 0.33 | 0.34 |
+| 168bdf8 (main, 16:28 the same day, quiet) | 1.1-1.2 | 6.3 / 8.7 | 14.5 / 23.7 | 0.44 | 0.37 |
+
+Larger decks the same evening (one run each, displacements within 1.2e-7 of ccx's at every size, code dd640b8: the solve path of 18d721b), with the
+110k row above for comparison:
+
+| free DOF | load | ours wall / CPU s (peak GB) | ccx wall / CPU s (peak GB) | ratio wall | ratio CPU |
+| --- | --- | --- | --- | --- | --- |
+| 109341 | 9.5-10.9 | 24.0 / 9.0 (1.04) | 72.1 / 26.7 (1.27) | 0.33 | 0.34 |
+| 206214 | 7.0-8.8 | 46.7 / 22.2 (1.99) | 144.7 / 69.9 (3.02) | 0.32 | 0.32 |
+| 318057 | 8.4-11.6 | 85.4 / 40.2 (3.18) | 438.5 / 195.1 (5.44) | 0.19 | 0.21 |
+
+On a quiet machine ccx runs SPOOLES on its two threads well (14.5 s wall, 23.7 s CPU), so the
+wall ratio at 110k DOF is about 0.44 and the CPU ratio 0.37; at load 3-11 every program's wall
+time is mostly waiting. One change paid: fea.metrics (imported by the solve command for the
+screw warning prefix) had brought scipy.spatial, scipy.special and scipy.linalg back onto the
+deck solve path through the per-level ROM module (issue 19); that import is now made where the
+ROM fit runs (1008 -> 951 modules for the solve path, 0.05-0.1 s CPU; the command's own import
+0.42 -> 0.13 s CPU, but most of the difference is scipy.sparse, which the solve loads anyway),
+and tests/test_abaqus_cli.py now fails if a deck solve loads scipy.spatial, pydantic, gmsh,
+pyvista, matplotlib, dask or pyamg. Where the CPU goes now (one process, `-v` phase log and a
+CPU-timed profile, load 5-10): Python start-up and imports 0.76-0.79 s (numpy with
+scipy.sparse(.linalg) 0.33 s, numba 0.15 s, fea 0.17 s, meshio 0.05 s); reading the deck 0.36 s
+(already vectorised: numpy loadtxt over the *NODE and *ELEMENT blocks, 0.18 s of it); assembly
+1.1 s, of which numba's first dispatch (loading 7 cached kernels and its type registries) is
+about 0.5 s; constraints and the rigid-mode check 0.34 s; PARDISO 5.6 s (METIS analysis 1.4-1.5
+s, single-precision factorisation 3.3-3.5 s: 74.6 M factor entries, 122 GFlop, about 37 GFlop per CPU
+second; the upper triangle and copies 0.3 s); the condition estimate and the check of the
+single-precision factor 0.6-0.9 s (7 solves with the factor); the solve 0.35 s (4 CG steps);
+stresses and writing 0.27 s. Measured and not kept (same matrix, alternating runs, CPU):
+PARDISO's variable-block format (iparm[36] = -80 or -90) halves the analysis (0.7-0.8 s) but
+the factorisation takes 0.7 s longer and each solve 15 % longer (net 0); the two-level
+factorisation (iparm[23] = 1, three runs each) and parallel METIS (iparm[1] = 3, one run) changed
+nothing measurable; minimum-degree
+ordering (iparm[1] = 0) fills 100 M entries and doubles the factorisation. So <= 0.3 is met at
+318k DOF (0.19 wall, 0.21 CPU), not at 206k (0.32 / 0.32) nor at 110k DOF: against ccx's 23.7 s CPU ours would have to fit in 7.1 s, PARDISO alone
+takes 5.6 s and everything else 3.3-3.8 s. What could still pay: an ordering computed on the
+node graph (a third of the rows, a ninth of the entries) handed to PARDISO as its permutation
+(iparm[4] = 1) instead of METIS on the DOF graph, and a condition check that reuses the solve's
+own CG iterations instead of its own solves.
 """
 
 

@@ -152,7 +152,7 @@ def embed(mesh, emb: Embedded, where: str = "model") -> Embedding:
 def embedded_dependencies(model) -> list[LinearDependency]:
     """Three rows per tied node (ux, uy, uz each on the host nodes' same component)."""
     out = []
-    for emb in getattr(model, "embedded", []):
+    for emb in model.embedded:
         e = embed(model.mesh, emb, model.source)
         n, nn = e.host_nodes.shape
         comp = np.arange(3)
@@ -170,7 +170,7 @@ def embedded_equations(model) -> list:
     from .equations import Equation
 
     out = []
-    for emb in getattr(model, "embedded", []):
+    for emb in model.embedded:
         e = embed(model.mesh, emb, model.source)
         for node, hn, N in zip(e.nodes.tolist(), e.host_nodes, e.N):
             keep = np.abs(N) > 1e-12

@@ -61,7 +61,7 @@ def equation_dependencies(model) -> list[LinearDependency]:
     """One dependency row per equation, named by its origin (a DOF eliminated twice, or both
     eliminated and prescribed, is reported by fea.constraints with both names)."""
     out = []
-    for eq in getattr(model, "equations", []):
+    for eq in model.equations:
         d = full_dofs(model, eq)
         if len(np.unique(d)) != len(d):
             raise FeaError(f"{eq.where}: a DOF appears twice in one equation")

@@ -63,3 +63,31 @@ def test_solve_reports_bad_deck_without_traceback(tmp_path, capsys):
     assert main(["solve", str(bad), "--out", str(tmp_path / "out"), "-q"]) == 1
     err = capsys.readouterr().err
     assert "C3D8R" in err and "line" in err and "Traceback" not in err
+
+
+# libraries a linear deck solve has no use for; each cost 0.1-0.8 s of start-up when one crept
+# onto the solve path (issue 18: scipy.spatial came back with fea.metrics, pydantic with the
+# model schema)
+NOT_ON_SOLVE_PATH = ("scipy.spatial", "scipy.optimize", "scipy.stats", "pydantic", "gmsh",
+                     "pyvista", "vtk", "matplotlib", "dask", "distributed", "pyamg")
+
+
+def test_deck_solve_loads_no_plotting_meshing_or_cluster_library(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from fea.cli import main; "
+            f"rc = main(['solve', {str(DATA / 'cantilever_tet10.inp')!r}, '--out', "
+            f"{str(tmp_path / 'case')!r}, '-q']); "
+            "print(rc, ' '.join(sorted(m for m in sys.modules if '.' not in m or "
+            "m.startswith('scipy.'))))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parent.parent, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rc, *loaded = run.stdout.strip().split("\n")[-1].split()
+    loaded = set(loaded)
+    assert rc == "0"
+    assert "scipy.sparse" in loaded  # the list is the solve's own modules
+    found = sorted({n for n in NOT_ON_SOLVE_PATH for m in loaded
+                    if m == n or m.startswith(n + ".")})
+    assert not found, f"imported by a deck solve: {found}"

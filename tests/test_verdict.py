@@ -278,3 +278,18 @@ def test_bad_verdict_thresholds_are_named(bad, key):
 
     with pytest.raises(ConfigError, match=re.escape(key)):
         Thresholds.from_dict(bad)
+
+
+def test_verdict_picture_names_the_file_the_case_figures_write():
+    """The report links a micromotion / subsidence verdict to the interface's case figure: the
+    name comes from the same helper fea.plot.figures saves it under (tests/test_plot.py checks
+    micromotion_cage_C3.png is written), also for a name that is not file-safe."""
+    from fea.report.verdicts import _figure_name
+
+    def v(criterion, where):
+        return V.Verdict(criterion, V.FAIL, "flexion", 1.0, "um", where, "")
+
+    assert _figure_name(v("micromotion", "cage_C3")) == "micromotion_cage_C3.png"
+    assert _figure_name(v("subsidence", "cage C3 / upper")) == "pressure_cage_C3_upper.png"
+    assert _figure_name(v("micromotion", "//")) == "micromotion_interface.png"
+    assert _figure_name(v("stability", None)) == "von_mises.png"

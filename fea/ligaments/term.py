@@ -242,7 +242,7 @@ def _ground_supports(fb: Fibres, which: np.ndarray, n_nodes: int):
 
 def make_term(model, newton: NewtonSettings | None = None, progress=None):
     """The ligament term of a model with ligaments (or springs)."""
-    if not getattr(model, "ligaments", None):
+    if not model.ligaments:
         return None
     if progress is not None:
         progress("ligaments", f"{len(model.ligaments)} ligament(s)")

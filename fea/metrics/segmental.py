@@ -24,7 +24,6 @@ itself): large values say the "rotation of the bone" is itself an approximation.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..errors import FeaError
 from .stability import rigid_fit
@@ -38,6 +37,8 @@ def rigid_motion(points, displacement) -> dict:
     """Best rigid motion of one body: rotation vector (rad), translation (mm), fit residual."""
     x = np.asarray(points, float)
     u = np.asarray(displacement, float)
+    from scipy.spatial.transform import Rotation  # here: scipy.spatial costs ~0.3 s to import
+
     rotvec, t = rigid_fit(x, u)
     R = Rotation.from_rotvec(rotvec)
     c = x.mean(axis=0)
@@ -84,6 +85,8 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
         xb, ub = x[body == b], u[body == b]
         keep = np.unique(xb, axis=0, return_index=True)[1]
         fits[b] = rigid_motion(xb[keep], ub[keep])
+    from scipy.spatial.transform import Rotation
+
     M = None if moment_Nmm is None else np.asarray(moment_Nmm, float).reshape(3)
     m = 0.0 if M is None else float(np.linalg.norm(M))
     out = {}

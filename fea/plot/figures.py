@@ -16,6 +16,7 @@ from .. import manifest
 from ..contact.status import in_contact
 from ..metrics.case import bone_yield_for, interface_sides
 from ..metrics.thresholds import Thresholds
+from ..names import interface_figure
 from .backend import pyvista
 from .case_data import CaseData, load_case
 from .colours import banded_cmap
@@ -158,7 +159,7 @@ def micromotion_figures(case: CaseData, out_dir: Path, th: Thresholds | None = N
                    position="upper_left", font_size=11, color="black")
         normals = np.asarray(pts.point_data["normal"]) if "normal" in pts.point_data else None
         _view_onto(p, pts.points, normals)
-        paths.append(_save(p, out_dir / f"micromotion_{_slug(name)}.png"))
+        paths.append(_save(p, out_dir / interface_figure("micromotion", name)))
     return paths
 
 
@@ -189,7 +190,7 @@ def pressure_figures(case: CaseData, out_dir: Path, th: Thresholds | None = None
                    position="upper_left", font_size=11, color="black")
         normals = np.asarray(pts.point_data["normal"]) if "normal" in pts.point_data else None
         _view_onto(p, pts.points, normals)
-        paths.append(_save(p, out_dir / f"pressure_{_slug(name)}.png"))
+        paths.append(_save(p, out_dir / interface_figure("pressure", name)))
     return paths
 
 
@@ -238,12 +239,6 @@ def section_figure(case: CaseData, out: Path, normal: str | None = None) -> Path
     {"x": p.view_yz, "y": p.view_xz, "z": p.view_xy}[normal]()
     p.reset_camera()
     return _save(p, out)
-
-
-def _slug(s: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_") or "interface"
 
 
 def case_figures(case_dir: str | Path, out_dir: str | Path | None = None,

@@ -8,17 +8,16 @@ from pathlib import Path
 from ..metrics.verdict import (
     CRITERIA, NOT_COMPUTED, NOT_CONVERGED, SEVERITY, VariantVerdict, Verdict,
 )
+from ..names import interface_figure
 from .html_util import esc, fmt, img, table
 
 
 def _figure_name(v: Verdict) -> str | None:
     """The case figure (fea.plot.figures) that shows where a criterion was decided."""
-    from ..plot.figures import _slug  # the figures' own file names
-
     if v.criterion == "micromotion" and v.where:
-        return f"micromotion_{_slug(v.where)}.png"
+        return interface_figure("micromotion", v.where)
     if v.criterion == "subsidence" and v.where:
-        return f"pressure_{_slug(v.where)}.png"
+        return interface_figure("pressure", v.where)
     return {"stability": "von_mises.png", "strength": "section.png"}.get(v.criterion)
 
 
