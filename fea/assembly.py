@@ -276,6 +276,15 @@ def _d_times(D, v, f, out):
         out[r] = s * f
 
 
+@njit(cache=True, inline="always")
+def _dot6(a, b):
+    """a . b of two Voigt 6-vectors (a strain column against a D.b column)."""
+    s = 0.0
+    for r in range(6):
+        s += a[r] * b[r]
+    return s
+
+
 @njit(cache=True)
 def element_stiffness(xe, Dq, dN, w, Ke):
     """Ke (3nn, 3nn) of one element: sum over points of B^T D B detJ w. Dq (k, 6, 6): one D
@@ -356,17 +365,11 @@ def _im_matrices(xe, Dq, dN, w, pts, dN0, Kua, Kaa):
                 for a in range(nn):
                     for ca in range(3):
                         _b_column(G[a], ca, bj)
-                        s = 0.0
-                        for r in range(6):
-                            s += bj[r] * bi[r]
-                        Kua[3 * a + ca, 3 * k + c] += s
+                        Kua[3 * a + ca, 3 * k + c] += _dot6(bj, bi)
                 for l in range(3):
                     for cl in range(3):
                         _b_column(gm[l], cl, bj)
-                        s = 0.0
-                        for r in range(6):
-                            s += bj[r] * bi[r]
-                        Kaa[3 * l + cl, 3 * k + c] += s
+                        Kaa[3 * l + cl, 3 * k + c] += _dot6(bj, bi)
 
 
 @njit(cache=True)
