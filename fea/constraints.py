@@ -32,6 +32,9 @@ class LinearDependency:
     cols: np.ndarray  # master full DOF index
     vals: np.ndarray
     owner: str  # for messages: "kinematic coupling 'top'"
+    # "global": DOFs in global axes (couplings, ties); "nodal": in each node's own axes, local
+    # where a *TRANSFORM gives them (as CalculiX reads *EQUATION terms on such nodes)
+    frame: str = "global"
 
 
 @dataclass
@@ -45,6 +48,9 @@ class ConstraintSystem:
     values: np.ndarray  # prescribed values
     Kr: sp.csr_matrix | None = None  # reduced stiffness T^T K T, once computed
     selection: bool = False  # no dependent DOFs: T only picks the free DOFs
+    # (node indices, axes (k, 3, 3)) of nodes in local axes (fea.transforms): their prescribed
+    # DOFs and reactions are local components; T and u0 are already in global axes
+    frames: tuple | None = None
 
     def expand(self, q: np.ndarray) -> np.ndarray:
         return self.T @ q + self.u0
@@ -65,17 +71,34 @@ class ConstraintSystem:
         r = self.T_all.T @ (K @ u - f)
         return r[len(self.free):]
 
+    def reaction_vector(self, r_all: np.ndarray) -> np.ndarray:
+        """Full reaction vector in global axes from the generalised reactions r_all = T_all^T
+        (K u - f) (a transformed node's reactions are local components: turned back here)."""
+        reaction = np.zeros(self.n_full)
+        reaction[self.prescribed] = r_all[len(self.free):]
+        if self.frames is not None:
+            idx, R = self.frames
+            d = 3 * idx[:, None] + np.arange(3)
+            reaction[d] = np.einsum("kij,kj->ki", R, reaction[d])
+        return reaction
+
 
 def build_constraints(
     n_full: int,
     prescribed: dict[int, float],
     dependencies: list[LinearDependency],
     dof_label,
+    frames: tuple | None = None,
 ) -> ConstraintSystem:
-    """dof_label(i) -> human name of full DOF i (node id / reference point and component)."""
+    """dof_label(i) -> human name of full DOF i (node id / reference point and component).
+    frames: (node indices, axes (k, 3, 3)) of nodes in local axes (fea.transforms); then
+    `prescribed` and "nodal" dependencies hold their local components."""
     dep_flag = np.zeros(n_full, bool)
     owner = {}
-    rows, cols, vals = [], [], []
+    rows, cols, vals, local = [], [], [], []
+    turned = np.zeros(n_full, bool)
+    if frames is not None:
+        turned[(3 * frames[0][:, None] + np.arange(3)).ravel()] = True
     for d in dependencies:
         for i in d.dep:
             if dep_flag[i]:
@@ -83,11 +106,17 @@ def build_constraints(
                     f"{dof_label(i)} is driven by both {owner[i]} and {d.owner}; "
                     "a node can follow only one coupling or tie"
                 )
+            if turned[i] and d.frame == "global":
+                raise FeaError(
+                    f"{dof_label(i)} is on a node with a *TRANSFORM (local axes) and is driven "
+                    f"by {d.owner}, which works in global axes; a transformed node may be a "
+                    "master of such a constraint, not its dependent node")
             dep_flag[i] = True
             owner[i] = d.owner
         rows.append(d.dep[d.rows])
         cols.append(d.cols)
         vals.append(d.vals)
+        local.append(np.full(len(d.vals), d.frame == "nodal"))
     p_idx = np.fromiter(prescribed.keys(), dtype=np.int64, count=len(prescribed))
     p_val = np.fromiter(prescribed.values(), dtype=float, count=len(prescribed))
     clash = p_idx[dep_flag[p_idx]] if len(p_idx) else p_idx
@@ -106,11 +135,21 @@ def build_constraints(
     S = sp.csr_matrix(
         (np.ones(len(primary)), (primary, np.arange(len(primary)))), shape=(n_full, len(primary))
     )
+    Q = None
+    if frames is not None:
+        from .transforms import rotation_matrix
+
+        Q = rotation_matrix(n_full, *frames)
     if rows:
         A = sp.csr_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
             shape=(n_full, n_full),
         )
+        if Q is not None:  # work in nodal axes: a global dependency's masters are Q u_nodal
+            loc = np.concatenate(local)
+            A_loc = sp.csr_matrix((np.concatenate(vals)[loc], (np.concatenate(rows)[loc],
+                                   np.concatenate(cols)[loc])), shape=(n_full, n_full))
+            A = (A - A_loc) @ Q + A_loc
         T_all = S
         for _ in range(12):  # dependency chains resolve in a few passes; else a cycle
             nxt = (S + A @ T_all).tocsr()
@@ -123,11 +162,13 @@ def build_constraints(
     else:
         T_all = S
     T_all = T_all.tocsr()
+    if Q is not None:
+        T_all = (Q @ T_all).tocsr()
     nf = len(free)
     T = T_all[:, :nf].tocsr()
     u0 = T_all[:, nf:] @ p_val if len(p_idx) else np.zeros(n_full)
     return ConstraintSystem(n_full, T, np.asarray(u0).ravel(), T_all, free, p_idx, p_val,
-                            selection=not rows)
+                            selection=not rows and Q is None, frames=frames)
 
 
 # ---------------------------------------------------------------- rigid-body-mode check
@@ -207,8 +248,14 @@ def check_rigid_modes(
             where = np.concatenate([nodes[dofs[on_node] // 3], ref_positions[j]]) \
                 if nref else nodes[dofs[on_node] // 3]
             which = np.concatenate([dofs[on_node] % 3, comp])
-            A = rigid_modes(where, center).reshape(-1, 3, 6)[
-                np.arange(len(which)), np.minimum(which, 2)]
+            modes = rigid_modes(where, center).reshape(-1, 3, 6)
+            if cons.frames is not None and len(cons.frames[0]):
+                # a prescribed DOF of a transformed node is a local component: axis^T modes
+                axes = np.tile(np.eye(3), (n, 1, 1))
+                axes[cons.frames[0]] = cons.frames[1]
+                k = int(on_node.sum())
+                modes[:k] = np.einsum("kji,kjm->kim", axes[dofs[on_node] // 3], modes[:k])
+            A = modes[np.arange(len(which)), np.minimum(which, 2)]
             A[which > 2] = np.eye(6)[which[which > 2]]
             A = np.vstack([spr, A])
             scale = np.maximum(np.abs(pts[node_members] - center).max(), 1e-12)

@@ -66,5 +66,5 @@ def equation_dependencies(model) -> list[LinearDependency]:
         if len(np.unique(d)) != len(d):
             raise FeaError(f"{eq.where}: a DOF appears twice in one equation")
         out.append(LinearDependency(d[:1], np.zeros(len(d) - 1, np.int64), d[1:],
-                                    -eq.coefs[1:] / eq.coefs[0], eq.where))
+                                    -eq.coefs[1:] / eq.coefs[0], eq.where, frame="nodal"))
     return out

@@ -7,6 +7,7 @@ import numpy as np
 from .errors import FeaError
 from .model import Model, NodalForce, Pressure, RefLoad, Support, SurfaceForce, Traction
 from .surface import pressure_load, total_force_load, traction_load
+from .transforms import node_frames, to_global
 
 
 def _unknown_ref(model: Model, name: str, what: str) -> FeaError:
@@ -50,6 +51,7 @@ def load_vector(model: Model, loads: list) -> np.ndarray:
     n = mesh.n_nodes
     f = np.zeros(model.n_full)
     fn = np.zeros((n, 3))
+    fnodal = np.zeros((n, 3))  # nodal forces: in a transformed node's local axes (*TRANSFORM)
     for ld in loads:
         if isinstance(ld, RefLoad):
             if ld.target not in model.ref_points:
@@ -58,7 +60,7 @@ def load_vector(model: Model, loads: list) -> np.ndarray:
             f[3 * n + 6 * j: 3 * n + 6 * j + 3] += ld.force
             f[3 * n + 6 * j + 3: 3 * n + 6 * j + 6] += ld.moment
         elif isinstance(ld, NodalForce):
-            fn[mesh.nodes_of(ld.target)] += np.asarray(ld.force, float)
+            fnodal[mesh.nodes_of(ld.target)] += np.asarray(ld.force, float)
         elif isinstance(ld, Traction):
             fn += traction_load(mesh, ld.target, ld.traction)
         elif isinstance(ld, Pressure):
@@ -67,5 +69,6 @@ def load_vector(model: Model, loads: list) -> np.ndarray:
             fn += total_force_load(mesh, ld.target, ld.force)
         else:
             raise FeaError(f"unknown load type {type(ld).__name__}")
-    f[: 3 * n] = fn.ravel()
+    idx, R = node_frames(model)
+    f[: 3 * n] = (fn + (to_global(fnodal, idx, R) if len(idx) else fnodal)).ravel()
     return f

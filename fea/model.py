@@ -140,6 +140,9 @@ class Model:
     equations: list = field(default_factory=list)  # fea.equations.Equation (*EQUATION)
     embedded: list = field(default_factory=list)  # fea.embedded.Embedded (*EMBEDDED ELEMENT)
     membranes: list = field(default_factory=list)  # fea.membranes.Membrane (*MEMBRANE SECTION)
+    # fea.transforms.Transform (*TRANSFORM): supports, nodal forces and equation terms on these
+    # nodes act in their local axes
+    transforms: list = field(default_factory=list)
 
     @property
     def n_full(self) -> int:

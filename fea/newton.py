@@ -597,9 +597,7 @@ class NewtonAnalysis(StaticAnalysis):
 
     def _state(self, name, si, inc, n_inc, u, f, cons, info) -> State:
         fint = _sum(t.force() for t in self.active)
-        reaction = np.zeros_like(u)
-        r_all = cons.T_all.T @ (self.K @ u - f + fint)
-        reaction[cons.prescribed] = r_all[len(cons.free):]
+        reaction = cons.reaction_vector(cons.T_all.T @ (self.K @ u - f + fint))
         return State(name, si, inc, n_inc, u.copy(), f.copy(), reaction, info,
                      {t.name: t.state() for t in self.active})
 

@@ -32,6 +32,7 @@ from .linsolve import LinearSolver, SolverSettings
 from .loading import load_vector, prescribed_map
 from .model import LoadCase, Model, element_D, material_ids  # noqa: F401 (material_ids: re-exported)
 from .result_data import Result, State
+from .transforms import node_frames, rotation_matrix
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class StaticAnalysis:
             if nf > Kn.shape[0] else Kn
         self.dependencies = (coupling_dependencies(model) + equation_dependencies(model)
                              + embedded_dependencies(model) + list(extra_dependencies))
+        idx, R = node_frames(model)  # *TRANSFORM: nodes whose supports act in local axes
+        self.frames = (idx, R) if len(idx) else None
         self.timings["assembly_s"] = time.perf_counter() - t
         self._cache: dict[bytes, tuple[ConstraintSystem, LinearSolver]] = {}
         self.warnings: list[str] = []  # numerical warnings, carried into every Result
@@ -129,7 +132,8 @@ class StaticAnalysis:
             return self._cache[key]
         t = time.perf_counter()
         self.progress("constraints", f"{len(presc)} prescribed DOFs")
-        cons = build_constraints(self.model.n_full, presc, self.dependencies, self.dof_label)
+        cons = build_constraints(self.model.n_full, presc, self.dependencies, self.dof_label,
+                                 self.frames)
         check_rigid_modes(
             self.model.mesh.nodes, self.model.mesh.padded_cells(), self.model.ref_positions(), cons,
             body_namer(self.model), self.extra_links, self.extra_supports,
@@ -139,7 +143,10 @@ class StaticAnalysis:
         if self._rigid is None:
             self._rigid = full_rigid_modes(self.model)
         self.progress("solver setup", f"{Kr.shape[0]} DOFs")
-        solver = LinearSolver(self.preconditioner_matrix(cons, Kr), self._rigid[cons.free],
+        rigid = self._rigid
+        if cons.frames is not None:  # the free DOFs of transformed nodes are local components
+            rigid = rotation_matrix(self.model.n_full, *cons.frames).T @ rigid
+        solver = LinearSolver(self.preconditioner_matrix(cons, Kr), rigid[cons.free],
                               self.settings)
         self._check_conditioning(solver)
         self.timings["constraints_setup_s"] = self.timings.get("constraints_setup_s", 0) + (
@@ -202,9 +209,7 @@ class StaticAnalysis:
                 q, info = solver.solve(b)
                 t_solve += time.perf_counter() - t
                 u = cons.T @ q + u0
-                reaction = np.zeros_like(u)
-                r_all = cons.T_all.T @ (self.K @ u - f)
-                reaction[cons.prescribed] = r_all[len(cons.free):]
+                reaction = cons.reaction_vector(cons.T_all.T @ (self.K @ u - f))
                 result.states.append(State(step.name, si, inc, step.increments, u, f, reaction,
                                            info))
         self.timings["solve_s"] = t_solve

@@ -20,6 +20,7 @@ from ..anisotropy import (ANISO_NAMES, ENGINEERING_NAMES, ORTHO_NAMES, Anisotrop
 from ..equations import Equation
 from ..errors import ConfigError
 from ..materials import LinearElastic
+from ..transforms import Transform, node_frames
 from ..model import Interface, LoadCase, Model, RefPoint, Section
 from .history import HistoryBuilder
 from .lexer import Block, scan
@@ -37,7 +38,7 @@ MODEL_KEYWORDS = {
     "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
     "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
     "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", "SPRING", "EQUATION",
-    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", *MATERIAL_IGNORED,
+    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", "TRANSFORM", *MATERIAL_IGNORED,
 }
 # membranes on solid faces (fea.membranes); S3 / S6 shells (what the calculix dialect writes for
 # M3D6) are read as membranes: their own plate bending is dropped
@@ -124,6 +125,7 @@ class _State:
     # membrane elements by ELSET (upper case): (name, labels, node labels, block) per *ELEMENT
     membrane_sets: dict = field(default_factory=dict)
     membrane_sections: list = field(default_factory=list)  # (block, elset, material, thickness)
+    transforms: list = field(default_factory=list)  # (block, NSET, Orientation) per *TRANSFORM
 
 
 def read_deck(path: str | Path) -> Deck:
@@ -207,7 +209,7 @@ class _Reader:
             "MATERIAL": self._material, "ELASTIC": self._elastic,
             "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
             "MEMBRANE SECTION": self._membrane_section, "SHELL SECTION": self._membrane_section,
-            "ORIENTATION": self._orientation,
+            "ORIENTATION": self._orientation, "TRANSFORM": self._transform,
             "COUPLING": self._coupling, "KINEMATIC": self._coupling_kind,
             "DISTRIBUTING": self._coupling_kind, "TIE": self._tie,
             "SURFACE INTERACTION": self._interaction, "SURFACE BEHAVIOR": self._behavior,
@@ -444,6 +446,41 @@ class _Reader:
                                         "*MEMBRANE SECTION")
         return out
 
+    def _transform(self, b: Block) -> None:
+        """*TRANSFORM, NSET=, TYPE=R|C: local axes for those nodes (fea.transforms), the same two
+        points a, b as *ORIENTATION's systems."""
+        b.check_params({"NSET", "TYPE"})
+        nset = b.param("NSET", required=True)
+        system = {"R": "rectangular", "C": "cylindrical"}[b.choice("TYPE", ("R", "C"), "R")]
+        rows = b.lines()
+        if len(rows) != 1:
+            raise b.error("needs one data line 'a1, a2, a3, b1, b2, b3' (two points)",
+                          rows[1][0] if rows else None)
+        line, f = rows[0]
+        try:
+            ab = [float(x) if x else 0.0 for x in f]
+        except ValueError:
+            raise b.error("the data line holds six numbers: a1, a2, a3, b1, b2, b3", line) \
+                from None
+        if len(ab) != 6:
+            raise b.error(f"{len(ab)} entries: the data line is 'a1, a2, a3, b1, b2, b3'", line)
+        try:
+            orient = Orientation(f"TRANSFORM on {nset}", system, tuple(ab[:3]), tuple(ab[3:]))
+        except ConfigError as exc:
+            raise b.error(str(exc), line) from None
+        self.st.transforms.append((b, nset, orient))
+
+    def _transforms(self, targets: Targets) -> list[Transform]:
+        out = []
+        for b, nset, orient in self.st.transforms:
+            line = b.lines()[0][0]
+            mesh_set, refs = targets.nset(nset, b, line)
+            if refs:
+                raise b.error(f"node set '{nset}' holds the reference node of coupling "
+                              f"'{refs[0]}': local axes are supported on mesh nodes only", line)
+            out.append(Transform(mesh_set, orient, b.loc(line)))
+        return out
+
     def _coupling(self, b: Block) -> None:
         b.check_params({"CONSTRAINT NAME", "REF NODE", "SURFACE"})
         ref = b.param("REF NODE", required=True)
@@ -664,6 +701,15 @@ class _Reader:
                                           [e for e, m in zip(raw, on_mesh) if not m])
         model.equations = [self._equation(e, mesh, ref_by_label)
                            for e, m in zip(raw, on_mesh) if m]
+        model.transforms = self._transforms(targets)
+        if model.transforms:  # spring-end ties spread a fibre end in global axes
+            turned = node_frames(model)[0]
+            for e in (e for e, m in zip(raw, on_mesh) if not m):
+                hit = np.isin(mesh.node_ids[turned], e.labels)
+                if hit.any():
+                    raise e.block.error(f"node {mesh.node_ids[turned][hit][0]} has a *TRANSFORM:"
+                                        " a spring end tied to it would act in its local axes "
+                                        "(not supported)", e.line)
         return model, targets
 
     def _first_elastic_constant(self) -> float:

@@ -32,6 +32,7 @@ from ..couplings import distributing_coupling
 from ..errors import FeaError
 from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
 from ..surface import surface_quadrature, total_force_load, traction_load
+from ..transforms import node_frames
 from .sides import deck_ready
 from .springs import spring_text
 from .textfmt import element_rows, fnum, id_lines, num, rows
@@ -141,6 +142,7 @@ class _Writer:
             s.target for st in (loadcase.steps if loadcase else []) for s in st.displacements}
         self.spread = {r for r, ref in model.ref_points.items() if dialect == "calculix"
                        and ref.coupling == "distributing" and r not in held}
+        self.frames = node_frames(model)  # *TRANSFORM: nodes in local axes
         self.derived: dict[str, str] = {}  # face/cell set used as nodes -> its node set
         self.node_surface: dict[str, str] = {}  # node/cell set coupled kinematically -> surface
 
@@ -185,6 +187,7 @@ class _Writer:
         steps = self._steps() if self.lc is not None else ""
         couplings = self._couplings()
         parts += [self._nodes(), self._elements() + mem_elements, self._sets(),
+                  self._transforms(),
                   self._materials() + mem_sections, couplings,
                   self._interfaces(), self._equations(), self.springs.properties]
         if model_bcs:
@@ -268,6 +271,16 @@ class _Writer:
             out.append(f"*SURFACE, NAME={name}, TYPE=NODE\n{self.nset_of(target)}\n")
         return "".join(out)
 
+    def _transforms(self) -> str:
+        """*TRANSFORM per local nodal system, in the model's order (the last one on a node wins
+        in both codes)."""
+        out = []
+        for t in self.model.transforms:
+            o = t.orientation
+            out.append(f"*TRANSFORM, NSET={self.nset_of(t.target)}, TYPE={t.kind}\n"
+                       + ", ".join(fnum(v) for v in (*o.a, *o.b)) + "\n")
+        return "".join(out)
+
     def _materials(self) -> str:
         out = []
         for name, mat in self.model.materials.items():
@@ -339,7 +352,13 @@ class _Writer:
         ids = self.mesh.node_ids
         from ..embedded import embedded_equations
 
-        for eq in list(self.model.equations) + embedded_equations(self.model):
+        embedded = embedded_equations(self.model)
+        turned = [e for e in embedded if np.isin(e.nodes, self.frames[0]).any()]
+        if turned:  # written in global axes, but ccx reads a transformed node's terms as local
+            raise FeaError(f"{self.model.source}: {turned[0].where} ties node "
+                           f"{ids[np.intersect1d(turned[0].nodes, self.frames[0])[0]]}, which "
+                           "has a *TRANSFORM; such a tie cannot be written for CalculiX")
+        for eq in list(self.model.equations) + embedded:
             labels = [int(ids[n]) if n >= 0 else self.ref_label[r]
                       for n, r in zip(eq.nodes.tolist(), eq.refs)]
             terms = [f"{lab}, {c + 1}, {fnum(a)}"
@@ -452,7 +471,9 @@ class _Writer:
                 out.append("*BOUNDARY, OP=NEW\n" + bcs)
             elif bcs:
                 out.append("*BOUNDARY\n" + bcs)
-            out.append(f"*NODE PRINT, NSET={self.nall}\nU\n")
+            # ccx prints a transformed node's U in its local axes unless GLOBAL=YES
+            glob = ", GLOBAL=YES" if len(self.frames[0]) else ""
+            out.append(f"*NODE PRINT, NSET={self.nall}{glob}\nU\n")
             for r in m.ref_points:
                 out.append(f"*NODE PRINT, NSET={self.ref_nset[r]}\nU\n")
             out.append("*NODE FILE\nU\n*END STEP\n")
@@ -482,7 +503,10 @@ class _Writer:
         if len(live):
             labels = np.repeat(self.mesh.node_ids[live], 3)
             dofs = np.tile(np.arange(1, 4), len(live))
-            out.append(rows(labels, dofs, nodal[live].ravel()))
+            idx, R = self.frames  # these forces are global: a transformed node reads local
+            local = nodal.copy()
+            local[idx] = np.einsum("kji,kj->ki", R, nodal[idx])
+            out.append(rows(labels, dofs, local[live].ravel()))
         return "".join(out)
 
     @staticmethod
