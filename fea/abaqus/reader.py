@@ -151,6 +151,35 @@ def read_deck_mesh(path: str | Path):
     return built.mesh
 
 
+# *MPC types: what CalculiX 2.20 does with them (mpcs.f, nonlingeo.c; ccx manual "*MPC")
+MPC_MEANING = {
+    "PLANE": "the nodes after the first three stay in the plane of those three",
+    "STRAIGHT": "the nodes after the first two stay on the line through those two",
+    "BEAM": "the distance between its two nodes stays constant",
+}
+
+
+def _mpc_refused(b: Block) -> ConfigError:
+    """*MPC is refused, naming its type. PLANE, STRAIGHT and BEAM are nonlinear constraints that
+    CalculiX does not linearise: reading one turns on NLGEOM for the whole analysis, and even a
+    step with NLGEOM=NO iterates with the constraint re-set in the deformed configuration
+    (measured with ccx 2.20). A linear solver would give another answer; the user types
+    (MEANROT, ...) need rotational nodes we do not model."""
+    rows = b.lines()
+    name = rows[0][1][0].strip().upper() if rows and rows[0][1] else ""
+    line = rows[0][0] if rows else None
+    for key, meaning in MPC_MEANING.items():
+        if name.startswith(key):
+            return b.error(f"*MPC {key} ({meaning}) is not supported: CalculiX solves it as a "
+                           "nonlinear constraint (it turns on NLGEOM and updates the constraint "
+                           "in the deformed configuration at every iteration), which this "
+                           "linear solver cannot reproduce. For small displacements write its "
+                           "linearisation about the undeformed geometry as *EQUATION", line)
+    return b.error(f"*MPC {name or '(no type)'} is not supported (user or mean-rotation MPC; "
+                   f"CalculiX's built-in types are {', '.join(MPC_MEANING)}, which are refused "
+                   "as nonlinear too); write a linear constraint as *EQUATION", line)
+
+
 def _supported_list() -> str:
     keys = sorted(MODEL_KEYWORDS | HISTORY_KEYWORDS | {"INCLUDE"})
     return ", ".join(f"*{k}" for k in keys) + " (and output requests, which are skipped)"
@@ -183,6 +212,8 @@ class _Reader:
         return Deck(model, loadcase, heading)
 
     def _unsupported(self, block: Block) -> ConfigError:
+        if block.keyword == "MPC":
+            return _mpc_refused(block)
         if block.keyword in PROCEDURES:
             return block.error("this analysis procedure is not supported: the solver is linear "
                                "static (*STATIC)")
