@@ -383,11 +383,102 @@ def element_stiffness_im(xe, Dq, dN, w, pts, dN0, Ke):
     Ke -= Kua @ X
 
 
+# ---------------------------------------------------------------- hourglass control (C3D8R)
+# corner signs of the 8-node brick (Abaqus order) and its four hourglass base vectors
+# (eta zeta, xi zeta, xi eta, xi eta zeta at the corners: the trilinear modes that a one-point
+# rule does not see), after Flanagan and Belytschko (1981, Int J Numer Meth Eng 17:679-706)
+_HEX8_SIGNS = np.array([[-1.0, -1, -1], [1, -1, -1], [1, 1, -1], [-1, 1, -1],
+                        [-1, -1, 1], [1, -1, 1], [1, 1, 1], [-1, 1, 1]])
+_HOURGLASS = np.stack([_HEX8_SIGNS[:, 1] * _HEX8_SIGNS[:, 2], _HEX8_SIGNS[:, 0] * _HEX8_SIGNS[:, 2],
+                       _HEX8_SIGNS[:, 0] * _HEX8_SIGNS[:, 1], _HEX8_SIGNS.prod(axis=1)], axis=1)
+# CalculiX 2.20's hourglass stiffness factor (shape8hr.f of 2022; ccx's sources raised it to
+# 0.005, Abaqus's default, in October 2025): K_hg scales with 0.0005 E V sum|B|^2
+HOURGLASS_SCALE = 0.0005
+
+
+@njit(cache=True)
+def uniform_gradient(xe, B):
+    """Fill B (8, 3) with the volume average of dN/dx over the element, (1/V) int dN/dx dV
+    (Flanagan-Belytschko's uniform gradient, = (1/V) dV/dx_node); return V. The integrand is of
+    degree <= 3 in each reference coordinate, so 2x2x2 Gauss points integrate it exactly."""
+    g = 1.0 / np.sqrt(3.0)
+    dN = np.empty((8, 3))
+    G = np.empty((8, 3))
+    B[:, :] = 0.0
+    V = 0.0
+    for p in range(8):
+        pt = _HEX8_SIGNS[p] * g
+        for n in range(8):
+            s0, s1, s2 = _HEX8_SIGNS[n, 0], _HEX8_SIGNS[n, 1], _HEX8_SIGNS[n, 2]
+            l0, l1, l2 = 1.0 + s0 * pt[0], 1.0 + s1 * pt[1], 1.0 + s2 * pt[2]
+            dN[n, 0] = s0 * l1 * l2 / 8.0
+            dN[n, 1] = l0 * s1 * l2 / 8.0
+            dN[n, 2] = l0 * l1 * s2 / 8.0
+        detJ = _gradients(xe, dN, G)
+        V += detJ
+        for n in range(8):
+            for a in range(3):
+                B[n, a] += G[n, a] * detJ
+    for n in range(8):
+        for a in range(3):
+            B[n, a] /= V
+    return V
+
+
+@njit(cache=True)
+def element_stiffness_hg(xe, Dq, modulus, Ke):
+    """Ke (24, 24) of C3D8R as CalculiX builds it: one point with the uniform gradient (V B^T D
+    B) plus a hourglass stiffness on the four Flanagan-Belytschko hourglass vectors gamma_k =
+    h_k - B (x^T h_k) (orthogonal to every linear field, so the patch test holds), the same in
+    each direction: K_hg = modulus * 0.0005 * V sum|B|^2 * sum_k gamma_k gamma_k^T, modulus
+    CalculiX's first elastic constant (E; D1111 of an anisotropic material's own axes)."""
+    D = Dq[0]
+    B = np.empty((8, 3))
+    V = uniform_gradient(xe, B)
+    Ke[:, :] = 0.0
+    DB = np.empty((8, 3, 6))
+    bcol = np.empty(6)
+    for b in range(8):
+        for c in range(3):
+            _b_column(B[b], c, bcol)
+            _d_times(D, bcol, V, DB[b, c])
+    for a in range(8):
+        for ca in range(3):
+            _b_column(B[a], ca, bcol)
+            for b in range(8):
+                for cb in range(3):
+                    Ke[3 * a + ca, 3 * b + cb] = _dot6(bcol, DB[b, cb])
+    # hourglass vectors gamma (8, 4)
+    xh = np.zeros((3, 4))  # x^T h_k
+    for n in range(8):
+        for a in range(3):
+            for k in range(4):
+                xh[a, k] += xe[n, a] * _HOURGLASS[n, k]
+    gam = np.empty((8, 4))
+    for n in range(8):
+        for k in range(4):
+            gam[n, k] = _HOURGLASS[n, k] - (B[n, 0] * xh[0, k] + B[n, 1] * xh[1, k]
+                                            + B[n, 2] * xh[2, k])
+    bb = 0.0
+    for n in range(8):
+        for a in range(3):
+            bb += B[n, a] * B[n, a]
+    f = modulus * HOURGLASS_SCALE * V * bb
+    for a in range(8):
+        for b in range(8):
+            s = 0.0
+            for k in range(4):
+                s += gam[a, k] * gam[b, k]
+            for c in range(3):
+                Ke[3 * a + c, 3 * b + c] += f * s
+
+
 @njit(parallel=True, cache=True)
 def _assemble(nodes, cells, mat, step, Ds, dN, w, pos, indptr, color_ptr, color_cells, data,
-              kind, pts, dN0):
-    """kind 0: isoparametric (every registered type but C3D8I); 1: incompatible modes.
-    Element e's D: Ds[mat[e]], or per point Ds[mat[e] + q] where step[e] is 1."""
+              kind, pts, dN0, hg):
+    """kind 0: isoparametric; 1: incompatible modes (C3D8I); 2: hourglass control (C3D8R).
+    Element e's D: Ds[mat[e]], or per point Ds[mat[e] + q] where step[e] is 1; hg[e] its
+    hourglass modulus (kind 2)."""
     nn = cells.shape[1]
     nq = dN.shape[0]
     for c in range(len(color_ptr) - 1):
@@ -402,6 +493,8 @@ def _assemble(nodes, cells, mat, step, Ds, dN, w, pos, indptr, color_ptr, color_
             Dq = Ds[mat[e]:mat[e] + (nq if step[e] else 1)]
             if kind == 1:
                 element_stiffness_im(xe, Dq, dN, w, pts, dN0, Ke)
+            elif kind == 2:
+                element_stiffness_hg(xe, Dq, hg[e], Ke)
             else:
                 element_stiffness(xe, Dq, dN, w, Ke)
             for a in range(nn):
@@ -421,7 +514,7 @@ def kernel_args(et) -> tuple:
     if et.kernel == "incompatible":
         return 1, np.ascontiguousarray(et.points), np.ascontiguousarray(
             et.shape(np.zeros((1, 3)))[1][0])
-    return 0, np.zeros((1, 3)), np.zeros((1, 3))
+    return (2 if et.kernel == "hourglass" else 0), np.zeros((1, 3)), np.zeros((1, 3))
 
 
 def point_steps(step, m: int) -> np.ndarray:
@@ -429,16 +522,27 @@ def point_steps(step, m: int) -> np.ndarray:
     return np.zeros(m, np.int64) if step is None else np.ascontiguousarray(step, np.int64)
 
 
+def isotropic_modulus(D: np.ndarray) -> np.ndarray:
+    """E of isotropic stiffness matrices D (..., 6, 6): mu (3 lambda + 2 mu) / (lambda + mu)."""
+    lam, mu = D[..., 0, 1], D[..., 3, 3]
+    return mu * (3 * lam + 2 * mu) / (lam + mu)
+
+
 def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndarray,
-                       pattern: Pattern, step: np.ndarray | None = None) -> sp.csr_matrix:
+                       pattern: Pattern, step: np.ndarray | None = None,
+                       hourglass: np.ndarray | None = None) -> sp.csr_matrix:
     """Global stiffness (3n x 3n CSR, N/mm). cells: (m, nn) array, a Mesh or its blocks;
     mat_id: (m,) index into Ds (nmat, 6, 6), elements numbered across blocks; step (m,): 1 where
-    an element's quadrature point q uses Ds[mat_id + q] (fea.model.element_D)."""
+    an element's quadrature point q uses Ds[mat_id + q] (fea.model.element_D); hourglass (m,):
+    the modulus of C3D8R's hourglass stiffness (fea.model.hourglass_moduli; None: the E of an
+    isotropic Ds[mat_id])."""
     data = np.zeros(pattern.nnz)
     nodes = np.ascontiguousarray(nodes)
     mat_id = np.ascontiguousarray(mat_id, dtype=np.int64)
     step = point_steps(step, len(mat_id))
     Ds = np.ascontiguousarray(Ds)
+    hg = np.ascontiguousarray(isotropic_modulus(Ds)[mat_id] if hourglass is None else hourglass,
+                              dtype=np.float64)
     for b, bp in zip(cell_blocks(cells), pattern.blocks):
         if not len(b.cells):
             continue
@@ -447,6 +551,6 @@ def assemble_stiffness(nodes: np.ndarray, cells, mat_id: np.ndarray, Ds: np.ndar
             nodes, np.ascontiguousarray(b.cells, dtype=np.int64),
             np.ascontiguousarray(mat_id[rows]), np.ascontiguousarray(step[rows]), Ds,
             b.type.dN(), np.ascontiguousarray(b.type.weights), bp.block_pos, pattern.indptr,
-            bp.color_ptr, bp.color_cells, data, *kernel_args(b.type),
+            bp.color_ptr, bp.color_cells, data, *kernel_args(b.type), hg[rows],
         )
     return pattern.matrix(data)

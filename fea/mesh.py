@@ -245,9 +245,10 @@ class Mesh:
             idx = idx[(idx >= 0) & (idx < len(b.cells))]
             if b.type.name in ("C3D4", "C3D10"):
                 total += float(element_volumes(self.nodes, b.cells[idx]).sum())
-            else:
-                total += float((_detj(self.nodes, b.cells[idx], b.type, b.type.points)
-                                * b.type.weights).sum())
+            else:  # a one-point brick (C3D8R) is integrated with its full rule: exact volume
+                et = b.type if len(b.type.points) > 1 else element_type("C3D8")
+                total += float((_detj(self.nodes, b.cells[idx], et, et.points)
+                                * et.weights).sum())
         return total
 
     def quality(self, jr: np.ndarray | None = None) -> MeshQuality:

@@ -227,6 +227,22 @@ def element_D(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mat, np.concatenate(Ds), step
 
 
+def hourglass_moduli(model: Model) -> np.ndarray:
+    """(m,) the modulus scaling each element's hourglass stiffness (C3D8R), CalculiX's first
+    elastic constant: E (a CT-mapped element's own), or D1111 in an anisotropic material's own
+    axes (ccx turns engineering constants into that form too)."""
+    mesh = model.mesh
+    region = mesh.region_of_cells([s.cell_set for s in model.sections])
+    out = np.zeros(mesh.n_cells)
+    for k, s in enumerate(model.sections):
+        m = model.materials[s.material]
+        cells = np.flatnonzero(region == k)
+        cell_E = getattr(m, "cell_E", None)
+        out[cells] = m.C[0, 0] if isinstance(m, AnisotropicElastic) else \
+            (m.E if cell_E is None else cell_E[cells])
+    return out
+
+
 def _unit(m: LinearElastic) -> LinearElastic:
     return LinearElastic(m.name, 1.0, m.nu)
 

@@ -14,7 +14,8 @@ import numpy as np
 from numba import njit, prange
 
 from .assembly import (_b_column, _d_times, _gradients, _im_matrices, cell_blocks,
-                       centre_jacobian, kernel_args, mode_gradients, point_steps)
+                       centre_jacobian, kernel_args, mode_gradients, point_steps,
+                       uniform_gradient)
 
 
 @njit(parallel=True, cache=True)
@@ -42,7 +43,10 @@ def _qp_stress(nodes, cells, mat, step, Ds, dN, w, u, out, kind, pts, dN0):
             inv0, det0 = centre_jacobian(xe, dN0)
         gm = np.empty((3, 3))
         for q in range(nq):
-            detJ = _gradients(xe, dN[q], G)
+            if kind == 2:  # C3D8R: its one point's strain is the uniform gradient's
+                detJ = uniform_gradient(xe, G)
+            else:
+                detJ = _gradients(xe, dN[q], G)
             eps = np.zeros(6)
             for a in range(nn):
                 for c in range(3):

@@ -30,7 +30,7 @@ from .equations import equation_dependencies
 from .errors import FeaError
 from .linsolve import LinearSolver, SolverSettings
 from .loading import load_vector, prescribed_map
-from .model import LoadCase, Model, element_D, material_ids  # noqa: F401 (material_ids: re-exported)
+from .model import LoadCase, Model, element_D, hourglass_moduli, material_ids  # noqa: F401 (material_ids: re-exported)
 from .result_data import Result, State
 from .transforms import node_frames, rotation_matrix
 
@@ -103,7 +103,8 @@ class StaticAnalysis:
         self.progress("assembly", f"{mesh.n_cells} {mesh.element_type.upper()} elements")
         self.mat_id, self.Ds, step = element_D(model)
         self.pattern = build_pattern(mesh, mesh.n_nodes)
-        Kn = assemble_stiffness(mesh.nodes, mesh, self.mat_id, self.Ds, self.pattern, step)
+        Kn = assemble_stiffness(mesh.nodes, mesh, self.mat_id, self.Ds, self.pattern, step,
+                                hourglass_moduli(model))
         add_membrane_stiffness(model, Kn)  # on the solid's face nodes: in Kn's pattern
         nf = model.n_full
         import scipy.sparse as sp

@@ -56,10 +56,10 @@ def test_unknown_keyword(tmp_path):
 
 
 def test_unsupported_element_type_is_refused(tmp_path):
-    # C3D8R (reduced hexahedron with hourglass control) is not registered: the error names it
+    # C3D8H (hybrid hexahedron) is not registered: the error names it
     # and lists the registered types
-    text = GOOD.replace("TYPE=C3D4", "TYPE=C3D8R")
-    _fails(tmp_path, text, "TYPE=C3D8R", "*ELEMENT", "C3D8R", "C3D4", "C3D10", "C3D8,",
+    text = GOOD.replace("TYPE=C3D4", "TYPE=C3D8H")
+    _fails(tmp_path, text, "TYPE=C3D8H", "*ELEMENT", "C3D8H", "C3D4", "C3D10", "C3D8,",
            "C3D20R")
 
 

@@ -1,4 +1,4 @@
-"""Hexahedra (C3D8, C3D8I, C3D20, C3D20R) and wedges (C3D6, C3D15) through the element registry: reference-cell facts, patch
+"""Hexahedra (C3D8, C3D8I, C3D8R, C3D20, C3D20R) and wedges (C3D6, C3D15) through the element registry: reference-cell facts, patch
 tests on distorted elements, stiffness against scikit-fem, a cantilever against beam theory, deck
 pressure loads on hexahedron faces, a tetrahedral body tied to a hexahedral one, VTU cell types.
 The CalculiX cross-check of the same decks is tests/test_ccx_hex.py."""
@@ -20,7 +20,7 @@ from helpers import hex_box, one_material_model, structured_box, wedge_box
 
 A = np.array([[1e-3, 2e-3, -1e-3], [0.5e-3, -2e-3, 1e-3], [3e-3, 1e-3, 2e-3]])
 b = np.array([1e-2, -2e-2, 3e-2])
-HEXES = ["C3D8", "C3D8I", "C3D20", "C3D20R"]
+HEXES = ["C3D8", "C3D8I", "C3D8R", "C3D20", "C3D20R"]
 WEDGES = ["C3D6", "C3D15"]
 
 
@@ -163,6 +163,16 @@ def test_c3d8_locks_in_bending_and_c3d8i_cures_it():
     coarse, fine = _tip_ratio("C3D8", (10, 1, 1)), _tip_ratio("C3D8", (20, 2, 2))
     assert coarse < 0.7 and 0.8 < fine < 0.95
     assert 0.98 < _tip_ratio("C3D8I", (10, 1, 1)) < 1.0
+
+
+def test_c3d8r_converges_from_above_and_hourglasses_in_one_layer():
+    """C3D8R (one point, CalculiX 2.20's hourglass stiffness 0.0005 E V sum|B|^2): bending a
+    single layer of elements through the depth is carried by the hourglass modes alone, 27.5
+    times too soft (measured); two layers 1.31, four 1.056: it converges to the beam from the
+    soft side, as a one-point element should."""
+    one, two, four = (_tip_ratio("C3D8R", n) for n in ((10, 1, 1), (20, 2, 2), (40, 4, 4)))
+    assert one > 10.0
+    assert 1.2 < two < 1.4 and 1.0 < four < 1.1 and four < two
 
 
 # ---------------------------------------------------------------- decks: pressure on hex faces

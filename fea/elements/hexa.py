@@ -16,6 +16,8 @@ C3D8I is C3D8 enriched with Wilson's three bubble modes (1 - xi^2, 1 - eta^2, 1 
 displacement component) in Taylor's form (mode gradients from the centre Jacobian, scaled by
 det J0 / det J, which passes the patch test on distorted elements), condensed per element in the
 numba kernel (fea.assembly.element_stiffness_im): bending without C3D8's shear locking.
+C3D8R is CalculiX's reduced brick: one point with Flanagan and Belytschko's uniform gradient and
+their hourglass stiffness, scaled as ccx does (fea.assembly.element_stiffness_hg).
 C3D20R is C3D20 integrated with 2x2x2 points (CalculiX's reduced rule, no hourglass control:
 the quadratic element's spurious mode does not spread through a mesh of two or more elements).
 """
@@ -140,3 +142,10 @@ C3D8 = register(_hex("C3D8", 8, 2), default_for_nodes=True)
 C3D20 = register(_hex("C3D20", 20, 3), default_for_nodes=True)
 C3D20R = register(_hex("C3D20R", 20, 2))
 C3D8I = register(_hex("C3D8I", 8, 2, "incompatible"))
+# C3D8R: one point at the centre (its orientation and stress are taken there), the uniform
+# gradient and CalculiX's hourglass stiffness (fea.assembly.element_stiffness_hg)
+C3D8R = register(ElementType(
+    "C3D8R", 8, 8, HEX8_REF, lambda p: hex_shape(8, p), np.zeros((1, 3)), np.array([8.0]),
+    HEX8_FACES, (QUAD4,) * 6, "hexahedron",
+    linear_extrapolation(HEX8_REF, np.zeros((1, 3)), lambda p: hex_shape(8, p)),
+    np.zeros((0, 2), np.int64), "hourglass"))
