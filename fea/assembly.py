@@ -431,7 +431,7 @@ def element_stiffness_hg(xe, Dq, modulus, Ke):
     B) plus a hourglass stiffness on the four Flanagan-Belytschko hourglass vectors gamma_k =
     h_k - B (x^T h_k) (orthogonal to every linear field, so the patch test holds), the same in
     each direction: K_hg = modulus * 0.0005 * V sum|B|^2 * sum_k gamma_k gamma_k^T, modulus
-    CalculiX's first elastic constant (E; D1111 of an anisotropic material's own axes)."""
+    CalculiX 2.20 takes it (E; D1111 in global axes if anisotropic, fea.model.hourglass_moduli)."""
     D = Dq[0]
     B = np.empty((8, 3))
     V = uniform_gradient(xe, B)

@@ -227,10 +227,11 @@ def element_D(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mat, np.concatenate(Ds), step
 
 
-def hourglass_moduli(model: Model) -> np.ndarray:
-    """(m,) the modulus scaling each element's hourglass stiffness (C3D8R), CalculiX's first
-    elastic constant: E (a CT-mapped element's own), or D1111 in an anisotropic material's own
-    axes (ccx turns engineering constants into that form too)."""
+def hourglass_moduli(model: Model, mat: np.ndarray, Ds: np.ndarray) -> np.ndarray:
+    """(m,) the modulus scaling each element's hourglass stiffness (C3D8R), as CalculiX 2.20
+    takes it (its first elastic constant at the point, measured on its stored matrices): E (a
+    CT-mapped element's own) for an isotropic material, else D1111 in global axes (after the
+    orientation; engineering constants turned into stiffness first). mat, Ds: element_D's."""
     mesh = model.mesh
     region = mesh.region_of_cells([s.cell_set for s in model.sections])
     out = np.zeros(mesh.n_cells)
@@ -238,7 +239,7 @@ def hourglass_moduli(model: Model) -> np.ndarray:
         m = model.materials[s.material]
         cells = np.flatnonzero(region == k)
         cell_E = getattr(m, "cell_E", None)
-        out[cells] = m.C[0, 0] if isinstance(m, AnisotropicElastic) else \
+        out[cells] = Ds[mat[cells], 0, 0] if isinstance(m, AnisotropicElastic) else \
             (m.E if cell_E is None else cell_E[cells])
     return out
 

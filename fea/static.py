@@ -104,7 +104,7 @@ class StaticAnalysis:
         self.mat_id, self.Ds, step = element_D(model)
         self.pattern = build_pattern(mesh, mesh.n_nodes)
         Kn = assemble_stiffness(mesh.nodes, mesh, self.mat_id, self.Ds, self.pattern, step,
-                                hourglass_moduli(model))
+                                hourglass_moduli(model, self.mat_id, self.Ds))
         add_membrane_stiffness(model, Kn)  # on the solid's face nodes: in Kn's pattern
         nf = model.n_full
         import scipy.sparse as sp

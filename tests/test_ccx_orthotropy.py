@@ -66,7 +66,8 @@ CASES = [(e, k, o, 0.15, TOL) for e, k, o in [
     ("C3D8", "ortho", "rect_rotated"), ("C3D20", "aniso", "rectangular"),
     ("C3D20", "ortho", "cylindrical"), ("C3D20R", "engineering", "rectangular")]] + [
     ("C3D8I", "engineering", "cylindrical", 0.0, TOL),
-    ("C3D8I", "engineering", "cylindrical", 0.15, 5e-3)]
+    ("C3D8I", "engineering", "cylindrical", 0.15, 5e-3),
+    ("C3D8R", "engineering", "rect_rotated", 0.0, TOL), ("C3D8R", "aniso", "cylindrical", 0.0, TOL)]
 
 
 @pytest.mark.parametrize("etype, kind, orient, jitter, tol", CASES)
