@@ -30,7 +30,8 @@ from .equations import equation_dependencies
 from .errors import FeaError
 from .linsolve import LinearSolver, SolverSettings
 from .loading import load_vector, prescribed_map
-from .model import LoadCase, Model, element_D, hourglass_moduli, material_ids  # noqa: F401 (material_ids: re-exported)
+from .model import (LoadCase, Model, element_D, hourglass_moduli,  # noqa: F401
+                    material_ids)  # material_ids: re-exported
 from .result_data import Result, State
 from .transforms import node_frames, rotation_matrix
 

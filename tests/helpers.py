@@ -93,3 +93,16 @@ def wedge_box(n=(2, 2, 2), size=(1.0, 1.0, 1.0), cell_type="C3D6", jitter=0.0, s
     m = Mesh(pts, cells, cell_sets={"body": np.arange(len(cells))}, cell_type=cell_type)
     _box_face_sets(m, size)
     return m
+
+
+# a unit cube's eight nodes, Abaqus C3D8 order (decks written by tests)
+CUBE_NODES = """*NODE
+1, 0, 0, 0
+2, 1, 0, 0
+3, 1, 1, 0
+4, 0, 1, 0
+5, 0, 0, 1
+6, 1, 0, 1
+7, 1, 1, 1
+8, 0, 1, 1
+"""

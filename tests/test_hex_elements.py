@@ -1,4 +1,5 @@
-"""Hexahedra (C3D8, C3D8I, C3D8R, C3D20, C3D20R) and wedges (C3D6, C3D15) through the element registry: reference-cell facts, patch
+"""Hexahedra (C3D8, C3D8I, C3D8R, C3D20, C3D20R) and wedges (C3D6, C3D15) through the element
+registry: reference-cell facts, patch
 tests on distorted elements, stiffness against scikit-fem, a cantilever against beam theory, deck
 pressure loads on hexahedron faces, a tetrahedral body tied to a hexahedral one, VTU cell types.
 The CalculiX cross-check of the same decks is tests/test_ccx_hex.py."""
@@ -16,7 +17,7 @@ from fea.mesh import Mesh
 from fea.model import LoadCase, Model, Section, Step, Support, SurfaceForce
 from fea.post import nodal_stress, qp_stress, split_by_region
 from fea.static import material_ids, solve
-from helpers import hex_box, one_material_model, structured_box, wedge_box
+from helpers import CUBE_NODES, hex_box, one_material_model, structured_box, wedge_box
 
 A = np.array([[1e-3, 2e-3, -1e-3], [0.5e-3, -2e-3, 1e-3], [3e-3, 1e-3, 2e-3]])
 b = np.array([1e-2, -2e-2, 3e-2])
@@ -176,18 +177,6 @@ def test_c3d8r_converges_from_above_and_hourglasses_in_one_layer():
 
 
 # ---------------------------------------------------------------- decks: pressure on hex faces
-CUBE_NODES = """*NODE
-1, 0, 0, 0
-2, 1, 0, 0
-3, 1, 1, 0
-4, 0, 1, 0
-5, 0, 0, 1
-6, 1, 0, 1
-7, 1, 1, 1
-8, 0, 1, 1
-"""
-
-
 def _cube_deck(tmp_path, element: str, dload: str):
     from fea.abaqus import read_deck
 
