@@ -1,8 +1,11 @@
 """C0, the occiput around the foramen magnum: the posterior cranial base as a piece of an
-ellipsoidal shell (squama) with the midline occipital keel (external and internal crests, for an
-occipital plate), the foramen magnum with the basion and opisthion on its rim, the clivus rising
-anteriorly from the basion, and both condyles (made by the C0-C1 joints) under the
-anterolateral rim. A horizontal top cut carries the load (`C0_load_surface`)."""
+ellipsoidal shell (squama) with a rounded outline (occipitomastoid borders widening upward,
+rounded posterolateral and anterolateral corners), the midline occipital keel (external and
+internal crests, for an occipital plate), the foramen magnum with the basion and opisthion on its
+rim (a funnel: the rim is rounded into the cranial cavity), the clivus rising anteriorly from the
+basion, both condyles (ovoids capped by the C0-C1 joint spheres, converging anteriorly) under the
+anterolateral rim and the jugular processes lateral to them. A horizontal top cut carries the
+load (`C0_load_surface`)."""
 
 from __future__ import annotations
 
