@@ -18,7 +18,7 @@ import numpy as np
 from .. import occ as o
 from ..assembly import Assembly
 from . import shapes as s
-from .shapes import Bone
+from .shapes import Bone, Section
 
 PRI_CARTILAGE = 10
 # the neighbourhood of a joint kept free of the bones' other parts: the footprint grown by
@@ -82,22 +82,37 @@ def spherical(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, radius: 
               reach: float | None):
     """Convex-on-concave joint (the C0-C1 condylar joint): the upper bone's articular surface is
     the sphere of `radius` about c = p + radius n touching p (its lowest point), the lower bone's
-    the concentric sphere of radius + gap; both processes are prisms along n over the footprint
-    (which lies in the plane normal to n)."""
+    the concentric sphere of radius + gap, both over the footprint (which lies in the plane
+    normal to n): the condyle an ovoid capped by its sphere, the lower process a cup lofted
+    along n with its concave facet cut by the other sphere."""
     p, n = np.asarray(p, float), s._unit(n)
     c = p + radius * n
     sag = radius - np.sqrt(max(radius ** 2 - max(fp.a, fp.b) ** 2, 0.0))  # rim rise
 
+    # the condyle: an ovoid (ellipsoid along the footprint's axes) capped by the sphere. Its
+    # centre sits 0.5 mm above the rim's rise, so at the sphere it is wider than the footprint
+    # all round and the articular surface covers the footprint (the cartilage's top) entirely
+    F = s.frame(n, fp.xdir)
+    ez = height_upper - 2.0  # its top height_upper + sag - 1.5 along n, inside the upper bone
+
     def cond(i):
-        return s.intersect(s.prism(p, n, fp.a, fp.b, -1.0, height_upper, fp.xdir, i),
+        return s.intersect(s.ellipsoid(p + (sag + 0.5) * n, (fp.a + 1.2, fp.b + 1.0, ez), i,
+                                       axes=F),
                            s.ball(c, radius, i, axis=n))
 
     upper.parts.append(cond)
-    # the lower process is cut level (horizontal) at the rim's mean height, so the tilted prism
-    # leaves no raised lateral horn around the concave facet
-    rim = p + 0.6 * sag * np.array([0.0, 0.0, 1.0])
-    lower.parts.append(lambda i: o.keep_below(
-        s.prism(p, n, fp.a, fp.b, -depth_lower, sag + 0.5, fp.xdir, i), rim, Z, i))
+    # the lower process: a cup flaring downward into the lateral mass; its top section lies above
+    # the concave sphere everywhere over the footprint, so after the sphere's cut the facet runs
+    # out to a sharp rim (no vertical wall, no flat-topped rim round the facet, no raised horn)
+    def cup(i):
+        secs = [Section(tuple(p - depth_lower * n), tuple(n), fp.a + 1.8, fp.b + 1.6, fp.xdir),
+                Section(tuple(p - 0.4 * depth_lower * n), tuple(n), fp.a + 1.5, fp.b + 1.3,
+                        fp.xdir),
+                Section(tuple(p + (sag + 0.5) * n), tuple(n), fp.a + 0.6, fp.b + 0.6,
+                        fp.xdir)]
+        return s.loft(secs, i)
+
+    lower.parts.append(cup)
     lower.cuts.append(lambda i: s.ball(c, radius + gap, i, axis=n))
     # nothing of the upper bone outside its sphere below the lower process's top (the cut is
     # called with a negative inset: the zone grows and the sphere shrinks by the same amount)

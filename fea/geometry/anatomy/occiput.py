@@ -1,8 +1,11 @@
 """C0, the occiput around the foramen magnum: the posterior cranial base as a piece of an
-ellipsoidal shell (squama) with the midline occipital keel (external and internal crests, for an
-occipital plate), the foramen magnum with the basion and opisthion on its rim, the clivus rising
-anteriorly from the basion, and both condyles (made by the C0-C1 joints) under the
-anterolateral rim. A horizontal top cut carries the load (`C0_load_surface`)."""
+ellipsoidal shell (squama) with a rounded outline (occipitomastoid borders widening upward,
+rounded posterolateral and anterolateral corners), the midline occipital keel (external and
+internal crests, for an occipital plate), the foramen magnum with the basion and opisthion on its
+rim (a funnel: the rim is rounded into the cranial cavity), the clivus rising anteriorly from the
+basion, both condyles (ovoids capped by the C0-C1 joint spheres, converging anteriorly) under the
+anterolateral rim and the jugular processes lateral to them. A horizontal top cut carries the
+load (`C0_load_surface`)."""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def build(asm: Assembly, d: C0Dims, L: dict) -> Bone:
 
     def shell(i):
         sh = o.subtract(s.ellipsoid(c, semi, i), s.ellipsoid(c, semi - th, -i))
-        return o.keep_below(sh, (0, by + 3.0, 0), (0, 1, 0), i)  # the basiocciput ends here
+        return s.intersect(sh, _outline(d, L, i))
 
     bone.parts.append(shell)
     # keel: external and internal occipital crest along the midline, thickest at the top
@@ -66,15 +69,46 @@ def build(asm: Assembly, d: C0Dims, L: dict) -> Bone:
     for sg in (1, -1):
         bone.parts.append(lambda i, sg=sg: s.ellipsoid(
             (sg * (L["cond_x"] - 1.0), L["cond_y"] + 1.0, zf - 1.0), (9.0, 13.0, 5.5), i))
-    # the foramen magnum, through the floor of the shell
-    fy = L["fm_y"]
-    bone.cuts.append(lambda i: s.prism((0, fy, zf - 8.0), (0, 0, 1),
-                                       d.foramen_width_mm / 2, d.foramen_ap_mm / 2,
-                                       0.0, 60.0, (1, 0, 0), i))
-    bone.clips.append(((0, 0, zt), (0, 0, 1)))
+    # jugular processes: bars from the condyles' posterolateral sides out to the jugular notch,
+    # hanging a little below the floor, clear of the C1 facets' rims
+    cx, cy = L["cond_x"], L["cond_y"]
     for sg in (1, -1):
-        bone.clips.append(((sg * d.squama_half_width_mm, 0, 0), (sg, 0, 0)))
+        jp = [(sg * (cx + 4.0), cy - 3.0, zf + 1.5), (sg * (cx + 9.0), cy - 4.0, zf + 0.8),
+              (sg * (cx + 13.0), cy - 4.5, zf + 1.2)]
+        bone.parts.append(lambda i, jp=jp: s.tube(jp, [(3.2, 5.5), (2.8, 5.0), (2.6, 4.2)], i,
+                                                  xdir=(0, 0, 1)))
+        bone.parts.append(lambda i, e=jp[-1]: s.ellipsoid(e, (3.0, 4.2, 2.8), i))
+    # the foramen magnum, through the floor of the shell: a funnel whose throat (the nominal
+    # ellipse) lies 1 mm above the foramen plane, flaring into the cranial cavity so the rim is
+    # rounded, not a cut edge (below the throat it stays nearly vertical: the condyles' medial
+    # edges are 1 mm away)
+    fy, fa, fb = L["fm_y"], d.foramen_width_mm / 2, d.foramen_ap_mm / 2
+
+    def foramen(i):
+        secs = [Section((0, fy, zf + h), (0, 0, 1), fa + g, fb + g, (1, 0, 0))
+                for h, g in ((-10.0, 0.4), (1.0, 0.0), (9.0, 4.0), (60.0, 4.5))]
+        return s.loft(secs, i, cap_ends=False)
+
+    bone.cuts.append(foramen)
+    bone.clips.append(((0, 0, zt), (0, 0, 1)))
     return bone
+
+
+def _outline(d: C0Dims, L: dict, i: float):
+    """The squama's outline, rounded: an ellipsoid whose trace on the skull widens from the
+    jugular processes to about `squama_half_width_mm` at the top cut (the occipitomastoid borders
+    in the posterior view) and rounds the posterolateral corners in the superior view, cut by a
+    vertical elliptic cylinder ending 3.5 mm in front of the basion (the basiocciput's end) that
+    rounds the anterolateral corners back to the jugular notches."""
+    zf, zt, fy, by = L["fm_z"], L["top_z"], L["fm_y"], L["basion"][1]
+    # approx. shape constants (the borders' curvature): the half width is reached 10 mm behind
+    # the foramen's centre at the top cut
+    hy, hz = 55.0, 75.0
+    hx = d.squama_half_width_mm / np.sqrt(1.0 - (10.0 / hy) ** 2 - (10.0 / hz) ** 2)
+    side = s.ellipsoid((0.0, fy - 10.0, zt + 10.0), (hx, hy, hz), i)
+    y0 = fy - 25.0
+    front = s.prism((0, y0, zf), (0, 0, 1), 48.0, by + 3.5 - y0, -60.0, 120.0, (1, 0, 0), i)
+    return s.intersect(side, front)
 
 
 def features_and_sites(asm: Assembly, d: C0Dims, L: dict) -> None:
