@@ -37,6 +37,10 @@ implement it):
   refactor_on_status        optional, False: its status changes alone never renew the factor
                             (soft items; a slow PCG still does, rebuild_after)
   start_case(loadcase), end_step(step)      history across steps (reference states)
+  snapshot(), restore(snap) optional: its history at a step's end and back; with them a load
+                            case whose first steps equal those of an earlier case of the same
+                            analysis restarts from that case's state (reuse_steps, issue 18)
+  case_signature(loadcase)  optional: what of a load case besides its steps its history depends on
   begin_increment(), begin_pass(tight)      restart from the converged history / a new pass
   evaluate(u, it) -> Evaluation             forces, tangent blocks, status, energy at u
   slope(a, dy), energy_change(dy)           along the step dy = B dq from the last evaluation
@@ -59,9 +63,10 @@ already holds; nothing here changes for it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -98,6 +103,10 @@ class NewtonSettings:
     # factor the tangent again when its status moves (the rules below); auto: woodbury when
     # fea.condense.woodbury_pays says so from PARDISO's operation counts, at most
     # condense_max_rows interface rows
+    reuse_steps: bool = True  # a load case whose first steps equal those of a case this
+    # analysis solved before (the same preload) starts from that case's converged state after
+    # them: displacements, contact multipliers and status, ligament elongations (issue 18)
+    reuse_max: int = 4  # step ends kept for that
     condense_max_rows: int = 3000  # auto's cap on top of the counts: S is rows^2 doubles and
     # the dense LUs grow as rows^3; measured a gain at 2196 rows (aad_cages, 8 mm TET10,
     # bench/README.md), none measured above
@@ -165,6 +174,7 @@ class NewtonAnalysis(StaticAnalysis):
         supports = [sp_ for t in self.terms for sp_ in getattr(t, "supports", ())]
         self._systems: dict[int, _System] = {}
         self.interface_choice: list[dict] = []  # auto's cost estimates, one per system
+        self._restarts: dict[bytes, _Restart] = {}  # converged step ends by step key
         self.active = [t for t in self.terms if t.active]
         super().__init__(model, settings, progress, deps, links, supports)
         for t in self.terms:
@@ -504,9 +514,17 @@ class NewtonAnalysis(StaticAnalysis):
             t.start_case(loadcase)
         u = np.zeros(self.model.n_full)
         t_solve = 0.0
+        key = self._case_key(loadcase)
         for si, step, path in self.step_paths(loadcase):
             cons, solver = path.cons, path.solver
             sysd = self._system(cons, solver)
+            key = _step_key(key, step, path)
+            hit = self._restarts.get(key) if key is not None else None
+            if hit is not None:
+                self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
+                              f"taken from load case '{hit.case}' (same steps so far)")
+                u = self._restore(hit, result, step)
+                continue
             n_inc = step.increments
             frac = 0.0
             for inc in range(1, n_inc + 1):
@@ -542,11 +560,48 @@ class NewtonAnalysis(StaticAnalysis):
                 t_solve += time.perf_counter() - t
                 info = self._info(cons, solver, stats_total, stats, cut, True, t)
                 result.states.append(self._state(step.name, si, inc, n_inc, u, fx, cons, info))
+            if key is not None:
+                self._remember(key, loadcase.name, u, result.states[-n_inc:])
             for t in self.active:
                 t.end_step(step.name)
         self.timings["solve_s"] = t_solve
         result.n_dof_free = max(len(c.free) for c, _ in self._cache.values())
         return result
+
+    # ---- steps shared by load cases (issue 18) -----------------------------------------
+    def _case_key(self, loadcase: LoadCase) -> bytes | None:
+        """The start of the chain of step keys: None when steps are not reused (the setting,
+        or a term that cannot snapshot its history), else what of the load case besides its
+        steps changes a term's history (contact: the step slip is measured from)."""
+        if not self.ns.reuse_steps or not all(hasattr(t, "snapshot") for t in self.active):
+            return None
+        h = hashlib.sha1(b"case")
+        for t in self.active:
+            h.update(repr(getattr(t, "case_signature", lambda lc: None)(loadcase)).encode())
+        return h.digest()
+
+    def _remember(self, key: bytes, case: str, u, states: list) -> None:
+        """Keep the converged end of a step, to restart any later load case whose steps up to
+        this one are the same. A few entries at most (each holds the step's states)."""
+        self._restarts[key] = _Restart(case, u.copy(), states,
+                                       [t.snapshot() for t in self.active])
+        while len(self._restarts) > self.ns.reuse_max:
+            self._restarts.pop(next(iter(self._restarts)))
+
+    def _restore(self, hit: "_Restart", result: Result, step) -> np.ndarray:
+        """A step another load case solved with the same loads, prescribed motions and history:
+        its converged states (marked as taken from that case, no solve time) and the terms'
+        history at its end, as if solved here."""
+        for t, snap in zip(self.active, hit.terms):
+            t.restore(snap)
+            t.end_step(step.name)
+        for st in hit.states:
+            info = replace(st.solve, solve_s=0.0, reused_from=hit.case)
+            result.states.append(replace(st, solve=info))
+        self.timings["steps_reused"] = self.timings.get("steps_reused", 0) + 1
+        if _DEBUG:
+            print(f"  step '{step.name}' reused from load case '{hit.case}'")
+        return hit.u.copy()
 
     def _why(self, step, inc, frac, stats, cuts) -> str:
         """What the last attempt of a failed increment was doing, in words (issue 17)."""
@@ -602,6 +657,27 @@ class NewtonAnalysis(StaticAnalysis):
         reaction[cons.prescribed] = r_all[len(cons.free):]
         return State(name, si, inc, n_inc, u.copy(), f.copy(), reaction, info,
                      {t.name: t.state() for t in self.active})
+
+
+@dataclass
+class _Restart:
+    case: str  # the load case that solved the step
+    u: np.ndarray
+    states: list  # its increments' states
+    terms: list  # each active term's snapshot() at the step's end
+
+
+def _step_key(prev: bytes | None, step, path) -> bytes | None:
+    """A step's key, chained on the keys of the steps before it: equal keys mean equal loads,
+    prescribed DOFs and values, increments and name from the start of the load case on (the
+    name: a term may measure from a named step)."""
+    if prev is None:
+        return None
+    h = hashlib.sha1(prev)
+    h.update(repr((step.name, step.increments, step.replace)).encode())
+    for a in (path.cons.prescribed, path.f_start, path.f_end, path.v_start, path.v_end):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
 
 
 def _sum(vectors):

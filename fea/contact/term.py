@@ -127,6 +127,25 @@ class ContactTerm:
             self.eps_n, self.eps_t = self._eps0
             self.version += 1
 
+    def case_signature(self, loadcase):
+        """What of a load case besides its steps shapes this term's history: the step slip is
+        measured from, and whether there is more than one step (fea.newton reuses steps)."""
+        return self.cs.reference_step or loadcase.steps[0].name, len(loadcase.steps) > 1
+
+    def snapshot(self):
+        """The history at a step's end (restore() puts it back in another load case)."""
+        h = self.hist
+        return (PointState(h.g.copy(), h.lam_n.copy(), h.lam_t.copy(), h.status.copy()),
+                self.g_ref.copy(), self.eps_n, self.eps_t)
+
+    def restore(self, snap) -> None:
+        h, g_ref, eps_n, eps_t = snap
+        self.hist = PointState(h.g.copy(), h.lam_n.copy(), h.lam_t.copy(), h.status.copy())
+        self.g_ref = g_ref.copy()
+        if eps_n is not self.eps_n:  # a penalty raised in that step: every factor renewed
+            self.eps_n, self.eps_t = eps_n, eps_t
+            self.version += 1
+
     def end_step(self, step_name: str) -> None:
         if step_name == self.ref_name and self.multi:
             self.g_ref = self.hist.g.copy()  # later states measure slip from here

@@ -78,6 +78,12 @@ class LigamentTerm:
         self.delta = np.zeros(self.fibres.n)  # converged elongation (history: none needed)
         self.F, _ = evaluate(self.fibres.law, self.delta)
 
+    def snapshot(self):
+        return self.delta.copy(), self.F.copy()
+
+    def restore(self, snap) -> None:
+        self.delta, self.F = (a.copy() for a in snap)
+
     def end_step(self, step_name: str) -> None:
         pass
 

@@ -1,0 +1,123 @@
+"""Load cases that share their first steps (the same preload) on one analysis: the later case
+restarts from the earlier one's converged state after those steps (fea.newton, reuse_steps,
+issue 18). Its answer must be the one a fresh analysis gives within the solver's tolerances,
+including what depends on the history (frictional slip measured from the end of the preload,
+ligament forces), and steps that differ in any load are solved again."""
+
+import numpy as np
+import pytest
+
+from fea.contact.term import ContactSettings
+from fea.materials import LinearElastic
+from fea.model import (
+    Interface, Ligament, LigamentLaw, LoadCase, Model, Pressure, Section, Step, SurfaceForce,
+    Support,
+)
+from fea.solve_case import make_analysis, solve_case
+from tests.contact_helpers import stacked_blocks
+
+TOL = 1e-5  # the multiplier loop's tolerance: gap and stick-creep error / increment
+MATS = {"a": LinearElastic("a", 1000.0, 0.3), "b": LinearElastic("b", 3000.0, 0.2)}
+
+
+@pytest.fixture(scope="module")
+def mesh():
+    return stacked_blocks(0.5, 2, conforming=True)
+
+
+def friction_model(mesh):
+    return Model("press_pull", mesh, dict(MATS), [Section("lower", "a"), Section("upper", "b")],
+                 [Support("lower_zmin")], {},
+                 [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "friction", 0.3)])
+
+
+def press_pull(name, dx, dy=0.0, p=1.0):
+    return LoadCase(name, [Step("press", [Pressure("upper_zmax", p)]),
+                           Step("pull", [], [Support("upper_xmin", (0, 1), (dx, dy))],
+                                increments=2)])
+
+
+def slip(res):
+    c = res.final.contact
+    return np.linalg.norm(c["g"][:, 1:] - c["g_ref"][:, 1:], axis=1)
+
+
+def test_a_case_restarted_from_a_shared_preload_equals_a_fresh_solve(mesh):
+    """Partial slip (mu 0.3, pulled 5 then 12 um): the pull's answer depends on the contact
+    history the preload leaves (multipliers, stick/slip status, the slip reference)."""
+    m = friction_model(mesh)
+    first, second = press_pull("first", 0.005), press_pull("second", 0.012, 0.004)
+    cs = ContactSettings(tol_gap_rel=TOL)  # tight: the multiplier loop's error below the
+    # history's effect (a restart without the contact history is 1e-3 of the pull off)
+    an = make_analysis(m, contact=cs)
+    an.run(first)
+    reused = an.run(second)
+    fresh = make_analysis(m, contact=cs).run(second)
+    assert reused.converged and fresh.converged
+    assert an.timings["steps_reused"] == 1
+    assert [s.solve.reused_from for s in reused.states] == ["first", "", ""]
+    assert reused.states[0].solve.solve_s == 0.0
+    assert all(s.solve.reused_from == "" for s in fresh.states)
+    # the preload's state is the first case's: the same solve as the fresh one's
+    u0 = fresh.states[0].u
+    assert np.abs(reused.states[0].u - u0).max() <= 1e-6 * np.abs(u0).max()
+    # the pull: the same answer within the multiplier loop's tolerance (tol_gap_rel of the
+    # increment's largest displacement), twice: each run is within it of the exact answer (their
+    # PCG start from different factors, so their iterates differ)
+    u_r, u_f = reused.displacement(), fresh.displacement()
+    du = np.abs(fresh.states[-1].u - fresh.states[-2].u).max()
+    assert np.abs(u_r - u_f).max() <= 2 * TOL * du
+    s_r, s_f = slip(reused), slip(fresh)
+    assert s_f.max() > 1e-3  # the pull slides part of the face: a history-dependent answer
+    assert np.abs(s_r - s_f).max() <= 2 * TOL * du
+    r_r = reused.final.reaction.reshape(-1, 3)[:mesh.n_nodes].sum(0)
+    r_f = fresh.final.reaction.reshape(-1, 3)[:mesh.n_nodes].sum(0)
+    assert np.abs(r_r - r_f).max() <= 1e-3 * np.abs(r_f).max()
+
+
+def blocks_with_spring(mesh):
+    spring = LigamentLaw("toe_linear", stiffness=50.0)
+    return Model("blocks", mesh, dict(MATS), [Section("lower", "a"), Section("upper", "b")],
+                 [Support("lower_zmin"), Support("upper_ymin", (1,))], {},
+                 [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "frictionless")],
+                 ligaments=[Ligament("side", "upper_xmin", None, spring, fibres=4,
+                                     direction=np.array([-1.0, 0.0, 0.0]))])
+
+
+def press_push(name, Fx, p=1.0):
+    return LoadCase(name, [Step("press", [Pressure("upper_zmax", p)]),
+                           Step("push", [SurfaceForce("upper_xmax", np.array([Fx, 0, 0]))],
+                                increments=2)])
+
+
+def test_contact_and_ligaments_restarted_carry_the_second_steps_load(mesh):
+    """Frictionless contact and a tension-only spring: restarted from the first case's press,
+    the spring takes the whole side force of the second case (contact carries no shear)."""
+    m = blocks_with_spring(mesh)
+    an = make_analysis(m)
+    solve_case(m, press_push("one", -1.0), analysis=an)
+    case = solve_case(m, press_push("two", -2.0), analysis=an)
+    res = case.result
+    assert res.converged and res.states[0].solve.reused_from == "one"
+    assert case.extra["ligaments"][0]["force_N"] == pytest.approx(2.0, rel=1e-6)
+    assert case.extra["interfaces"]["if"]["normal_force_N"] == pytest.approx(4.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("other", [press_push("p_half", -2.0, p=0.5),  # another preload
+                                   LoadCase("renamed", [Step("squeeze", [Pressure("upper_zmax",
+                                                                                  1.0)])])])
+def test_steps_that_differ_are_solved_again(mesh, other):
+    m = blocks_with_spring(mesh)
+    an = make_analysis(m)
+    an.run(press_push("one", -1.0))
+    res = an.run(other)
+    assert res.converged and an.timings.get("steps_reused", 0) == 0
+    assert all(s.solve.reused_from == "" and s.solve.newton_iterations > 0 for s in res.states)
+
+
+def test_reuse_can_be_switched_off(mesh):
+    m = blocks_with_spring(mesh)
+    an = make_analysis(m, contact=ContactSettings(reuse_steps=False))
+    an.run(press_push("one", -1.0))
+    res = an.run(press_push("two", -2.0))
+    assert an.timings.get("steps_reused", 0) == 0 and res.states[0].solve.reused_from == ""
