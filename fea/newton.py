@@ -41,6 +41,10 @@ implement it):
                             case whose first steps equal those of an earlier case of the same
                             analysis restarts from that case's state (reuse_steps, issue 18)
   case_signature(loadcase)  optional: what of a load case besides its steps its history depends on
+  path_independent          optional, True: its converged answer does not depend on where Newton
+                            starts (no friction); the predictor below is used only then
+  predict(ratio)            optional: after begin_increment, extrapolate its outer unknowns from
+                            the last two converged increments (this increment / the last in size)
   begin_increment(), begin_pass(tight)      restart from the converged history / a new pass
   evaluate(u, it) -> Evaluation             forces, tangent blocks, status, energy at u
   slope(a, dy), energy_change(dy)           along the step dy = B dq from the last evaluation
@@ -107,6 +111,9 @@ class NewtonSettings:
     # analysis solved before (the same preload) starts from that case's converged state after
     # them: displacements, contact multipliers and status, ligament elongations (issue 18)
     reuse_max: int = 4  # step ends kept for that
+    predictor: bool = True  # an increment after the first of its step starts from the last
+    # increment's change extrapolated (displacements, and a term's outer unknowns: contact
+    # pressures), not from the last converged state (issue 18)
     condense_max_rows: int = 3000  # auto's cap on top of the counts: S is rows^2 doubles and
     # the dense LUs grow as rows^3; measured a gain at 2196 rows (aad_cages, 8 mm TET10,
     # bench/README.md), none measured above
@@ -206,13 +213,17 @@ class NewtonAnalysis(StaticAnalysis):
         return s
 
     # ---- one increment ---------------------------------------------------------------
-    def _solve_increment(self, cons, sysd: _System, f, u0, u_start):
+    def _solve_increment(self, cons, sysd: _System, f, u0, u_start, guess=None, ratio=None):
+        """guess: where Newton starts (the predictor; default u_start, the last converged
+        state); ratio: this increment's size over the last one's, for the terms' own predictors."""
         ns = self.ns
         T, Kr, Bq = cons.T, cons.Kr, sysd.Bq
         terms = self.active
-        q = u_start[cons.free].copy()
+        q = (u_start if guess is None else guess)[cons.free].copy()
         for t in terms:
             t.begin_increment()
+            if ratio is not None and hasattr(t, "predict"):
+                t.predict(ratio)
         fr = T.T @ f
         ku0 = T.T @ (self.K @ u0)
         cg_its = newton = 0
@@ -515,6 +526,10 @@ class NewtonAnalysis(StaticAnalysis):
         u = np.zeros(self.model.n_full)
         t_solve = 0.0
         key = self._case_key(loadcase)
+        # only where the converged answer does not depend on the iteration path: friction's
+        # may (which face of a cage slips, bench/README.md "Constructs"), so there Newton
+        # starts where it always did
+        predict = ns.predictor and all(getattr(t, "path_independent", False) for t in self.active)
         for si, step, path in self.step_paths(loadcase):
             cons, solver = path.cons, path.solver
             sysd = self._system(cons, solver)
@@ -527,6 +542,7 @@ class NewtonAnalysis(StaticAnalysis):
                 continue
             n_inc = step.increments
             frac = 0.0
+            last = None  # (displacement change, size) of the step's last converged increment
             for inc in range(1, n_inc + 1):
                 target = inc / n_inc
                 cut, stats_total = 0, dict(cg=0, newton=0, al=0)
@@ -538,7 +554,13 @@ class NewtonAnalysis(StaticAnalysis):
                     self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
                                   f"increment {inc}/{n_inc}"
                                   + (f" (cut-back {cut})" if cut else ""))
-                    u_new, stats = self._solve_increment(cons, sysd, fx, u0, u)
+                    guess = ratio = None
+                    if last is not None and predict:
+                        # the load ramps linearly within a step: the last increment's change,
+                        # scaled, predicts this one's (and where contact and ligaments switch)
+                        ratio = (nxt - frac) / last[1]
+                        guess = u + ratio * last[0]
+                    u_new, stats = self._solve_increment(cons, sysd, fx, u0, u, guess, ratio)
                     for k in ("cg", "newton", "al"):
                         stats_total[k] += stats[k]
                     if u_new is None:
@@ -555,6 +577,7 @@ class NewtonAnalysis(StaticAnalysis):
                             result.n_dof_free = len(cons.free)
                             return result
                         continue
+                    last = (u_new - u, nxt - frac)
                     u = u_new
                     frac = nxt
                 t_solve += time.perf_counter() - t

@@ -14,7 +14,7 @@ from fea.model import (
     Support,
 )
 from fea.solve_case import make_analysis, solve_case
-from tests.contact_helpers import stacked_blocks
+from tests.contact_helpers import block_rollers, stacked_blocks
 
 TOL = 1e-5  # the multiplier loop's tolerance: gap and stick-creep error / increment
 MATS = {"a": LinearElastic("a", 1000.0, 0.3), "b": LinearElastic("b", 3000.0, 0.2)}
@@ -121,3 +121,43 @@ def test_reuse_can_be_switched_off(mesh):
     an.run(press_push("one", -1.0))
     res = an.run(press_push("two", -2.0))
     assert an.timings.get("steps_reused", 0) == 0 and res.states[0].solve.reused_from == ""
+
+
+# ---------------------------------------------------------------- the predictor
+def press_in(n, p=1.0):
+    return LoadCase("press", [Step("press", [Pressure("upper_zmax", p)], increments=n)])
+
+
+def frictionless_blocks(mesh):
+    return Model("blocks", mesh, dict(MATS), [Section("lower", "a"), Section("upper", "b")],
+                 block_rollers(), {}, [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "frictionless")])
+
+
+def test_the_predictor_starts_a_linear_increment_at_its_answer(mesh):
+    """A block pressed onto another (frictionless, the contact area fixed: a linear problem) in
+    three increments: from the last increment's change, the next one's displacements and
+    pressures are extrapolated exactly, so it needs fewer Newton steps (and no more multiplier
+    passes) than without the predictor, and ends at the same answer."""
+    m = frictionless_blocks(mesh)
+    on = make_analysis(m, contact=ContactSettings(predictor=True)).run(press_in(3))
+    off = make_analysis(m, contact=ContactSettings(predictor=False)).run(press_in(3))
+    assert on.converged and off.converged
+    n_on = [(s.solve.newton_iterations, s.solve.al_iterations) for s in on.states]
+    n_off = [(s.solve.newton_iterations, s.solve.al_iterations) for s in off.states]
+    assert n_on[0] == n_off[0]  # the first increment: nothing to predict from
+    for (nw, al), (nw0, al0) in zip(n_on[1:], n_off[1:]):
+        assert nw < nw0 and al <= al0
+    u_on, u_off = on.displacement(), off.displacement()
+    assert np.abs(u_on - u_off).max() <= 2 * ContactSettings().tol_gap_rel * np.abs(
+        off.states[2].u - off.states[1].u).max()
+    # on rollers the pressure is uniform: load / area = 1 MPa at every point
+    assert np.abs(on.final.contact["pressure"] - 1.0).max() < 0.005
+
+
+def test_no_predictor_with_friction(mesh):
+    """Friction's converged answer may depend on the iteration path: Newton starts from the
+    last converged state there, as before."""
+    an = make_analysis(friction_model(mesh), contact=ContactSettings(predictor=True))
+    assert an.term("contact").path_independent is False
+    fl = make_analysis(frictionless_blocks(mesh), contact=ContactSettings(predictor=True))
+    assert fl.term("contact").path_independent is True

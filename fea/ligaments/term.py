@@ -41,6 +41,7 @@ class LigamentTerm:
     # tangent, and refactoring on it (as on contact's) doubled the factorisations of
     # bench_ligaments; a stale factor that slows PCG down is still renewed (rebuild_after)
     refactor_on_status = False
+    path_independent = True  # elastic: the force is a function of the elongation
     dependencies: list = []
 
     def __init__(self, model, fibres: Fibres):
