@@ -4,7 +4,7 @@ CPU and wall seconds, whether a step was taken from an earlier case (the shared 
 ROM per level at the end, so that a change of the solver is judged on its counts and its answers.
 
     python bench/bench_column.py [--model models/intact.toml] [--cases flexion,extension,...]
-        [--no-reuse] [--no-predictor] [--json OUT.json]
+        [--no-reuse] [--predictor] [--json OUT.json]
 
 One process, one set-up (assembly, constraints, first factor) shared by the cases in the order
 given, as `validate` and a study's worker run them; the mesh comes from the mesh cache
@@ -100,10 +100,10 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "intact.toml")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--no-reuse", action="store_true")
-    ap.add_argument("--no-predictor", action="store_true")
+    ap.add_argument("--predictor", action="store_true", help="NewtonSettings.predictor on")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    out = run(a.model, a.cases.split(","), not a.no_reuse, not a.no_predictor)
+    out = run(a.model, a.cases.split(","), not a.no_reuse, a.predictor)
     if a.json:
         a.json.write_text(json.dumps(out, indent=1, default=float))
     print(table(out))

@@ -111,9 +111,12 @@ class NewtonSettings:
     # analysis solved before (the same preload) starts from that case's converged state after
     # them: displacements, contact multipliers and status, ligament elongations (issue 18)
     reuse_max: int = 4  # step ends kept for that
-    predictor: bool = True  # an increment after the first of its step starts from the last
+    predictor: bool = False  # an increment after the first of its step starts from the last
     # increment's change extrapolated (displacements, and a term's outer unknowns: contact
-    # pressures), not from the last converged state (issue 18)
+    # pressures), not from the last converged state. Off: on the intact column (lateral bending,
+    # TET10) the moment step took 59 Newton steps / 15 passes with it against 25 / 8 without,
+    # same ROM: the spine stiffens as its ligaments tighten, so the first increment's change
+    # overshoots the next (bench/README.md, "Cost of the column's load cases")
     condense_max_rows: int = 3000  # auto's cap on top of the counts: S is rows^2 doubles and
     # the dense LUs grow as rows^3; measured a gain at 2196 rows (aad_cages, 8 mm TET10,
     # bench/README.md), none measured above
