@@ -114,9 +114,10 @@ class NewtonSettings:
     predictor: bool = False  # an increment after the first of its step starts from the last
     # increment's change extrapolated (displacements, and a term's outer unknowns: contact
     # pressures), not from the last converged state. Off: on the intact column (lateral bending,
-    # TET10) the moment step took 59 Newton steps / 15 passes with it against 25 / 8 without,
-    # same ROM: the spine stiffens as its ligaments tighten, so the first increment's change
-    # overshoots the next (bench/README.md, "Cost of the column's load cases")
+    # TET10) its moment step took 59 Newton steps / 15 passes / 7 refactorisations against 65 /
+    # 17 / 8 without, same ROM, and no less CPU in that one pair of runs: the spine stiffens as
+    # its ligaments tighten, so the last increment's change overshoots the next
+    # (bench/README.md, "Cost of the column's load cases")
     condense_max_rows: int = 3000  # auto's cap on top of the counts: S is rows^2 doubles and
     # the dense LUs grow as rows^3; measured a gain at 2196 rows (aad_cages, 8 mm TET10,
     # bench/README.md), none measured above

@@ -13,6 +13,7 @@ from fea.model import (
     Interface, Ligament, LigamentLaw, LoadCase, Model, Pressure, Section, Step, SurfaceForce,
     Support,
 )
+from fea.results import write_case
 from fea.solve_case import make_analysis, solve_case
 from tests.contact_helpers import block_rollers, stacked_blocks
 
@@ -90,9 +91,12 @@ def press_push(name, Fx, p=1.0):
                                 increments=2)])
 
 
-def test_contact_and_ligaments_restarted_carry_the_second_steps_load(mesh):
+def test_contact_and_ligaments_restarted_carry_the_second_steps_load(mesh, tmp_path):
     """Frictionless contact and a tension-only spring: restarted from the first case's press,
-    the spring takes the whole side force of the second case (contact carries no shear)."""
+    the spring takes the whole side force of the second case (contact carries no shear); the
+    case's summary.json says which increments were taken from where."""
+    import json
+
     m = blocks_with_spring(mesh)
     an = make_analysis(m)
     solve_case(m, press_push("one", -1.0), analysis=an)
@@ -101,6 +105,11 @@ def test_contact_and_ligaments_restarted_carry_the_second_steps_load(mesh):
     assert res.converged and res.states[0].solve.reused_from == "one"
     assert case.extra["ligaments"][0]["force_N"] == pytest.approx(2.0, rel=1e-6)
     assert case.extra["interfaces"]["if"]["normal_force_N"] == pytest.approx(4.0, rel=1e-4)
+    write_case(res, tmp_path / "case", case.writers, case.extra)
+    inc = json.loads((tmp_path / "case" / "summary.json").read_text())["increments"]
+    assert [(i["step"], i["reused_from"]) for i in inc] == [("press", "one"), ("push", ""),
+                                                           ("push", "")]
+    assert all(i["newton_iterations"] > 0 for i in inc[1:])
 
 
 @pytest.mark.parametrize("other", [press_push("p_half", -2.0, p=0.5),  # another preload
