@@ -538,8 +538,9 @@ class NewtonAnalysis(StaticAnalysis):
             cons, solver = path.cons, path.solver
             sysd = self._system(cons, solver)
             key = _step_key(key, step, path)
-            hit = self._restarts.get(key) if key is not None else None
+            hit = self._restarts.pop(key, None) if key is not None else None
             if hit is not None:
+                self._restarts[key] = hit  # the most recently used: dropped last
                 self.progress("solve", f"step {si + 1}/{len(loadcase.steps)} '{step.name}' "
                               f"taken from load case '{hit.case}' (same steps so far)")
                 u = self._restore(hit, result, step)
@@ -609,7 +610,9 @@ class NewtonAnalysis(StaticAnalysis):
 
     def _remember(self, key: bytes, case: str, u, states: list) -> None:
         """Keep the converged end of a step, to restart any later load case whose steps up to
-        this one are the same. A few entries at most (each holds the step's states)."""
+        this one are the same. A few entries at most (each holds the step's states), the least
+        recently used dropped first: a preload every case reuses stays (dropping the oldest
+        lost the column's preload after four cases)."""
         self._restarts[key] = _Restart(case, u.copy(), states,
                                        [t.snapshot() for t in self.active])
         while len(self._restarts) > self.ns.reuse_max:

@@ -170,3 +170,14 @@ def test_no_predictor_with_friction(mesh):
     assert an.term("contact").path_independent is False
     fl = make_analysis(frictionless_blocks(mesh), contact=ContactSettings(predictor=True))
     assert fl.term("contact").path_independent is True
+
+
+def test_a_preload_every_case_reuses_outlives_the_other_step_ends(mesh):
+    """More load cases than step ends kept (reuse_max 2): the preload each case takes is the
+    most recently used entry, so it is never the one dropped."""
+    m = blocks_with_spring(mesh)
+    an = make_analysis(m, contact=ContactSettings(reuse_max=2))
+    runs = [an.run(press_push(f"c{k}", -0.5 * (k + 1))) for k in range(4)]
+    assert all(r.converged for r in runs)
+    assert an.timings["steps_reused"] == 3
+    assert [r.states[0].solve.reused_from for r in runs] == ["", "c0", "c0", "c0"]
