@@ -139,7 +139,8 @@ def press_in(n, p=1.0):
 
 def frictionless_blocks(mesh):
     return Model("blocks", mesh, dict(MATS), [Section("lower", "a"), Section("upper", "b")],
-                 block_rollers(), {}, [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "frictionless")])
+                 block_rollers(), {},
+                 [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "frictionless")])
 
 
 def test_the_predictor_starts_a_linear_increment_at_its_answer(mesh):
