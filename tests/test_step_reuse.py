@@ -32,9 +32,13 @@ def friction_model(mesh):
                  [Interface("if", "upper_zmin@upper", "lower_zmax@lower", "friction", 0.3)])
 
 
-def press_pull(name, dx, dy=0.0, p=1.0):
-    return LoadCase(name, [Step("press", [Pressure("upper_zmax", p)]),
-                           Step("pull", [], [Support("upper_xmin", (0, 1), (dx, dy))],
+def press_shift_pull(name, dy):
+    """Pressed, slid 8 um along x (the face slips: the contact history is far from its start),
+    then pulled along y by dy with x held."""
+    return LoadCase(name, [Step("press", [Pressure("upper_zmax", 1.0)]),
+                           Step("shift", [], [Support("upper_xmin", (0,), (0.008,))],
+                                increments=2),
+                           Step("pull", [], [Support("upper_xmin", (0, 1), (0.008, dy))],
                                 increments=2)])
 
 
@@ -43,34 +47,35 @@ def slip(res):
     return np.linalg.norm(c["g"][:, 1:] - c["g_ref"][:, 1:], axis=1)
 
 
-def test_a_case_restarted_from_a_shared_preload_equals_a_fresh_solve(mesh):
-    """Partial slip (mu 0.3, pulled 5 then 12 um): the pull's answer depends on the contact
-    history the preload leaves (multipliers, stick/slip status, the slip reference)."""
+def test_a_case_restarted_from_shared_steps_equals_a_fresh_solve(mesh):
+    """Friction (mu 0.3): two cases share a press and a slide and differ in the last step; the
+    second restarts from the first's state after the slide, and its last step's answer depends
+    on the contact history left there (multipliers, stick/slip status, the slip reference: a
+    restart without it is 7-12 % of the step off)."""
     m = friction_model(mesh)
-    first, second = press_pull("first", 0.005), press_pull("second", 0.012, 0.004)
-    cs = ContactSettings(tol_gap_rel=TOL)  # tight: the multiplier loop's error below the
-    # history's effect (a restart without the contact history is 1e-3 of the pull off)
+    cs = ContactSettings(tol_gap_rel=TOL, tol_bound_rel=TOL)  # tight: the multiplier loop's
+    # error (gaps, stick creep and the Coulomb bound) well below the history's effect
     an = make_analysis(m, contact=cs)
-    an.run(first)
-    reused = an.run(second)
-    fresh = make_analysis(m, contact=cs).run(second)
+    an.run(press_shift_pull("first", 0.004))
+    reused = an.run(press_shift_pull("second", -0.006))
+    fresh = make_analysis(m, contact=cs).run(press_shift_pull("second", -0.006))
     assert reused.converged and fresh.converged
-    assert an.timings["steps_reused"] == 1
-    assert [s.solve.reused_from for s in reused.states] == ["first", "", ""]
-    assert reused.states[0].solve.solve_s == 0.0
+    assert an.timings["steps_reused"] == 2
+    assert [s.solve.reused_from for s in reused.states] == ["first"] * 3 + ["", ""]
+    assert all(s.solve.solve_s == 0.0 for s in reused.states[:3])
     assert all(s.solve.reused_from == "" for s in fresh.states)
-    # the preload's state is the first case's: the same solve as the fresh one's
-    u0 = fresh.states[0].u
-    assert np.abs(reused.states[0].u - u0).max() <= 1e-6 * np.abs(u0).max()
-    # the pull: the same answer within the multiplier loop's tolerance (tol_gap_rel of the
-    # increment's largest displacement), twice: each run is within it of the exact answer (their
-    # PCG start from different factors, so their iterates differ)
+    # Two solves of the same frictional case agree to about the multiplier loop's tolerance
+    # only: PARDISO's threaded sums move the rough PCG steps and the friction path with them
+    # (the slide's end differs by up to 1.1e-5 of max |u| between two fresh runs). So: 10 TOL,
+    # against 0.07-0.12 for a restart that loses the contact history.
+    u0 = fresh.states[2].u  # the shared steps' end: the first case's solve against a fresh one
+    assert np.abs(reused.states[2].u - u0).max() <= 10 * TOL * np.abs(u0).max()
     u_r, u_f = reused.displacement(), fresh.displacement()
-    du = np.abs(fresh.states[-1].u - fresh.states[-2].u).max()
-    assert np.abs(u_r - u_f).max() <= 2 * TOL * du
+    du = np.abs(fresh.states[-1].u - fresh.states[-2].u).max()  # the last increment's
+    assert np.abs(u_r - u_f).max() <= 10 * TOL * du
     s_r, s_f = slip(reused), slip(fresh)
-    assert s_f.max() > 1e-3  # the pull slides part of the face: a history-dependent answer
-    assert np.abs(s_r - s_f).max() <= 2 * TOL * du
+    assert s_f.max() > 5e-3  # slid: a history-dependent answer
+    assert np.abs(s_r - s_f).max() <= 10 * TOL * du
     r_r = reused.final.reaction.reshape(-1, 3)[:mesh.n_nodes].sum(0)
     r_f = fresh.final.reaction.reshape(-1, 3)[:mesh.n_nodes].sum(0)
     assert np.abs(r_r - r_f).max() <= 1e-3 * np.abs(r_f).max()
