@@ -88,6 +88,8 @@ class SolveInfo:
     condition_estimate: float | None = None  # 1-norm condition number of K (direct backends)
     factor_precision: str | None = None  # PARDISO: single (mixed precision) or double
     note: str = ""  # nonlinear solver: what a failed increment was doing (fea.newton)
+    reused_from: str = ""  # nonlinear solver: the load case this state was solved in, when a
+    # later case with the same first steps restarted from it (fea.newton; solve_s is then 0)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -117,6 +117,7 @@ class ContactTerm:
         p = len(self.w)
         self.hist = PointState(np.zeros((p, 3)), np.zeros(p), np.zeros((p, 2)), np.zeros(p, int))
         self.hist.g[:, 0] = self.g0[:, 0]
+        self.hist_prev = None  # the increment before (predict)
         self.ref_name = self.cs.reference_step or loadcase.steps[0].name
         if self.ref_name not in [s.name for s in loadcase.steps]:
             raise FeaError(f"reference step '{self.ref_name}' for slip is not a step of load case "
@@ -125,6 +126,26 @@ class ContactTerm:
         self.g_ref = np.zeros((p, 3)) if self.multi else self.hist.g.copy()
         if self.eps_n is not self._eps0[0]:  # each load case starts at the soft penalty
             self.eps_n, self.eps_t = self._eps0
+            self.version += 1
+
+    def case_signature(self, loadcase):
+        """What of a load case besides its steps shapes this term's history: the step slip is
+        measured from, and whether there is more than one step (fea.newton reuses steps)."""
+        return self.cs.reference_step or loadcase.steps[0].name, len(loadcase.steps) > 1
+
+    def snapshot(self):
+        """The history at a step's end (restore() puts it back in another load case)."""
+        h = self.hist
+        return (PointState(h.g.copy(), h.lam_n.copy(), h.lam_t.copy(), h.status.copy()),
+                self.g_ref.copy(), self.eps_n, self.eps_t)
+
+    def restore(self, snap) -> None:
+        h, g_ref, eps_n, eps_t = snap
+        self.hist = PointState(h.g.copy(), h.lam_n.copy(), h.lam_t.copy(), h.status.copy())
+        self.g_ref = g_ref.copy()
+        self.hist_prev = None
+        if eps_n is not self.eps_n:  # a penalty raised in that step: every factor renewed
+            self.eps_n, self.eps_t = eps_n, eps_t
             self.version += 1
 
     def end_step(self, step_name: str) -> None:
@@ -241,8 +262,26 @@ class ContactTerm:
             self.lam_n[self.pen] = 0.0  # penalty points: no multipliers (their law)
             self.lam_t[self.pen] = self.hist.lam_t[self.pen]
 
+    @property
+    def path_independent(self) -> bool:
+        """Frictionless contact is a convex problem per increment: one answer from any start."""
+        return not self.friction.any()
+
+    def predict(self, ratio: float) -> None:
+        """Frictionless points' pressure multipliers extrapolated from the last two increments
+        (the driver's predictor): the multiplier passes then start near this increment's
+        pressures. Frictional points keep theirs: their bound mu p and stick/slip history would
+        move with a predicted pressure, and their answer may depend on the path."""
+        prev = self.hist_prev
+        if prev is None:
+            return
+        sel = ~self.friction & ~self.pen
+        lam = self.lam_n + ratio * (self.lam_n - prev.lam_n)
+        self.lam_n = np.where(sel, np.maximum(lam, 0.0), self.lam_n)
+
     def commit(self, ev) -> None:
         st = self.st
+        self.hist_prev = self.hist
         self.hist = PointState(self.g, st.pressure.copy(), st.traction[:, 1:].copy(), st.status)
 
     def _aitken(self, p, tau, prev):

@@ -41,6 +41,7 @@ class LigamentTerm:
     # tangent, and refactoring on it (as on contact's) doubled the factorisations of
     # bench_ligaments; a stale factor that slows PCG down is still renewed (rebuild_after)
     refactor_on_status = False
+    path_independent = True  # elastic: the force is a function of the elongation
     dependencies: list = []
 
     def __init__(self, model, fibres: Fibres):
@@ -77,6 +78,12 @@ class LigamentTerm:
     def start_case(self, loadcase) -> None:
         self.delta = np.zeros(self.fibres.n)  # converged elongation (history: none needed)
         self.F, _ = evaluate(self.fibres.law, self.delta)
+
+    def snapshot(self):
+        return self.delta.copy(), self.F.copy()
+
+    def restore(self, snap) -> None:
+        self.delta, self.F = (a.copy() for a in snap)
 
     def end_step(self, step_name: str) -> None:
         pass
