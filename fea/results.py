@@ -207,8 +207,11 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
         "n_dof_free": result.n_dof_free,
         "timings_s": result.timings,
         "steps": [state_summary(result, s) for s in result.step_ends()],
+        # iterations: the linear solver's (CG); newton / al / cutbacks: the interface solver's
         "increments": [{"step": s.step, "increment": s.increment, "converged": s.converged,
-                        "iterations": s.solve.iterations, "residual": s.solve.residual}
+                        "iterations": s.solve.iterations, "residual": s.solve.residual,
+                        "newton_iterations": s.solve.newton_iterations,
+                        "al_iterations": s.solve.al_iterations, "cutbacks": s.solve.cutbacks}
                        for s in result.states],
         "stress_peaks": peaks,
     }
