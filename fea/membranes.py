@@ -202,8 +202,8 @@ def outputs(result, loadcase=None):
     """The membranes' case outputs (a fea.newton.TermOutputs, written like a term's):
     membranes.vtu (one surface cell per membrane face: von_mises_MPa, stress_MPa in the global
     frame, principal_strain, membrane; displacement at its nodes) at the final state and every
-    step end, and summary.json "membranes": per entry its body, thickness, area and von Mises
-    peaks (final state)."""
+    step end, and summary.json "membranes": per entry its body, role, material (library,
+    yield_MPa), thickness, area and von Mises peaks (final state)."""
     from .newton import TermOutputs
 
     model = result.model
@@ -230,8 +230,13 @@ def outputs(result, loadcase=None):
     for i, m in enumerate(model.membranes):
         on = final["membrane"] == i
         vm = final["von_mises_MPa"][on]
+        mat = model.materials[m.material]
+        # role of its body's sections: fea.metrics judges a bone's cortex by its material
+        # (library, yield) like a section's (subsidence shell rule, cortex stress)
+        role = next((s.role for s in model.sections if s.body_name == m.body_name), "other")
         summary[m.face_set] = {
             "body": m.body_name, "material": m.material, "thickness_mm": m.thickness,
+            "role": role, "library": mat.library, "yield_MPa": mat.yield_MPa,
             "area_mm2": float(final["area"][on].sum()),
             "max_von_mises_MPa": float(vm.max()) if len(vm) else 0.0,
             "p99_von_mises_MPa": float(np.percentile(vm, 99)) if len(vm) else 0.0}

@@ -1,9 +1,9 @@
 """A disk cache of built meshes, so variants and load cases that share geometry mesh it once.
 
 Key: sha256 of (builder name, its parameters, size, element order, the builder code version).
-The code version is the hash of the geometry package's sources plus the gmsh version, so editing
-a builder (or upgrading gmsh) never serves a stale mesh. A builder may add `cache_inputs(params)`
-(e.g. hashes of the STL files it reads) to the key.
+The code version is the hash of the geometry package's sources, the gmsh session (its options)
+and the gmsh version, so editing a builder (or upgrading gmsh) never serves a stale mesh. A
+builder may add `cache_inputs(params)` (e.g. hashes of the STL files it reads) to the key.
 
 Entry: `<root>/<key>.npz` holding the mesh arrays, the set names and a sha256 of the content.
 Written atomically (fea.atomic); on load the content hash is checked, and a corrupt or unreadable
@@ -32,12 +32,14 @@ FORMAT = 1
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Hash of fea/geometry/**/*.py, fea/mesh.py, fea/mesh_io.py and the gmsh version."""
+    """Hash of fea/geometry/**/*.py, fea/mesh.py, fea/mesh_io.py, fea/gmsh_session.py (the
+    session's options decide the mesh too) and the gmsh version."""
     import gmsh
 
     root = Path(__file__).parent
     h = hashlib.sha256(f"format{FORMAT}:gmsh{gmsh.__version__}".encode())
-    for p in sorted([*(root / "geometry").rglob("*.py"), root / "mesh.py", root / "mesh_io.py"]):
+    for p in sorted([*(root / "geometry").rglob("*.py"), root / "mesh.py", root / "mesh_io.py",
+                     root / "gmsh_session.py"]):
         h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]

@@ -102,7 +102,13 @@ def test_the_model_files_validate_and_name_only_sets_their_builder_makes():
         occ = data["mesh"]["params"]["occipital"]["enabled"]
         cells = {s["cell_set"] for s in data["sections"]}
         assert ("occ_plate" in cells) == occ, f
-        assert ("C2_cortical" in cells) == ("aad" in f.name), f
+        # the cortex is membranes on each present bone's boundary (as in models/intact.toml)
+        assert data["mesh"]["params"]["mesh"]["cortex"] == "membrane", f
+        assert not {c for c in cells if c.endswith("_cortical")}, f
+        walls = {m["face_set"]: m["body"] for m in data["membranes"]}
+        bones = {s["body"] for s in data["sections"] if s["role"] == "bone"}
+        assert walls == {f"{b}_cortical": b for b in bones}, f
+        assert ("C2" in bones) == ("aad" in f.name), f
 
 
 # ------------------------------------------------------------------ meshes (slow)
@@ -113,7 +119,7 @@ def test_avb_spans_c1_to_c3_over_its_designed_footprint(avb_occ_mesh):
     an = column.anatomy()
     L = column.layout(an)
     p = AVBParams(**_params("c2_avb_occipital")["avb"])
-    assert "C2" not in m.cell_sets and "C2_cortical" not in m.cell_sets
+    assert "C2" not in m.cell_sets and "C2_cortical" not in m.face_sets
     # the AVB's whole footprint (porous core and solid wall) on the C3 superior endplate: the
     # designed ellipse less the graft window, within 8 % (the mesh's facets chord the ellipse);
     # the screws overlap it (embedded), they cut nothing

@@ -391,3 +391,33 @@ def test_a_variant_removing_a_bone_drops_its_cortex():
                            "body": "C3"}]}
     out = _drop_bodies(data, ["C2"], "m.toml: variants.x.remove_bodies")
     assert [m["face_set"] for m in out["membranes"]] == ["C3_cortical"]
+
+
+@pytest.mark.parametrize("wall_yield, flagged", [(10.0, True), (20.0, False)])
+def test_case_metrics_judge_the_membrane_cortex_by_its_stress(tmp_path, wall_yield, flagged):
+    """The case metrics read the cortex's stress from its membranes: the stretched bar's walls
+    carry 12 MPa (E_wall * 1e-3, above), so a wall material of yield 10 MPa is over its strength
+    and flagged, one of 20 MPa is not; the summary names the membranes' body role and material."""
+    import json
+
+    from fea.cli import main
+    from fea.metrics.case_files import metrics_from_case_dir
+
+    toml = MODEL_TOML.replace("ORDER", "1").replace(
+        "[materials.cortex]\nE_MPa = 12000.0\n", f"[materials.cortex]\nE_MPa = 12000.0\n"
+        f"yield_MPa = {wall_yield}\n")
+    (tmp_path / "m.toml").write_text(toml)
+    (tmp_path / "lc.toml").write_text(STRETCH_TOML)
+    out = tmp_path / "out"
+    assert main(["solve", str(tmp_path / "m.toml"), "--loadcase", str(tmp_path / "lc.toml"),
+                 "--out", str(out), "-q"]) == 0
+    entry = json.loads((out / "summary.json").read_text())["membranes"]["xmax"]
+    assert entry["role"] == "bone" and entry["yield_MPa"] == wall_yield
+    m = metrics_from_case_dir(out)
+    cortex = m["strength"]["cortex"]
+    assert set(cortex) == {"xmax", "ymax"}
+    for c in cortex.values():
+        assert abs(c["p99_MPa"] - 12.0) < 1e-6 and c["strength_MPa"] == wall_yield
+        assert c["over_strength"] is flagged
+    assert any("bone cortex 'xmax'" in f for f in m["flags"]) is flagged
+    assert "xmax" not in m["strength"]["regions"]  # bone: not an implant strength region

@@ -152,6 +152,37 @@ def test_implant_on_a_shell_is_judged_as_on_an_endplate_over_its_core():
         Thresholds(shell_bearing="cortex")
 
 
+def test_implant_on_a_membrane_cortex_is_judged_as_on_an_endplate_over_its_core():
+    """A bone meshed as one cancellous solid whose cortex is a membrane (summary "membranes"):
+    the contact points lie in the cancellous solid, yet the implant bears on the membrane over
+    it, so the bony-endplate rule holds (36.7 MPa, patch mean against the core's 1.9 MPa) as
+    for a resolved shell; without the membrane the same contact is on cancellous bone (1.9)."""
+    from fea.metrics.case import bone_yield_for, core_yield_for, region_info
+
+    summary = {"regions": ["C3_cancellous", "avb"],
+               "materials": {"C3_cancellous": {"material": "cancellous", "role": "bone",
+                                               "body": "C3", "library": "cancellous_bone"},
+                             "avb": {"material": "ti", "role": "implant", "body": "AVB",
+                                     "library": "ti6al4v", "yield_MPa": 795.0}},
+               "membranes": {"C3_cortical": {"body": "C3", "role": "bone", "material": "cortical",
+                                             "library": "cortical_bone", "yield_MPa": None,
+                                             "thickness_mm": 0.5, "max_von_mises_MPa": 3.0,
+                                             "p99_von_mises_MPa": 2.0}}}
+    regions = region_info(summary)
+    assert regions["C3_cortical"]["membrane"] and list(regions)[:2] == summary["regions"]
+    meta = {"slave_role": "implant", "master_role": "bone", "slave_body": "AVB",
+            "master_body": "C3", "master_regions": {"C3_cancellous": 9.0}}
+    y, src = bone_yield_for("avb_C3", meta, regions, Thresholds())
+    assert y == 36.7 and "'C3_cortical'" in src and "'C3_cancellous'" in src
+    assert core_yield_for("avb_C3", meta, regions, Thresholds()) == 1.9
+    assert bone_yield_for("avb_C3", meta, regions, Thresholds(shell_bearing="shell"))[0] == 133.0
+    no_meta_regions = {**meta, "master_regions": {}}  # fall back on the body's one section
+    assert bone_yield_for("avb_C3", no_meta_regions, regions, Thresholds())[0] == 36.7
+    bare = region_info({k: v for k, v in summary.items() if k != "membranes"})
+    assert bone_yield_for("avb_C3", meta, bare, Thresholds())[0] == 1.9
+    assert core_yield_for("avb_C3", meta, bare, Thresholds()) is None
+
+
 def test_mean_contact_pressure_is_force_over_contact_area():
     p = np.array([0.0, 1.0, 3.0])
     s = subsidence(p, np.array([5.0, 1.0, 2.0]), bone_yield_MPa=36.7, core_yield_MPa=2.0)

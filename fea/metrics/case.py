@@ -16,7 +16,7 @@ from .segmental import segmental_rom
 from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
 from .screws import WARNING_PREFIX, screw_flags, screw_metrics
 from .stability import relative_rotation, rotation_increment, stability
-from .strength import STRUCTURAL_ROLES, strength
+from .strength import STRUCTURAL_ROLES, cortex_stress, strength
 from .subsidence import HIGH, subsidence
 from .thresholds import Thresholds
 from .translation import implant_bone_translation
@@ -40,6 +40,13 @@ def region_info(summary: dict) -> dict[str, dict]:
         out[r] = {"material": m.get("material", ""), "role": m.get("role", "other"),
                   "body": m.get("body") or r, "yield_MPa": m.get("yield_MPa"),
                   "library": m.get("library")}
+    # a bone's cortex carried by membranes (summary "membranes", fea.membranes) is a region of
+    # its body too, after the sections (result.vtu numbers the sections only)
+    for f, m in (summary.get("membranes") or {}).items():
+        if f not in out:
+            out[f] = {"material": m.get("material", ""), "role": m.get("role", "other"),
+                      "body": m.get("body") or f, "yield_MPa": m.get("yield_MPa"),
+                      "library": m.get("library"), "membrane": True}
     return out
 
 
@@ -141,10 +148,26 @@ def _bearing_region(meta: dict, regions: dict) -> str | None:
     bone = _bone_side(meta)
     touched = {r: a for r, a in (meta.get(f"{bone}_regions") or {}).items() if r in regions}
     if touched:
-        return max(touched, key=touched.get)
+        return _membrane_over(max(touched, key=touched.get), regions)
     body = meta.get(f"{bone}_body")
-    body_regions = [r for r, info in regions.items() if info["body"] == body]
-    return body_regions[0] if len(body_regions) == 1 else None
+    body_regions = [r for r, info in regions.items() if info["body"] == body
+                    and not info.get("membrane")]
+    return _membrane_over(body_regions[0], regions) if len(body_regions) == 1 else None
+
+
+def _membrane_over(region: str, regions: dict) -> str:
+    """The cortex an implant bears on when its body carries it as a membrane: contact points
+    lie on the solid's boundary faces, which the membrane of that body covers (the anatomy
+    builders put `<bone>_cortical` on every boundary face), so a point counted in the
+    cancellous solid bears on that membrane over it. Else the region itself."""
+    from .thresholds import LIBRARY_BONE_REGION
+
+    info = regions[region]
+    if info.get("membrane") or LIBRARY_BONE_REGION.get(info.get("library") or "") != "cancellous":
+        return region
+    shells = [r for r, i in regions.items() if i.get("membrane") and i["body"] == info["body"]
+              and LIBRARY_BONE_REGION.get(i.get("library") or "") in ("cortical", "endplate")]
+    return shells[0] if len(shells) == 1 else region
 
 
 def bone_yield_for(name: str, meta: dict, regions: dict, th: Thresholds) -> tuple[float, str]:
@@ -305,6 +328,10 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
         elif r["yield_MPa"] is None:
             flags.append(f"{r['role']} region '{name}': material has no yield_MPa, no safety "
                          "factor")
+    for name, c in out["strength"].get("cortex", {}).items():
+        if c["over_strength"]:
+            flags.append(f"bone cortex '{name}': membrane von Mises p99 {c['p99_MPa']:.0f} MPa "
+                         f"over its strength {c['strength_MPa']:g} MPa ({c['strength_source']})")
     return flags
 
 
@@ -345,10 +372,10 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
 
     Returns a JSON-safe dict: converged, reference_step, stability, implant_translation,
     segmental {level: ...} (ROM per level, fea.metrics.segmental; needs nodal),
-    micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies},
-    ligaments {ligament: ...} (fea.metrics.ligaments), screws {screw: clearances}
-    (fea.metrics.screws), flags,
-    thresholds.
+    micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies,
+    cortex (bone cortex membranes: fea.metrics.strength.cortex_stress)}, ligaments
+    {ligament: ...} (fea.metrics.ligaments), screws {screw: clearances} (fea.metrics.screws),
+    flags, thresholds.
     """
     th = thresholds or Thresholds()
     where = f"case '{summary.get('model', '?')}' / '{summary.get('loadcase', '?')}'"
@@ -378,6 +405,7 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
         out["segmental"] = _segmental(nodal, body_role, out["stability"])
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
+    out["strength"]["cortex"] = cortex_stress(regions, summary.get("membranes") or {}, th)
     out["ligaments"] = ligament_metrics(summary)
     out["screws"] = screw_metrics(summary, th)
     # the screw-safety warnings of summary.json are the breach flags of screw_flags

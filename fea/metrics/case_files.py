@@ -83,7 +83,7 @@ def read_nodal(case_dir: str | Path, summary: dict, ref_step: str | None) -> dic
     if "displacement" not in m.point_data or "region" not in m.cell_data:
         raise FeaError(f"{path}: needs point data 'displacement' and cell data 'region'")
     info = region_info(summary)
-    bodies = np.array([info[r]["body"] for r in info])
+    bodies = np.array([i["body"] for i in info.values() if not i.get("membrane")])
     pr = _point_region(m)
     keep = pr >= 0  # points no cell uses carry no body
     out = {"points": m.points[keep], "displacement": np.asarray(m.point_data["displacement"])[keep],

@@ -75,3 +75,32 @@ def strength(regions: dict[str, dict], vm_by_region: dict, th: Thresholds | None
         if r["sf_peak"] is not None:  # a lattice region can govern although its stress is lower
             b["sf_min"] = r["sf_peak"] if b["sf_min"] is None else min(b["sf_min"], r["sf_peak"])
     return {"regions": out_regions, "bodies": bodies}
+
+
+def cortex_stress(regions: dict[str, dict], membranes: dict, th: Thresholds | None = None) -> dict:
+    """Bone cortex carried by membranes (regions marked "membrane", fea.metrics.case.region_info;
+    membranes: summary.json "membranes", whose von Mises is the in-plane membrane stress at the
+    faces' points): peak and 99th percentile against the cortex's strength, its material's own
+    yield_MPa, else its library bone type's (thresholds.bone_yield: compact bone 133 MPa, Reilly
+    & Burstein 1975, transverse compressive and equal to the longitudinal tensile ultimate).
+
+    Judged on the 99th percentile: an embedded screw's node loads single membrane faces (a
+    point load on the wall), whose peak is the discretisation's, not the bone's. Returns
+    {face set: {body, peak_MPa, p99_MPa, strength_MPa, strength_source, sf_p99, over_strength}}.
+    """
+    th = th or Thresholds()
+    out = {}
+    for name, info in regions.items():
+        if not info.get("membrane") or info.get("role") != "bone":
+            continue
+        m = membranes.get(name)
+        if m is None:
+            raise FeaError(f"cortex stress: membrane '{name}' has no von Mises peaks in the "
+                           f"summary (have: {', '.join(membranes) or 'none'})")
+        y, src = th.bone_yield(name, info.get("library"), info.get("yield_MPa"),
+                               info.get("material") or name)
+        peak, p99 = float(m["max_von_mises_MPa"]), float(m["p99_von_mises_MPa"])
+        out[name] = {"body": info.get("body") or name, "peak_MPa": peak, "p99_MPa": p99,
+                     "strength_MPa": y, "strength_source": src, "sf_p99": _sf(y, p99),
+                     "over_strength": p99 >= y}
+    return out
