@@ -119,7 +119,9 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
             "slave_regions": sides.get((k, "slave"), {}),
             "master_regions": sides.get((k, "master"), {}),
         }
-        if arrays is not None and info.law != "tied":
+        if info.overclosure is not None:
+            d["pressure_overclosure"] = info.overclosure.kind
+        if arrays is not None and info.n_points > 0:  # (an exact tie has no points)
             sel = arrays["interface"] == k
             w = arrays["area"][sel]
             p = arrays["pressure"][sel]

@@ -35,6 +35,7 @@ class InterfaceInfo:
     tied_nodes: int = 0
     penalty: float | None = None  # N/mm^3 (Interface.penalty): a penalty law, else hard contact
     stick_slope: float | None = None
+    overclosure: object | None = None  # Interface.overclosure
 
 
 @dataclass
@@ -55,7 +56,7 @@ def _concat(parts: list[PairedPoints]) -> PairedPoints:
 
 def prepare(model: Model) -> ContactSetup:
     sides = [(it, resolve_sides(model, it)) for it in model.interfaces]
-    contacts = [(it.name, sd) for it, sd in sides if it.law != "tied"]
+    contacts = [(it.name, sd) for it, sd in sides if it.is_contact()]
     split = split_contact_nodes(model, contacts)
     m = split.model
     infos, parts, iface_id, links = [], [], [], []
@@ -66,9 +67,9 @@ def prepare(model: Model) -> ContactSetup:
     for k, (it, sd) in enumerate(sides):
         info = InterfaceInfo(it.name, it.law, it.mu if it.law == "friction" else 0.0, it.slave,
                              it.master, sd.slave_body, sd.master_body, penalty=it.penalty,
-                             stick_slope=it.stick_slope)
+                             stick_slope=it.stick_slope, overclosure=it.overclosure)
         infos.append(info)
-        if it.law == "tied":
+        if not it.is_contact():
             dep, n_unmatched = _tie_rows(m, sd, it.name, split.origin,
                                          tied_on.get(it.master, np.zeros(0, int)))
             if dep is not None:
@@ -181,15 +182,19 @@ def point_parameters(setup: ContactSetup, penalty_factor: float):
     mu = np.array([setup.infos[i].mu for i in setup.interface_of_point])
     eps_t = eps.copy()
     # a penalty law's slopes are the law itself, not a numerical parameter
-    slope = np.array([i.penalty if i.penalty is not None else np.nan for i in setup.infos])[iface]
     stick = np.array([i.stick_slope if i.stick_slope is not None else np.nan
                       for i in setup.infos])[iface]
+    # a nonlinear law's eps only scales the regularisation of its open points
+    slope = np.array([i.overclosure.reference_slope() if i.overclosure is not None else
+                      i.penalty if i.penalty is not None else np.nan for i in setup.infos])[iface]
     eps = np.where(np.isfinite(slope), slope, eps)
     eps_t = np.where(np.isfinite(stick), stick, np.where(np.isfinite(slope), eps, eps_t))
-    return eps, eps_t, mu, laws == "friction"
+    return eps, eps_t, mu, (laws == "friction") | (laws == "tied")  # tied: sticks, unbounded
 
 
 def penalty_points(setup: ContactSetup) -> np.ndarray:
-    """(p,) True at the points of interfaces with a penalty law (Interface.penalty)."""
-    pen = np.array([i.penalty is not None for i in setup.infos], bool)
+    """(p,) True at the points of interfaces with a penalty law (Interface.penalty or
+    .overclosure): their law is the answer, no multipliers there."""
+    pen = np.array([i.penalty is not None or i.overclosure is not None for i in setup.infos],
+                   bool)
     return pen[setup.interface_of_point] if len(pen) else np.zeros(0, bool)
