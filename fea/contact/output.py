@@ -71,7 +71,7 @@ def point_floor(analysis) -> np.ndarray:
 
 def smooth_on_corners(pp, values: np.ndarray) -> np.ndarray:
     """Lumped L2 projection of point values onto the slave corner nodes, evaluated back."""
-    corners = pp.slave_conn[:, :3]
+    corners = pp.slave_conn[:, :pp.slave_L.shape[1]]  # 3 (triangles) or 4 (quads)
     wl = pp.w[:, None] * pp.slave_L
     n = int(corners.max()) + 1 if len(corners) else 0
     num = np.bincount(corners.ravel(), (wl * values[:, None]).ravel(), n)

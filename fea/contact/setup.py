@@ -16,7 +16,7 @@ import numpy as np
 from ..constraints import LinearDependency
 from ..errors import ConfigError
 from ..model import Model
-from .pairing import PairedPoints, _project, pair_surfaces
+from .pairing import PairedPoints, _project, concat, pair_surfaces
 from .sides import Sides, body_of_cells, resolve_sides
 from .split import split_contact_nodes
 
@@ -47,11 +47,6 @@ class ContactSetup:
     infos: list[InterfaceInfo]
     origin: np.ndarray  # original node index of each node of the split mesh
     links: list = field(default_factory=list)  # (slave nodes, master nodes) for the rigid check
-
-
-def _concat(parts: list[PairedPoints]) -> PairedPoints:
-    return PairedPoints(*[np.concatenate([getattr(p, f) for p in parts])
-                          for f in PairedPoints.__dataclass_fields__])
 
 
 def prepare(model: Model) -> ContactSetup:
@@ -90,7 +85,7 @@ def prepare(model: Model) -> ContactSetup:
         parts.append(pp)
         iface_id.append(np.full(len(pp.w), k))
         links.append((pp.slave_conn[:, 0], pp.master_conn[:, 0]))
-    points = _concat(parts) if parts else None
+    points = concat(parts) if parts else None
     return ContactSetup(m, ties, points,
                         np.concatenate(iface_id) if iface_id else np.zeros(0, int), infos,
                         split.origin, links)
@@ -114,11 +109,12 @@ def _check_touching(model: Model, it, pp: PairedPoints) -> None:
 
 def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray, done=()):
     mesh = model.mesh
-    kinds = {ft.name for ft, _ in mesh.face_groups(sd.master)}
-    if kinds - {"TRI3", "TRI6"}:  # the projection onto master faces is written for triangles
-        raise ConfigError(f"{model.source}: tied interface '{name}': the master surface has "
-                          f"{', '.join(sorted(kinds))} faces; ties project onto triangle faces: "
-                          "make the tetrahedral side the master (a hexahedral slave is fine)")
+    groups = mesh.face_groups(sd.master)
+    if len(groups) > 1:
+        raise ConfigError(f"{model.source}: tied interface '{name}': the master surface mixes "
+                          f"{', '.join(ft.name for ft, _ in groups)} faces; ties project onto "
+                          "faces of one shape: split it into one interface per shape")
+    ftm = groups[0][0]
     s_nodes = np.unique(mesh.face_connectivity(sd.slave))
     s_nodes = s_nodes[~np.isin(s_nodes, done)]
     m_conn = mesh.face_connectivity(sd.master)
@@ -137,10 +133,12 @@ def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray, done=()):
     best_d = np.full(len(s_nodes), np.inf)
     best_face = np.zeros(len(s_nodes), int)
     best_N = np.zeros((len(s_nodes), m_conn.shape[1]))
-    h = np.sqrt(np.linalg.norm(np.cross(mx[:, 1] - mx[:, 0], mx[:, 2] - mx[:, 0]), axis=1).mean() / 2)
+    far = ftm.n_corners - 1  # the diagonal's far corner: a quad's area, half a triangle's
+    h = np.sqrt(np.linalg.norm(np.cross(mx[:, 1] - mx[:, 0], mx[:, far] - mx[:, 0]),
+                               axis=1).mean() / (2 if far == 2 else 1))
     for j in range(k):
         c = cand[:, j]
-        _, x, _, N, outside = _project(mx[c], mesh.nodes[s_nodes])
+        _, x, _, N, outside = _project(mx[c], mesh.nodes[s_nodes], ftm)
         d = np.linalg.norm(mesh.nodes[s_nodes] - x, axis=1) + 1e3 * outside * h
         better = d < best_d
         best_d[better], best_face[better], best_N[better] = d[better], c[better], N[better]
