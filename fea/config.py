@@ -193,6 +193,44 @@ class MembraneSpec(Strict):
     body: str = ""  # the body it belongs to, as sections' body
 
 
+class PressureOverclosureSpec(Strict):
+    """An interface's penalty law (CalculiX's *SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=...)
+    instead of hard contact: linear (slope; with law "tied" CalculiX's TIED law, in tension
+    too), exponential (c0, p0) or tabular (pressure against overclosure); fea.contact.overclosure."""
+
+    type: Literal["linear", "exponential", "tabular"]
+    slope_N_per_mm3: float | None = Field(default=None, gt=0)  # linear: pressure per overclosure
+    c0_mm: float | None = Field(default=None, gt=0)  # exponential: p = p0 / 100 at clearance c0
+    p0_MPa: float | None = Field(default=None, gt=0)  # exponential: pressure at zero overclosure
+    pressure_MPa: list[float] | None = None  # tabular, one per overclosure
+    overclosure_mm: list[float] | None = None
+
+    @model_validator(mode="after")
+    def fields_of_the_type(self):
+        need = {"linear": ("slope_N_per_mm3",), "exponential": ("c0_mm", "p0_MPa"),
+                "tabular": ("pressure_MPa", "overclosure_mm")}[self.type]
+        given = {k for k in ("slope_N_per_mm3", "c0_mm", "p0_MPa", "pressure_MPa",
+                             "overclosure_mm") if getattr(self, k) is not None}
+        if missing := [k for k in need if k not in given]:
+            raise ValueError(f"type '{self.type}' needs {', '.join(missing)}")
+        if extra := sorted(given - set(need)):
+            raise ValueError(f"type '{self.type}' takes {', '.join(need)}, not "
+                             f"{', '.join(extra)}")
+        if self.type != "linear":
+            self.law()  # the law's own checks (table order, ...), as a named error
+        return self
+
+    def law(self):
+        """The nonlinear law (fea.contact.overclosure), None for linear (Interface.penalty)."""
+        from .contact.overclosure import Exponential, Tabular
+
+        if self.type == "exponential":
+            return Exponential(self.c0_mm, self.p0_MPa)
+        if self.type == "tabular":
+            return Tabular(tuple(self.pressure_MPa), tuple(self.overclosure_mm))
+        return None
+
+
 class InterfaceSpec(Strict):
     name: str = ""
     slave: str
@@ -200,11 +238,24 @@ class InterfaceSpec(Strict):
     law: Literal["tied", "frictionless", "friction"] = "friction"
     mu: float | None = Field(default=None, ge=0.0, le=2.0)
     adjust_mm: float = Field(default=0.0, ge=0.0)  # close initial gaps below this tolerance
+    pressure_overclosure: PressureOverclosureSpec | None = None  # a penalty law, else hard
+    stick_slope_N_per_mm3: float | None = Field(default=None, gt=0)  # its shear per elastic slip
 
     @model_validator(mode="after")
     def mu_for_friction(self):
         if self.law == "friction" and self.mu is None:
             raise ValueError("law 'friction' needs mu (0 <= mu <= 2)")
+        po = self.pressure_overclosure
+        if self.law == "tied" and po is not None and po.type != "linear":
+            raise ValueError(f"law 'tied' with pressure_overclosure type '{po.type}': a tied "
+                             "penalty law is linear (CalculiX's PRESSURE-OVERCLOSURE=TIED)")
+        sticks = self.law == "tied" or (self.law == "friction" and (self.mu or 0) > 0)
+        if po is not None and sticks and self.stick_slope_N_per_mm3 is None:
+            raise ValueError(f"law '{self.law}' with a pressure_overclosure law needs "
+                             "stick_slope_N_per_mm3 (shear stress per elastic slip)")
+        if self.stick_slope_N_per_mm3 is not None and (po is None or not sticks):
+            raise ValueError("stick_slope_N_per_mm3 belongs to a pressure_overclosure law with "
+                             "law 'friction' (mu > 0) or 'tied'")
         return self
 
 
@@ -554,8 +605,11 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
                 did = f" Did you mean '{hint[0]}'?" if hint else ""
                 raise ConfigError(f"{path}: interfaces[{i}].{side}: '@{sel}' is neither a body "
                                   f"nor a cell set.{did}")
-        interfaces.append(Interface(it.name or f"{it.slave}|{it.master}", it.slave, it.master,
-                                    it.law, it.mu or 0.0, it.adjust_mm))
+        po = it.pressure_overclosure
+        interfaces.append(Interface(
+            it.name or f"{it.slave}|{it.master}", it.slave, it.master, it.law, it.mu or 0.0,
+            it.adjust_mm, po.slope_N_per_mm3 if po is not None else None,
+            it.stick_slope_N_per_mm3, po.law() if po is not None else None))
     ligaments = ligaments_from_spec(spec.ligaments, path, mesh, sections)
     from .embedded import Embedded, check_names
 

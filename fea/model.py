@@ -65,6 +65,15 @@ class Interface:
     # up to mu p (N/mm^3). None: hard contact and exact sticking (augmented Lagrangian).
     penalty: float | None = None
     stick_slope: float | None = None
+    # a nonlinear pressure-overclosure law instead (fea.contact.overclosure: CalculiX's
+    # EXPONENTIAL / TABULAR), penalty then None. law "tied" with a penalty: CalculiX's
+    # PRESSURE-OVERCLOSURE=TIED, p = penalty x overclosure in tension and compression, shear
+    # stress = stick_slope x slip without bound; without one: an exact tie (eliminated)
+    overclosure: object | None = None
+
+    def is_contact(self) -> bool:
+        """Solved by the contact driver (points, laws), not eliminated as an exact tie."""
+        return self.law != "tied" or self.penalty is not None
 
 
 @dataclass

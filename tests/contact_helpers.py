@@ -216,3 +216,24 @@ def _press_pull():
 
 
 PRESS_PULL = _press_pull()
+
+
+def ccx_agreement(tmp_path, model, lc) -> list[float]:
+    """max |ours - ccx| / max |ours| per step end: the model written as a deck, solved by ccx and
+    by us from the deck read back (so the deck carries the law)."""
+    from fea.abaqus import read_deck, write_deck
+    from fea.abaqus.ccx import read_dat_displacements, run_ccx
+    from fea.contact.term import ContactAnalysis
+
+    deck = tmp_path / "job.inp"
+    write_deck(model, lc, deck)
+    run = run_ccx(deck, threads=2)
+    res = ContactAnalysis(read_deck(deck).model).run(lc)
+    assert res.converged
+    rel = []
+    for k, st in enumerate(res.step_ends(), 1):
+        (labels, u_ccx), = [(lab, u) for name, t, lab, u in read_dat_displacements(run.dat)
+                            if name == "NALL" and t == float(k)]
+        u = res.displacement(st)[np.searchsorted(model.mesh.node_ids, labels)]
+        rel.append(float(np.abs(u - u_ccx).max() / np.abs(u).max()))
+    return rel

@@ -15,10 +15,9 @@ import shutil
 
 import numpy as np
 import pytest
-from contact_helpers import block_rollers, stacked_blocks
+from contact_helpers import block_rollers, ccx_agreement, stacked_blocks
 
 from fea.abaqus import read_deck, write_deck
-from fea.abaqus.ccx import read_dat_displacements, run_ccx
 from fea.contact.term import ContactAnalysis
 from fea.errors import ConfigError
 from fea.materials import LinearElastic
@@ -68,26 +67,10 @@ def test_deck_reads_the_law_and_calculix_defaults(blocks, tmp_path):
         read_deck(deck)
 
 
-def _compare(tmp_path, model, lc) -> float:
-    deck = tmp_path / "job.inp"
-    write_deck(model, lc, deck)
-    run = run_ccx(deck, threads=2)
-    mesh = model.mesh
-    res = ContactAnalysis(read_deck(deck).model).run(lc)  # the deck carries the law
-    assert res.converged
-    rel = []
-    for k, st in enumerate(res.step_ends(), 1):
-        (labels, u_ccx), = [(lab, u) for name, t, lab, u in read_dat_displacements(run.dat)
-                            if name == "NALL" and t == float(k)]
-        u = res.displacement(st)[np.searchsorted(mesh.node_ids, labels)]
-        rel.append(float(np.abs(u - u_ccx).max() / np.abs(u).max()))
-    return rel
-
-
 @pytest.mark.ccx
 @needs_ccx
 def test_ccx_frictionless_penalty(blocks, tmp_path):
-    rel = _compare(tmp_path, _model(blocks, "frictionless", block_rollers()), PRESS)
+    rel = ccx_agreement(tmp_path, _model(blocks, "frictionless", block_rollers()), PRESS)
     print(f"\nfrictionless penalty K = {K}: max |ours - ccx| / max |u| = {rel[0]:.2e}")
     assert rel[0] <= TOL
 
@@ -100,7 +83,7 @@ def test_ccx_friction_penalty_press_and_pull(blocks, tmp_path):
     lc = LoadCase("press_pull", [
         Step("press", [Pressure("upper_zmax", 1.0)]),
         Step("pull", [], [Support("upper_xmin", (0,), (0.003,))], increments=2)])
-    rel = _compare(tmp_path, _model(blocks, "friction", [Support("lower_zmin")], MU, STICK), lc)
+    rel = ccx_agreement(tmp_path, _model(blocks, "friction", [Support("lower_zmin")], MU, STICK), lc)
     print(f"\nfriction penalty K = {K}, stick slope {STICK}: max |ours - ccx| / max |u| per "
           f"step = {', '.join(f'{r:.2e}' for r in rel)}")
     assert max(rel) <= TOL

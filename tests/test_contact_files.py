@@ -73,3 +73,44 @@ def test_surface_inside_the_mesh_needs_a_side(files, capsys):
     assert rc == 1
     assert "lies inside the mesh" in capsys.readouterr().err
     assert not (files / "o").exists()
+
+
+LAW = 'pressure_overclosure = { type = "exponential", c0_mm = 0.01, p0_MPa = 0.1 }\n'
+
+
+@pytest.mark.parametrize("lines,expect", [
+    ('law = "frictionless"\npressure_overclosure = { type = "linear", slope_N_per_mm3 = 200.0 }',
+     ("frictionless", 200.0, None, None)),
+    ('law = "frictionless"\n' + LAW, ("frictionless", None, None, "exponential")),
+    ('law = "tied"\npressure_overclosure = { type = "linear", slope_N_per_mm3 = 200.0 }\n'
+     'stick_slope_N_per_mm3 = 400.0', ("tied", 200.0, 400.0, None)),
+    ('law = "friction"\nmu = 0.8\n' + LAW + 'stick_slope_N_per_mm3 = 50.0',
+     ("friction", None, 50.0, "exponential")),
+])
+def test_penalty_law_from_the_model_file(files, lines, expect):
+    """[[interfaces]] pressure_overclosure: CalculiX's penalty laws from a model file."""
+    p = files / "law.toml"
+    p.write_text(MODEL.replace('law = "friction"\nmu = 0.8\n', lines + "\n"))
+    it = load_model(p).interfaces[0]
+    assert (it.law, it.penalty, it.stick_slope,
+            it.overclosure.kind if it.overclosure else None) == expect
+
+
+@pytest.mark.parametrize("lines,match", [
+    ('law = "frictionless"\npressure_overclosure = { type = "linear" }',
+     r"interfaces\[0\]\.pressure_overclosure.*type 'linear' needs slope_N_per_mm3"),
+    ('law = "frictionless"\npressure_overclosure = { type = "cubic", slope_N_per_mm3 = 1.0 }',
+     r"interfaces\[0\]\.pressure_overclosure\.type.*'linear', 'exponential' or 'tabular'"),
+    ('law = "frictionless"\npressure_overclosure = { type = "linear", slope_N_per_mm3 = 1.0, '
+     'c0_mm = 0.1 }', "type 'linear' takes slope_N_per_mm3, not c0_mm"),
+    ('law = "frictionless"\npressure_overclosure = { type = "tabular", pressure_MPa = [0, 1], '
+     'overclosure_mm = [0.01, 0.0] }', r"overclosures \[0.01, 0.0\] mm: must rise strictly"),
+    ('law = "friction"\nmu = 0.8\n' + LAW, "needs stick_slope_N_per_mm3"),
+    ('law = "tied"\n' + LAW, "a tied penalty law is linear"),
+    ('law = "frictionless"\nstick_slope_N_per_mm3 = 5.0', "stick_slope_N_per_mm3 belongs to"),
+])
+def test_penalty_law_errors_name_the_key(files, lines, match):
+    p = files / "bad.toml"
+    p.write_text(MODEL.replace('law = "friction"\nmu = 0.8\n', lines + "\n"))
+    with pytest.raises(ConfigError, match=match):
+        load_model(p)

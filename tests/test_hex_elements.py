@@ -298,16 +298,27 @@ def test_tet_mesh_tied_to_hex_mesh_carries_uniform_tension(hex_type, tmp_path):
     assert np.abs(vtu.point_data["displacement"] - u[at]).max() < 1e-15
 
 
-def test_tie_onto_hexahedral_faces_is_refused_with_the_fix():
+def test_tie_onto_a_master_mixing_face_shapes_is_refused_with_the_fix():
+    """Ties project onto triangle or quadrilateral master faces (tests/test_ccx_quad_contact.py),
+    one shape per side: a wedge block's skin (quad sides, triangle ends) is refused by name."""
     from fea.errors import ConfigError
     from fea.model import Interface
     from fea.solve_case import solve_case
 
-    mesh = _tet_on_hex()
+    wd = wedge_box((2, 2, 2), size=(2.0, 1.0, 1.0))
+    tt = structured_box((2, 2, 2), size=(2.0, 1.0, 1.0))
+    fs = {"skin": np.vstack([wd.face_sets["xmax"], wd.face_sets["zmax"]])}
+    fs.update({f"tet_{k}": v + [wd.n_cells, 0] for k, v in tt.face_sets.items()})
+    mesh = Mesh(np.vstack([wd.nodes, tt.nodes + [2.0, 0, 0]]),
+                [("C3D6", wd.cells), ("C3D4", tt.cells + wd.n_nodes)],
+                cell_sets={"wedges": np.arange(wd.n_cells),
+                           "tets": wd.n_cells + np.arange(tt.n_cells)}, face_sets=fs)
+    mesh.face_sets["xmin"] = wd.face_sets["xmin"]
     model = Model("mixed", mesh, {"m": LinearElastic("m", E, NU)},
-                  [Section("hexes", "m"), Section("tets", "m")], [Support("xmin")],
-                  interfaces=[Interface("glue", "tet_xmin", "hex_xmax", "tied")])
-    with pytest.raises(ConfigError, match="glue.*QUAD4.*tetrahedral side the master"):
+                  [Section("wedges", "m"), Section("tets", "m")], [Support("xmin")],
+                  interfaces=[Interface("glue", "tet_xmin", "skin", "tied")])
+    with pytest.raises(ConfigError, match="interface 'glue': surface 'skin' mixes "
+                                          "(QUAD4, TRI3|TRI3, QUAD4) faces.*one interface per"):
         solve_case(model, LoadCase("pull", [Step("s", [SurfaceForce(
             "tet_xmax", np.array([1.0, 0, 0]))])]))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contact import overclosure
 from ..anisotropy import (ANISO_NAMES, ENGINEERING_NAMES, ORTHO_NAMES, AnisotropicElastic,
                           Orientation)
 from ..equations import Equation
@@ -93,8 +94,10 @@ class _Interaction:
     block: Block
     mu: float = 0.0
     has_friction: bool = False
-    slope: float | None = None  # PRESSURE-OVERCLOSURE=LINEAR: pressure per overclosure
+    slope: float | None = None  # PRESSURE-OVERCLOSURE=LINEAR / TIED: pressure per overclosure
     stick_slope: float | None = None  # *FRICTION's second entry
+    overclosure: object | None = None  # EXPONENTIAL / TABULAR (fea.contact.overclosure)
+    tied: bool = False  # PRESSURE-OVERCLOSURE=TIED
 
 
 @dataclass
@@ -581,13 +584,16 @@ class _Reader:
     def _behavior(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")
         b.check_params({"PRESSURE-OVERCLOSURE"})
-        kind = b.choice("PRESSURE-OVERCLOSURE", ("HARD", "LINEAR"), "HARD")
-        if kind == "LINEAR":
+        kind = b.choice("PRESSURE-OVERCLOSURE",
+                        ("HARD", "LINEAR", "EXPONENTIAL", "TABULAR", "TIED"), "HARD")
+        inter = self.st.interactions.items()[-1][1]
+        if kind in ("LINEAR", "TIED"):
             # CalculiX's penalty law p = K x overclosure (slope K[, tension limit, c0]: those
-            # two are node-to-surface parameters, unused by face-to-face contact, as in ccx)
+            # two are node-to-surface parameters, unused by face-to-face contact, as in ccx);
+            # TIED: the same slope in tension too, the shear stick slope from *FRICTION
             rows = b.lines()
             if len(rows) != 1:
-                raise b.error("LINEAR needs one data line 'slope K[, ...]' (pressure per "
+                raise b.error(f"{kind} needs one data line 'slope K[, ...]' (pressure per "
                               "overclosure, N/mm^3)", rows[1][0] if rows else None)
             line, f = rows[0]
             try:
@@ -596,7 +602,22 @@ class _Reader:
                 raise b.error("the first entry is the slope K (N/mm^3)", line) from None
             if not slope > 0:
                 raise b.error(f"slope K = {slope}: must be > 0", line)
-            self.st.interactions.items()[-1][1].slope = slope
+            inter.slope, inter.tied = slope, kind == "TIED"
+        elif kind in ("EXPONENTIAL", "TABULAR"):
+            rows = b.lines()
+            if not rows:
+                raise b.error(f"{kind} needs data lines")
+            try:
+                values = [[float(x) for x in f[:2]] for _, f in rows]
+            except ValueError:
+                raise b.error("the entries are numbers", rows[0][0]) from None
+            if kind == "TABULAR" and any(len(f) > 2 and f[2].strip() for _, f in rows):
+                raise b.error("temperature-dependent tables (third entry) are not supported",
+                              rows[0][0])
+            try:
+                inter.overclosure = overclosure.from_deck(kind, values)
+            except ValueError as e:
+                raise b.error(str(e), rows[0][0]) from None
 
     def _friction(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")
@@ -709,17 +730,23 @@ class _Reader:
                     raise p.block.error(f"surface '{canon}' is node-based; interfaces need "
                                         "element-face surfaces", p.line)
                 sides.append(canon)
-            law, mu, slope, stick = p.law, 0.0, None, None
+            law, mu, slope, stick, over = p.law, 0.0, None, None, None
             if law is None:
-                _, inter = self.st.interactions.require(p.interaction, p.block, p.line)
+                canon, inter = self.st.interactions.require(p.interaction, p.block, p.line)
                 law = "friction" if inter.mu > 0 else "frictionless"
-                mu, slope = inter.mu, inter.slope
-                if slope is not None and law == "friction":
+                mu, slope, over = inter.mu, inter.slope, inter.overclosure
+                if inter.tied and not inter.has_friction:
+                    raise inter.block.error(f"surface interaction '{canon}' is "
+                                            "PRESSURE-OVERCLOSURE=TIED: CalculiX needs its "
+                                            "stick slope from a *FRICTION line")
+                if inter.tied:
+                    law, mu = "tied", 0.0  # bonded: *FRICTION's mu is not used
+                if (slope is not None or over is not None) and law != "frictionless":
                     # CalculiX's default stick slope: the deck's first elastic constant / 2
                     stick = inter.stick_slope if inter.stick_slope is not None else \
                         0.5 * self._first_elastic_constant()
             interfaces.append(Interface(p.name, sides[0], sides[1], law, mu, p.adjust, slope,
-                                        stick))
+                                        stick, over))
 
         model = Model(self.path.stem, mesh, materials, sections, [], ref_points, interfaces,
                       str(self.path), membranes=self._membranes(mesh, materials))

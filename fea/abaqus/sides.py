@@ -96,7 +96,7 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
     mesh = model.mesh
     # contact sides on one surface of a conforming mesh are split as the interface solver does
     contacts = [(it.name, resolve_sides(model, it)) for it, (a, b) in zip(model.interfaces, faces)
-                if it.law != "tied" and _coincide(mesh, a, b)]
+                if it.is_contact() and _coincide(mesh, a, b)]
     split_names = {n for n, _ in contacts}
     if contacts:
         split = split_contact_nodes(model, contacts)
@@ -128,7 +128,7 @@ def deck_ready(model: Model) -> tuple[Model, list[DeckSide]]:
                 names.append(_side_name(taken, text))
                 face_sets[names[-1]] = fs
         s_nodes = np.unique(mesh.face_connectivity(slave))
-        bonded = it.law == "tied" and bool(
+        bonded = not it.is_contact() and bool(
             np.isin(s_nodes, mesh.face_connectivity(master)).all())
         E_soft = float(min(E_cell[slave[:, 0]].min(), E_cell[master[:, 0]].min()))
         out.append(DeckSide(names[0], names[1], E_soft, _face_size(mesh, slave), bonded, dropped))

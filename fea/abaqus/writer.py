@@ -373,31 +373,48 @@ class _Writer:
             slave = self.face_set(sd.slave, f"interface '{it.name}'")
             master = self.face_set(sd.master, f"interface '{it.name}'")
             name = self.others.fresh(it.name)
-            if it.law == "tied" and sd.bonded:
+            if not it.is_contact() and sd.bonded:
                 out.append(f"** tied interface '{it.name}': bonded by the shared nodes of the "
                            "conforming mesh (a *TIE there would make ccx's MPCs cascade)\n")
                 continue
-            if it.law == "tied":
+            if not it.is_contact():
                 tol = f", POSITION TOLERANCE={fnum(it.adjust)}" if it.adjust > 0 else ""
                 out.append(f"*TIE, NAME={name}{tol}\n{slave}, {master}\n")
                 continue
-            if it.law not in ("friction", "frictionless"):
+            if it.law not in ("friction", "frictionless", "tied"):
                 raise FeaError(f"interface '{it.name}': unknown law '{it.law}'")
             if sd.dropped:
                 out.append(f"** interface '{it.name}': {sd.dropped} slave face(s) left out, each "
                            "holds a node shared with the master side (bonded there)\n")
-            # hard contact: a penalty stiff enough for CalculiX; a penalty law: its own slopes
-            k = PENALTY_FACTOR[it.law if it.mu > 0 else "frictionless"] * sd.E_soft / sd.h
-            slope = _round(k) if it.penalty is None else it.penalty
-            out.append(f"*SURFACE INTERACTION, NAME={name}\n"
-                       f"*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE=LINEAR\n{fnum(slope)}\n")
-            if it.law == "friction" and it.mu > 0:
-                stick = _round(k * STICK_RATIO) if it.stick_slope is None else it.stick_slope
-                out.append(f"*FRICTION\n{fnum(it.mu)}, {fnum(stick)}\n")
+            out.append(f"*SURFACE INTERACTION, NAME={name}\n" + self._behavior(it, sd))
             adjust = f", ADJUST={fnum(it.adjust)}" if it.adjust > 0 else ""
             out.append(f"*CONTACT PAIR, INTERACTION={name}, TYPE=SURFACE TO SURFACE, "
                        f"SMALL SLIDING{adjust}\n{slave}, {master}\n")
         return "".join(out)
+
+    def _behavior(self, it, sd) -> str:
+        """*SURFACE BEHAVIOR (and *FRICTION) of a contact interface: hard contact as a penalty
+        stiff enough for CalculiX; a penalty law (linear, tied, exponential, tabular) as itself."""
+        k = PENALTY_FACTOR[it.law if it.mu > 0 else "frictionless"] * sd.E_soft / sd.h
+        if it.overclosure is not None:
+            kind, data = it.overclosure.deck()
+            lines = "".join(f"{fnum(a)}, {fnum(b)}\n" for a, b in data)
+        else:
+            kind = "TIED" if it.law == "tied" else "LINEAR"
+            lines = f"{fnum(_round(k) if it.penalty is None else it.penalty)}\n"
+        if self.dialect == "abaqus" and kind in ("TIED", "EXPONENTIAL"):
+            # Abaqus has no TIED law, and its EXPONENTIAL pressure vanishes at c0 (ccx: p0 / 100)
+            raise FeaError(f"interface '{it.name}': PRESSURE-OVERCLOSURE={kind} is written with "
+                           "CalculiX's meaning; Abaqus reads it differently or not at all: "
+                           "write the calculix dialect")
+        out = f"*SURFACE BEHAVIOR, PRESSURE-OVERCLOSURE={kind}\n{lines}"
+        if it.law == "tied":  # ccx reads the tied law's stick slope from *FRICTION (mu unused)
+            stick = it.penalty if it.stick_slope is None else it.stick_slope  # as the solver
+            out += f"*FRICTION\n1, {fnum(stick)}\n"
+        elif it.law == "friction" and it.mu > 0:
+            stick = _round(k * STICK_RATIO) if it.stick_slope is None else it.stick_slope
+            out += f"*FRICTION\n{fnum(it.mu)}, {fnum(stick)}\n"
+        return out
 
     def _supports(self, supports: list[Support]) -> str:
         out = []

@@ -31,16 +31,27 @@ class LawState:
     psi: np.ndarray  # (p,) potential
 
 
-def pressure_of(g_n, lam_n, eps_n) -> np.ndarray:
-    """Contact pressure max(0, lam_n - eps_n g_n) (MPa)."""
-    return np.maximum(lam_n - eps_n * g_n, 0.0)
+def pressure_of(g_n, lam_n, eps_n, normal=None) -> np.ndarray:
+    """Contact pressure max(0, lam_n - eps_n g_n) (MPa), or that of the points' own
+    pressure-overclosure law where `normal` (overclosure.PointLaws) has one."""
+    p = np.maximum(lam_n - eps_n * g_n, 0.0)
+    if normal is not None:
+        normal.apply(g_n, eps_n, lam_n - eps_n * g_n >= 0.0, p, np.zeros_like(p),
+                     np.zeros_like(p))
+    return p
 
 
 def evaluate(g_n, dg_t, lam_n, lam_t, bound, eps_n, eps_t, friction, reg=1e-8,
-             tangent=True) -> LawState:
+             tangent=True, normal=None) -> LawState:
+    """`normal` (overclosure.PointLaws, or None): the points whose normal law is a nonlinear
+    pressure-overclosure law or a tied penalty (tension too, sticking without bound)."""
     closed = lam_n - eps_n * g_n >= 0.0
     pressure = pressure_of(g_n, lam_n, eps_n)
     psi = (pressure**2 - lam_n**2) / (2 * eps_n)
+    kn = eps_n.copy()
+    if normal is not None:
+        normal.apply(g_n, eps_n, closed, pressure, psi, kn)
+        bound = np.where(normal.tied, np.inf, bound)
 
     z = lam_t + eps_t[:, None] * dg_t
     zn = np.linalg.norm(z, axis=1)
@@ -61,7 +72,7 @@ def evaluate(g_n, dg_t, lam_n, lam_t, bound, eps_n, eps_t, friction, reg=1e-8,
     D = None
     if tangent:
         D = np.zeros((len(g_n), 3, 3))
-        D[:, 0, 0] = np.where(closed, eps_n, reg * eps_n)
+        D[:, 0, 0] = np.where(closed, np.maximum(kn, reg * eps_n), reg * eps_n)
         e = np.eye(2)
         zhat = z / safe[:, None]
         slip_t = (eps_t * np.where(stick, 0.0, bound) / safe)[:, None, None] * (

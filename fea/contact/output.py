@@ -71,7 +71,7 @@ def point_floor(analysis) -> np.ndarray:
 
 def smooth_on_corners(pp, values: np.ndarray) -> np.ndarray:
     """Lumped L2 projection of point values onto the slave corner nodes, evaluated back."""
-    corners = pp.slave_conn[:, :3]
+    corners = pp.slave_conn[:, :pp.slave_L.shape[1]]  # 3 (triangles) or 4 (quads)
     wl = pp.w[:, None] * pp.slave_L
     n = int(corners.max()) + 1 if len(corners) else 0
     num = np.bincount(corners.ravel(), (wl * values[:, None]).ravel(), n)
@@ -119,7 +119,9 @@ def interface_summary(analysis, arrays: dict | None, reference_step: str) -> dic
             "slave_regions": sides.get((k, "slave"), {}),
             "master_regions": sides.get((k, "master"), {}),
         }
-        if arrays is not None and info.law != "tied":
+        if info.overclosure is not None:
+            d["pressure_overclosure"] = info.overclosure.kind
+        if arrays is not None and info.n_points > 0:  # (an exact tie has no points)
             sel = arrays["interface"] == k
             w = arrays["area"][sel]
             p = arrays["pressure"][sel]

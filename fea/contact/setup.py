@@ -16,7 +16,7 @@ import numpy as np
 from ..constraints import LinearDependency
 from ..errors import ConfigError
 from ..model import Model
-from .pairing import PairedPoints, _project, pair_surfaces
+from .pairing import PairedPoints, _project, concat, pair_surfaces
 from .sides import Sides, body_of_cells, resolve_sides
 from .split import split_contact_nodes
 
@@ -35,6 +35,7 @@ class InterfaceInfo:
     tied_nodes: int = 0
     penalty: float | None = None  # N/mm^3 (Interface.penalty): a penalty law, else hard contact
     stick_slope: float | None = None
+    overclosure: object | None = None  # Interface.overclosure
 
 
 @dataclass
@@ -48,14 +49,9 @@ class ContactSetup:
     links: list = field(default_factory=list)  # (slave nodes, master nodes) for the rigid check
 
 
-def _concat(parts: list[PairedPoints]) -> PairedPoints:
-    return PairedPoints(*[np.concatenate([getattr(p, f) for p in parts])
-                          for f in PairedPoints.__dataclass_fields__])
-
-
 def prepare(model: Model) -> ContactSetup:
     sides = [(it, resolve_sides(model, it)) for it in model.interfaces]
-    contacts = [(it.name, sd) for it, sd in sides if it.law != "tied"]
+    contacts = [(it.name, sd) for it, sd in sides if it.is_contact()]
     split = split_contact_nodes(model, contacts)
     m = split.model
     infos, parts, iface_id, links = [], [], [], []
@@ -66,9 +62,9 @@ def prepare(model: Model) -> ContactSetup:
     for k, (it, sd) in enumerate(sides):
         info = InterfaceInfo(it.name, it.law, it.mu if it.law == "friction" else 0.0, it.slave,
                              it.master, sd.slave_body, sd.master_body, penalty=it.penalty,
-                             stick_slope=it.stick_slope)
+                             stick_slope=it.stick_slope, overclosure=it.overclosure)
         infos.append(info)
-        if it.law == "tied":
+        if not it.is_contact():
             dep, n_unmatched = _tie_rows(m, sd, it.name, split.origin,
                                          tied_on.get(it.master, np.zeros(0, int)))
             if dep is not None:
@@ -89,7 +85,7 @@ def prepare(model: Model) -> ContactSetup:
         parts.append(pp)
         iface_id.append(np.full(len(pp.w), k))
         links.append((pp.slave_conn[:, 0], pp.master_conn[:, 0]))
-    points = _concat(parts) if parts else None
+    points = concat(parts) if parts else None
     return ContactSetup(m, ties, points,
                         np.concatenate(iface_id) if iface_id else np.zeros(0, int), infos,
                         split.origin, links)
@@ -113,11 +109,12 @@ def _check_touching(model: Model, it, pp: PairedPoints) -> None:
 
 def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray, done=()):
     mesh = model.mesh
-    kinds = {ft.name for ft, _ in mesh.face_groups(sd.master)}
-    if kinds - {"TRI3", "TRI6"}:  # the projection onto master faces is written for triangles
-        raise ConfigError(f"{model.source}: tied interface '{name}': the master surface has "
-                          f"{', '.join(sorted(kinds))} faces; ties project onto triangle faces: "
-                          "make the tetrahedral side the master (a hexahedral slave is fine)")
+    groups = mesh.face_groups(sd.master)
+    if len(groups) > 1:
+        raise ConfigError(f"{model.source}: tied interface '{name}': the master surface mixes "
+                          f"{', '.join(ft.name for ft, _ in groups)} faces; ties project onto "
+                          "faces of one shape: split it into one interface per shape")
+    ftm = groups[0][0]
     s_nodes = np.unique(mesh.face_connectivity(sd.slave))
     s_nodes = s_nodes[~np.isin(s_nodes, done)]
     m_conn = mesh.face_connectivity(sd.master)
@@ -136,10 +133,12 @@ def _tie_rows(model: Model, sd: Sides, name: str, origin: np.ndarray, done=()):
     best_d = np.full(len(s_nodes), np.inf)
     best_face = np.zeros(len(s_nodes), int)
     best_N = np.zeros((len(s_nodes), m_conn.shape[1]))
-    h = np.sqrt(np.linalg.norm(np.cross(mx[:, 1] - mx[:, 0], mx[:, 2] - mx[:, 0]), axis=1).mean() / 2)
+    far = ftm.n_corners - 1  # the diagonal's far corner: a quad's area, half a triangle's
+    h = np.sqrt(np.linalg.norm(np.cross(mx[:, 1] - mx[:, 0], mx[:, far] - mx[:, 0]),
+                               axis=1).mean() / (2 if far == 2 else 1))
     for j in range(k):
         c = cand[:, j]
-        _, x, _, N, outside = _project(mx[c], mesh.nodes[s_nodes])
+        _, x, _, N, outside = _project(mx[c], mesh.nodes[s_nodes], ftm)
         d = np.linalg.norm(mesh.nodes[s_nodes] - x, axis=1) + 1e3 * outside * h
         better = d < best_d
         best_d[better], best_face[better], best_N[better] = d[better], c[better], N[better]
@@ -181,15 +180,19 @@ def point_parameters(setup: ContactSetup, penalty_factor: float):
     mu = np.array([setup.infos[i].mu for i in setup.interface_of_point])
     eps_t = eps.copy()
     # a penalty law's slopes are the law itself, not a numerical parameter
-    slope = np.array([i.penalty if i.penalty is not None else np.nan for i in setup.infos])[iface]
     stick = np.array([i.stick_slope if i.stick_slope is not None else np.nan
                       for i in setup.infos])[iface]
+    # a nonlinear law's eps only scales the regularisation of its open points
+    slope = np.array([i.overclosure.reference_slope() if i.overclosure is not None else
+                      i.penalty if i.penalty is not None else np.nan for i in setup.infos])[iface]
     eps = np.where(np.isfinite(slope), slope, eps)
     eps_t = np.where(np.isfinite(stick), stick, np.where(np.isfinite(slope), eps, eps_t))
-    return eps, eps_t, mu, laws == "friction"
+    return eps, eps_t, mu, (laws == "friction") | (laws == "tied")  # tied: sticks, unbounded
 
 
 def penalty_points(setup: ContactSetup) -> np.ndarray:
-    """(p,) True at the points of interfaces with a penalty law (Interface.penalty)."""
-    pen = np.array([i.penalty is not None for i in setup.infos], bool)
+    """(p,) True at the points of interfaces with a penalty law (Interface.penalty or
+    .overclosure): their law is the answer, no multipliers there."""
+    pen = np.array([i.penalty is not None or i.overclosure is not None for i in setup.infos],
+                   bool)
     return pen[setup.interface_of_point] if len(pen) else np.zeros(0, bool)

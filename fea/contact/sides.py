@@ -58,8 +58,11 @@ def resolve_faces(model: Model, name: str, where: str) -> np.ndarray:
 
 
 def _two_sided(model: Model, faces: np.ndarray) -> bool:
-    fc = np.sort(model.mesh.face_connectivity(faces, corners_only=True), axis=1)
-    return len(np.unique(fc, axis=0)) < len(fc)
+    for _, i in model.mesh.face_groups(faces):  # one connectivity width per face shape
+        fc = np.sort(model.mesh.face_connectivity(faces[i], corners_only=True), axis=1)
+        if len(np.unique(fc, axis=0)) < len(fc):
+            return True
+    return False
 
 
 def _body_names(model: Model, faces: np.ndarray) -> list[str]:
@@ -72,6 +75,18 @@ def _softness(model: Model, body_name: str) -> float:
 
 
 def resolve_sides(model: Model, it: Interface) -> Sides:
+    sd = _resolve_sides(model, it)
+    for side, faces in ((it.slave, sd.slave), (it.master, sd.master)):
+        groups = model.mesh.face_groups(faces)
+        if len(groups) > 1:  # (a wedge block's skin: quad sides, triangle ends)
+            raise ConfigError(
+                f"{model.source}: interface '{it.name}': surface '{side}' mixes "
+                f"{', '.join(ft.name for ft, _ in groups)} faces; a side of an interface has "
+                "faces of one shape: split it into one interface per shape")
+    return sd
+
+
+def _resolve_sides(model: Model, it: Interface) -> Sides:
     where = f"{model.source}: interface '{it.name}'"
     if it.slave == it.master and "@" not in it.slave:
         faces = model.mesh.faces(it.slave)

@@ -14,7 +14,8 @@ minimises. What is contact's own and lives here:
   - the soft penalty eps = penalty_factor E/h, raised x10 (up to penalty_max_factor) where the
     multiplier loop stalls (version bumped: the driver refactors), soft again in each load case;
   - slip is measured from the end of the reference step (default: the first step);
-  - interfaces with a penalty law (Interface.penalty, CalculiX's PRESSURE-OVERCLOSURE=LINEAR)
+  - interfaces with a penalty law (Interface.penalty, CalculiX's PRESSURE-OVERCLOSURE=LINEAR;
+    Interface.overclosure, EXPONENTIAL / TABULAR, and the tied penalty law: overclosure.py)
     keep lam_n = 0 and lam_t = the last increment's traction (return mapping), their Coulomb
     bound follows every Newton step, and they take no part in the multiplier passes: their
     slopes are the law, so their overclosure and elastic slip are part of the answer.
@@ -31,6 +32,7 @@ import numpy as np
 from ..errors import FeaError
 from ..newton import Evaluation, NewtonAnalysis, NewtonSettings, PassCheck, TermOutputs
 from . import law as L
+from .overclosure import PointLaws
 from .setup import ContactSetup, penalty_points, point_parameters, prepare
 
 _DEBUG = bool(os.environ.get("FEA_CONTACT_DEBUG"))
@@ -97,6 +99,7 @@ class ContactTerm:
                 self.setup, cs.penalty_factor)
             self._eps0 = (self.eps_n, self.eps_t)  # _stiffen raises eps within a run (new arrays)
             self.pen = penalty_points(self.setup)
+            self.normal = PointLaws.of(self.setup)  # nonlinear and tied penalty laws, or None
             self.g0 = np.zeros((len(pp.w), 3))
             self.g0[:, 0] = pp.g0
             # links per point, for the free-body check (slave node, master node)
@@ -188,7 +191,7 @@ class ContactTerm:
     def _law(self, g, tangent=True):
         return L.evaluate(g[:, 0], g[:, 1:] - self.hist.g[:, 1:], self.lam_n, self.lam_t,
                           self.bound, self.eps_n, self.eps_t, self.friction, self.cs.reg,
-                          tangent=tangent)
+                          tangent=tangent, normal=self.normal)
 
     def evaluate(self, u, it: int) -> Evaluation:
         g = self.g0 + (self.operator @ u).reshape(-1, 3)
@@ -199,7 +202,7 @@ class ContactTerm:
             p_now = L.pressure_of(g[:, 0], self.lam_n, self.eps_n)
             self.bound = np.where(self.follow, self.mu * p_now, self.bound)
         if self.pen.any():  # a penalty law's Coulomb bound is always that of this iterate
-            p_pen = L.pressure_of(g[:, 0], self.lam_n, self.eps_n)
+            p_pen = L.pressure_of(g[:, 0], self.lam_n, self.eps_n, self.normal)
             self.bound = np.where(self.pen, self.mu * p_pen, self.bound)
         st = self._law(g)
         self.g, self.st = g, st

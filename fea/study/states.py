@@ -50,4 +50,7 @@ def apply_state(data: dict, state: str, fused_ties: str = "implant") -> dict:
     for i in to_tie(data, fused_ties):
         out["interfaces"][i]["law"] = "tied"
         out["interfaces"][i]["mu"] = None
+        # fused: bonded exactly, whatever penalty law the immediate state had
+        out["interfaces"][i].pop("pressure_overclosure", None)
+        out["interfaces"][i].pop("stick_slope_N_per_mm3", None)
     return out
