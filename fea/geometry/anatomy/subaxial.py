@@ -77,11 +77,11 @@ def build(asm: Assembly, d: C3Dims, L: dict) -> Bone:
         bone.parts.append(lambda i, sg=sg: s.slab_path(
             [(sg * (a - 1.5), fy + 0.6, zm - 0.5), (sg * fx, fy, zm - 0.5),
              (sg * (fx + 5.0), fy - 0.3, zm - 1.0)],
-            [(2.8, 4.6), (2.6, 5.3), (2.0, 4.5)], i, xdir=Z, p=2.6))
-        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (fx + 5.4), fy + 3.0, zm - 1.6),
-                                                       (2.4, 2.2, 3.0), i))
-        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (fx + 5.6), fy - 3.4, zm - 0.6),
-                                                       (2.4, 2.3, 2.8), i))
+            [(3.2, 4.8), (2.7, 5.3), (2.2, 4.6)], i, xdir=Z, p=2.6))
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (fx + 4.6), fy + 2.8, zm - 1.8),
+                                                       (2.7, 2.6, 3.2), i))
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (fx + 4.9), fy - 3.0, zm - 0.8),
+                                                       (2.6, 2.6, 3.0), i))
         bone.cuts.append(lambda i, sg=sg: s.prism((sg * fx, fy, zm - 10), (0, 0, 1),
                                                   d.foramen_diameter_mm / 2,
                                                   d.foramen_diameter_mm / 2, 0.0, 20.0, None, i))
@@ -104,8 +104,9 @@ def build(asm: Assembly, d: C3Dims, L: dict) -> Bone:
         bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * 2.4, ys + 0.9, zm - 3.3),
                                                        (2.2, 2.7, 3.1), i))
     # articular pillars: lofted blocks between the superior facet plane (made by the C2-C3
-    # joint) and the parallel inferior facet plane pillar_height below, bulging laterally; the
-    # sections near the superior facet stay inside the joint's clearing zone
+    # joint) and the parallel inferior facet plane pillar_height below, bulging laterally and
+    # deeper below (a rhomboid from the side); the sections near the superior facet stay inside
+    # the joint's clearing zone, so nothing stands above the facet
     from .. import occ as o
 
     n = L["n"]
@@ -113,10 +114,10 @@ def build(asm: Assembly, d: C3Dims, L: dict) -> Bone:
     for sg in (1, -1):
         p = np.array([sg * xp, yp, L["facet_z"]])
         q = p - np.array([0, 0, d.pillar_height_mm])
-        pil = [Slab((sg * xp, yp, q[2] - 6.5), Z, fa - 0.3, fb, fb, X, 2.8),
-               Slab((sg * (xp + 0.4), yp, q[2] + 2.5), Z, fa + 0.4, fb, fb, X, 2.8),
-               Slab((sg * xp, yp, p[2] - 4.0), Z, fa, fb, fb, X, 2.8),
-               Slab((sg * xp, yp, p[2] + 6.0), Z, fa - 0.2, fb, fb, X, 2.8)]
+        pil = [Slab((sg * xp, yp, q[2] - 6.5), Z, fa - 0.3, fb, fb + 1.6, X, 2.2),
+               Slab((sg * (xp + 0.8), yp, q[2] + 2.5), Z, fa + 0.8, fb, fb + 2.0, X, 2.2),
+               Slab((sg * (xp + 0.2), yp, p[2] - 4.0), Z, fa + 0.2, fb, fb + 0.6, X, 2.2),
+               Slab((sg * xp, yp, p[2] + 6.0), Z, fa - 0.2, fb, fb + 0.3, X, 2.2)]
         bone.parts.append(lambda i, p=p, q=q, pil=pil: o.keep_below(o.keep_below(
             s.slab_loft(pil, i), p, n, i), q, -n, i))
     return bone
