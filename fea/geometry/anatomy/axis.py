@@ -44,7 +44,7 @@ def lamina_front(d: C2Dims, L: dict) -> tuple:
     body) at the top of the measuring band lamina_z + 2 mm; returns its centre."""
     t = np.radians(LAMINA_TILT_DEG)
     zc = L["lamina_z"] + 0.5
-    sec = Slab((0.0, 0.0, zc), (-1.0, 0.0, 0.0), LAMINA_HALF_HEIGHT_MM,
+    sec = Slab((0.0, 0.0, zc), (-1.0, 0.0, 0.0), d.lamina_height_mm / 2,
                    d.lamina_thickness_mm / 2, d.lamina_thickness_mm / 2,
                    (0.0, np.sin(t), np.cos(t)), 3.0)
     x, _ = s.slab_outline(sec)
@@ -61,9 +61,9 @@ FACET_PROCESS_DEPTH_MM = 2.0
 # inferior articular process covers it (9 mm stood out above it)
 IAP_PROCESS_HEIGHT_MM = 7.0
 
-# approx.: C2's laminae are tall and thick plates (about 10-12 mm high on dry axes), sloping
-# down and back; the tilt is the shape's, not a measured angle
-LAMINA_HALF_HEIGHT_MM, LAMINA_TILT_DEG = 5.5, 25.0
+# approx.: C2's laminae slope down and back (shingled over C3's); the tilt is the shape's, not a
+# measured angle
+LAMINA_TILT_DEG = 25.0
 
 
 def build(asm: Assembly, d: C2Dims, L: dict) -> Bone:
@@ -152,7 +152,7 @@ def build(asm: Assembly, d: C2Dims, L: dict) -> Bone:
            (0.0, yl, zl)]
     lam = lam + [(-x, y, z) for x, y, z in lam[-2::-1]]
     tl = d.lamina_thickness_mm / 2
-    hh = LAMINA_HALF_HEIGHT_MM
+    hh = d.lamina_height_mm / 2
     bone.parts.append(lambda i: s.slab_path(lam, [(hh - 2.0, tl - 0.8), (hh, tl), (hh, tl),
                                                   (hh, tl), (hh - 2.0, tl - 0.8)], i, xdir=up))
     # bifid spinous process: a tall trunk from the laminae, widening backward into two

@@ -10,7 +10,7 @@ from .. import keepout
 from ..assembly import Assembly
 from . import shapes as s
 from .morphometry import C3Dims
-from .shapes import Bone, Section, Slab
+from .shapes import Bone, Slab
 
 
 def facet_normal(angle_deg: float) -> np.ndarray:
