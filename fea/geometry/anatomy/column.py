@@ -121,8 +121,7 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None,
             J_ = J[side]
             joints.planar(asm, f"facet_C2C3_{side}", b3, b2, J_["p23"], L3["n"],
                           j.c2c3_cartilage_mm, Footprint(d3.facet_width_mm / 2, L3["facet_b"]),
-                          3.0, axis.IAP_PROCESS_HEIGHT_MM, None if no_c2 else reach,
-                          cartilage=not no_c2)
+                          3.0, 9.0, None if no_c2 else reach, cartilage=not no_c2)
             fw = min(d2.superior_facet_width_mm, d1.inferior_facet_width_mm) / 2
             fl = min(d2.superior_facet_length_mm, d1.inferior_facet_length_mm) / 2
             kept = not no_c2 and f"facet_C1C2_{side}" not in omit
@@ -130,8 +129,8 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None,
             # distracted joint, e.g. cages)
             up = max(5.0, J_["z_c1_inf"] - J_["p12"][2] + 3.5)
             joints.planar(asm, f"facet_C1C2_{side}", b2, b1, J_["p12"], J_["n12"],
-                          j.c1c2_cartilage_mm, Footprint(fw, fl), axis.FACET_PROCESS_DEPTH_MM,
-                          up, reach if kept else None, cartilage=kept)
+                          j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, up,
+                          reach if kept else None, cartilage=kept)
             joints.spherical(asm, f"facet_C0C1_{side}", b1, b0, J_["p01"], J_["n01"],
                              d0.condyle_radius_mm, j.c0c1_cartilage_mm,
                              Footprint(d0.condyle_width_mm / 2, d0.condyle_length_mm / 2,

@@ -43,9 +43,6 @@ SOURCES = {
           "7-8 mm off the midline",
     "N10": "Neumann DA. Kinesiology of the Musculoskeletal System, 2010: atlas inferior facets "
            "about 20 deg to the horizontal",
-    "CYA21": "Chan CYW, Yusof MI, Abdullah MS. Computed tomographic morphometric analysis of C1 "
-             "and C2 for lamina cross screw placement in Malay ethnicity. Asian Spine J "
-             "2021;15(1) (330 CT): C2 lamina bicortical diameter 5.74, height 11.76",
     "GN86": "Gilad I, Nissan M. Spine 1986;11:154 (cervical disc height, as in fea/geometry/spine.py)",
     "REF": "../shared/REFERENCES.md: cortical shell about 0.5 mm at C1-C3",
     "approx.": "rounded value chosen to fit the measured ones; not taken from a table",
@@ -121,8 +118,7 @@ class C2Dims:
     foramen_diameter_mm: float = P(5.1, "LM14")
     canal_width_mm: float = P(22.0, "approx.", "between the pars at the lamina level")
     canal_ap_mm: float = P(16.0, "approx.", "body to lamina on the midline")
-    lamina_thickness_mm: float = P(5.7, "CYA21", "bicortical diameter")
-    lamina_height_mm: float = P(11.8, "CYA21")
+    lamina_thickness_mm: float = P(5.0, "approx.")
     spinous_length_mm: float = P(16.0, "approx.", "bifid")
     cortical_mm: float = P(0.5, "REF")
 

@@ -45,11 +45,11 @@ def _with_joints(name: str, an, L, bone: Bone) -> Bone:
             joints.planar(shim, "x", lo[0], lo[1], Js["p23"], L["C3"]["n"],
                           an.j.c2c3_cartilage_mm,
                           joints.Footprint(an.c3.facet_width_mm / 2, L["C3"]["facet_b"]),
-                          3.0, axis.IAP_PROCESS_HEIGHT_MM, None)
+                          3.0, 9.0, None)
         lo = {"C2": (bone, other), "C1": (other, bone)}.get(name)
         if lo:
             joints.planar(shim, "x", lo[0], lo[1], Js["p12"], Js["n12"], an.j.c1c2_cartilage_mm,
-                          joints.Footprint(fw, fl), axis.FACET_PROCESS_DEPTH_MM, 5.0, None)
+                          joints.Footprint(fw, fl), 5.0, 5.0, None)
         lo = {"C1": (bone, other), "C0": (other, bone)}.get(name)
         if lo:
             joints.spherical(shim, "x", lo[0], lo[1], Js["p01"], Js["n01"],
