@@ -207,3 +207,94 @@ class Bone:
             raise MeshError(f"bone {self.name}: its cortical shell ({t} mm) could not be made "
                             "as one volume around its core")
         return out, None
+
+
+# ------------------------------------------------------------------ C2/C3 helpers (shapes-c2c3)
+# Lofts through rounded-rectangle (superellipse) sections: flat-sided blocks and plates with
+# rounded edges (a lamina, a pars, an articular pillar) that ellipses cannot give.
+
+
+@dataclass
+class Slab:
+    """One section of `slab_loft`: centre c, normal n (the loft direction there), half-width a
+    along xdir, half-depths bp (along +n x xdir) and bm (along -n x xdir), and the superellipse
+    exponent p (2: an ellipse; 3-4: a rounded rectangle)."""
+
+    c: tuple
+    n: tuple
+    a: float
+    bp: float
+    bm: float
+    xdir: tuple = (1.0, 0.0, 0.0)
+    p: float = 3.0
+
+
+SLAB_POINTS = 16  # points per section (a multiple of 4, so the four extremes are points)
+
+
+def _slab_wire(s: Slab, inset: float) -> int | None:
+    a, bp, bm = s.a - inset, s.bp - inset, s.bm - inset
+    if min(a, bp, bm) <= 0.05:
+        return None
+    F = frame(s.n, s.xdir)
+    e = 2.0 / s.p
+    occ = _occ()
+    tags = []
+    for k in range(SLAB_POINTS):
+        t = 2 * math.pi * k / SLAB_POINTS
+        ct, st = math.cos(t), math.sin(t)
+        u = a * math.copysign(abs(ct) ** e, ct)
+        v = (bp if st >= 0 else bm) * math.copysign(abs(st) ** e, st)
+        x = np.asarray(s.c, float) + u * F[:, 0] + v * F[:, 1]
+        tags.append(occ.addPoint(*map(float, x)))
+    # a periodic spline (first point repeated): C2 all round, no seam kink
+    return occ.addWire([occ.addSpline(tags + [tags[0]])])
+
+
+def slab_loft(sections: list[Slab], inset: float = 0.0, cap_ends: bool = True):
+    """Smooth solid through rounded-rectangle sections; inset shrinks every half-axis by inset
+    (a superellipse's corner then moves in by 1-1.2 inset: the core stays inside) and clips
+    the flat ends as `loft` does."""
+    wires = [_slab_wire(s, inset) for s in sections]
+    if any(w is None for w in wires):
+        return []
+    out = _occ().addThruSections(wires, makeSolid=True, makeRuled=False)
+    solid = [dt for dt in out if dt[0] == 3]
+    if cap_ends and inset:
+        for end, nb in ((0, 1), (-1, -2)):
+            c = np.asarray(sections[end].c, float)
+            d = _unit(sections[end].n)
+            d = d if d @ (np.asarray(sections[nb].c, float) - c) > 0 else -d
+            solid = _o.keep_below(solid, c + inset * d, -d)
+    return solid
+
+
+def slab_path(points, dims, inset: float = 0.0, xdir=(0.0, 0.0, 1.0), p: float = 3.0,
+              cap_ends: bool = True):
+    """`slab_loft` along a polyline: dims[i] = (a, bp, bm) or (a, b) at points[i], the section
+    normals along the polyline's tangents (central differences); xdir: one direction or one
+    per point."""
+    P = np.asarray(points, float)
+    T = np.gradient(P, axis=0)
+    X = np.broadcast_to(np.asarray(xdir, float), P.shape)
+    secs = []
+    for i in range(len(P)):
+        dm = tuple(dims[i])
+        a, bp, bm = (dm[0], dm[1], dm[1]) if len(dm) == 2 else dm
+        secs.append(Slab(tuple(P[i]), tuple(T[i]), a, bp, bm, tuple(X[i]), p))
+    return slab_loft(secs, inset, cap_ends)
+
+
+def slab_outline(s: Slab, k: int = 720) -> tuple[np.ndarray, np.ndarray]:
+    """(points (k, 3), outward unit normals (k, 3)) of a section's ideal outline, finely
+    sampled: where a builder needs a section's extent (e.g. a lamina's front on the midline)."""
+    F = frame(s.n, s.xdir)
+    t = np.linspace(0.0, 2 * np.pi, k, endpoint=False)
+    ct, st = np.cos(t), np.sin(t)
+    e = 2.0 / s.p
+    u = s.a * np.sign(ct) * np.abs(ct) ** e
+    v = np.where(st >= 0, s.bp, s.bm) * np.sign(st) * np.abs(st) ** e
+    x = np.asarray(s.c, float) + u[:, None] * F[:, 0] + v[:, None] * F[:, 1]
+    d = np.gradient(x, axis=0)
+    nrm = np.cross(d, F[:, 2])  # the outline runs counter-clockwise about n: d x n points out
+    return x, nrm / np.linalg.norm(nrm, axis=1)[:, None]

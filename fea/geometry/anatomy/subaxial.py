@@ -10,7 +10,7 @@ from .. import keepout
 from ..assembly import Assembly
 from . import shapes as s
 from .morphometry import C3Dims
-from .shapes import Bone, Section
+from .shapes import Bone, Slab
 
 
 def facet_normal(angle_deg: float) -> np.ndarray:
@@ -32,56 +32,94 @@ def layout(d: C3Dims, facet_z: float) -> dict:
             "facet_b": d.facet_length_mm / 2 * np.cos(np.radians(d.facet_angle_deg))}
 
 
+# approx.: the laminae slope down and back (shingled); the tilt is the shape's, not a measured
+# angle; their height follows the pillar's
+LAMINA_TILT_DEG, LAMINA_HALF_HEIGHT_MM = 25.0, 4.6
+
+
+def lamina_centre_y(d: C3Dims, L: dict, zc: float) -> float:
+    """y of the laminae's midline section centre such that its front (the faces looking forward,
+    normal within 45 deg of +y) reaches the canal's back, canal_depth_mm behind the body."""
+    t = np.radians(LAMINA_TILT_DEG)
+    sec = Slab((0.0, 0.0, zc), (-1.0, 0.0, 0.0), LAMINA_HALF_HEIGHT_MM,
+               d.lamina_thickness_mm / 2, d.lamina_thickness_mm / 2,
+               (0.0, np.sin(t), np.cos(t)), 3.0)
+    x, nrm = s.slab_outline(sec)
+    return L["canal_back_y"] - x[nrm[:, 1] > 0.7, 1].max()
+
+
 def build(asm: Assembly, d: C3Dims, L: dict) -> Bone:
     a, b, h = L["a"], L["b"], L["h"]
     bone = Bone("C3")
-    # body: waisted loft, flat endplates
-    bone.parts.append(lambda i: s.loft([Section((0, 0, 0), (0, 0, 1), a, b),
-                                        Section((0, 0.2, h / 2), (0, 0, 1), 0.92 * a, 0.95 * b),
-                                        Section((0, 0, h), (0, 0, 1), a, b)], i))
+    Z, X = (0.0, 0.0, 1.0), (1.0, 0.0, 0.0)
+    # body: rounded-rectangle sections, waisted, flat endplates, its back flat (the canal's
+    # front wall)
+    body = [Slab((0, 0, 0), Z, a, b, b, X, 2.7),
+            Slab((0, 0, 0.35 * h), Z, 0.93 * a, 0.97 * b, b, X, 2.7),
+            Slab((0, 0, 0.7 * h), Z, 0.95 * a, 0.98 * b, b, X, 2.7),
+            Slab((0, 0, h), Z, a, b, b, X, 2.7)]
+    bone.parts.append(lambda i: s.slab_loft(body, i))
     xp, yp = L["pillar_x"], L["pillar_y"]
     zm = 0.5 * h
     fx, fy = L["foramen"]
     for sg in (1, -1):
-        # uncinate process: a lip rising from the lateral rim of the superior endplate
-        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (a - 1.3), -0.2 * b, h - 0.5),
-                                                       (1.6, 0.6 * b, d.uncinate_height_mm + 0.5),
+        # uncinate process: a lip rising from the posterolateral rim of the superior endplate
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (a - 1.1), -0.2 * b, h - 0.4),
+                                                       (1.5, 0.55 * b, d.uncinate_height_mm + 0.4),
                                                        i))
-        # pedicle: from inside the posterolateral body into the pillar (starting at 0.55a, -0.75b
-        # its end cap poked 0.03 mm out of the waisted body: a sliver face the 3D mesher rejected)
-        bone.parts.append(lambda i, sg=sg: s.tube(
-            [(sg * 0.4 * a, -0.55 * b, zm), (sg * (xp - 3.0), yp + 3.5, zm + 0.5),
+        # pedicle: short, from inside the posterolateral body back and out into the pillar
+        bone.parts.append(lambda i, sg=sg: s.slab_path(
+            [(sg * 0.4 * a, -0.55 * b, zm), (sg * (xp - 3.5), yp + 4.0, zm + 0.5),
              (sg * xp, yp, zm + 1.0)],
-            [(d.pedicle_height_mm / 2, d.pedicle_width_mm / 2)] * 3, i))
-        # transverse process: a plate around the foramen, with its tip lateral
-        bone.parts.append(lambda i, sg=sg: s.tube(
-            [(sg * (a - 2.0), fy + 0.5, zm), (sg * fx, fy, zm), (sg * (fx + 7.0), fy - 1.0, zm)],
-            [(2.6, 4.8), (2.8, 5.2), (1.8, 3.0)], i))
+            [(d.pedicle_height_mm / 2, d.pedicle_width_mm / 2)] * 3, i, xdir=Z, p=2.6))
+        # transverse process: a plate around the foramen from the body's side, ending in the
+        # anterior and posterior tubercles with the gutter of the spinal nerve between them
+        bone.parts.append(lambda i, sg=sg: s.slab_path(
+            [(sg * (a - 1.5), fy + 0.6, zm - 0.5), (sg * fx, fy, zm - 0.5),
+             (sg * (fx + 5.0), fy - 0.3, zm - 1.0)],
+            [(3.2, 4.8), (2.7, 5.3), (2.2, 4.6)], i, xdir=Z, p=2.6))
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (fx + 4.6), fy + 2.8, zm - 1.8),
+                                                       (2.7, 2.6, 3.2), i))
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * (fx + 4.9), fy - 3.0, zm - 0.8),
+                                                       (2.6, 2.6, 3.0), i))
         bone.cuts.append(lambda i, sg=sg: s.prism((sg * fx, fy, zm - 10), (0, 0, 1),
                                                   d.foramen_diameter_mm / 2,
                                                   d.foramen_diameter_mm / 2, 0.0, 20.0, None, i))
-    # laminae: one tube from pillar to pillar through the midline, sloping down posteriorly
-    yl = L["canal_back_y"] - d.lamina_thickness_mm / 2
-    lam = [(xp, yp - 2.0, zm + 2.0), (0.5 * xp, yl + 0.5, zm + 1.0), (0.0, yl, zm)]
+    # laminae: one plate from pillar to pillar through the midline, tilted with its top forward
+    t = np.radians(LAMINA_TILT_DEG)
+    up = (0.0, np.sin(t), np.cos(t))
+    zl = zm + 0.5
+    yl = lamina_centre_y(d, L, zl)
+    hl, tl = LAMINA_HALF_HEIGHT_MM, d.lamina_thickness_mm / 2
+    lam = [(xp - 2.0, yp - 3.0, zl + 1.0), (0.5 * xp, yl + 1.6, zl + 0.3), (0.0, yl, zl)]
     lam = lam + [(-x, y, z) for x, y, z in lam[-2::-1]]
-    bone.parts.append(lambda i: s.tube(lam, [(4.0, d.lamina_thickness_mm / 2)] * 5, i,
-                                       xdir=(0, 0, 1)))
-    ys = yl - d.spinous_length_mm
-    bone.parts.append(lambda i: s.tube([(0, yl + 1.0, zm), (0, 0.5 * (yl + ys), zm - 2.0),
-                                        (0, ys, zm - 4.0)], [(4.5, 2.5), (3.8, 2.2), (3.0, 2.0)],
-                                       i, xdir=(0, 0, 1)))
-    bone.parts.append(lambda i: s.ellipsoid((0, ys, zm - 4.0), (3.2, 2.5, 3.4), i))
-    # articular pillars: between the superior facet plane (made by the C2-C3 joint) and the
-    # parallel inferior facet plane pillar_height below
+    bone.parts.append(lambda i: s.slab_path(lam, [(hl - 0.3, tl + 0.4), (hl, tl), (hl, tl),
+                                                  (hl, tl), (hl - 0.3, tl + 0.4)], i, xdir=up))
+    # spinous process: short, sloping down, bifid at its tip
+    ys = L["canal_back_y"] - d.lamina_thickness_mm / 2 - d.spinous_length_mm
+    bone.parts.append(lambda i: s.slab_path(
+        [(0, yl + 0.5, zl - 0.3), (0, 0.5 * (yl + ys), zm - 1.5), (0, ys + 2.5, zm - 3.0)],
+        [(4.3, 2.4), (3.7, 2.5), (3.0, 2.9)], i, xdir=Z, p=2.6))
+    for sg in (1, -1):
+        bone.parts.append(lambda i, sg=sg: s.ellipsoid((sg * 2.4, ys + 0.9, zm - 3.3),
+                                                       (2.2, 2.7, 3.1), i))
+    # articular pillars: lofted blocks between the superior facet plane (made by the C2-C3
+    # joint) and the parallel inferior facet plane pillar_height below, bulging laterally and
+    # deeper below (a rhomboid from the side); the sections near the superior facet stay inside
+    # the joint's clearing zone, so nothing stands above the facet
     from .. import occ as o
 
     n = L["n"]
+    fa, fb = d.facet_width_mm / 2 + 0.5, L["facet_b"] + 0.6
     for sg in (1, -1):
         p = np.array([sg * xp, yp, L["facet_z"]])
         q = p - np.array([0, 0, d.pillar_height_mm])
-        bone.parts.append(lambda i, p=p, q=q: o.keep_below(o.keep_below(
-            s.prism(p, (0, 0, 1), d.facet_width_mm / 2, L["facet_b"], -d.pillar_height_mm - 8,
-                    0.5, None, i), p, n, i), q, -n, i))
+        pil = [Slab((sg * xp, yp, q[2] - 6.5), Z, fa - 0.3, fb, fb + 1.6, X, 2.2),
+               Slab((sg * (xp + 0.8), yp, q[2] + 2.5), Z, fa + 0.8, fb, fb + 2.0, X, 2.2),
+               Slab((sg * (xp + 0.2), yp, p[2] - 4.0), Z, fa + 0.2, fb, fb + 0.6, X, 2.2),
+               Slab((sg * xp, yp, p[2] + 6.0), Z, fa - 0.2, fb, fb + 0.3, X, 2.2)]
+        bone.parts.append(lambda i, p=p, q=q, pil=pil: o.keep_below(o.keep_below(
+            s.slab_loft(pil, i), p, n, i), q, -n, i))
     return bone
 
 
