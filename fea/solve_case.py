@@ -52,6 +52,11 @@ def solve_case(model: Model, loadcase: LoadCase, settings: SolverSettings | None
     result = analysis.run(loadcase)
     if loadcase.nlgeom_note and loadcase.nlgeom_note not in result.warnings:
         result.warnings.append(loadcase.nlgeom_note)  # a deck's NLGEOM was solved linearly
+    from .abaqus.mpc import linearisation_note
+
+    note = linearisation_note(model, result)
+    if note:
+        result.warnings.append(note)  # a deck's *MPC was solved linearised
     out = CaseOutput(result)
     _screw_safety(model, result, out)
     from .membranes import outputs as membrane_outputs

@@ -26,6 +26,7 @@ from ..model import Interface, LoadCase, Model, RefPoint, Section
 from .history import HistoryBuilder
 from .lexer import Block, scan
 from .meshdata import MeshBuilder
+from .mpc import read_mpc
 from .names import Namespace
 from .springs import SPRING_TYPES, SpringElements, build_ligaments, read_equations
 from .targets import Targets
@@ -39,7 +40,7 @@ MODEL_KEYWORDS = {
     "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
     "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
     "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", "SPRING", "EQUATION",
-    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", "TRANSFORM", *MATERIAL_IGNORED,
+    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", "TRANSFORM", "MPC", *MATERIAL_IGNORED,
 }
 # membranes on solid faces (fea.membranes); S3 / S6 shells (what the calculix dialect writes for
 # M3D6) are read as membranes: their own plate bending is dropped
@@ -129,6 +130,7 @@ class _State:
     membrane_sets: dict = field(default_factory=dict)
     membrane_sections: list = field(default_factory=list)  # (block, elset, material, thickness)
     transforms: list = field(default_factory=list)  # (block, NSET, Orientation) per *TRANSFORM
+    mpcs: list[Block] = field(default_factory=list)  # *MPC blocks (fea.abaqus.mpc)
 
 
 def read_deck(path: str | Path) -> Deck:
@@ -152,35 +154,6 @@ def read_deck_mesh(path: str | Path):
     built = reader.mb.build({c.ref_label: c.block for c in reader.st.couplings})
     built.mesh.check()  # inverted / degenerate elements: MeshError naming the element ids
     return built.mesh
-
-
-# *MPC types: what CalculiX 2.20 does with them (mpcs.f, nonlingeo.c; ccx manual "*MPC")
-MPC_MEANING = {
-    "PLANE": "the nodes after the first three stay in the plane of those three",
-    "STRAIGHT": "the nodes after the first two stay on the line through those two",
-    "BEAM": "the distance between its two nodes stays constant",
-}
-
-
-def _mpc_refused(b: Block) -> ConfigError:
-    """*MPC is refused, naming its type. PLANE, STRAIGHT and BEAM are nonlinear constraints that
-    CalculiX does not linearise: reading one turns on NLGEOM for the whole analysis, and even a
-    step with NLGEOM=NO iterates with the constraint re-set in the deformed configuration
-    (measured with ccx 2.20). A linear solver would give another answer; the user types
-    (MEANROT, ...) need rotational nodes we do not model."""
-    rows = b.lines()
-    name = rows[0][1][0].strip().upper() if rows and rows[0][1] else ""
-    line = rows[0][0] if rows else None
-    for key, meaning in MPC_MEANING.items():
-        if name.startswith(key):
-            return b.error(f"*MPC {key} ({meaning}) is not supported: CalculiX solves it as a "
-                           "nonlinear constraint (it turns on NLGEOM and updates the constraint "
-                           "in the deformed configuration at every iteration), which this "
-                           "linear solver cannot reproduce. For small displacements write its "
-                           "linearisation about the undeformed geometry as *EQUATION", line)
-    return b.error(f"*MPC {name or '(no type)'} is not supported (user or mean-rotation MPC; "
-                   f"CalculiX's built-in types are {', '.join(MPC_MEANING)}, which are refused "
-                   "as nonlinear too); write a linear constraint as *EQUATION", line)
 
 
 def _supported_list() -> str:
@@ -215,8 +188,6 @@ class _Reader:
         return Deck(model, loadcase, heading)
 
     def _unsupported(self, block: Block) -> ConfigError:
-        if block.keyword == "MPC":
-            return _mpc_refused(block)
         if block.keyword in PROCEDURES:
             return block.error("this analysis procedure is not supported: the solver is linear "
                                "static (*STATIC)")
@@ -238,7 +209,7 @@ class _Reader:
         handler = {
             "HEADING": self._heading, "NODE": self.mb.add_nodes, "ELEMENT": self._element,
             "SPRING": self.st.springs.springs.append,
-            "EQUATION": self.st.springs.equations.append,
+            "EQUATION": self.st.springs.equations.append, "MPC": self.st.mpcs.append,
             "NSET": self.mb.add_set, "ELSET": self.mb.add_set, "SURFACE": self.mb.add_surface,
             "MATERIAL": self._material, "ELASTIC": self._elastic,
             "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
@@ -759,9 +730,18 @@ class _Reader:
                                           [e for e, m in zip(raw, on_mesh) if not m])
         model.equations = [self._equation(e, mesh, ref_by_label)
                            for e, m in zip(raw, on_mesh) if m]
+        model.equations += [self._equation(e, mesh, ref_by_label, "*MPC")
+                            for b in self.st.mpcs
+                            for e in read_mpc(b, mb.nsets, self._mpc_coords(mesh))]
         model.transforms = self._transforms(targets)
         if model.transforms:  # spring-end ties spread a fibre end in global axes
             turned = node_frames(model)[0]
+            for eq in (e for e in model.equations if e.where.endswith("*MPC")):
+                hit = np.intersect1d(eq.nodes, turned)
+                if len(hit):  # its coefficients are global; the node's dofs would be local
+                    raise ConfigError(f"{eq.where}: node {mesh.node_ids[hit[0]]} has a "
+                                      "*TRANSFORM; an *MPC on a transformed node is not "
+                                      "supported")
             for e in (e for e, m in zip(raw, on_mesh) if not m):
                 hit = np.isin(mesh.node_ids[turned], e.labels)
                 if hit.any():
@@ -775,9 +755,24 @@ class _Reader:
         m = self.st.materials.items()[0][1]
         return m.E if m.aniso is None else m.aniso[1][0]
 
-    def _equation(self, e, mesh, ref_by_label: dict[int, str]) -> Equation:
+    @staticmethod
+    def _mpc_coords(mesh):
+        """Coordinates of an *MPC's nodes by label; each must be a node of a solid element."""
+        order = np.argsort(mesh.node_ids)
+
+        def coords(labels, block, lines):
+            pos = np.minimum(np.searchsorted(mesh.node_ids[order], labels), len(order) - 1)
+            bad = np.flatnonzero(mesh.node_ids[order][pos] != labels)
+            if len(bad):
+                raise block.error(f"node {labels[bad[0]]} is not a node of a solid element "
+                                  "(*MPC ties mesh nodes)", int(lines[bad[0]]))
+            return mesh.nodes[order[pos]]
+        return coords
+
+    def _equation(self, e, mesh, ref_by_label: dict[int, str],
+                  keyword: str = "*EQUATION") -> Equation:
         """A linear constraint between mesh nodes (dofs 1-3) and reference nodes (dofs 1-6)."""
-        where = f"{e.block.loc(e.line)}: *EQUATION"
+        where = f"{e.block.loc(e.line)}: {keyword}"
         order = np.argsort(mesh.node_ids)
         pos = np.minimum(np.searchsorted(mesh.node_ids[order], e.labels), len(order) - 1)
         idx = np.where(mesh.node_ids[order][pos] == e.labels, order[pos], -1)
