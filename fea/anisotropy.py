@@ -195,15 +195,26 @@ class Orientation:
         r = np.asarray(points, float) - a
         r = r - (r @ e3)[:, None] * e3
         norm = np.linalg.norm(r, axis=1)
-        on_axis = norm < 1e-10
-        if on_axis.any():  # any direction normal to the axis (CalculiX does the same)
-            k = np.argmin(np.abs(e3))
-            t = np.cross(e3, np.eye(3)[k])
-            r[on_axis] = t
-            norm[on_axis] = np.linalg.norm(t)
+        on_axis = norm < 1e-10  # CalculiX's absolute test (transformatrix.f)
+        if on_axis.any():
+            r[on_axis] = ccx_on_axis(e3)
+            norm[on_axis] = 1.0
         e1 = r / norm[:, None]
         e2 = np.cross(e3, e1)
         return np.stack([e1, e2, np.broadcast_to(e3, e1.shape)], axis=2)
+
+
+def ccx_on_axis(e3: np.ndarray) -> np.ndarray:
+    """The radial direction CalculiX takes at a point on a cylindrical system's axis
+    (transformatrix.f, for *ORIENTATION and *TRANSFORM alike): a unit vector normal to e3 chosen
+    from e3's first non-zero component."""
+    if abs(e3[0]) > 1e-10:
+        e1 = np.array([-e3[1] / e3[0], 1.0, 0.0])
+    elif abs(e3[1]) > 1e-10:
+        e1 = np.array([0.0, -e3[2] / e3[1], 1.0])
+    else:
+        e1 = np.array([1.0, 0.0, -e3[0] / e3[2]])
+    return e1 / np.linalg.norm(e1)
 
 
 def _rodrigues(p: np.ndarray, t: float) -> np.ndarray:

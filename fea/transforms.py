@@ -38,18 +38,6 @@ class Transform:
         return "R" if self.orientation.system == "rectangular" else "C"
 
 
-def _ccx_on_axis(e3: np.ndarray) -> np.ndarray:
-    """The radial direction CalculiX takes for a node on a cylindrical system's axis
-    (transformatrix.f): a vector normal to e3 chosen from e3's first non-zero component."""
-    if abs(e3[0]) > 1e-10:
-        e1 = np.array([-e3[1] / e3[0], 1.0, 0.0])
-    elif abs(e3[1]) > 1e-10:
-        e1 = np.array([0.0, -e3[2] / e3[1], 1.0])
-    else:
-        e1 = np.array([1.0, 0.0, -e3[0] / e3[2]])
-    return e1 / np.linalg.norm(e1)
-
-
 def node_frames(model) -> tuple[np.ndarray, np.ndarray]:
     """(node indices (k,), axes R (k, 3, 3), columns X', Y', Z' in global coordinates) of every
     transformed mesh node, the last transform naming a node winning."""
@@ -63,16 +51,7 @@ def node_frames(model) -> tuple[np.ndarray, np.ndarray]:
         if t.target not in mesh.node_sets and t.target not in mesh.set_names():
             raise mesh._unknown(t.target, f"node set (transform '{t.name or t.target}')")
         nodes = mesh.nodes_of(t.target)
-        axes = t.orientation.axes(mesh.nodes[nodes])
-        if t.orientation.system == "cylindrical":
-            a, b = (np.asarray(v, float) for v in (t.orientation.a, t.orientation.b))
-            e3 = (b - a) / np.linalg.norm(b - a)
-            r = mesh.nodes[nodes] - a
-            r -= np.outer(r @ e3, e3)
-            on_axis = np.linalg.norm(r, axis=1) < 1e-10
-            if on_axis.any():
-                e1 = _ccx_on_axis(e3)
-                axes[on_axis] = np.stack([e1, np.cross(e3, e1), e3], axis=1)
+        axes = t.orientation.axes(mesh.nodes[nodes])  # on the axis: ccx's radial direction
         R[nodes] = axes
         has[nodes] = True
     idx = np.flatnonzero(has)

@@ -51,6 +51,9 @@ ORIENTATIONS = {
     "rect_rotated": Orientation("RROT", "rectangular", (0.0, 1.0, 0.0), (0.0, 0.0, 1.0),
                                 (1, 30.0)),
     "cylindrical": Orientation("CYL", "cylindrical", (0.0, 3.0, -3.0), (40.0, 4.0, -1.0)),
+    # the axis through the centroids of a row of bricks: C3D8R's one point lies on it, where
+    # the radial direction is CalculiX's convention (transformatrix.f)
+    "cyl_on_axis": Orientation("CYLA", "cylindrical", (0.0, 1.5, 1.5), (40.0, 1.5, 1.5)),
 }
 
 
@@ -67,7 +70,8 @@ CASES = [(e, k, o, 0.15, TOL) for e, k, o in [
     ("C3D20", "ortho", "cylindrical"), ("C3D20R", "engineering", "rectangular")]] + [
     ("C3D8I", "engineering", "cylindrical", 0.0, TOL),
     ("C3D8I", "engineering", "cylindrical", 0.15, 5e-3),
-    ("C3D8R", "engineering", "rect_rotated", 0.0, TOL), ("C3D8R", "aniso", "cylindrical", 0.0, TOL)]
+    ("C3D8R", "engineering", "rect_rotated", 0.0, TOL), ("C3D8R", "aniso", "cylindrical", 0.0, TOL),
+    ("C3D8R", "engineering", "cyl_on_axis", 0.0, TOL)]
 
 
 @pytest.mark.parametrize("etype, kind, orient, jitter, tol", CASES)
