@@ -71,6 +71,46 @@ def test_tied_penalty_law_carries_tension(blocks):
     assert np.abs(c["g"][:, 0] - 1.0 / K).max() < 1e-8 / K
 
 
+def _tie_metrics(analysis, res):
+    from fea.contact.output import interface_summary, per_interface, point_arrays
+    from fea.metrics.case import interface_metrics
+    from fea.metrics.thresholds import Thresholds
+
+    arrays = point_arrays(analysis, res.final)
+    meta = interface_summary(analysis, arrays, res.loadcase.steps[0].name)
+    micro, subs = interface_metrics(per_interface(analysis, arrays), meta, {}, Thresholds())
+    return micro["if"], subs
+
+
+def test_tied_penalty_metrics_report_its_elastic_slip_and_opening(blocks):
+    """A TIED interface is bonded through a penalty: the metrics report its elastic slip, not
+    zero (a bonded tie's entry) and not sliding. Pressed, then sheared by tau = 0.2 MPa with a
+    stick slope of 400 N/mm^3, the area-weighted mean slip since the press is tau / 400 = 0.5 um
+    (2 %: the slip's small transverse part adds to its magnitude); pulled by 1 MPa it opens by
+    1 / K = 5 um."""
+    from fea.contact.term import ContactAnalysis as CA
+    from fea.model import Traction
+
+    model = _model(blocks, [Support("lower_zmin")], "tied", None, 200.0, 400.0)
+    an = CA(model)
+    res = an.run(LoadCase("shear", [Step("press", [Pressure("upper_zmax", 0.1)]),
+                                    Step("shear", [Traction("upper_zmax",
+                                                            np.array([0.2, 0.0, 0.0]))])]))
+    assert res.converged
+    m, subs = _tie_metrics(an, res)
+    assert m["class"] == "bonded (tied penalty)" and "elastic" in m["slip_kind"]
+    assert m["law"] == "tied" and not subs
+    print(f"tied penalty: mean slip {m['mean_um']:.6g} um, peak {m['peak_um']:.4g} um")
+    assert 0.5 <= m["mean_um"] <= 0.5 * 1.02, m["mean_um"]
+    assert m["peak_um"] >= m["mean_um"] and m["open_area_pct"] == 0.0
+    same = {"base": MATS["base"], "block": LinearElastic("block", 1000.0, 0.3)}
+    pulled = ContactAnalysis(_model(blocks, block_rollers(), "tied", None, 200.0, 400.0, same))
+    res = pulled.run(LoadCase("pull", [Step("rest", []), Step("pull", [Pressure("upper_zmax",
+                                                                               -1.0)])]))
+    m, _ = _tie_metrics(pulled, res)
+    assert abs(m["max_opening_um"] - 5.0) < 1e-6 and m["class"] == "bonded (tied penalty)"
+
+
 def test_deck_round_trip_and_errors(blocks, tmp_path):
     deck = tmp_path / "ovc.inp"
     for over in (EXP, TAB):

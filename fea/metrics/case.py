@@ -234,16 +234,22 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
     for name in {**meta_all, **interfaces}:
         meta = meta_all.get(name, {})
         implant, bone, _ = interface_sides(meta)
-        if meta.get("law") == "tied":
-            # bonded (screws; every implant face in the fused state): no micromotion by
-            # construction, listed so that the table says so rather than leaving a hole
-            if implant:
-                micro[name] = {**_bonded_micromotion(th), **{
-                    k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")}}
-            continue
-        if implant is None and {meta.get("slave_role"), meta.get("master_role")} & ANATOMICAL:
-            continue  # natural joints (facet cartilage on bone): sliding there is motion
+        keys = {k: meta.get(k) for k in ("law", "mu", "slave_body", "master_body")}
+        joint = implant is None and bool({meta.get("slave_role"), meta.get("master_role")}
+                                         & ANATOMICAL)
         arrs = interfaces.get(name)
+        if meta.get("law") == "tied":
+            if meta.get("penalty_N_per_mm3") is not None and arrs is not None \
+                    and len(arrs.get("area", ())) and not joint:
+                # CalculiX's TIED law: bonded through a penalty, whose elastic slip is reported
+                micro[name] = {**_penalty_tie_micromotion(arrs, name, th), **keys}
+            elif implant:
+                # bonded (screws; every implant face in the fused state): no micromotion by
+                # construction, listed so that the table says so rather than leaving a hole
+                micro[name] = {**_bonded_micromotion(th), **keys}
+            continue
+        if joint:
+            continue  # natural joints (facet cartilage on bone): sliding there is motion
         if arrs is None:
             continue
         area = _require(arrs, "area", name)
@@ -283,6 +289,24 @@ def _bonded_micromotion(th: Thresholds) -> dict:
     """The micromotion entry of a tied interface: zero slip, all area below every threshold."""
     m = micromotion(np.zeros(1), np.ones(1), th=th)
     m.update(n_points=0, area_mm2=float("nan"), **{"class": "bonded (tied)"})
+    return m
+
+
+def _penalty_tie_micromotion(arrs: dict, name: str, th: Thresholds) -> dict:
+    """A TIED penalty interface (PRESSURE-OVERCLOSURE=TIED): bonded, yet its faces move apart by
+    the penalty's compliance, shear stress / stick slope tangentially and p / K in tension. That
+    elastic slip is reported over every point (all are bonded: none is open or sliding), with the
+    largest tensile opening; it is the penalty's, not frictional sliding, so its class is
+    'bonded (tied penalty)' and the ingrowth classes and flags leave it out, as any tie."""
+    slip = arrs.get("slip_magnitude")
+    if slip is None:
+        slip = np.linalg.norm(np.asarray(_require(arrs, "slip", name), float), axis=1)
+    m = micromotion(slip, _require(arrs, "area", name), th=th)
+    opening = np.asarray(arrs.get("gap", np.zeros(1)), float)
+    m.update({"class": "bonded (tied penalty)",
+              "slip_kind": "elastic slip of the tie's penalty (shear stress / stick slope), "
+                           "not sliding",
+              "max_opening_um": float(opening.max(initial=0.0)) * 1000.0})
     return m
 
 
