@@ -178,47 +178,90 @@ class Orientation:
         """True when the axes depend on the point (cylindrical)."""
         return self.system == "cylindrical"
 
-    def axes(self, points: np.ndarray | None = None) -> np.ndarray:
+    def axes(self, points: np.ndarray | None = None, cells: np.ndarray | None = None
+             ) -> np.ndarray:
         """R (n, 3, 3), columns the material axes 1, 2, 3 in global coordinates, at points
-        (n, 3) (a rectangular system: n = 1 when points is None)."""
-        a, b = np.asarray(self.a, float), np.asarray(self.b, float)
-        if self.system == "rectangular":
-            e1 = a / np.linalg.norm(a)
-            e2 = b - (b @ e1) * e1
-            e2 /= np.linalg.norm(e2)
-            R = np.stack([e1, e2, np.cross(e1, e2)], axis=1)
-            if self.rotation is not None:
-                R = _rodrigues(R[:, self.rotation[0] - 1], np.radians(self.rotation[1])) @ R
-            n = 1 if points is None else len(points)
-            return np.broadcast_to(R, (n, 3, 3)).copy()
-        e3 = (b - a) / np.linalg.norm(b - a)
-        r = np.asarray(points, float) - a
-        r = r - (r @ e3)[:, None] * e3
-        norm = np.linalg.norm(r, axis=1)
-        on_axis = norm < 1e-10  # CalculiX's absolute test (transformatrix.f)
-        if on_axis.any():
-            r[on_axis] = ccx_on_axis(e3)
-            norm[on_axis] = 1.0
-        e1 = r / norm[:, None]
-        e2 = np.cross(e3, e1)
-        return np.stack([e1, e2, np.broadcast_to(e3, e1.shape)], axis=2)
+        (n, 3) (a rectangular system: n = 1 when points is None). cells: the element of each
+        point, read by a distributed orientation only."""
+        n = 1 if points is None else len(points)
+        a = np.broadcast_to(np.asarray(self.a, float), (n, 3))
+        b = np.broadcast_to(np.asarray(self.b, float), (n, 3))
+        return frames(self.system, a, b, self.rotation, points)
+
+
+@dataclass(frozen=True, eq=False)
+class DistributedOrientation(Orientation):
+    """Per-element material axes (CalculiX *DISTRIBUTION named on an *ORIENTATION line): element
+    `cells[k]` (mesh index) takes the points `ab[k]` (a1, a2, a3, b1, b2, b3); every other element
+    of a section using it takes the distribution's first entry, `a` and `b` (CalculiX's rule).
+    System and rotation are the orientation's, applied to every entry."""
+
+    cells: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    ab: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
+    distribution: str = ""
+
+    @property
+    def varies(self) -> bool:
+        return True
+
+    def axes(self, points: np.ndarray | None = None, cells: np.ndarray | None = None
+             ) -> np.ndarray:
+        if points is None or cells is None:
+            raise ConfigError(f"orientation '{self.name}': its axes differ per element "
+                              f"(distribution '{self.distribution}'); give the points' elements")
+        cells = np.asarray(cells, np.int64)
+        n_cells = max(int(self.cells.max(initial=-1)), int(cells.max(initial=-1))) + 1
+        entry = np.full(n_cells, -1)
+        entry[self.cells] = np.arange(len(self.cells))
+        k = entry[cells]
+        ab = np.where((k >= 0)[:, None], self.ab[np.maximum(k, 0)],
+                      np.array([*self.a, *self.b], float))
+        return frames(self.system, ab[:, :3], ab[:, 3:], self.rotation, points)
+
+
+def frames(system: str, a: np.ndarray, b: np.ndarray, rotation, points) -> np.ndarray:
+    """R (n, 3, 3) of CalculiX's transformatrix.f for per-point a, b (n, 3); a cylindrical
+    system needs the points (n, 3)."""
+    if system == "rectangular":
+        e1 = a / np.linalg.norm(a, axis=1)[:, None]
+        e2 = b - np.einsum("ij,ij->i", b, e1)[:, None] * e1
+        e2 /= np.linalg.norm(e2, axis=1)[:, None]
+        R = np.stack([e1, e2, np.cross(e1, e2)], axis=2)
+        if rotation is not None:
+            R = _rodrigues(R[:, :, rotation[0] - 1], np.radians(rotation[1])) @ R
+        return R
+    e3 = (b - a) / np.linalg.norm(b - a, axis=1)[:, None]
+    r = np.asarray(points, float) - a
+    r = r - np.einsum("ij,ij->i", r, e3)[:, None] * e3
+    norm = np.linalg.norm(r, axis=1)
+    on_axis = norm < 1e-10  # CalculiX's absolute test (transformatrix.f)
+    if on_axis.any():
+        r[on_axis] = ccx_on_axis(e3[on_axis])
+        norm[on_axis] = 1.0
+    e1 = r / norm[:, None]
+    return np.stack([e1, np.cross(e3, e1), e3], axis=2)
 
 
 def ccx_on_axis(e3: np.ndarray) -> np.ndarray:
-    """The radial direction CalculiX takes at a point on a cylindrical system's axis
-    (transformatrix.f, for *ORIENTATION and *TRANSFORM alike): a unit vector normal to e3 chosen
-    from e3's first non-zero component."""
-    if abs(e3[0]) > 1e-10:
-        e1 = np.array([-e3[1] / e3[0], 1.0, 0.0])
-    elif abs(e3[1]) > 1e-10:
-        e1 = np.array([0.0, -e3[2] / e3[1], 1.0])
-    else:
-        e1 = np.array([1.0, 0.0, -e3[0] / e3[2]])
-    return e1 / np.linalg.norm(e1)
+    """The radial directions (n, 3) CalculiX takes at points on a cylindrical system's axis
+    (transformatrix.f, for *ORIENTATION and *TRANSFORM alike) for unit axes e3 (n, 3): a unit
+    vector normal to e3 chosen from e3's first non-zero component."""
+    e3 = np.atleast_2d(e3)
+    x, y, z = e3[:, 0], e3[:, 1], e3[:, 2]
+    use_x, use_y = np.abs(x) > 1e-10, np.abs(y) > 1e-10
+    safe = lambda v: np.where(np.abs(v) > 1e-10, v, 1.0)  # noqa: E731
+    one, zero = np.ones_like(x), np.zeros_like(x)
+    e1 = np.where(use_x[:, None], np.stack([-y / safe(x), one, zero], 1),
+                  np.where(use_y[:, None], np.stack([zero, -z / safe(y), one], 1),
+                           np.stack([one, zero, -x / safe(z)], 1)))
+    return e1 / np.linalg.norm(e1, axis=1)[:, None]
 
 
 def _rodrigues(p: np.ndarray, t: float) -> np.ndarray:
-    K = np.array([[0, -p[2], p[1]], [p[2], 0, -p[0]], [-p[1], p[0], 0]])
+    """(n, 3, 3) right-handed rotations by t about the unit axes p (n, 3)."""
+    K = np.zeros((len(p), 3, 3))
+    K[:, 0, 1], K[:, 0, 2], K[:, 1, 2] = -p[:, 2], p[:, 1], -p[:, 0]
+    K[:, 1, 0], K[:, 2, 0], K[:, 2, 1] = p[:, 2], -p[:, 1], p[:, 0]
     return np.eye(3) + np.sin(t) * K + (1 - np.cos(t)) * K @ K
 
 

@@ -223,13 +223,14 @@ def element_D(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             mat[cells] = n_d
             n_d += 1
             continue
-        for b in mesh.blocks:  # one D per quadrature point, at the point's position
+        for b in mesh.blocks:  # one D per quadrature point, at its position and element
             sel = cells[(cells >= b.offset) & (cells < b.offset + len(b.cells))]
             if not len(sel):
                 continue
             N = b.type.shape(b.type.points)[0]  # (q, nn)
             x = np.einsum("qa,mad->mqd", N, mesh.nodes[b.cells[sel - b.offset]])
-            Ds.append(rotate_stiffness(m.C, s.orientation.axes(x.reshape(-1, 3))))
+            Ds.append(rotate_stiffness(m.C, s.orientation.axes(x.reshape(-1, 3),
+                                                                np.repeat(sel, len(N)))))
             mat[sel] = n_d + len(N) * np.arange(len(sel))
             step[sel] = 1
             n_d += len(sel) * len(N)

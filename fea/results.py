@@ -291,6 +291,9 @@ def _anisotropy_summary(mat, section) -> dict:
     if not hasattr(mat, "kind"):
         return {}
     o = section.orientation
+    ori = None if o is None else {"name": o.name, "system": o.system, "a": list(o.a),
+                                  "b": list(o.b)}
+    if getattr(o, "distribution", None):  # per-element axes: a and b are the default entry's
+        ori.update(distribution=o.distribution, distributed_elements=int(len(o.cells)))
     return {"elasticity": mat.kind, "engineering_constants": mat.engineering_constants(),
-            "orientation": None if o is None else {"name": o.name, "system": o.system,
-                                                    "a": list(o.a), "b": list(o.b)}}
+            "orientation": ori}

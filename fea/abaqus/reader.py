@@ -26,6 +26,7 @@ from ..model import Interface, LoadCase, Model, RefPoint, Section
 from .history import HistoryBuilder
 from .lexer import Block, scan
 from .meshdata import MeshBuilder
+from .distribution import PendingOrientation, RawDistribution, read_distribution, resolve
 from .mpc import read_mpc
 from .names import Namespace
 from .springs import SPRING_TYPES, SpringElements, build_ligaments, read_equations
@@ -40,7 +41,8 @@ MODEL_KEYWORDS = {
     "HEADING", "NODE", "ELEMENT", "NSET", "ELSET", "SURFACE", "MATERIAL", "ELASTIC",
     "SOLID SECTION", "BOUNDARY", "COUPLING", "KINEMATIC", "DISTRIBUTING", "TIE",
     "SURFACE INTERACTION", "SURFACE BEHAVIOR", "FRICTION", "CONTACT PAIR", "SPRING", "EQUATION",
-    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", "TRANSFORM", "MPC", *MATERIAL_IGNORED,
+    "MEMBRANE SECTION", "SHELL SECTION", "ORIENTATION", "TRANSFORM", "MPC",
+    "DISTRIBUTION", "DISTRIBUTION TABLE", *MATERIAL_IGNORED,
 }
 # membranes on solid faces (fea.membranes); S3 / S6 shells (what the calculix dialect writes for
 # M3D6) are read as membranes: their own plate bending is dropped
@@ -49,6 +51,14 @@ HISTORY_KEYWORDS = {"STEP", "STATIC", "END STEP", "BOUNDARY", "CLOAD", "DLOAD", 
 PROCEDURES = {"FREQUENCY", "DYNAMIC", "BUCKLE", "HEAT TRANSFER", "COUPLED TEMPERATURE-"
               "DISPLACEMENT", "VISCO", "MODAL DYNAMIC", "STEADY STATE DYNAMICS", "GREEN",
               "COMPLEX FREQUENCY", "ELECTROMAGNETICS", "UNCOUPLED TEMPERATURE-DISPLACEMENT"}
+
+
+# keywords of the linear-static dialect that are refused with their reason (docs/abaqus.md)
+REFUSED = {
+    "CHANGE SOLID SECTION": "it changes an element set's material from one step to the next, "
+    "and a load case here is solved with one stiffness for all its steps (steps add loads to "
+    "one linear or contact solve); write one deck per material state",
+}
 
 
 @dataclass
@@ -131,6 +141,8 @@ class _State:
     membrane_sections: list = field(default_factory=list)  # (block, elset, material, thickness)
     transforms: list = field(default_factory=list)  # (block, NSET, Orientation) per *TRANSFORM
     mpcs: list[Block] = field(default_factory=list)  # *MPC blocks (fea.abaqus.mpc)
+    distributions: Namespace[RawDistribution] = field(
+        default_factory=lambda: Namespace("distribution"))
 
 
 def read_deck(path: str | Path) -> Deck:
@@ -156,6 +168,14 @@ def read_deck_mesh(path: str | Path):
     return built.mesh
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _supported_list() -> str:
     keys = sorted(MODEL_KEYWORDS | HISTORY_KEYWORDS | {"INCLUDE"})
     return ", ".join(f"*{k}" for k in keys) + " (and output requests, which are skipped)"
@@ -168,6 +188,7 @@ class _Reader:
         self.mb = MeshBuilder(str(path))
         self.st = _State()
         self._context: str | None = None  # "material", "coupling", "interaction"
+        self._resolved: dict = {}  # distributed orientations resolved on the mesh, by name
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Deck:
@@ -188,6 +209,8 @@ class _Reader:
         return Deck(model, loadcase, heading)
 
     def _unsupported(self, block: Block) -> ConfigError:
+        if block.keyword in REFUSED:
+            return block.error(f"not supported: {REFUSED[block.keyword]}")
         if block.keyword in PROCEDURES:
             return block.error("this analysis procedure is not supported: the solver is linear "
                                "static (*STATIC)")
@@ -215,6 +238,7 @@ class _Reader:
             "SOLID SECTION": self._section, "BOUNDARY": self.st.boundaries.append,
             "MEMBRANE SECTION": self._membrane_section, "SHELL SECTION": self._membrane_section,
             "ORIENTATION": self._orientation, "TRANSFORM": self._transform,
+            "DISTRIBUTION": self._distribution, "DISTRIBUTION TABLE": self._distribution_table,
             "COUPLING": self._coupling, "KINEMATIC": self._coupling_kind,
             "DISTRIBUTING": self._coupling_kind, "TIE": self._tie,
             "SURFACE INTERACTION": self._interaction, "SURFACE BEHAVIOR": self._behavior,
@@ -360,28 +384,63 @@ class _Reader:
             raise b.error("needs the line 'a1, a2, a3, b1, b2, b3' and optionally 'local axis, "
                           "angle in degrees'", rows[2][0] if len(rows) > 2 else None)
         line, f = rows[0]
+        system = "cylindrical" if system[0] == "C" else "rectangular"
+        rotation = self._orientation_rotation(b, rows)
+        if len(f) == 1 and f[0].strip() and not _is_number(f[0]):  # a distribution's name
+            if system == "cylindrical" and rotation is not None:
+                raise b.error(f"orientation '{name}': an additional rotation is only allowed "
+                              "for rectangular systems (as in CalculiX)", rows[1][0])
+            self.st.orientations.define(name, PendingOrientation(
+                name, system, rotation, f[0].strip(), b, line))
+            return
         try:
             ab = [float(x) for x in f]
         except ValueError:
-            raise b.error("the first line is 'a1, a2, a3, b1, b2, b3' (numbers; distributions "
-                          "are not supported)", line) from None
+            raise b.error("the first line is 'a1, a2, a3, b1, b2, b3' (numbers) or the name of "
+                          "a *DISTRIBUTION", line) from None
         if len(ab) != 6:
             raise b.error(f"the first line is 'a1, a2, a3, b1, b2, b3': got {len(ab)} "
                           "entries", line)
-        rotation = None
-        if len(rows) == 2:
-            line, f = rows[1]
-            try:
-                rotation = (int(f[0]), float(f[1]))
-            except (ValueError, IndexError):
-                raise b.error("the second line is 'local axis (1, 2 or 3), angle in degrees'",
-                              line) from None
         try:
-            o = Orientation(name, "cylindrical" if system[0] == "C" else "rectangular",
-                            tuple(ab[:3]), tuple(ab[3:]), rotation)
-        except ConfigError as exc:
-            raise b.error(str(exc), line) from None
+            o = Orientation(name, system, tuple(ab[:3]), tuple(ab[3:]), rotation)
+        except ConfigError as exc:  # the points' line, or the rotation's
+            raise b.error(str(exc), rows[-1][0] if "rotation" in str(exc) else line) from None
         self.st.orientations.define(name, o)
+
+    @staticmethod
+    def _orientation_rotation(b: Block, rows) -> tuple[int, float] | None:
+        if len(rows) < 2:
+            return None
+        line, f = rows[1]
+        try:
+            return int(f[0]), float(f[1])
+        except (ValueError, IndexError):
+            raise b.error("the second line is 'local axis (1, 2 or 3), angle in degrees'",
+                          line) from None
+
+    def _distribution(self, b: Block) -> None:
+        raw = read_distribution(b)
+        if raw.name in self.st.distributions:
+            raise b.error(f"distribution '{raw.name}' is defined twice")
+        self.st.distributions.define(raw.name, raw)
+
+    @staticmethod
+    def _distribution_table(b: Block) -> None:
+        """Declares the distribution's columns (COORD3D, COORD3D); CalculiX reads nothing."""
+        b.check_params({"NAME"})
+
+    def _oriented(self, orient, mesh):
+        """An *ORIENTATION as the section uses it: a named distribution is resolved on the
+        mesh once (per-element axes)."""
+        if not isinstance(orient, PendingOrientation):
+            return orient
+        done = self._resolved.get(orient.name.upper())
+        if done is None:
+            _, raw = self.st.distributions.require(orient.distribution, orient.block,
+                                                   orient.line)
+            done = resolve(orient, raw, mesh, self.mb.elsets)
+            self._resolved[orient.name.upper()] = done
+        return done
 
     def _section(self, b: Block) -> None:
         b.check_params({"ELSET", "MATERIAL", "ORIENTATION"})
@@ -675,6 +734,7 @@ class _Reader:
             orient = None
             if b.param("ORIENTATION"):
                 _, orient = self.st.orientations.require(b.param("ORIENTATION"), b)
+                orient = self._oriented(orient, mesh)
             sections.append(Section(canon, mname, orientation=orient))
         if (covered == 0).any():
             bad = np.flatnonzero(covered == 0)

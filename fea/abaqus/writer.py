@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic
-from ..anisotropy import AnisotropicElastic
+from ..anisotropy import AnisotropicElastic, frames
 from ..couplings import distributing_coupling
 from ..errors import FeaError
 from ..model import LoadCase, Model, NodalForce, Pressure, RefLoad, SurfaceForce, Support, Traction
@@ -292,7 +292,7 @@ class _Writer:
                 raise FeaError(f"{self.model.source}: two different orientations are named "
                                f"'{o.name}'")
         for o in orientations.values():
-            out.append(_orientation_text(o))
+            out.append(_orientation_text(o, self.mesh.cell_ids))
         for s in self.model.sections:
             if s.material not in self.model.materials:
                 raise FeaError(f"{self.model.source}: section on '{s.cell_set}' uses material "
@@ -554,10 +554,29 @@ def _elastic_text(mat) -> str:
     return f"*ELASTIC, TYPE={typ}\n" + ",\n".join(lines) + "\n"
 
 
-def _orientation_text(o) -> str:
+def _orientation_text(o, cell_ids: np.ndarray) -> str:
     system = "CYLINDRICAL" if o.system == "cylindrical" else "RECTANGULAR"
-    text = (f"*ORIENTATION, NAME={o.name}, SYSTEM={system}\n"
-            + ", ".join(fnum(v) for v in (*o.a, *o.b)) + "\n")
+    cells = getattr(o, "cells", None)
+    if cells is None:
+        text = (f"*ORIENTATION, NAME={o.name}, SYSTEM={system}\n"
+                + ", ".join(fnum(v) for v in (*o.a, *o.b)) + "\n")
+    else:  # per-element axes: the default line (first entry), then one line per element
+        dist = f"{o.name}_distribution"
+        ab = np.vstack([[*o.a, *o.b], o.ab])
+        if o.rotation is not None:
+            # written as turned axes, no rotation line: ccx 2.20 turns entry k of a
+            # distribution by angle (pi / 180)^k (orientations.f converts the angle to radians
+            # again for every entry), 1.1 % off on tests/test_distribution.py's cantilever
+            R = frames(o.system, ab[:, :3], ab[:, 3:], o.rotation, None)
+            ab = np.hstack([R[:, :, 0], R[:, :, 1]])
+        rows = [", " + ", ".join(fnum(v) for v in ab[0])]
+        rows += [f"{lab}, " + ", ".join(fnum(v) for v in e)
+                 for lab, e in zip(cell_ids[cells].tolist(), ab[1:].tolist())]
+        text = (f"*DISTRIBUTION TABLE, NAME={dist}_table\nCOORD3D, COORD3D\n"
+                f"*DISTRIBUTION, NAME={dist}, LOCATION=ELEMENT, TABLE={dist}_table\n"
+                + "\n".join(rows) + f"\n*ORIENTATION, NAME={o.name}, SYSTEM={system}\n"
+                f"{dist}\n")
+        return text
     if o.rotation is not None:
         text += f"{o.rotation[0]}, {fnum(o.rotation[1])}\n"
     return text
