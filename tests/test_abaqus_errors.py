@@ -175,3 +175,15 @@ def test_linear_pressure_overclosure_needs_a_positive_slope(tmp_path, data, word
     text = GOOD + head + data + "*FRICTION\n0.5\n"
     _fails(tmp_path, text, "*SURFACE BEHAVIOR" if not data else data.strip(),
            "*SURFACE BEHAVIOR", *words)
+
+
+def test_change_solid_section_refused_with_its_reason(tmp_path):
+    text = GOOD + ("*MATERIAL, NAME=M2\n*ELASTIC\n2000., 0.3\n*STEP\n*STATIC\n"
+                   "*CHANGE SOLID SECTION, ELSET=E, MATERIAL=M2\n*END STEP\n")
+    _fails(tmp_path, text, "*CHANGE SOLID SECTION", "*CHANGE SOLID SECTION", "one stiffness for "
+           "all its steps", "one deck per material state")
+
+
+def test_mpc_inside_a_step_is_model_data(tmp_path):
+    text = GOOD + "*STEP\n*STATIC\n*MPC\nBEAM, 1, 2\n*END STEP\n"
+    _fails(tmp_path, text, "*MPC", "*MPC", "model data")
