@@ -106,3 +106,16 @@ CUBE_NODES = """*NODE
 7, 1, 1, 1
 8, 0, 1, 1
 """
+
+
+def deck_error(path, text: str) -> str:
+    """The ConfigError message of reading `text` written as the deck `path` (it must fail)."""
+    import pytest
+
+    from fea.abaqus import read_deck
+    from fea.errors import ConfigError
+
+    path.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        read_deck(path)
+    return str(exc.value)

@@ -13,11 +13,10 @@ import pytest
 from fea.abaqus import read_deck, write_deck
 from fea.abaqus.ccx import read_dat_displacements, run_ccx
 from fea.anisotropy import AnisotropicElastic, DistributedOrientation, Orientation
-from fea.errors import ConfigError
 from fea.linsolve import SolverSettings
 from fea.model import LoadCase, Model, Pressure, Section, Step, Support, SurfaceForce
 from fea.static import solve
-from helpers import CUBE_NODES, hex_box
+from helpers import CUBE_NODES, deck_error, hex_box
 
 DIRECT = SolverSettings(backend="direct")
 ENG = (9000.0, 14000.0, 21000.0, 0.32, 0.21, 0.27, 4100.0, 5200.0, 6300.0)
@@ -192,11 +191,7 @@ def test_good_distribution_deck_reads(tmp_path):
     (GOOD_DIST + "*ORIENTATION, NAME=ori\nd\n4, 10.\n", 20, r"rotation axis is 1, 2 or 3"),
 ])
 def test_bad_distribution_names_file_and_line(tmp_path, dist, line, expect):
-    deck = tmp_path / "d.inp"
-    deck.write_text(CUBE.format(dist=dist))
-    with pytest.raises(ConfigError) as exc:
-        read_deck(deck)
-    msg = str(exc.value)
+    msg = deck_error(tmp_path / "d.inp", CUBE.format(dist=dist))
     assert re.search(rf"d\.inp, line {line}: \*(DISTRIBUTION|ORIENTATION|SOLID SECTION)",
                      msg), msg
     assert re.search(expect, msg), msg

@@ -25,11 +25,32 @@ from fea.linsolve import SolverSettings
 from fea.materials import LinearElastic
 from fea.model import LoadCase, Model, NodalForce, Section, Step, Support
 from fea.static import solve
-from helpers import CUBE_NODES, hex_box
+from helpers import CUBE_NODES, deck_error, hex_box
 
 DIRECT = SolverSettings(backend="direct")
 CCX = pytest.mark.skipif(shutil.which("ccx") is None, reason="ccx is not installed")
 L = 8.0
+
+
+CUBE = CUBE_NODES + """*NSET, NSET=three
+2, 3, 6
+*ELEMENT, TYPE=C3D8, ELSET=body
+1, 1, 2, 3, 4, 5, 6, 7, 8
+{mpc}*MATERIAL, NAME=m
+*ELASTIC
+1000., 0.3
+*SOLID SECTION, ELSET=body, MATERIAL=m
+*BOUNDARY
+{bc}*STEP, NLGEOM=NO
+*STATIC
+*CLOAD
+{load}*END STEP
+"""
+ROLLERS, PUSH = "1, 1, 3\n2, 2, 3\n4, 3, 3\n", "7, 3, 1.\n"
+
+
+def _cube(mpc: str, bc: str = ROLLERS, load: str = PUSH) -> str:
+    return CUBE.format(mpc=mpc, bc=bc, load=load)
 
 
 def _f(kind: str, x: np.ndarray) -> np.ndarray:
@@ -148,26 +169,8 @@ def test_plane_and_beam_equal_hand_written_equations(tmp_path):
     """On a cube, PLANE over the face x = 1 (normal along x) is u_x(p) = s u_x(b) + t u_x(c) +
     (1 - s - t) u_x(a) in the face coordinates s, t of p, and BEAM between two nodes along z is
     u_z(a) = u_z(b): the same solution as those *EQUATIONs to 1e-12."""
-    base = CUBE_NODES + """*ELEMENT, TYPE=C3D8, ELSET=body
-1, 1, 2, 3, 4, 5, 6, 7, 8
-{c}*MATERIAL, NAME=m
-*ELASTIC
-1000., 0.3
-*SOLID SECTION, ELSET=body, MATERIAL=m
-*BOUNDARY
-1, 1, 3
-4, 1, 3
-5, 1, 3
-8, 1, 3
-*STEP
-*STATIC
-*CLOAD
-3, 1, 1.
-3, 2, -0.4
-6, 3, 0.5
-7, 1, -0.3
-*END STEP
-"""
+    clamp = "1, 1, 3\n4, 1, 3\n5, 1, 3\n8, 1, 3\n"
+    loads = "3, 1, 1.\n3, 2, -0.4\n6, 3, 0.5\n7, 1, -0.3\n"
     pairs = [("*MPC\nPLANE, 2, 3, 6, 7\n*MPC\nBEAM, 3, 7\n",
               # face x = 1: a = 2 (y 0, z 0), b = 3 (y 1), c = 6 (z 1); p = 7 at s = t = 1
               "*EQUATION\n4\n7, 1, 1., 3, 1, -1., 6, 1, -1., 2, 1, 1.\n"
@@ -176,7 +179,7 @@ def test_plane_and_beam_equal_hand_written_equations(tmp_path):
         sols = []
         for k, c in enumerate((mpc, eq)):
             deck = tmp_path / f"c{k}.inp"
-            deck.write_text(base.format(c=c))
+            deck.write_text(_cube(c, clamp, loads))
             _, res, u = _ours(deck)
             sols.append(u)
         assert np.abs(sols[0] - sols[1]).max() <= 1e-12 * np.abs(sols[1]).max()
@@ -234,24 +237,6 @@ def test_solve_warns_that_mpcs_were_linearised(tmp_path):
     assert 1e-7 < estimate < 1e-4  # the 1e-3 N load: rotations of order 1e-5
 
 
-CUBE = CUBE_NODES + """*NSET, NSET=three
-2, 3, 6
-*ELEMENT, TYPE=C3D8, ELSET=body
-1, 1, 2, 3, 4, 5, 6, 7, 8
-{mpc}*MATERIAL, NAME=m
-*ELASTIC
-1000., 0.3
-*SOLID SECTION, ELSET=body, MATERIAL=m
-*BOUNDARY
-1, 1, 3
-2, 2, 3
-4, 3, 3
-*STEP, NLGEOM=NO
-*STATIC
-*CLOAD
-7, 3, 1.
-*END STEP
-"""
 
 
 @pytest.mark.parametrize("mpc, line, expect", [
@@ -267,18 +252,14 @@ CUBE = CUBE_NODES + """*NSET, NSET=three
     ("*MPC\n\n", 14, r"expected a data line"),
 ])
 def test_bad_mpc_names_file_line_and_cause(tmp_path, mpc, line, expect):
-    deck = tmp_path / "mpc.inp"
-    deck.write_text(CUBE.format(mpc=mpc))
-    with pytest.raises(ConfigError) as exc:
-        read_deck(deck)
-    msg = str(exc.value)
+    msg = deck_error(tmp_path / "mpc.inp", _cube(mpc))
     assert re.search(rf"mpc\.inp, line {line}: \*MPC", msg), msg
     assert re.search(expect, msg), msg
 
 
 def test_mpc_on_a_transformed_node_is_refused(tmp_path):
     deck = tmp_path / "mpc.inp"
-    deck.write_text(CUBE.format(mpc="*MPC\nBEAM, 7, 3\n*NSET, NSET=t\n7\n*TRANSFORM, NSET=t\n"
+    deck.write_text(_cube("*MPC\nBEAM, 7, 3\n*NSET, NSET=t\n7\n*TRANSFORM, NSET=t\n"
                                     "0, 1, 0, -1, 0, 0\n"))
     with pytest.raises(ConfigError, match=r"mpc\.inp, line 15: \*MPC: node 7 has a \*TRANSFORM"):
         read_deck(deck)
@@ -290,7 +271,7 @@ def test_ccx_solves_plane_mpc_nonlinearly_even_without_nlgeom(tmp_path):
     """Why ours is a linearisation with a warning: ccx 2.20 turns NLGEOM on when it reads *MPC
     PLANE and, in a step with NLGEOM=NO, still iterates (more than one equilibrium iteration for
     a linear elastic cube)."""
-    text = CUBE.format(mpc="*MPC\nPLANE, 1, 2, 4, 3\n")
+    text = _cube("*MPC\nPLANE, 1, 2, 4, 3\n")
     deck = tmp_path / "plane.inp"
     deck.write_text(text.replace("*END STEP", "*NODE PRINT, NSET=Nall\nU\n*END STEP")
                     .replace("*ELEMENT", "*NSET, NSET=Nall, GENERATE\n1, 8\n*ELEMENT"))

@@ -5,7 +5,7 @@ of the current coordinates at its initial value:
 
 - PLANE (nodes a, b, c, then p...): the triple product (p - c) . ((a - c) x (b - c)), one equation
   per p, dependent DOF the component of p along the largest component of the plane's normal;
-- STRAIGHT (a, b, then p...): the two components j != i of (p - a)_j (a - b)_i - (p - a)_i (a - b)_j,
+- STRAIGHT (a, b, then p...): for the two j != i, (p - a)_j (a - b)_i - (p - a)_i (a - b)_j,
   i the direction of the largest component of a - b, dependent DOFs p's components j;
 - BEAM (a, b): |a - b|^2, dependent DOF a's component along the largest component of a - b.
 
