@@ -187,3 +187,12 @@ def test_change_solid_section_refused_with_its_reason(tmp_path):
 def test_mpc_inside_a_step_is_model_data(tmp_path):
     text = GOOD + "*STEP\n*STATIC\n*MPC\nBEAM, 1, 2\n*END STEP\n"
     _fails(tmp_path, text, "*MPC", "*MPC", "model data")
+
+
+def test_set_naming_itself_adds_its_members_once(tmp_path):
+    """A set line may name the set itself (its members so far): read as Abaqus reads it, not
+    as an endless expansion (a fuzzed deck exhausted the memory before)."""
+    path = tmp_path / "self.inp"
+    path.write_text(GOOD.replace("*BOUNDARY", "*NSET, NSET=TOPN\n1, 2\nTOPN, 3\n*BOUNDARY"))
+    mesh = read_deck(path).model.mesh
+    assert sorted(mesh.node_ids[mesh.node_sets["TOPN"]].tolist()) == [1, 2, 3]

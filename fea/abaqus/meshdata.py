@@ -155,7 +155,8 @@ class MeshBuilder:
         self._add(space, name, Part(tokens[isnum].astype(np.int64), block))
         for member, line in zip(tokens[~isnum].tolist(), token_line[~isnum].tolist()):
             _, other = space.require(member, block, line)
-            for p in other.parts:
+            # a copy: a set naming itself (fuzzed decks did) would grow while being read
+            for p in list(other.parts):
                 self._add(space, name, Part(p.labels, p.block))
 
     def add_surface(self, block: Block) -> None:
