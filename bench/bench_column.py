@@ -34,24 +34,6 @@ CASES = ("flexion", "extension", "lateral_bending_left", "lateral_bending_right"
          "axial_rotation_left", "axial_rotation_right", "compression")
 
 
-def hold(model, sets: str, contacts: str):
-    """The model with the cell sets matching `sets` fixed and only the contact interfaces
-    matching `contacts` kept (comma-separated shell patterns)."""
-    import dataclasses
-    import fnmatch
-
-    from fea.model import Support
-
-    fixed = [n for n in model.mesh.cell_sets
-             if any(fnmatch.fnmatch(n, p) for p in sets.split(","))]
-    if not fixed:
-        raise SystemExit(f"--hold {sets}: no cell set matches ({', '.join(model.mesh.cell_sets)})")
-    kept = [i for i in model.interfaces
-            if any(fnmatch.fnmatch(i.name, p) for p in contacts.split(","))]
-    return dataclasses.replace(model, supports=[Support(n, (0, 1, 2), None, n) for n in fixed],
-                               interfaces=kept)
-
-
 def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None) -> dict:
     from fea.config import load_loadcase, load_model
     from fea.contact.term import ContactSettings
@@ -61,8 +43,10 @@ def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None) -> dic
 
     t0, c0 = time.perf_counter(), time.process_time()
     model = load_model(model_path, MeshCache(ROOT / ".cache" / "meshes"))
-    if held is not None:
-        model = hold(model, *held)
+    if held is not None:  # a level's sub-model (fea.calibration.held_submodel)
+        from fea.calibration import held_submodel
+
+        model = held_submodel(model, held[0].split(","), held[1].split(","), "--hold")
     an = make_analysis(model, contact=ContactSettings(reuse_steps=reuse, predictor=predictor))
     out = {"model": str(model_path), "reuse_steps": reuse, "predictor": predictor,
            "load1": os.getloadavg()[0], "setup": {"wall_s": time.perf_counter() - t0,
