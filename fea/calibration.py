@@ -70,6 +70,24 @@ def without_ligaments(model, names, where: str = "remove_ligaments"):
                                ligaments=[lg for lg in model.ligaments if lg.name not in gone])
 
 
+def held_submodel(model, hold, contacts, where: str = "sub-model"):
+    """A sub-model of one level on the same mesh: every node of the cell sets `hold` selects
+    fixed (they replace the model's supports) and only the contact interfaces `contacts`
+    selects kept (shell patterns; a pattern that selects nothing is refused, naming it). A pure
+    moment passes unchanged through a serial column, so a level's ROM on a held column below it
+    approaches the column's where no ligament spans that level and the next (docs/validation.md,
+    "Calibration of the column")."""
+    from .model import Support
+
+    fixed = match_names(hold, sorted(model.mesh.cell_sets), "cell set",
+                        f"model '{model.name}': {where} hold")
+    kept = set(match_names(contacts, [i.name for i in model.interfaces], "contact interface",
+                           f"model '{model.name}': {where} contacts")) if contacts else set()
+    return dataclasses.replace(model, name=f"{model.name}-held",
+                               supports=[Support(n, (0, 1, 2), None, n) for n in fixed],
+                               interfaces=[i for i in model.interfaces if i.name in kept])
+
+
 def _scaled_law(law, s: float):
     return dataclasses.replace(law, stiffness=law.stiffness * s,
                                curve_force=None if law.curve_force is None

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from contact_helpers import _faces_named, _mesh
-from fea.calibration import (bind_parameters, load_calibration, split_rows, with_parameters,
-                             without_ligaments)
+from fea.calibration import (bind_parameters, held_submodel, load_calibration, split_rows,
+                             with_parameters, without_ligaments)
 from fea.errors import ConfigError
 from fea.gmsh_session import gmsh_session
 
@@ -135,6 +135,23 @@ def test_cutting_the_stretched_ligament_raises_flexion_rom_only(blocks):
 def test_a_misspelt_ligament_name_is_refused_naming_it(blocks):
     with pytest.raises(ConfigError, match=r"no ligament named 'posterio'.*'posterior'"):
         without_ligaments(_model(blocks), ["posterio"])
+
+
+def test_a_level_on_its_held_lower_bone_keeps_its_rom(blocks):
+    """held_submodel (the calibration's sub-model of one level): holding every node of the
+    lower bone L instead of its bottom face leaves the level's flexion ROM as it was (L is 1000x
+    stiffer than the disc, so its own bending is < 1 % of the level's motion); holding the
+    upper bone too stops the level; a misspelt set is refused, naming it."""
+    m = _model(blocks)
+    sub = held_submodel(m, ["L"], [])
+    assert [s.target for s in sub.supports] == ["L"] and m.supports[0].target == "L_zmin"
+    a, b = _rom(m, blocks, ("flexion",)), _rom(sub, blocks, ("flexion",))
+    print(f"flexion ROM U-L: column {a['flexion']:.4f}, on held L {b['flexion']:.4f}")
+    assert b["flexion"] == pytest.approx(a["flexion"], rel=0.01)
+    both = held_submodel(m, ["L", "U"], [])
+    assert abs(_rom(both, blocks, ("flexion",))["flexion"]) < 1e-6 * a["flexion"]
+    with pytest.raises(ConfigError, match=r"no cell set named 'Lx'"):
+        held_submodel(m, ["Lx"], [])
 
 
 def test_variant_remove_ligaments(blocks, tmp_path):
