@@ -4,8 +4,9 @@ canal and the transverse foramina (fea.geometry.keepout), measured on the meshed
 clearance = the smallest distance from a node on the screw's surface to the keep-out's wall
 (exact point-to-triangle distance; TET10 faces split into four flat triangles through their
 mid-edge nodes). A screw node inside the lumen is a breach: within the convex hull of the wall's
-nodes (which closes the open ends of a foramen or a canal) and on the lumen side of the nearest
-wall face (outward normal of the bone). The clearance is then negative: minus the depth of the
+nodes (which closes the open ends of a foramen or a canal), on the lumen side of the nearest
+wall face (outward normal of the bone) and not inside the keep-out's bone (located in its
+elements: the lumen is empty space). The clearance is then negative: minus the depth of the
 deepest node behind the wall (its distance to the hull, which bridges the hole the screw cut in
 the wall, or to the wall where that is nearer). A screw's head (node set `<screw>_head`) outside
 the bone is not measured: the perforation gradings grade the shaft breaking through the wall,
