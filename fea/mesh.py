@@ -390,14 +390,23 @@ class Mesh:
         tri_corners = np.asarray(tri_corners, dtype=np.int64)
         nc = tri_corners.shape[1] if tri_corners.ndim == 2 else 3
         tri_corners = np.sort(tri_corners.reshape(-1, nc), axis=1)
-        allf = self.all_faces()
-        groups = [(ft, i) for ft, i in self.face_groups(allf) if ft.n_corners == nc]
-        allf = allf[np.concatenate([i for _, i in groups])] if groups else allf[:0]
-        fc = np.sort(self.face_connectivity(allf, corners_only=True), axis=1) if len(allf) \
-            else np.zeros((0, nc), np.int64)
-        fkey, tkey = _row_keys(fc, tri_corners, self.n_nodes)
-        order = np.argsort(fkey, kind="stable")
-        sk = fkey[order]
+        if nc == 3 and self.n_nodes < 2**20:
+            # closed-form keys: the sorted index of the mesh's faces is built once per mesh
+            # (a gmsh mesh matches every surface group against it)
+            cached = getattr(self, "_tri_face_index", None)
+            if cached is None or cached[0] is not self.cells:
+                allf, fc = self._faces_with_corners(nc)
+                fkey = _row_keys(fc, fc[:0], self.n_nodes)[0]
+                order = np.argsort(fkey, kind="stable")
+                cached = (self.cells, allf, order, fkey[order])
+                self._tri_face_index = cached
+            _, allf, order, sk = cached
+            tkey = _row_keys(tri_corners[:0], tri_corners, self.n_nodes)[1]
+        else:
+            allf, fc = self._faces_with_corners(nc)
+            fkey, tkey = _row_keys(fc, tri_corners, self.n_nodes)
+            order = np.argsort(fkey, kind="stable")
+            sk = fkey[order]
         lo = np.searchsorted(sk, tkey, "left")
         hi = np.searchsorted(sk, tkey, "right")
         if (hi == lo).any():
@@ -412,6 +421,15 @@ class Mesh:
         starts = np.repeat(lo, counts)
         offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return allf[order[starts + offs]]
+
+    def _faces_with_corners(self, nc: int):
+        """((element, face) pairs, their sorted corner nodes) of the faces with nc corners."""
+        allf = self.all_faces()
+        groups = [(ft, i) for ft, i in self.face_groups(allf) if ft.n_corners == nc]
+        allf = allf[np.concatenate([i for _, i in groups])] if groups else allf[:0]
+        fc = np.sort(self.face_connectivity(allf, corners_only=True), axis=1) if len(allf) \
+            else np.zeros((0, nc), np.int64)
+        return allf, fc
 
     def boundary_faces(self) -> np.ndarray:
         """(element, face) pairs on the outer boundary (faces owned by exactly one element)."""

@@ -69,8 +69,8 @@ def mesh_from_gmsh_model(gmsh, source: str) -> Mesh:
     cells = cells.reshape(-1, nn)
     if nn == 10:
         cells = cells[:, GMSH_TET10_TO_VTK]
-    cell_lookup = {int(t): i for i, t in enumerate(cell_tags)}
-    cell_index = np.vectorize(cell_lookup.__getitem__, otypes=[np.int64])
+    cell_lookup = np.full(cell_tags.max() + 1, -1, dtype=np.int64)
+    cell_lookup[cell_tags] = np.arange(len(cell_tags))
 
     mesh = Mesh(nodes, cells, node_ids=tags, cell_ids=cell_tags, source=source)
     cell_sets, face_sets, node_sets = {}, {}, {}
@@ -78,12 +78,9 @@ def mesh_from_gmsh_model(gmsh, source: str) -> Mesh:
         name = gmsh.model.getPhysicalName(dim, ptag) or f"{['point', 'curve', 'surface', 'volume'][dim]}_{ptag}"
         ent = gmsh.model.getEntitiesForPhysicalGroup(dim, ptag)
         if dim == 3:
-            et = [
-                np.asarray(gmsh.model.mesh.getElements(3, int(e))[1][0], dtype=np.int64)
-                for e in ent
-                if len(gmsh.model.mesh.getElements(3, int(e))[1])
-            ]
-            cell_sets[name] = cell_index(np.concatenate(et)) if et else np.zeros(0, np.int64)
+            per = [gmsh.model.mesh.getElements(3, int(e))[1] for e in ent]
+            et = [np.asarray(t[0], dtype=np.int64) for t in per if len(t)]
+            cell_sets[name] = cell_lookup[np.concatenate(et)] if et else np.zeros(0, np.int64)
         elif dim == 2:
             tris = []
             for e in ent:

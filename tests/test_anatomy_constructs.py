@@ -191,6 +191,32 @@ def test_base_screws_clear_canal_and_foramina(avb_occ_mesh, cages_mesh):
 
 @pytest.mark.slow
 @COLUMN
+def test_c3_lateral_mass_screws_enter_at_the_bone_surface(avb_occ_mesh):
+    """Each C3 screw's axis, followed from its head, meets the meshed C3 within 1 mm of the
+    entry (the loft bulges a little past the interpolated back the entry is put on), and its
+    head (the ball's centre) stands out of the bone: the screw is driven to its head, neither
+    sunk into the bone nor standing off it."""
+    from fea.embedded import locate
+    from fea.geometry import hardware as hw
+
+    m = avb_occ_mesh
+    an = column.anatomy()
+    L3 = column.layout(an)["C3"]
+    post = ac.Posterior(**_params("c2_avb_occipital")["posterior"])
+    e = ac.c3_entry(an, L3)
+    cells = m.cells[m.elements("C3")]
+    for sg, side in column.SIDES:
+        d = hw.direction(-post.c3_lateral_deg, post.c3_cranial_deg, sg)
+        entry = e * np.array([sg, 1.0, 1.0])
+        t = np.linspace(-post.head_length_mm, 2.0, 201)
+        host, _ = locate(m.nodes, cells, entry + t[:, None] * d)
+        first = t[np.argmax(host >= 0)]
+        assert -1.0 < first < 0.3, (side, first)
+        assert (host[t < first] < 0).all() and host[0] < 0, side
+
+
+@pytest.mark.slow
+@COLUMN
 def test_a_misdirected_c2_screw_is_flagged():
     """The published 30 deg medial C2 pedicle trajectory, on this model's sagittal isthmus,
     runs through its medial wall into the canal: flagged as a breach."""

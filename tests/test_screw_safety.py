@@ -125,6 +125,89 @@ def test_a_keepout_that_finds_no_wall_is_an_error_naming_it():
         mesh_construct("lost_canal", geo, 4.0, 1)
 
 
+def _vertebra_with_screw(entry, seat, length: float, tag: str):
+    """A box vertebra: body in front (y > 0), pillars at |x| > 6 behind it, a lamina joined to
+    them only above z = 3 and 6 mm further back (the lamina stands back and stops short of the
+    bottom, as the shingled laminae do), so the canal wall's hull spans the open gap under the
+    lamina; a headed screw (ball of 6 mm on a 3.5 mm neck) entering the right pillar's back face
+    at `entry` from its head's centre `seat`."""
+    entry, seat = np.asarray(entry, float), np.asarray(seat, float)
+
+    def geo(asm):
+        parts = [occ.box((-14, 0, 0), (14, 6, 10)), occ.box((-14, -18, 3), (14, -16, 10))]
+        for s in (1, -1):
+            parts += [occ.box((s * 6, -10, 0), (s * 14, 0, 10)),
+                      occ.box((s * 6, -16, 3), (s * 14, -10, 10))]
+        asm.add("B", "B", occ.union(parts), 20, "bone")
+        hw.screw(asm, "screw_T", entry, entry - seat, length,
+                 hw.ScrewSpec(2 * R_SCREW, 6.0, float(np.linalg.norm(entry - seat))))
+        keepout.add(asm, "B_canal", "B", (0, -8, 5), (0, 0, 1), 5.0, 6.0, 8.0, shape="rect")
+
+    return mesh_construct(f"vertebra_{tag}", geo, 1.5, 2, interface_factor=1.0,
+                          hardware_size=0.8, optimize=False)
+
+
+def test_a_screw_head_standing_out_of_the_bone_is_not_a_perforation():
+    """The head of a lateral-mass screw, behind its entry and out of the bone, reaches under the
+    lamina into the canal wall's hull: not a breach (the gradings grade the shaft breaking
+    through the wall); the part of its neck sunk into the pillar is measured."""
+    from fea.embedded import locate
+
+    entry, seat = np.array([12.0, -10.0, 0.5]), np.array([3.0, -13.5, 0.5])
+    m = _vertebra_with_screw(entry, seat, 2.5, "head_out")
+    surf = cl._surface_nodes(m, m.elements("screw_T"))
+    head = np.isin(surf, m.node_sets["screw_T_head"])
+    host, _ = locate(m.nodes, m.cells[m.elements("B")], m.nodes[surf])
+    hull = cl.hull_planes(cl.wall_triangles(m, "B_canal").reshape(-1, 3), "B_canal")
+    # the scene is what it claims: head nodes out of the bone, more than 1 mm inside the hull
+    assert cl.hull_depth(m.nodes[surf[head & (host < 0)]], hull).max() > 1.0
+    c = cl.screw_clearance(m)["screw_T"]
+    assert not c["breach"] and c["grade"] == 0
+    # nearest measured point: the neck's rim where it dips under the pillar's back face y = -10,
+    # from the canal's side wall x = 6
+    d = (entry - seat) / np.linalg.norm(entry - seat)
+    u = np.array([-d[1], d[0], 0.0])  # the rim's side toward the canal, in the screw's plane
+    t = (-10.0 - entry[1] - R_SCREW * u[1]) / d[1]
+    assert c["canal_mm"] == pytest.approx(entry[0] + R_SCREW * u[0] + t * d[0] - 6.0, abs=0.1)
+
+
+def test_a_screw_aimed_into_the_canal_is_flagged():
+    """The same vertebra, a headed screw aimed 45 deg medially through the pillar's medial wall:
+    its shaft ends in the canal, a breach deeper than 2 mm (grade >= 2), flagged."""
+    entry = np.array([9.0, -10.0, 5.0])
+    m = _vertebra_with_screw(entry, entry - 5.0 * np.array([-1.0, 1.0, 0.0]) / np.sqrt(2), 10.0,
+                             "aimed_in")
+    c = cl.screw_clearance(m, threshold_mm=2.0)["screw_T"]
+    assert c["breach"] and c["nearest"] == "B_canal" and c["below_threshold"]
+    # the tip's axis ends 2.9 mm behind the body's back wall (y = 0) and 4.1 mm from the side
+    # wall; nodes of its rim and cap lie deeper still
+    assert c["breach_mm"] > 2.9 and c["grade"] >= 2
+    (w,) = cl.warnings({"screw_T": c})
+    assert "B_canal" in w
+
+
+def test_a_screw_in_bone_beside_the_wall_is_not_in_the_lumen():
+    """A ledge of bone stands in the canal at the back wall's foot (its top z = 6, its front in
+    the lumen's middle, so not wall); a screw through the back into the ledge, 0.75 mm under its
+    top, comes nearest to the wall at the corner where the ledge's top meets the back wall above
+    it. The wall face there faces the screw (it faces forward, the screw is in front of its
+    plane), and the screw is inside the wall's hull, yet it is in bone: a clearance of 0.75 mm,
+    not a breach."""
+
+    def geo(asm):
+        block = occ.subtract(occ.box((-12, -10, 0), (12, 8, 10)), occ.box((-5, -6, -1), (5, 2, 11)))
+        asm.add("B", "B", occ.union([block, occ.box((-3, -6, 0), (3, -3.5, 6))]), 20, "bone")
+        hw.screw(asm, "screw_T", (0, -10, 3.5), (0, 1, 0), 5.0, hw.ScrewSpec(2 * R_SCREW),
+                 head=False)
+        keepout.add(asm, "B_canal", "B", (0, -2, 5), (0, 0, 1), 5.0, 5.0, 4.0, shape="rect")
+
+    m = mesh_construct("ledge", geo, 1.5, 2, interface_factor=1.0, hardware_size=0.8,
+                       optimize=False)
+    c = cl.screw_clearance(m)["screw_T"]
+    assert not c["breach"]
+    assert c["canal_mm"] == pytest.approx(6.0 - 3.5 - R_SCREW, abs=0.1)
+
+
 @pytest.fixture(scope="module")
 def bundled(shared_mesh_cache):
     from fea.config import model_from_spec

@@ -391,9 +391,9 @@ def _plane_info(s: int):
     """(centre of mass, unit normal) of a planar surface; normal None if not planar."""
     import gmsh
 
-    c = np.array(gmsh.model.occ.getCenterOfMass(2, s))
     if gmsh.model.getType(2, s) != "Plane":
-        return c, None
+        return None, None  # its centre of mass (an integral over a spline face) is not needed
+    c = np.array(gmsh.model.occ.getCenterOfMass(2, s))
     uv = gmsh.model.getParametrization(2, s, list(c))
     n = np.array(gmsh.model.getNormal(s, uv))
     return c, n / np.linalg.norm(n)

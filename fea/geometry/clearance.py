@@ -4,10 +4,13 @@ canal and the transverse foramina (fea.geometry.keepout), measured on the meshed
 clearance = the smallest distance from a node on the screw's surface to the keep-out's wall
 (exact point-to-triangle distance; TET10 faces split into four flat triangles through their
 mid-edge nodes). A screw node inside the lumen is a breach: within the convex hull of the wall's
-nodes (which closes the open ends of a foramen or a canal) and on the lumen side of the nearest
-wall face (outward normal of the bone). The clearance is then negative: minus the depth of the
+nodes (which closes the open ends of a foramen or a canal), on the lumen side of the nearest
+wall face (outward normal of the bone) and not inside the keep-out's bone (located in its
+elements: the lumen is empty space). The clearance is then negative: minus the depth of the
 deepest node behind the wall (its distance to the hull, which bridges the hole the screw cut in
-the wall, or to the wall where that is nearer). Breaches are graded like cervical pedicle
+the wall, or to the wall where that is nearer). A screw's head (node set `<screw>_head`) outside
+the bone is not measured: the perforation gradings grade the shaft breaking through the wall,
+and a polyaxial head stands on the bone by design. Breaches are graded like cervical pedicle
 perforations (Neo et al. 2005: grade 1 < 2 mm, grade 2 2-4 mm, grade 3 >= 4 mm); a clearance
 below `Thresholds.screw_clearance_mm` (2 mm, docs/screw_safety.md) is flagged too.
 """
@@ -19,6 +22,7 @@ import re
 import numpy as np
 
 from ..errors import MeshError
+from .hardware import HEAD_SUFFIX
 from .keepout import NAME as KEEPOUT_NAME
 from .keepout import boundary_faces
 
@@ -162,6 +166,19 @@ def hull_depth(points: np.ndarray, planes: np.ndarray) -> np.ndarray:
     return -(points @ planes[:, :3].T + planes[:, 3]).max(axis=1)
 
 
+def _in_bones(mesh, nodes: np.ndarray, bones) -> dict:
+    """{bone: mask of `nodes` (indices) inside that bone's elements} for each bone with a cell
+    set (a patient mesh may name only the keep-out: that bone is left out)."""
+    from ..embedded import locate
+
+    out = {}
+    for b in sorted(bones):
+        if b in mesh.cell_sets:
+            host, _ = locate(mesh.nodes, mesh.cells[mesh.elements(b)], mesh.nodes[nodes])
+            out[b] = host >= 0
+    return out
+
+
 def grade(clearance_mm: float) -> int:
     """Perforation grade of Neo et al. 2005 from a clearance (negative: breach depth)."""
     if clearance_mm >= 0:
@@ -186,18 +203,32 @@ def screw_clearance(mesh, screws=None, keepouts=None, threshold_mm: float | None
         return {}
     walls = {k: wall_triangles(mesh, k) for k in keepouts}
     hulls = {k: hull_planes(t.reshape(-1, 3), f"{where}: keep-out '{k}'") for k, t in walls.items()}
+    bone_of = {k: KEEPOUT_NAME.match(k)["bone"] for k in keepouts}
+    surfs = {s: _surface_nodes(mesh, mesh.elements(s)) for s in screws}
+    every = np.unique(np.concatenate(list(surfs.values())))
+    in_bone = _in_bones(mesh, every, bone_of.values())
     out = {}
     for s in screws:
-        p = mesh.nodes[_surface_nodes(mesh, mesh.elements(s))]
+        surf = surfs[s]
+        at = np.searchsorted(every, surf)
+        head = np.isin(surf, mesh.node_sets.get(s + HEAD_SUFFIX, np.zeros(0, np.int64)))
         per = {}
         for k, tri in walls.items():
+            b = bone_of[k]
+            inside = in_bone[b][at] if b in in_bone else np.zeros(len(surf), bool)
+            # a head standing out of the bone perforates nothing (the gradings grade the shaft
+            # breaking through the wall); without the bone's cell set it is measured too
+            keep = ~head | inside | (b not in in_bone)
+            p, inside = mesh.nodes[surf[keep]], inside[keep]
             d, near, q = distance_to_surface(p, tri)
-            # inside the lumen: within the wall's hull (which bounds the open ends) and on the
+            # inside the lumen: within the wall's hull (which bounds the open ends), on the
             # lumen side of the nearest wall face (the hull alone would swallow bone that bulges
-            # into the lumen, e.g. the back of a vertebral body)
+            # into the lumen, e.g. the back of a vertebral body) and not in the bone (where the
+            # wall's face set ends at an edge of the bone, the nearest wall face can face a
+            # point inside the bone, e.g. under a lamina's inferior edge)
             side = np.einsum("ij,ij->i", p - q, normals(tri)[near])
             depth = hull_depth(p, hulls[k])
-            breach = (depth > BREACH_TOL_MM) & (side > BREACH_TOL_MM)
+            breach = (depth > BREACH_TOL_MM) & (side > BREACH_TOL_MM) & ~inside
             # depth of a node behind the wall: the hull closes the hole the screw itself cut in
             # the wall; the distance to the wall bounds it where bone bulges into the lumen
             behind = np.minimum(depth, d)

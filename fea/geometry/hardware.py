@@ -4,10 +4,15 @@ A screw is one body: the shaft from its entry point along its trajectory, and, f
 polyaxial screws, a head behind the entry point (a ball on a neck) in which the rod ends.
 Hardware has
 the highest priority, so a screw carves its own hole through implants and bone.
+
+After meshing, the nodes of each head (the screw behind its entry point) are the node set
+`<screw>_head` (`name_heads`): the head stands on the bone by design, so the screw-safety measure
+(fea.geometry.clearance) grades the shaft's perforation, not the head (docs/screw_safety.md).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +21,10 @@ from . import occ
 from .assembly import Assembly
 
 PRI_ROD, PRI_SCREW = 60, 61
+HEAD_SUFFIX = "_head"
+# (screw name, entry point, unit trajectory), global frame, per assembly (weak keys, as
+# fea.geometry.keepout): a naming rule for the mesh, not geometry
+_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -46,8 +55,20 @@ def screw(asm: Assembly, name: str, entry, d, length: float, spec: ScrewSpec,
         seat = entry - spec.head_length_mm * d
         parts.append(occ.rod(seat, entry + 0.5 * d, spec.diameter_mm / 2))
         parts.append(occ.sphere(seat, spec.head_diameter_mm / 2, axis=d))
+        _HEADS.setdefault(asm, []).append((name, asm.to_global(entry), asm.dir_to_global(d)))
     asm.add(name, name, occ.union(parts), PRI_SCREW, "hardware")
     return asm.to_global(seat)
+
+
+def name_heads(mesh, asm):
+    """Node sets `<screw>_head`: the nodes of each headed screw behind its entry point (the
+    neck and the ball, which stand out of the bone)."""
+    for name, entry, d in _HEADS.get(asm, []):
+        if name not in mesh.cell_sets:
+            continue  # a screw of a part the mesh leaves out
+        nodes = mesh.nodes_of(name)
+        mesh.node_sets[name + HEAD_SUFFIX] = nodes[(mesh.nodes[nodes] - entry) @ d < 0.0]
+    return mesh
 
 
 def rod(asm: Assembly, name: str, seats: list, diameter_mm: float) -> None:

@@ -82,9 +82,21 @@ def boundary_faces(mesh, cells: np.ndarray):
     elem = np.repeat(cells, 4)
     loc = np.tile(np.arange(4), len(cells))
     key = np.sort(mesh.cells[elem[:, None], TET4_FACES[loc]], axis=1)
-    _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    keep = cnt[inv.ravel()] == 1
+    keep = count_of_rows(key, mesh.n_nodes) == 1
     return np.stack([elem[keep], loc[keep]], axis=1), key[keep]
+
+
+def count_of_rows(rows: np.ndarray, n_nodes: int) -> np.ndarray:
+    """How often each row of sorted node triples (k, 3) occurs among them. One integer key a
+    row (np.unique over rows is several times slower; the mesh post-processing calls this for
+    every body and keep-out)."""
+    if n_nodes < 2**20:
+        n = np.int64(n_nodes)
+        key = (rows[:, 0] * n + rows[:, 1]) * n + rows[:, 2]
+        _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    else:
+        _, inv, cnt = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    return cnt[inv.ravel()]
 
 
 def free_faces(mesh) -> np.ndarray:

@@ -22,7 +22,8 @@ from ..mesh import Mesh, jacobian_ratio
 from ..mesh_io import mesh_from_gmsh_model
 from .assembly import Assembly
 from .budget import check_size, occ_volume
-from .keepout import boundary_faces, face_geometry, name_keepouts
+from .hardware import name_heads
+from .keepout import boundary_faces, count_of_rows, face_geometry, name_keepouts
 
 log = logging.getLogger(__name__)
 RETRY_FACTORS = (1.0, 0.85, 0.7)  # of the requested size, tried in turn if gmsh fails
@@ -104,7 +105,7 @@ def mesh_assembly(gmsh, asm: Assembly, size: float, order: int, interface_factor
     mesh = mesh_from_gmsh_model(gmsh, asm.name)
     if mesh.nodes_per_cell == 10:
         straighten_inverted(mesh)
-    return name_keepouts(name_sites(name_sides(mesh, asm), asm), asm)
+    return name_heads(name_keepouts(name_sites(name_sides(mesh, asm), asm), asm), asm)
 
 
 def _check_all_meshed(gmsh, asm: Assembly, size: float) -> None:
@@ -268,8 +269,7 @@ def _shared_with(mesh: Mesh, asm: Assembly, st, other: str, surf: dict) -> np.nd
         surf[other] = _body_surface(mesh, other)
     key = surf[st.body][1]
     both = np.concatenate([key, surf[other][1]])
-    _, inv, cnt = np.unique(both, axis=0, return_inverse=True, return_counts=True)
-    return cnt[inv.ravel()[:len(key)]] > 1
+    return count_of_rows(both, mesh.n_nodes)[:len(key)] > 1
 
 
 def name_sites(mesh: Mesh, asm: Assembly) -> Mesh:

@@ -41,6 +41,7 @@ from ..assembly import Assembly
 from ..registry import register
 from . import column
 from . import shapes as s
+from . import subaxial
 
 SIDES = ((1, "L"), (-1, "R"))  # as column.SIDES (column may still be importing)
 PRI_PLATE = imp.PRI_SOLID
@@ -185,18 +186,30 @@ def c2_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
     return seats
 
 
-def c3_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
-    """Magerl-type C3 lateral-mass screws: entry 1 mm medial of the pillar's centre on its
-    back, halfway between the facet planes there."""
-    L3 = L["C3"]
+def c3_entry(an, L3: dict) -> np.ndarray:
+    """The left C3 lateral-mass screw's entry (the right one mirrored): 1 mm medial of the
+    pillar's centre on its back surface, halfway between the facet planes there (the centre of
+    the lateral mass seen from behind)."""
     n = L3["n"]
     slope = -n[1] / n[2]
-    y = L3["pillar_y"] - L3["facet_b"] + 0.4
-    z = L3["facet_z"] - 0.5 * L3["pillar_height"] + slope * (y - L3["pillar_y"])
+    x, y = L3["pillar_x"] - 1.0, L3["pillar_y"]
+
+    def mid(y):
+        return L3["facet_z"] - 0.5 * L3["pillar_height"] + slope * (y - L3["pillar_y"])
+
+    for _ in range(20):  # the back's height and the facet planes' midline fix each other
+        y = subaxial.pillar_back_y(an.c3, L3, x, mid(y))
+    return np.array([x, y, mid(y)])
+
+
+def c3_screws(asm: Assembly, an, L: dict, post: Posterior) -> dict:
+    """Magerl-type C3 lateral-mass screws from `c3_entry`: the polyaxial head stands on the
+    bone, head_length_mm behind the entry."""
+    x, y, z = c3_entry(an, L["C3"])
     seats = {}
     for sg, side in SIDES:
         d = hw.direction(-post.c3_lateral_deg, post.c3_cranial_deg, sg)
-        seats[side] = hw.screw(asm, f"screw_C3_{side}", (sg * (L3["pillar_x"] - 1.0), y, z), d,
+        seats[side] = hw.screw(asm, f"screw_C3_{side}", (sg * x, y, z), d,
                                post.c3_screw_length_mm, post.spec())
     return seats
 

@@ -110,17 +110,39 @@ def build(asm: Assembly, d: C3Dims, L: dict) -> Bone:
     from .. import occ as o
 
     n = L["n"]
-    fa, fb = d.facet_width_mm / 2 + 0.5, L["facet_b"] + 0.6
     for sg in (1, -1):
         p = np.array([sg * xp, yp, L["facet_z"]])
         q = p - np.array([0, 0, d.pillar_height_mm])
-        pil = [Slab((sg * xp, yp, q[2] - 6.5), Z, fa - 0.3, fb, fb + 1.6, X, 2.2),
-               Slab((sg * (xp + 0.8), yp, q[2] + 2.5), Z, fa + 0.8, fb, fb + 2.0, X, 2.2),
-               Slab((sg * (xp + 0.2), yp, p[2] - 4.0), Z, fa + 0.2, fb, fb + 0.6, X, 2.2),
-               Slab((sg * xp, yp, p[2] + 6.0), Z, fa - 0.2, fb, fb + 0.3, X, 2.2)]
+        pil = pillar_sections(d, L, sg)
         bone.parts.append(lambda i, p=p, q=q, pil=pil: o.keep_below(o.keep_below(
             s.slab_loft(pil, i), p, n, i), q, -n, i))
     return bone
+
+
+def pillar_sections(d: C3Dims, L: dict, sg: int) -> list[Slab]:
+    """The articular pillar's loft sections on side sg (+1 left), before the facet planes cut
+    it: a rhomboid from the side, bulging laterally and deeper (further back) below."""
+    xp, yp = L["pillar_x"], L["pillar_y"]
+    Z, X = (0.0, 0.0, 1.0), (1.0, 0.0, 0.0)
+    fa, fb = d.facet_width_mm / 2 + 0.5, L["facet_b"] + 0.6
+    zp, zq = L["facet_z"], L["facet_z"] - d.pillar_height_mm
+    return [Slab((sg * xp, yp, zq - 6.5), Z, fa - 0.3, fb, fb + 1.6, X, 2.2),
+            Slab((sg * (xp + 0.8), yp, zq + 2.5), Z, fa + 0.8, fb, fb + 2.0, X, 2.2),
+            Slab((sg * (xp + 0.2), yp, zp - 4.0), Z, fa + 0.2, fb, fb + 0.6, X, 2.2),
+            Slab((sg * xp, yp, zp + 6.0), Z, fa - 0.2, fb, fb + 0.3, X, 2.2)]
+
+
+def pillar_back_y(d: C3Dims, L: dict, x: float, z: float) -> float:
+    """y of the pillar's back (posterior) surface at lateral distance |x| and height z: each
+    section's superellipse back at |x|, interpolated linearly in z (the loft runs smoothly
+    through the sections; tests/test_anatomy_constructs.py measures a screw entry placed here
+    on the meshed bone)."""
+    zs, ys = [], []
+    for s in pillar_sections(d, L, 1):
+        u = min(abs(abs(x) - s.c[0]) / s.a, 1.0)
+        zs.append(s.c[2])
+        ys.append(s.c[1] - s.bm * (1.0 - u ** s.p) ** (1.0 / s.p))
+    return float(np.interp(z, zs, ys))
 
 
 def features_and_sites(asm: Assembly, L: dict) -> None:
