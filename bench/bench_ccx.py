@@ -127,6 +127,15 @@ takes 5.6 s and everything else 3.3-3.8 s. What could still pay: an ordering com
 node graph (a third of the rows, a ninth of the entries) handed to PARDISO as its permutation
 (iparm[4] = 1) instead of METIS on the DOF graph, and a condition check that reuses the solve's
 own CG iterations instead of its own solves.
+
+**Node-graph ordering, measured and not kept** (s12, 2026-12-07, the 110k deck's reduced matrix saved from a solve and ordered in one process at load ~9, CPU s; 109,341 DOF, 8.63 M entries):
+- METIS on the DOF graph (today, iparm[1]=2): analysis 1.78 s CPU; L 74.6 M entries, 122 GFlop.
+- the same METIS permutation fed back (iparm[4]=1): analysis 0.92 s -> METIS itself ~0.86 s, symbolic ~0.9 s.
+- node graph: rows with identical patterns grouped (36,345 groups of 3 DOF, 51 of 6), quotient graph 36k rows / 0.96 M entries;
+  PARDISO analysis of it with iparm[4]=2 (returns perm: perm[k] = old row at new position k): 0.52 s; expanded to DOFs and
+  fed back: 0.77 s; L 75.6 M (+1.4 %), 124 GFlop (+1.9 %). Building the quotient graph took 1.6 s (COO via scipy; a
+  representative-row build would take ~0.1-0.2 s).
+- Net: 1.78 -> ~1.45 s analysis, +0.07 s factorisation: ~0.25 s of 8.7 s (3 %). Not kept: too small for the code it adds.
 """
 
 
