@@ -97,6 +97,14 @@ class Block:
             out.append((self.data_line + i, text.removesuffix(",").split(",")))
         return out
 
+    def one_line(self, msg: str) -> tuple[int, list[str]]:
+        """(line number, fields) of the block's only data line; `msg` is the error otherwise
+        (at the second data line, or at the keyword when there is none)."""
+        rows = self.lines()
+        if len(rows) != 1:
+            raise self.error(msg, rows[1][0] if rows else None)
+        return rows[0]
+
     def no_data(self) -> None:
         rows = self.lines()
         if rows:

@@ -329,11 +329,8 @@ class _Reader:
         if typ in ELASTIC_TYPES:
             self.st.materials.items()[-1][1].aniso = self._elastic_constants(b, typ)
             return
-        rows = b.lines()
-        if len(rows) != 1:
-            raise b.error("needs exactly one data line 'E, nu' (temperature-dependent "
-                          "elasticity is not supported)", rows[1][0] if rows else None)
-        line, f = rows[0]
+        line, f = b.one_line("needs exactly one data line 'E, nu' (temperature-dependent "
+                             "elasticity is not supported)")
         try:
             E, nu = float(f[0]), float(f[1])
         except (ValueError, IndexError):
@@ -516,11 +513,7 @@ class _Reader:
         b.check_params({"NSET", "TYPE"})
         nset = b.param("NSET", required=True)
         system = {"R": "rectangular", "C": "cylindrical"}[b.choice("TYPE", ("R", "C"), "R")]
-        rows = b.lines()
-        if len(rows) != 1:
-            raise b.error("needs one data line 'a1, a2, a3, b1, b2, b3' (two points)",
-                          rows[1][0] if rows else None)
-        line, f = rows[0]
+        line, f = b.one_line("needs one data line 'a1, a2, a3, b1, b2, b3' (two points)")
         try:
             ab = [float(x) if x else 0.0 for x in f]
         except ValueError:
@@ -621,11 +614,8 @@ class _Reader:
             # CalculiX's penalty law p = K x overclosure (slope K[, tension limit, c0]: those
             # two are node-to-surface parameters, unused by face-to-face contact, as in ccx);
             # TIED: the same slope in tension too, the shear stick slope from *FRICTION
-            rows = b.lines()
-            if len(rows) != 1:
-                raise b.error(f"{kind} needs one data line 'slope K[, ...]' (pressure per "
-                              "overclosure, N/mm^3)", rows[1][0] if rows else None)
-            line, f = rows[0]
+            line, f = b.one_line(f"{kind} needs one data line 'slope K[, ...]' (pressure per "
+                                 "overclosure, N/mm^3)")
             try:
                 slope = float(f[0])
             except ValueError:
@@ -652,11 +642,7 @@ class _Reader:
     def _friction(self, b: Block) -> None:
         self._need(b, "interaction", "SURFACE INTERACTION")
         b.check_params({"SLIP TOLERANCE"})  # a penalty regularisation: our laws are exact
-        rows = b.lines()
-        if len(rows) != 1:
-            raise b.error("needs one data line 'mu' (or 'mu, stick slope' as in CalculiX)",
-                          rows[1][0] if rows else None)
-        line, f = rows[0]
+        line, f = b.one_line("needs one data line 'mu' (or 'mu, stick slope' as in CalculiX)")
         try:
             mu = float(f[0])
         except ValueError:
