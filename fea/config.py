@@ -300,6 +300,8 @@ class LigamentSpec(Strict):
     laxity_mm: float | None = Field(default=None, ge=0)
     prestrain: float | None = Field(default=None, gt=-1, lt=1)
     failure_force_N: float | None = Field(default=None, gt=0)
+    # multiplies the law's force (curve forces, stiffness), e.g. a calibrated library curve
+    force_scale: float | None = Field(default=None, gt=0)
     share: Literal["area", "length", "equal"] | None = None
     direction: Vec3 | None = None  # fixed line of action (springs); default: along each fibre
 
@@ -674,11 +676,13 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
             raise ConfigError(f"{where}: give stiffness_N_per_mm (and toe_strain), a curve = "
                               "{strain = [...], force_N = [...]}, or library = '<name>'")
         c = lg.curve
+        scale = lg.force_scale or 1.0
         law = LigamentLaw(
-            law_kind, stiffness=lg.stiffness_N_per_mm or 0.0, toe_strain=lg.toe_strain or 0.0,
+            law_kind, stiffness=(lg.stiffness_N_per_mm or 0.0) * scale,
+            toe_strain=lg.toe_strain or 0.0,
             curve_x=None if c is None else np.array(c.strain if c.strain is not None
                                                     else c.elongation_mm, float),
-            curve_force=None if c is None else np.array(c.force_N, float),
+            curve_force=None if c is None else np.array(c.force_N, float) * scale,
             curve_unit="strain" if c is None or c.strain is not None else "mm",
             laxity=lg.laxity_mm or 0.0, prestrain=lg.prestrain or 0.0,
             failure_force=lg.failure_force_N)

@@ -93,6 +93,38 @@ fibres = 2
     assert stiffer.law.curve_x is None and stiffer.fibres == 2
 
 
+def test_force_scale_multiplies_the_library_curve_and_a_user_stiffness(tmp_path):
+    p = with_ligaments(tmp_path, """
+[[ligaments]]
+name = "paom"
+library = "PAOM"
+from = "xmin"
+to = "xmax"
+force_scale = 1.7
+
+[[ligaments]]
+name = "spring"
+from = "xmin"
+to = "xmax"
+stiffness_N_per_mm = 40.0
+force_scale = 0.5
+""")
+    paom, spring = load_model(p).ligaments
+    lib = library()["PAOM"]
+    np.testing.assert_allclose(paom.law.curve_force, 1.7 * np.array(lib["curve"]["force_N"]),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(paom.law.curve_x, lib["curve"]["elongation_mm"])
+    assert spring.law.stiffness == 20.0
+    bad = with_ligaments(tmp_path, """
+[[ligaments]]
+name = "paom"
+library = "PAOM"
+force_scale = 0
+""")
+    with pytest.raises(ConfigError, match="force_scale"):
+        load_model(bad)
+
+
 def test_every_library_entry_is_a_valid_law_with_a_source():
     from fea.config import LigamentSpec, ligaments_from_spec
     from fea.geometry.primitives import box
@@ -194,3 +226,27 @@ to = "xmax"
     lib = library()["alar_L"]
     assert alar.fibres == lib["fibres"] != 1
     assert alar.law.failure_force == lib["failure_force_N"]
+
+
+def test_the_anatomy_constructs_keep_the_intact_model_s_calibrated_ligament_laws():
+    """A construct's ligament that the intact occiput-C3 also has carries the same law keys
+    (force_scale, laxity, curve ...): calibrating models/intact.toml must reach every construct
+    built on it, or the construct's ROM reduction compares two different spines."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1] / "models"
+    law_keys = ("library", "law", "stiffness_N_per_mm", "toe_strain", "curve", "laxity_mm",
+                "prestrain", "force_scale", "fibres", "share")
+    with open(root / "intact.toml", "rb") as fh:
+        intact = {lg["name"]: lg for lg in tomllib.load(fh)["ligaments"]}
+    files = sorted((root / "anatomy").glob("*.toml"))
+    assert files
+    for path in files:
+        with open(path, "rb") as fh:
+            ligs = tomllib.load(fh).get("ligaments", [])
+        shared = [lg for lg in ligs if lg["name"] in intact]
+        assert shared, path
+        for lg in shared:
+            ref = intact[lg["name"]]
+            for key in law_keys:
+                assert lg.get(key) == ref.get(key), (path.name, lg["name"], key)
