@@ -23,9 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,7 +37,8 @@ CASES = ("flexion", "extension", "lateral_bending_left", "lateral_bending_right"
          "axial_rotation_left", "axial_rotation_right", "compression")
 
 
-def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None) -> dict:
+def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None,
+        overrides: dict | None = None) -> dict:
     from fea.config import load_loadcase, load_model
     from fea.contact.term import ContactSettings
     from fea.mesh_cache import MeshCache
@@ -47,8 +51,10 @@ def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None) -> dic
         from fea.calibration import held_submodel
 
         model = held_submodel(model, held[0].split(","), held[1].split(","), "--hold")
-    an = make_analysis(model, contact=ContactSettings(reuse_steps=reuse, predictor=predictor))
+    an = make_analysis(model, contact=ContactSettings(reuse_steps=reuse, predictor=predictor,
+                                                      **(overrides or {})))
     out = {"model": str(model_path), "reuse_steps": reuse, "predictor": predictor,
+           "settings": overrides or {},
            "load1": os.getloadavg()[0], "setup": {"wall_s": time.perf_counter() - t0,
                                                   "cpu_s": time.process_time() - c0},
            "cases": {}}
@@ -79,9 +85,44 @@ def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None) -> dic
             rom = curve[-1]["levels"]
         out["cases"][name] = {"converged": bool(res.converged), "wall_s": wall, "cpu_s": cpu,
                               "steps": steps, **diff, "levels": rom,
+                              **end_forces(an, res, contact),
                               "load1": os.getloadavg()[0]}
         print(name, json.dumps(out["cases"][name], default=float), flush=True)
     out["total"] = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+    return out
+
+
+def end_forces(an, res, contact) -> dict:
+    """Per ligament its force (N, the sum over its fibres) and per contact interface its normal
+    force (N, the sum of pressure x area over its points) at the end of the case: the answers a
+    solver change must leave alone besides the ROM."""
+    out = {}
+    lig = next((t for t in an.active if t.name == "ligaments"), None)
+    final = res.final.terms
+    if lig is not None and "ligaments" in final:
+        fb = lig.fibres
+        f = np.bincount(fb.ligament, final["ligaments"]["force_N"], len(fb.names))
+        out["ligament_N"] = dict(zip(fb.names, f.tolist()))
+    if contact is not None and contact.active and "contact" in final:
+        iface = contact.setup.interface_of_point
+        f = np.bincount(iface, contact.w * final["contact"]["pressure"], len(contact.setup.infos))
+        out["contact_N"] = {i.name: float(x) for i, x in zip(contact.setup.infos, f)}
+    return out
+
+
+def settings_arg(text: str) -> dict:
+    """'key=value,...' -> ContactSettings overrides (numbers, true/false, or text)."""
+    from fea.contact.term import ContactSettings
+
+    out = {}
+    for item in filter(None, text.split(",")):
+        key, _, val = item.partition("=")
+        if key not in ContactSettings.__dataclass_fields__:
+            raise SystemExit(f"--set: '{key}' is not a ContactSettings field")
+        low = val.strip().lower()
+        out[key] = low == "true" if low in ("true", "false") else (
+            int(val) if re.fullmatch(r"[-+]?[0-9]+", val) else
+            float(val) if re.fullmatch(r"[-+0-9.eE]+", val) else val)
     return out
 
 
@@ -116,9 +157,11 @@ def main() -> None:
                     "'C1_*,C2_*,C3_*,disc_*,facet_C1C2_*,facet_C2C3_*'")
     ap.add_argument("--contacts", default="*", help="contact interfaces kept with --hold, "
                     "e.g. 'facet_C0C1_*'")
+    ap.add_argument("--set", default="", help="contact/Newton settings, 'key=value,...' "
+                    "(fea.contact.term.ContactSettings fields), e.g. 'tol_gap_rel=0.01'")
     a = ap.parse_args()
     out = run(a.model, a.cases.split(","), not a.no_reuse, a.predictor,
-              None if a.hold is None else (a.hold, a.contacts))
+              None if a.hold is None else (a.hold, a.contacts), settings_arg(a.set))
     if a.json:
         a.json.write_text(json.dumps(out, indent=1, default=float))
     print(table(out))

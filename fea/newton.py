@@ -187,6 +187,10 @@ class NewtonAnalysis(StaticAnalysis):
         self.interface_choice: list[dict] = []  # auto's cost estimates, one per system
         self._restarts: dict[bytes, _Restart] = {}  # converged step ends by step key
         self.active = [t for t in self.terms if t.active]
+        # per increment attempt, per Newton evaluation: (pass, relative residual, items whose
+        # status changed since the last evaluation); where the steps go (bench/newton_trace.py
+        # reads the same from the debug log), and what the convergence-rate tests check
+        self.trace: list[list[tuple[int, float, int]]] = []
         super().__init__(model, settings, progress, deps, links, supports)
         for t in self.terms:
             self.timings.update(getattr(t, "timings", {}))
@@ -235,6 +239,8 @@ class NewtonAnalysis(StaticAnalysis):
         # inner Newton to tol_force only once the outer unknowns are nearly settled
         tight = not any(t.outer for t in terms)
         evs, churn = [], []
+        trace = []
+        self.trace.append(trace)
         for al in range(1, ns.max_al + 1):
             inner_tol = ns.tol_force if tight else max(ns.tol_force, ns.tol_force_early)
             for t in terms:
@@ -251,6 +257,7 @@ class NewtonAnalysis(StaticAnalysis):
                 R = ku - fr + fc
                 scale = max(np.linalg.norm(fr), np.linalg.norm(fc), np.linalg.norm(ku0), 1e-12)
                 res_rel = np.linalg.norm(R) / scale
+                trace.append((al, float(res_rel), sum(churn)))
                 # the residual is evaluated with the status at this point, so a small residual
                 # is an equilibrium even if degenerate items (contact p = 0 and g = 0) just flipped
                 if res_rel <= inner_tol:
