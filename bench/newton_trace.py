@@ -8,8 +8,9 @@ the pass ended with, and the refactorisations.
     FEA_NEWTON_DEBUG=1 FEA_CONTACT_DEBUG=1 python -u bench/bench_column.py ... > run.log
     python bench/newton_trace.py run.log
 
-Increments are told apart by the pass counter starting again at 1; a step taken from an
-earlier load case prints no line.
+An increment starts at "al 1 newton 0" (a cut-back's retry counts as one of its own); a pass
+that ends at its first evaluation shows as 0 steps; a step taken from an earlier load case
+prints no line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 STEP = re.compile(r"^\s+al (\d+) newton (\d+) res (\S+) its (\d+) lin \S+ (.*)$")
+END = re.compile(r"^\s+al (\d+) newton (\d+) res (\S+) settled$")  # a pass's last evaluation
 TERM = re.compile(r"(\w+) \[([\d\s]+)\]")
 
 
@@ -27,14 +29,23 @@ def parse(lines):
     rebuilds, penalty)."""
     incs, cur, last = [], None, None
     for line in lines:
+        e = END.match(line)
+        if e:
+            al = int(e.group(1))
+            if al == 1 and int(e.group(2)) == 0:  # an increment solved by its first evaluation
+                cur = []
+                incs.append(cur)
+            if not cur or cur[-1]["al"] != al:  # a pass with no Newton step
+                cur.append(dict(al=al, steps=0, res0=float(e.group(3)), contact=0, fibres=0,
+                                violation=None, rebuilds=0, penalty=False))
+            continue
         m = STEP.match(line)
         if m:
             al = int(m.group(1))
             counts = {t: [int(x) for x in c.split()] for t, c in TERM.findall(m.group(5))}
-            if al == 1 and (cur is None or cur[-1]["al"] != 1 or int(m.group(2)) == 0):
-                if int(m.group(2)) == 0:
-                    cur = []
-                    incs.append(cur)
+            if al == 1 and int(m.group(2)) == 0:
+                cur = []
+                incs.append(cur)
             if not cur or cur[-1]["al"] != al:
                 cur.append(dict(al=al, steps=0, res0=float(m.group(3)), contact=0, fibres=0,
                                 violation=None, rebuilds=0, penalty=False))

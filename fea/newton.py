@@ -261,6 +261,8 @@ class NewtonAnalysis(StaticAnalysis):
                 # the residual is evaluated with the status at this point, so a small residual
                 # is an equilibrium even if degenerate items (contact p = 0 and g = 0) just flipped
                 if res_rel <= inner_tol:
+                    if _DEBUG:  # (a pass may end here with no step: the trace must see it)
+                        print(f"  al {al} newton {newton} res {res_rel:.2e} settled")
                     break
                 if res_rel > res_min:
                     # what a term moves between Newton steps (the Coulomb bound) made the

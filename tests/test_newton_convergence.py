@@ -90,3 +90,32 @@ def test_contact_and_toe_ligament_converge_quadratically_in_few_steps():
 def test_gap_measure_must_be_known():
     with pytest.raises(FeaError, match="gap_measure"):
         ContactSettings(gap_measure="mean")
+
+
+def test_trace_tool_counts_what_the_solver_counts(monkeypatch, capsys):
+    """bench/newton_trace.py reads the debug log into increments and passes: its Newton steps
+    and passes per increment must be the solver's own counts (SolveInfo), and the driver's
+    trace must hold one residual per evaluation (one more than the steps in each pass)."""
+    import sys
+    from pathlib import Path
+
+    import fea.contact.term as contact_term
+    import fea.newton as newton
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from newton_trace import parse
+
+    monkeypatch.setattr(newton, "_DEBUG", True)
+    monkeypatch.setattr(contact_term, "_DEBUG", True)
+    m = blocks_held_by_a_prestrained_ligament()
+    lc = LoadCase("pull", [Step("pull", [SurfaceForce("upper_zmax", np.array([0, 0, 0.4]))],
+                                increments=2)])
+    an = make_analysis(m, contact=ContactSettings())
+    res = an.run(lc)
+    assert res.converged
+    incs = parse(capsys.readouterr().out.splitlines())
+    assert [(sum(p["steps"] for p in inc), len(inc)) for inc in incs] == [
+        (st.solve.newton_iterations, st.solve.al_iterations) for st in res.states]
+    for inc, tr in zip(incs, an.trace):
+        per_pass = np.bincount([al for al, _, _ in tr])[1:]
+        assert list(per_pass) == [p["steps"] + 1 for p in inc]
