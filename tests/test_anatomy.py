@@ -351,15 +351,17 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, where
     "default"])
 def column_mesh(request, shared_mesh_cache):
     """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed coarsely (5 mm
-    TET4; 6 mm: PLC error, then retries) with each bone one solid (the mesh tests/test_column.py
-    solves: the models/intact.toml builder at order 1, shared through the run's mesh cache) or as
-    shell and core, and the bundled model's mesh at its default size (gated)."""
+    TET4; 6 mm: PLC error, then retries) with each bone one solid and the builder's defaults (the
+    convex lateral C1-C2 cartilage), or as shell and core with the flat one (as the bundled
+    model, whose mesh at its default size is the third, gated)."""
     from fea.geometry.registry import build
 
     if request.param == "default":
         return request.getfixturevalue("default_column")
-    an = column.anatomy()
-    return an, column.layout(an), build("occiput_c3", {"mesh": {"cortex": request.param}}, 5.0, 1,
+    joints = {} if request.param == "membrane" else {"c1c2_cartilage_sag_mm": 0.0}
+    an = column.anatomy(joints=joints)
+    return an, column.layout(an), build("occiput_c3", {"mesh": {"cortex": request.param},
+                                                       "joints": joints}, 5.0, 1,
                                         cache=shared_mesh_cache)
 
 
