@@ -1,11 +1,12 @@
-"""Which structures carry the moment across C0-C1 (docs/validation.md, "Calibration of the
-column"): per load case, the ROM per level and, for every ligament attached to the occiput, its
-force and the moment it exerts on C0 about the midpoint of the two condylar sphere centres,
-from the end of the preload to the end of the moment; the joint contact carries the rest of C0's
-equilibrium (applied moment minus the ligaments' sum).
+"""Which structures carry the moment across C0-C1 or C1-C2 (docs/validation.md, "Calibration
+of the column"): per load case, the ROM per level and, for every ligament spanning the level, its
+force and the moment it exerts on the upper body (C0; C0 + C1 for C1-C2) about the level's joint
+centre (the midpoint of the two condylar sphere centres; of the two lateral atlantoaxial joint
+spaces), from the end of the preload to the end of the moment; the joint contacts carry the
+rest of the upper body's equilibrium (applied moment minus the ligaments' sum).
 
     python bench/moment_shares.py [--model models/intact.toml] [--cases flexion,...|FILE.toml]
-        [--hold SETS --contacts NAMES] [--json OUT.json]
+        [--level C0-C1|C1-C2] [--hold SETS --contacts NAMES] [--json OUT.json]
 
 --hold / --contacts: the level's sub-model (fea.calibration.held_submodel), e.g. C0 on a held
 C1-C3: --hold 'C1_*,C2_*,C3_*,disc_*,facet_C1C2_*,facet_C2C3_*' --contacts 'facet_C0C1_*'.
@@ -25,24 +26,34 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 C0_LIGAMENTS = ("alar_L", "alar_R", "apical", "tectorial", "AAOM", "PAOM", "capsule_C0C1_L",
                 "capsule_C0C1_R")
+# the ligaments with one end on C0 or C1 and the other on C2 or below
+C1C2_LIGAMENTS = ("alar_L", "alar_R", "apical", "tectorial", "AAAM", "PAAM", "capsule_C1C2_L",
+                  "capsule_C1C2_R", "LF_C1C2")
 
 
-def joint_centre() -> np.ndarray:
-    """Midpoint of the two C0-C1 condylar sphere centres of the default column (mm)."""
+def joint_centre(level: str = "C0-C1") -> np.ndarray:
+    """The level's joint centre on the default column (mm): the midpoint of the two C0-C1
+    condylar sphere centres, or of the two lateral atlantoaxial joint spaces' centres."""
     from fea.geometry.anatomy.column import anatomy, layout
 
     an = anatomy(1.0, None, None, None, None, None)
     J = layout(an)["joints"]
+    if level == "C1-C2":
+        g = an.j.c1c2_cartilage_mm
+        return 0.5 * sum(J[s]["p12"] + 0.5 * g * J[s]["n12"] for s in ("L", "R"))
     R = an.c0.condyle_radius_mm
     return 0.5 * sum(J[s]["p01"] + R * J[s]["n01"] for s in ("L", "R"))
 
 
 def moments(fb, forces: np.ndarray, P: np.ndarray) -> dict:
-    """{ligament: (force N, moment on its end B about P, N m)}; a fibre pulls end B towards A
-    (end B is the `to` site: the occiput for the ligaments attached to it)."""
-    d = fb.end_a - fb.end_b
+    """{ligament: (force N, moment on its upper end about P, N m)}: a fibre pulls each end
+    towards the other; the upper end (larger z) is the one on the level's upper body for every
+    ligament spanning C0-C1 or C1-C2 (all run up from their lower bone)."""
+    top = fb.end_b[:, 2] >= fb.end_a[:, 2]
+    up = np.where(top[:, None], fb.end_b, fb.end_a)
+    d = np.where(top[:, None], fb.end_a, fb.end_b) - up
     d /= np.linalg.norm(d, axis=1)[:, None]
-    m = np.cross(fb.end_b - P, forces[:, None] * d) / 1000.0
+    m = np.cross(up - P, forces[:, None] * d) / 1000.0
     return {n: (float(forces[fb.ligament == j].sum()), m[fb.ligament == j].sum(0))
             for j, n in enumerate(fb.names)}
 
@@ -59,6 +70,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "intact.toml")
     ap.add_argument("--cases", default="flexion,extension,lateral_bending_left,"
                     "axial_rotation_left")
+    ap.add_argument("--level", default="C0-C1", choices=("C0-C1", "C1-C2"))
     ap.add_argument("--hold")
     ap.add_argument("--contacts", default="*")
     ap.add_argument("--json", type=Path)
@@ -70,7 +82,8 @@ def main() -> None:
     an = make_analysis(model, contact=ContactSettings(reuse_steps=True))
     contact = contact_term(an)
     fb = next(t for t in an.terms if t.name == "ligaments").fibres
-    P = joint_centre()
+    P = joint_centre(a.level)
+    spans = C1C2_LIGAMENTS if a.level == "C1-C2" else C0_LIGAMENTS
     out = {}
     for name in a.cases.split(","):
         path = Path(name) if name.endswith(".toml") else ROOT / "loadcases" / f"{name}.toml"
@@ -84,19 +97,21 @@ def main() -> None:
                               curves_from_result(res, contact=contact)[-1]["levels"].items()}
         for n in fb.names:
             dm = fin[n][1] - ini[n][1]
-            rec["ligaments"][n] = {"force_N": fin[n][0], "dM_on_C0_Nm":
-                                   dm.tolist() if n in C0_LIGAMENTS else None}
-        total = sum(np.array(rec["ligaments"][n]["dM_on_C0_Nm"]) for n in C0_LIGAMENTS
+            rec["ligaments"][n] = {"force_N": fin[n][0], "dM_on_upper_Nm":
+                                   dm.tolist() if n in spans else None}
+        total = sum(np.array(rec["ligaments"][n]["dM_on_upper_Nm"]) for n in spans
                     if n in rec["ligaments"])
-        rec["C0_ligaments_Nm"] = np.asarray(total).tolist()
+        rec["level"] = a.level
+        rec["upper_ligaments_Nm"] = np.asarray(total).tolist()
         out[Path(name).stem] = rec
         print(f"{Path(name).stem}: converged {rec['converged']}, ROM {rec.get('rom_deg')}")
         for n, r in rec["ligaments"].items():
             if r["force_N"] > 0.5:
-                m = "" if r["dM_on_C0_Nm"] is None else \
-                    "  moment on C0 " + " ".join(f"{x:+.3f}" for x in r["dM_on_C0_Nm"]) + " Nm"
+                m = "" if r["dM_on_upper_Nm"] is None else \
+                    "  moment on upper " + " ".join(f"{x:+.3f}" for x in r["dM_on_upper_Nm"]) \
+                    + " Nm"
                 print(f"   {n:16s} {r['force_N']:7.1f} N{m}")
-        print("   C0 ligaments in all " + " ".join(f"{x:+.3f}" for x in total) + " Nm",
+        print(f"   {a.level} ligaments in all " + " ".join(f"{x:+.3f}" for x in total) + " Nm",
               flush=True)
     print(f"{time.process_time() - c0:.0f} CPU-s")
     if a.json:

@@ -19,8 +19,9 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def shared_mesh_cache(tmp_path_factory):
     """One mesh cache for meshes several test modules build alike: the bundled constructs at 8 mm
-    TET4 (test_ccx_constructs, test_constructs, test_screw_safety) and the occiput-C3 column at
-    5 mm TET4 (test_anatomy, test_column), each meshed once per run, not once per module. Under
+    TET4 (test_ccx_constructs, test_constructs, test_screw_safety) and the bundled occiput-C3
+    column at 5 mm TET10 (test_rom_regression) and TET4 (test_column; test_anatomy meshes the
+    builder's convex C1-C2 cartilage instead), each meshed once per run, not once per module. Under
     xdist the folder is shared by the workers (entries are written atomically, fea.atomic)."""
     from fea.mesh_cache import MeshCache
 

@@ -18,7 +18,7 @@ import pytest
 
 from fea.errors import ConfigError, MeshError
 from fea.geometry import occ
-from fea.geometry.anatomy import column, morphometry
+from fea.geometry.anatomy import column, joints, morphometry
 from fea.geometry.meshing import _body_surface, mesh_construct
 
 
@@ -39,6 +39,11 @@ def test_scale_multiplies_lengths_not_angles_and_bad_keys_are_named():
         column.anatomy(C2={"dens_hieght_mm": 15.0})
     with pytest.raises(ConfigError, match="c1c2_cartilage_mm"):
         column.anatomy(joints={"c1c2_cartilage_mm": 0.1})
+    # the convex cartilage's front and back ends must stay meshable (>= 0.3 mm)
+    with pytest.raises(ConfigError, match=r"c1c2_cartilage_sag_mm.*1\.10"):
+        column.anatomy(joints={"c1c2_cartilage_sag_mm": 1.2})
+    with pytest.raises(ConfigError, match="c1c2_cartilage_sag_mm"):
+        column.anatomy(joints={"c1c2_cartilage_sag_mm": -0.1})
 
 
 def _block_with_sites(asm):
@@ -346,15 +351,17 @@ def test_keepouts_canal_and_transverse_foramina_measured_on_the_mesh(bone, where
     "default"])
 def column_mesh(request, shared_mesh_cache):
     """The whole occiput-C3 column (four bones, cartilage, disc, sites), meshed coarsely (5 mm
-    TET4; 6 mm: PLC error, then retries) with each bone one solid (the mesh tests/test_column.py
-    solves: the models/intact.toml builder at order 1, shared through the run's mesh cache) or as
-    shell and core, and the bundled model's mesh at its default size (gated)."""
+    TET4; 6 mm: PLC error, then retries) with each bone one solid and the builder's defaults (the
+    convex lateral C1-C2 cartilage), or as shell and core with the flat one (as the bundled
+    model, whose mesh at its default size is the third, gated)."""
     from fea.geometry.registry import build
 
     if request.param == "default":
         return request.getfixturevalue("default_column")
-    an = column.anatomy()
-    return an, column.layout(an), build("occiput_c3", {"mesh": {"cortex": request.param}}, 5.0, 1,
+    joints = {} if request.param == "membrane" else {"c1c2_cartilage_sag_mm": 0.0}
+    an = column.anatomy(joints=joints)
+    return an, column.layout(an), build("occiput_c3", {"mesh": {"cortex": request.param},
+                                                       "joints": joints}, 5.0, 1,
                                         cache=shared_mesh_cache)
 
 
@@ -385,8 +392,12 @@ def test_column_joint_gaps_measured_on_the_mesh(column_mesh):
         assert np.linalg.norm(c0 - c1) < 0.05 * j.c0c1_cartilage_mm
         assert abs((r1 - r0) - j.c0c1_cartilage_mm) < 0.05 * j.c0c1_cartilage_mm, r1 - r0
         assert abs(r0 - an.c0.condyle_radius_mm) < 0.05 * an.c0.condyle_radius_mm
-        # lateral C1-C2: two parallel planes j.c1c2_cartilage_mm apart, sloping as C2's facet
-        x1 = _side_nodes(m, f"facet_C1C2_{side}", "C1")
+        # lateral C1-C2: two parallel bony planes j.c1c2_cartilage_mm apart, sloping as C2's
+        # facet (C1's facet a feature where the convex cartilage touches it along a line only)
+        convex = j.c1c2_cartilage_sag_mm > 0
+        x1 = m.nodes[np.unique(m.face_connectivity(m.faces(f"C1_inferior_facet_{side}"),
+                                                   corners_only=True))] if convex else \
+            _side_nodes(m, f"facet_C1C2_{side}", "C1")
         x2 = _side_nodes(m, f"facet_C1C2_{side}", "C2")
         n1, n2 = _fit_plane_normal(x1), _fit_plane_normal(x2)
         assert abs(abs(n1 @ n2) - 1) < 1e-6
@@ -394,6 +405,23 @@ def test_column_joint_gaps_measured_on_the_mesh(column_mesh):
         assert abs(gap - j.c1c2_cartilage_mm) < 0.05 * j.c1c2_cartilage_mm, gap
         slope = np.degrees(np.arccos(abs(n2[2])))
         assert abs(slope - an.c2.superior_facet_slope_deg) < 3.0
+        if not convex:
+            assert f"facet_C1C2_{side}_top" not in m.face_sets
+        else:
+            # the cartilage's surface: a cylinder about the facet's transverse axis, its crest at
+            # mid-joint CREST_CLEARANCE_MM below C1's plane (the contact's adjust_mm closes it) and
+            # c1c2_cartilage_sag_mm lower at the front and back ends
+            top = m.nodes[np.unique(m.face_connectivity(m.faces(f"facet_C1C2_{side}_top"),
+                                                        corners_only=True))]
+            n2 = n2 if n2[2] > 0 else -n2
+            below = (x1.mean(axis=0) - top) @ n2  # depth of each node below C1's facet
+            y = top[:, 1] - L["joints"][side]["p12"][1]
+            b = min(an.c2.superior_facet_length_mm, an.c1.inferior_facet_length_mm) / 2
+            sag = j.c1c2_cartilage_sag_mm
+            R = (b ** 2 + sag ** 2) / (2 * sag)
+            clear = joints.CREST_CLEARANCE_MM
+            assert abs(below.min() - clear) < 0.02, below.min()
+            assert np.abs(below - clear - (R - np.sqrt(R ** 2 - y ** 2))).max() < 0.05 * sag + 0.02
         # C2-C3 facets: planes at the subaxial inclination, j.c2c3_cartilage_mm apart
         x2 = _side_nodes(m, f"facet_C2C3_{side}", "C2")
         x3 = _side_nodes(m, f"facet_C2C3_{side}", "C3")
@@ -426,8 +454,12 @@ def test_column_mesh_is_valid_and_carries_the_sets_the_model_uses(column_mesh):
     # every capsule site lies on its bone near the joint and leaves out the articular surface
     for jn, lo, up in (("C0C1", "C1", "C0"), ("C1C2", "C2", "C1"), ("C2C3", "C3", "C2")):
         for side in ("L", "R"):
-            art = {tuple(f) for f in m.faces("|".join(sorted((up, f"facet_{jn}_{side}"))))
-                   .tolist()}
+            # the upper bone's articular surface: shared with the cartilage, or (the convex
+            # lateral C1-C2 cartilage touches it along a line) its facet's feature
+            convex = jn == "C1C2" and an.j.c1c2_cartilage_sag_mm > 0
+            surf = f"C1_inferior_facet_{side}" if convex else \
+                "|".join(sorted((up, f"facet_{jn}_{side}")))
+            art = {tuple(f) for f in m.faces(surf).tolist()}
             for bone in (lo, up):
                 fs = m.faces(f"capsule_{jn}_{bone}_{side}")
                 assert len(fs) > 0 and np.isin(fs[:, 0], m.elements(bone)).all()

@@ -61,9 +61,10 @@ class Feature:
 @dataclass
 class Site:
     """A named attachment site: the faces of `body`'s outer surface whose centre lies within
-    `radius` of `point` and (if `facing` is given) whose outward normal has a positive component
-    along it; `touching`: instead, the faces `body` shares with that body; `apart_from`: leave
-    out the faces `body` shares with that body (a capsule's band around the articular surface)."""
+    `radius` of `point` and (if `facing` is given) whose outward normal has a component above
+    `min_cos` along it; `touching`: instead, the faces `body` shares with that body;
+    `apart_from`: leave out the faces `body` shares with that body (a capsule's band around the
+    articular surface)."""
 
     name: str
     body: str
@@ -72,6 +73,7 @@ class Site:
     facing: np.ndarray | None = None
     touching: str | None = None
     apart_from: str | None = None
+    min_cos: float = 0.2
 
 
 def _rotation(axis, angle_deg: float) -> np.ndarray:
@@ -139,10 +141,11 @@ class Assembly:
                                      np.linalg.inv(self._frame)))
 
     def site(self, name: str, body: str, point, radius: float, facing=None,
-             touching: str | None = None, apart_from: str | None = None) -> None:
+             touching: str | None = None, apart_from: str | None = None,
+             min_cos: float = 0.2) -> None:
         f = None if facing is None else np.asarray(facing, float) / np.linalg.norm(facing)
         self.sites.append(Site(name, body, np.asarray(point, float), float(radius), f, touching,
-                               apart_from))
+                               apart_from, float(min_cos)))
 
     @contextlib.contextmanager
     def placed(self, rotate_about=None, axis=(1.0, 0.0, 0.0), angle_deg: float = 0.0):

@@ -261,7 +261,12 @@ def _body_surface(mesh: Mesh, body: str):
 
 
 def _shared_with(mesh: Mesh, asm: Assembly, st, other: str, surf: dict) -> np.ndarray:
-    """Which faces of st.body's outer surface it shares with body `other`."""
+    """Which faces of st.body's outer surface it shares with body `other`, or (`other` a face
+    set, e.g. a feature: an articular surface no body touches) lie in that face set."""
+    if other not in mesh.cell_sets and other in mesh.face_sets:
+        corners = np.sort(mesh.face_connectivity(mesh.face_sets[other], corners_only=True), 1)
+        key = surf[st.body][1]
+        return count_of_rows(np.concatenate([key, corners]), mesh.n_nodes)[:len(key)] > 1
     if other not in mesh.cell_sets:
         raise MeshError(f"{asm.name}: site '{st.name}' refers to '{other}', which is not in the "
                         "mesh")
@@ -286,7 +291,7 @@ def name_sites(mesh: Mesh, asm: Assembly) -> Mesh:
         else:
             sel = np.linalg.norm(c - st.point, axis=1) < st.radius
             if st.facing is not None:
-                sel &= nrm @ st.facing > 0.2
+                sel &= nrm @ st.facing > st.min_cos
             if st.apart_from:
                 sel &= ~_shared_with(mesh, asm, st, st.apart_from, surf)
         cortical = f"{st.body}_cortical"

@@ -130,7 +130,7 @@ def geometry(an: Anatomy, L: dict, omit: frozenset = frozenset(), extra=None,
             up = max(5.0, J_["z_c1_inf"] - J_["p12"][2] + 3.5)
             joints.planar(asm, f"facet_C1C2_{side}", b2, b1, J_["p12"], J_["n12"],
                           j.c1c2_cartilage_mm, Footprint(fw, fl), 5.0, up,
-                          reach if kept else None, cartilage=kept)
+                          reach if kept else None, cartilage=kept, sag=j.c1c2_cartilage_sag_mm)
             joints.spherical(asm, f"facet_C0C1_{side}", b1, b0, J_["p01"], J_["n01"],
                              d0.condyle_radius_mm, j.c0c1_cartilage_mm,
                              Footprint(d0.condyle_width_mm / 2, d0.condyle_length_mm / 2,

@@ -24,6 +24,10 @@ PRI_CARTILAGE = 10
 # the neighbourhood of a joint kept free of the bones' other parts: the footprint grown by
 # CLEAR_MM, CLEAR_DEPTH_MM to either side of the joint
 CLEAR_MM, CLEAR_DEPTH_MM = 1.5, 15.0
+# a convex cartilage's crest stays this far below the upper bone's facet: surfaces touching along
+# a line without sharing it make gmsh's PLC fail ("a segment and a facet intersect"); the model
+# files close it with the interface's adjust_mm
+CREST_CLEARANCE_MM = 0.05
 Z = np.array([0.0, 0.0, 1.0])
 
 
@@ -44,12 +48,22 @@ def _clear(bone: Bone, region, keep_side) -> None:
 
 def planar(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, gap: float, fp: Footprint,
            depth_lower: float, depth_upper: float, reach: float | None,
-           cartilage: bool = True):
+           cartilage: bool = True, sag: float = 0.0):
     """Flat joint: the lower bone's facet is the plane (p, n) (n pointing into the joint space),
     the upper bone's the plane moved by `gap` along n; both processes are vertical elliptic
     prisms over the footprint (which is horizontal). reach: how far the capsule's attachment
     sites reach beyond the footprint (None: no sites). cartilage False: the articular surfaces
-    only (a construct puts an implant into the joint space, or resects one of the bones)."""
+    only (a construct puts an implant into the joint space, or resects one of the bones).
+
+    sag > 0: the cartilage is convex in the plane across the footprint's xdir (its surface a
+    cylinder about an axis along xdir, `gap` thick mid-joint and `gap - sag` at the footprint's
+    ends along its b axis, both less CREST_CLEARANCE_MM), touching the upper bone's flat facet
+    along one line (once the contact's adjust_mm closes the clearance), so the upper
+    bone can roll on it (the lateral atlantoaxial joint: the cartilage is biconvex on bony
+    facets that are flat or concave). The two then share no faces: the cartilage's surface is
+    the site `<name>_top` and the upper bone's facet the feature
+    `<upper>_inferior_facet_<side>`, which the model files pair by name (contact pairing
+    projects one on the other)."""
     p, n = np.asarray(p, float), s._unit(n)
     q = p + gap * n
 
@@ -72,9 +86,28 @@ def planar(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, gap: float,
         return
     cart = s.prism(p, Z, fp.a, fp.b, -8.0, 8.0, fp.xdir)
     cart = o.keep_below(o.keep_below(cart, q, n), p, -n)
-    asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue", touches=(lower.name, upper.name))
+    if sag <= 0.0:
+        asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue", touches=(lower.name, upper.name))
+    else:
+        F = s.frame(n, fp.xdir)  # columns: the axis (in the facet plane), across it, n
+        R = (fp.b ** 2 + sag ** 2) / (2.0 * sag)  # the circle through the crest and both ends
+        c = q - (R + CREST_CLEARANCE_MM) * n
+        half = fp.a + fp.b + 5.0
+        cart = s.intersect(cart, o.rod(c - half * F[:, 0], c + half * F[:, 0], R))
+        # not fragmented with the upper bone: they touch along a line only
+        asm.add(name, name, cart, PRI_CARTILAGE, "soft_tissue", touches=(lower.name,))
+        side = name.rsplit("_", 1)[1]
+        # the cartilage's surface faces n within asin(b / R) (< 30 deg); its rim walls are
+        # vertical, at least 90 - slope deg off n
+        asm.site(f"{name}_top", name, q, max(fp.a, fp.b) + 1.0, facing=n, apart_from=lower.name,
+                 min_cos=0.87)
+        lo = q - np.array([fp.a + 3.0, fp.b + 3.0, 8.0])
+        hi = q + np.array([fp.a + 3.0, fp.b + 3.0, 8.0])
+        asm.feature(f"{upper.name}_inferior_facet_{side}", upper.name, q, -n, lo, hi)
     if reach is not None:
-        _capsule_sites(asm, name, lower.name, upper.name, p, q, max(fp.a, fp.b) + reach)
+        _capsule_sites(asm, name, lower.name, upper.name, p, q, max(fp.a, fp.b) + reach,
+                       upper_surface=f"{upper.name}_inferior_facet_{name.rsplit('_', 1)[1]}"
+                       if sag > 0.0 else None)
 
 
 def spherical(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, radius: float,
@@ -129,10 +162,13 @@ def spherical(asm: Assembly, name: str, lower: Bone, upper: Bone, p, n, radius: 
 
 
 def _capsule_sites(asm: Assembly, name: str, lower: str, upper: str, p_low, p_up,
-                   radius: float) -> None:
+                   radius: float, upper_surface: str | None = None) -> None:
     """The capsule's attachment on each bone: its outer faces within `radius` of the joint's
     centre on that bone, without the articular surface (the faces it shares with the
-    cartilage). The capsular ligaments (fea/ligaments/library.toml) run between the two."""
+    cartilage; on the upper bone `upper_surface`, its facet's face set, where the cartilage
+    does not touch it). The capsular ligaments (fea/ligaments/library.toml) run between the
+    two."""
     jn, side = name.split("_")[1:]
     for bone, pt in ((lower, p_low), (upper, p_up)):
-        asm.site(f"capsule_{jn}_{bone}_{side}", bone, pt, radius, apart_from=name)
+        asm.site(f"capsule_{jn}_{bone}_{side}", bone, pt, radius,
+                 apart_from=upper_surface if bone == upper and upper_surface else name)

@@ -149,6 +149,11 @@ class JointDims:
     nucleus_fraction: float = P(0.4, "approx.", "nucleus share of the disc area")
     c0c1_cartilage_mm: float = P(1.0, "approx.", "C0-C1 joint space (cartilage)")
     c1c2_cartilage_mm: float = P(1.4, "approx.", "lateral atlantoaxial joint space")
+    c1c2_cartilage_sag_mm: float = P(0.8, "approx.", "lateral atlantoaxial cartilage convex "
+                                     "in the sagittal plane (biconvex cartilage on flat or "
+                                     "concave bony facets, JCVJS 2017;8(4):354): its surface "
+                                     "drops this much from mid-joint to the front and back "
+                                     "ends; 0 = flat")
     median_cartilage_mm: float = P(1.5, "approx.", "dens to anterior arch (adult ADI < 3)")
     c2c3_cartilage_mm: float = P(1.0, "approx.")
     capsule_reach_mm: float = P(3.0, "approx.", "capsule attachment band along each bone")
@@ -162,6 +167,10 @@ class JointDims:
                   "c2c3_cartilage_mm"):
             if getattr(self, k) < 0.3:
                 return f"{k} must be at least 0.3 mm (a joint needs a meshable cartilage layer)"
+        if not 0.0 <= self.c1c2_cartilage_sag_mm <= self.c1c2_cartilage_mm - 0.3:
+            return (f"c1c2_cartilage_sag_mm must be between 0 and c1c2_cartilage_mm - 0.3 = "
+                    f"{self.c1c2_cartilage_mm - 0.3:.2f} mm (the cartilage's ends stay 0.3 mm "
+                    "thick to be meshable)")
         return ""
 
 
