@@ -3,6 +3,7 @@
 
     python bench/bench_constructs.py --size 8                    # coarse TET10, every case
     python bench/bench_constructs.py --models aad_cages --loadcases flexion --states immediate
+    python bench/bench_constructs.py --models anatomy/aad_cages --loadcases flexion --states all_tied
     python bench/bench_constructs.py --from-json                 # re-render the last run
 
 For models/aad_cages.toml and models/c2_avb.toml under flexion, extension, lateral bending
@@ -17,6 +18,8 @@ preconditioner refactorisations and their time, the penalty raises, and per inte
 contact points changed status (open / stick / slip) from one Newton step to the next, summed
 over the case ("churn"), and in how many Newton steps each interface moved at all.
 Meshes come from the mesh cache in bench/out/mesh_cache (the first run of a size meshes).
+`--models` takes any model file under models/ by its path there without `.toml` (e.g.
+`anatomy/aad_cages` for the constructs on the occiput-C3 anatomy).
 """
 
 from __future__ import annotations
@@ -209,6 +212,16 @@ moment increments' Coulomb-bound passes (above), not the linear algebra.
 """
 
 
+def model_name(name: str) -> str:
+    """`--models` type: a model under models/ (an argparse error listing them otherwise)."""
+    if not (ROOT / "models" / f"{name}.toml").is_file():
+        near = sorted(str(x.relative_to(ROOT / "models").with_suffix(""))
+                      for x in (ROOT / "models").rglob("*.toml"))
+        raise argparse.ArgumentTypeError(f"no model file models/{name}.toml; there are: "
+                                         + ", ".join(near))
+    return name
+
+
 def load(model: str, state: str, size: float | None, loadcase: str):
     from fea.config import check_loadcase_against, load_loadcase
     from fea.mesh_cache import MeshCache
@@ -377,6 +390,7 @@ def _ratios(cases: list) -> list:
 
 def markdown(r: dict) -> str:
     cases = r["cases"]
+    files = " and ".join(dict.fromkeys(f"models/{c['model']}.toml" for c in cases))
     size = "the model files' default size" if r["size_mm"] is None else f"size {r['size_mm']:g} mm"
     churn_rows = []
     for c in cases:
@@ -392,7 +406,7 @@ def markdown(r: dict) -> str:
         "`--states`, `--json`, `--no-write`, `--from-json`). "
         f"{machine_line(r['machine'], r.get('machine_end', r['machine']))}.",
         "",
-        f"models/aad_cages.toml and models/c2_avb.toml, base variant, TET10 at {size}; load "
+        f"{files}, base variant, TET10 at {size}; load "
         "cases from loadcases/ (50 N preload, then 1.5 Nm in 3 increments). States: immediate "
         "(as written), fused (implant interfaces tied), all_tied (every interface tied). One "
         "child process per case; solve = `analysis.run` (constraints, factorisations, every "
@@ -421,7 +435,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=float, default=None,
                     help="mesh size, mm (default: the model files' own, 5 mm: minutes per case)")
-    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    ap.add_argument("--models", nargs="+", default=list(MODELS), type=model_name,
+                    help="model files under models/, without .toml (default: "
+                         + " ".join(MODELS) + "; the anatomy constructs: anatomy/aad_cages ...)")
     ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
     ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
     ap.add_argument("--json", type=Path, default=JSON, help=f"where the run goes ({JSON.name})")
