@@ -1,15 +1,17 @@
 #!/usr/bin/env python
-"""Where the bundled constructs spend their Newton steps: immediate vs fused vs all-tied.
+"""Where the box-bone constructs spend their Newton steps: immediate vs fused vs all-tied.
 
     python bench/bench_constructs.py --size 8                    # coarse TET10, every case
     python bench/bench_constructs.py --models aad_cages --loadcases flexion --states immediate
     python bench/bench_constructs.py --from-json                 # re-render the last run
 
-For models/aad_cages.toml and models/c2_avb.toml under flexion, extension, lateral bending
-(left) and axial rotation (left) (the constructs are symmetric about the mid-sagittal plane, so
-the right-hand cases mirror these), in three interface states (fea.study.states): immediate
-(the model as written: frictional implant faces, frictionless facets), fused (implant faces
-tied, natural joints still in contact) and all-tied (every interface tied: the linear floor).
+For models/examples/aad_cages_boxes.toml and c2_avb_boxes.toml (the constructs bundled before
+the occiput-C3 column, on which bench/README.md's figures of this script were measured) under
+flexion, extension, lateral bending (left) and axial rotation (left) (the constructs are
+symmetric about the mid-sagittal plane, so the right-hand cases mirror these), in three
+interface states (fea.study.states): immediate (the model as written: frictional implant faces,
+frictionless facets), fused (implant faces tied, natural joints still in contact) and all-tied
+(every interface tied: the linear floor).
 Each case is one child process (wall, CPU and peak RSS its own) running the library directly:
 make_analysis (pairing, assembly), then analysis.run. Per case it records the Newton steps,
 multiplier (AL) passes, PCG iterations, cut-backs and wall time of every increment, the
@@ -215,8 +217,8 @@ def load(model: str, state: str, size: float | None, loadcase: str):
     from fea.variants import load_variant
 
     st, ties = ("fused", "all") if state == "all_tied" else (state, "implant")
-    m = load_variant(ROOT / "models" / f"{model}.toml", "base", MeshCache(OUT / "mesh_cache"),
-                     size_mm=size, state=st, fused_ties=ties)
+    m = load_variant(ROOT / "models" / "examples" / f"{model}_boxes.toml", "base",
+                     MeshCache(OUT / "mesh_cache"), size_mm=size, state=st, fused_ties=ties)
     lc = load_loadcase(ROOT / "loadcases" / f"{loadcase}.toml")
     check_loadcase_against(m, lc)
     return m, lc
@@ -392,11 +394,11 @@ def markdown(r: dict) -> str:
         "`--states`, `--json`, `--no-write`, `--from-json`). "
         f"{machine_line(r['machine'], r.get('machine_end', r['machine']))}.",
         "",
-        f"models/aad_cages.toml and models/c2_avb.toml, base variant, TET10 at {size}; load "
-        "cases from loadcases/ (50 N preload, then 1.5 Nm in 3 increments). States: immediate "
-        "(as written), fused (implant interfaces tied), all_tied (every interface tied). One "
-        "child process per case; solve = `analysis.run` (constraints, factorisations, every "
-        "increment), after pairing and assembly. Newton = semismooth Newton steps (in brackets: "
+        "models/examples/aad_cages_boxes.toml and c2_avb_boxes.toml, base variant, TET10 at "
+        f"{size}; load cases from loadcases/ (50 N preload, then 1.5 Nm in 3 increments). "
+        "States: immediate (as written), fused (implant interfaces tied), all_tied (every "
+        "interface tied). One child process per case; solve = `analysis.run` (constraints, "
+        "factorisations, every increment), after pairing and assembly. Newton = semismooth Newton steps (in brackets: "
         "of them in the preload), AL = multiplier passes, CG = PCG iterations, refactorisations "
         "= preconditioner rebuilds on the current tangent (and their s; the first factor of "
         "each constraint set is not counted), churn = contact points whose status changed "
