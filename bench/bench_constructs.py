@@ -1,16 +1,18 @@
 #!/usr/bin/env python
-"""Where the bundled constructs spend their Newton steps: immediate vs fused vs all-tied.
+"""Where the box-bone constructs spend their Newton steps: immediate vs fused vs all-tied.
 
     python bench/bench_constructs.py --size 8                    # coarse TET10, every case
-    python bench/bench_constructs.py --models aad_cages --loadcases flexion --states immediate
-    python bench/bench_constructs.py --models anatomy/aad_cages --loadcases flexion --states all_tied
+    python bench/bench_constructs.py --models examples/aad_cages_boxes --loadcases flexion --states immediate
+    python bench/bench_constructs.py --models aad_cages --loadcases flexion --states all_tied
     python bench/bench_constructs.py --from-json                 # re-render the last run
 
-For models/aad_cages.toml and models/c2_avb.toml under flexion, extension, lateral bending
-(left) and axial rotation (left) (the constructs are symmetric about the mid-sagittal plane, so
-the right-hand cases mirror these), in three interface states (fea.study.states): immediate
-(the model as written: frictional implant faces, frictionless facets), fused (implant faces
-tied, natural joints still in contact) and all-tied (every interface tied: the linear floor).
+For models/examples/aad_cages_boxes.toml and c2_avb_boxes.toml (the constructs bundled before
+the occiput-C3 column, on which bench/README.md's figures of this script were measured) under
+flexion, extension, lateral bending (left) and axial rotation (left) (the constructs are
+symmetric about the mid-sagittal plane, so the right-hand cases mirror these), in three
+interface states (fea.study.states): immediate (the model as written: frictional implant faces,
+frictionless facets), fused (implant faces tied, natural joints still in contact) and all-tied
+(every interface tied: the linear floor).
 Each case is one child process (wall, CPU and peak RSS its own) running the library directly:
 make_analysis (pairing, assembly), then analysis.run. Per case it records the Newton steps,
 multiplier (AL) passes, PCG iterations, cut-backs and wall time of every increment, the
@@ -19,7 +21,8 @@ contact points changed status (open / stick / slip) from one Newton step to the 
 over the case ("churn"), and in how many Newton steps each interface moved at all.
 Meshes come from the mesh cache in bench/out/mesh_cache (the first run of a size meshes).
 `--models` takes any model file under models/ by its path there without `.toml` (e.g.
-`anatomy/aad_cages` for the constructs on the occiput-C3 anatomy).
+`aad_cages` for the bundled construct on the occiput-C3 anatomy, `examples/aad_cages_boxes` for
+its box-bone copy).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from benchlib import (
 committed_code()  # measure the committed fea/, not the shared working tree
 
 HEADING = "Constructs: where the Newton steps go (immediate vs fused vs all-tied)"
-MODELS = ("aad_cages", "c2_avb")
+MODELS = ("examples/aad_cages_boxes", "examples/c2_avb_boxes")
 LOADCASES = ("flexion", "extension", "lateral_bending_left", "axial_rotation_left")
 STATES = ("immediate", "fused", "all_tied")
 JSON = OUT / "constructs.json"
@@ -228,8 +231,8 @@ def load(model: str, state: str, size: float | None, loadcase: str):
     from fea.variants import load_variant
 
     st, ties = ("fused", "all") if state == "all_tied" else (state, "implant")
-    m = load_variant(ROOT / "models" / f"{model}.toml", "base", MeshCache(OUT / "mesh_cache"),
-                     size_mm=size, state=st, fused_ties=ties)
+    m = load_variant(ROOT / "models" / f"{model}.toml", "base",
+                     MeshCache(OUT / "mesh_cache"), size_mm=size, state=st, fused_ties=ties)
     lc = load_loadcase(ROOT / "loadcases" / f"{loadcase}.toml")
     check_loadcase_against(m, lc)
     return m, lc
@@ -437,7 +440,7 @@ def main():
                     help="mesh size, mm (default: the model files' own, 5 mm: minutes per case)")
     ap.add_argument("--models", nargs="+", default=list(MODELS), type=model_name,
                     help="model files under models/, without .toml (default: "
-                         + " ".join(MODELS) + "; the anatomy constructs: anatomy/aad_cages ...)")
+                         + " ".join(MODELS) + "; the bundled anatomy constructs: aad_cages ...)")
     ap.add_argument("--loadcases", nargs="+", default=list(LOADCASES))
     ap.add_argument("--states", nargs="+", default=list(STATES), choices=STATES)
     ap.add_argument("--json", type=Path, default=JSON, help=f"where the run goes ({JSON.name})")

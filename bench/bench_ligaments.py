@@ -11,11 +11,11 @@ fibres each across the interface, diagonally from each side face of the base to 
 face of the block (5 per side), toe-linear (20 N/mm, toe strain 0.05) with pre-strains 0 to 4e-4,
 so that some stay taut and some go slack during the press and the pull (their status moves with
 the contact's).
-`--construct`: models/aad_cages.toml (default 5 mm mesh, immediate post-operative state: friction
-at the cages, tied screws) under loadcases/flexion.toml, with and without 20 ligaments of 10
-fibres between the face sets its builder names on C1, C2 and C3 (facets, endplates; CONSTRUCT
-below). These pairs STAND IN for the anatomical ligaments (library.toml sites) until the anatomy
-builders that create those sites reach this construct: same count and fibre number, toe-linear
+`--construct`: models/examples/aad_cages_boxes.toml (default 5 mm mesh, immediate post-operative
+state: friction at the cages, tied screws) under loadcases/flexion.toml, with and without 20
+ligaments of 10 fibres between the face sets its builder names on C1, C2 and C3 (facets,
+endplates; CONSTRUCT below). These pairs STAND IN for the anatomical ligaments (library.toml
+sites) until the anatomy builders that create those sites reach this construct: same count and fibre number, toe-linear
 laws of the library's order (50 N/mm, toe strain 0.10), pre-strains 0 to 3e-3 so that flexion
 leaves some taut and some slack.
 Issue 16's target: the ligaments add at most 30 % to the solve time (`run`). Each analysis runs
@@ -56,8 +56,8 @@ def with_ligaments(m):
     return m
 
 
-# (from, to) face sets of models/aad_cages.toml: C1-C2 across the caged joints, C2-C3 across the
-# disc and facets, C1-C3 over both (`run_sim.py mesh models/aad_cages.toml` lists the sets)
+# (from, to) face sets of models/examples/aad_cages_boxes.toml: C1-C2 across the caged joints,
+# C2-C3 across the disc and facets, C1-C3 over both (`run_sim.py mesh` on it lists the sets)
 CONSTRUCT = (
     [(f"C1_inferior_facet_{s}", f"C2_superior_facet_{s}") for s in "LR"]
     + [(f"C1_inferior_facet_{s}", f"C2_superior_facet_{o}") for s, o in ("LR", "RL")]
@@ -88,7 +88,8 @@ def construct_case():
     from fea.config import check_loadcase_against, load_loadcase, load_model
     from fea.mesh_cache import MeshCache
 
-    m = load_model(ROOT / "models" / "aad_cages.toml", MeshCache(OUT / "mesh_cache"))
+    m = load_model(ROOT / "models" / "examples" / "aad_cages_boxes.toml",
+                   MeshCache(OUT / "mesh_cache"))
     lc = load_loadcase(ROOT / "loadcases" / "flexion.toml")
     check_loadcase_against(m, lc)
     return m, lc
@@ -138,7 +139,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=float, default=0.3, help="base mesh size, mm (0.3)")
     ap.add_argument("--construct", action="store_true",
-                    help="models/aad_cages.toml in flexion, 20 stand-in ligaments x 10 fibres")
+                    help="models/examples/aad_cages_boxes.toml in flexion, 20 stand-in ligaments "
+                    "x 10 fibres")
     ap.add_argument("--runs", type=int, default=1, help="pairs of runs, alternating (1)")
     ap.add_argument("--no-write", action="store_true", help="don't update bench/README.md")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -181,8 +183,9 @@ def record(args, runs: list[dict], start: dict) -> None:
         f"`python bench/bench_ligaments.py{opts}` (options `--construct`, `--size MM`, "
         f"`--runs N`, `--no-write`). {machine_line(start, machine())}.",
         "",
-        ("models/aad_cages.toml (default mesh, immediate post-operative state) under "
-        "loadcases/flexion.toml, with and without 20 stand-in ligaments of 10 fibres between its "
+        ("models/examples/aad_cages_boxes.toml (default mesh, immediate post-operative state) "
+        "under loadcases/flexion.toml, with and without 20 stand-in ligaments of 10 fibres "
+        "between its "
         "C1, C2 and C3 facet and endplate face sets (not the anatomical sites: those come with the "
         "new anatomy builders; pre-strain 0-3e-3)" if args.construct else
         f"bench_contact.py's friction case at size {args.size:g} mm, with and without 20 "

@@ -5,9 +5,9 @@ under the heading "## Meshing" (only that section is replaced).
     python bench/bench_meshing.py [--variants] [--size MM] [--no-write] [--model PATH ...]
     python bench/bench_meshing.py --breakdown [--model PATH] [--size MM] [--order 1|2]
 
-Besides models/*.toml (the intact model is the parametric occiput-C3 column) it meshes the
-example models in EXAMPLES (the former box-bone intact model). `--model` measures only the given
-files and prints the rows without writing.
+Besides models/*.toml (the intact model and the constructs on the parametric occiput-C3 column)
+it meshes the example models in EXAMPLES (the former box-bone intact model and constructs).
+`--model` measures only the given files and prints the rows without writing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-EXAMPLES = (ROOT / "models" / "examples" / "intact_boxes.toml",)
+EXAMPLES = tuple(ROOT / "models" / "examples" / f"{m}_boxes.toml"
+                 for m in ("intact", "c2_avb", "aad_cages"))
 
 
 def measure(model: Path, variant: str, size: float | None) -> dict:

@@ -131,8 +131,9 @@ def assert_same_summary(path_a: Path, path_b: Path) -> None:
 
 def coarse_construct_study(name: str, loadcases: list[str], states: list[str],
                            models: str) -> str:
-    """A study of bundled constructs at the demo's speed setting (TET4, 5 mm, contact force
-    tolerance 1e-6): `models` is the [[models]] tables' text; load cases are paths."""
+    """A study at the box-bone demo's speed setting (studies/examples/demo_boxes.toml: TET4,
+    5 mm, contact force tolerance 1e-6): `models` is the [[models]] tables' text; load cases are
+    paths."""
     lcs = ", ".join(f'"{p}"' for p in loadcases)
     sts = ", ".join(f'"{s}"' for s in states)
     return (f'[study]\nname = "{name}"\nloadcases = [{lcs}]\nstates = [{sts}]\n\n'

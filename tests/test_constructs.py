@@ -1,7 +1,9 @@
-"""The bundled models: each meshes (coarse TET4 to keep the suite fast; TET10 is the default and
-is exercised by test_geometry), its interfaces are conforming, and it solves under every bundled
-load case. The interface solver is not used here: interfaces are left bonded (model.interfaces =
-[]; the conforming mesh shares their nodes), which is the "fused" state of DESIGN.md."""
+"""The box-bone models (models/examples/*_boxes.toml: the constructs as bundled before the
+occiput-C3 column, a solve in seconds where the anatomy takes minutes): each meshes (coarse TET4
+to keep the suite fast; TET10 is the default and is exercised by test_geometry), its interfaces
+are conforming, and it solves under every bundled load case. The interface solver is not used
+here: interfaces are left bonded (model.interfaces = []; the conforming mesh shares their nodes),
+which is the "fused" state of DESIGN.md."""
 
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from fea.static import StaticAnalysis
 from fea.variants import expand_variants
 
 ROOT = Path(__file__).resolve().parents[1]
-# the constructs are still built on the box bones: they are compared with the box intact model
+# the box-bone constructs, compared with the box intact model
 MODELS = {"intact": ROOT / "models/examples/intact_boxes.toml",
-          "c2_avb": ROOT / "models/c2_avb.toml", "aad_cages": ROOT / "models/aad_cages.toml"}
+          "c2_avb": ROOT / "models/examples/c2_avb_boxes.toml",
+          "aad_cages": ROOT / "models/examples/aad_cages_boxes.toml"}
 LOADCASES = sorted((ROOT / "loadcases").glob("*.toml"))
 COARSE_MM = 8.0
 

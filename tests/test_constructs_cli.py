@@ -45,8 +45,8 @@ def test_mesh_command_writes_vtu_png_and_report(tmp_path, capsys):
 
 
 def test_mesh_command_unknown_variant_is_an_error(tmp_path, capsys):
-    rc = main(["mesh", str(ROOT / "models/c2_avb.toml"), "--variant", "nope", "--out",
-               str(tmp_path)])
+    rc = main(["mesh", str(ROOT / "models/examples/c2_avb_boxes.toml"), "--variant", "nope",
+               "--out", str(tmp_path)])
     assert rc == 1
     err = capsys.readouterr().err
-    assert "c2_avb.toml" in err and "no variant 'nope'" in err and "no_rods" in err
+    assert "c2_avb_boxes.toml" in err and "no variant 'nope'" in err and "no_rods" in err

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_bundled_variants_expand_and_patch_what_they_say():
-    avb = expand_variants(ROOT / "models/c2_avb.toml")
+    avb = expand_variants(ROOT / "models/examples/c2_avb_boxes.toml")
     assert {"base", "footprint_small", "porosity_60", "porosity_80", "no_rods"} <= set(avb)
     base, p60 = avb["base"], avb["porosity_60"]
     assert base.materials["implant_lattice"].lattice.porosity == 0.70
@@ -31,15 +31,15 @@ def test_bundled_variants_expand_and_patch_what_they_say():
     assert "avb_screw_C1_L" in cells  # the AVB's own screws stay
     assert all("rod_" not in i.slave and "screw_C" not in i.slave.split("|")[0]
                for i in no_rods.interfaces)
-    assert no_rods.model.name == "c2_avb.no_rods"
-    aad = expand_variants(ROOT / "models/aad_cages.toml")
+    assert no_rods.model.name == "c2_avb_boxes.no_rods"
+    aad = expand_variants(ROOT / "models/examples/aad_cages_boxes.toml")
     assert aad["peek"].materials["implant_solid"].library == "peek"
     assert aad["cage_height_8"].mesh.params["cage"]["height_mm"] == 8.0
     assert expand_variants(ROOT / "models/intact.toml").keys() == {"base"}
 
 
 def _model(tmp_path, variants: str) -> Path:
-    text = (ROOT / "models/c2_avb.toml").read_text()
+    text = (ROOT / "models/examples/c2_avb_boxes.toml").read_text()
     text = text[: text.index("\n[variants.")] + "\n"  # the base model, its variants cut off
     p = tmp_path / "m.toml"
     p.write_text(text + variants)

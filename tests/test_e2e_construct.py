@@ -1,5 +1,5 @@
-"""End to end on bundled constructs (coarse TET4, flexion): a study run as a user runs it, and the
-metrics read back from what it wrote.
+"""End to end on the box-bone constructs (coarse TET4, flexion): a study run as a user runs it,
+and the metrics read back from what it wrote.
 
 - aad_cages, immediate state: the cages sit in the C1-C2 joints in Coulomb contact (mu 0.3 / 0.8),
   screws are tied to bone. Micromotion must be positive on every cage face in contact (a face
@@ -28,10 +28,12 @@ pytestmark = pytest.mark.slow
 STUDY = coarse_construct_study("e2e", [f"{ROOT}/loadcases/flexion.toml"],
                                ["immediate", "fused"], f"""
 [[models]]
-file = "{ROOT}/models/aad_cages.toml"
+file = "{ROOT}/models/examples/aad_cages_boxes.toml"
+name = "aad_cages"
 
 [[models]]
-file = "{ROOT}/models/c2_avb.toml"
+file = "{ROOT}/models/examples/c2_avb_boxes.toml"
+name = "c2_avb"
 variants = ["base", "no_rods"]
 states = ["fused"]
 """)

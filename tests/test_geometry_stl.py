@@ -78,9 +78,9 @@ def test_patient_geometry_tutorial_meshes(tmp_path, monkeypatch):
     doc = (root / "docs/patient_geometry.md").read_text()
     toml = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
     monkeypatch.chdir(tmp_path)
-    assert main(["mesh", str(root / "models/c2_avb.toml"), "--variant", "no_rods", "--size", "8",
-                 "--order", "1", "--out", "mesh", "--export-stl", "stl", "--no-picture",
-                 "--cache", str(tmp_path / "cache")]) == 0
+    assert main(["mesh", str(root / "models/examples/c2_avb_boxes.toml"), "--variant", "no_rods",
+                 "--size", "8", "--order", "1", "--out", "mesh", "--export-stl", "stl",
+                 "--no-picture", "--cache", str(tmp_path / "cache")]) == 0
     assert {"AVB.stl", "C1.stl", "C3.stl"} <= {p.name for p in (tmp_path / "stl").iterdir()}
     (tmp_path / "patient_avb.toml").write_text(toml.replace("size_mm = 4.0", "size_mm = 6.0"))
     model = load_model(tmp_path / "patient_avb.toml")

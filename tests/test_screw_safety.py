@@ -209,13 +209,13 @@ def test_a_screw_in_bone_beside_the_wall_is_not_in_the_lumen():
 
 
 @pytest.fixture(scope="module")
-def bundled(shared_mesh_cache):
+def boxes(shared_mesh_cache):
     from fea.config import model_from_spec
     from fea.variants import expand_variants
 
     out = {}
     for name in ("c2_avb", "aad_cages"):
-        path = ROOT / f"models/{name}.toml"
+        path = ROOT / f"models/examples/{name}_boxes.toml"
         spec = expand_variants(path)["base"]
         mesh = spec.mesh.model_copy(update={"size_mm": 8.0, "element_order": 1})
         out[name] = model_from_spec(spec.model_copy(update={"mesh": mesh}), path,
@@ -225,8 +225,8 @@ def bundled(shared_mesh_cache):
 
 @pytest.mark.parametrize("name, canals", [("c2_avb", {"C1_canal", "C3_canal"}),
                                           ("aad_cages", {"C1_canal", "C2_canal", "C3_canal"})])
-def test_bundled_constructs_report_every_screws_clearance(bundled, name, canals):
-    mesh = bundled[name]
+def test_box_constructs_report_every_screws_clearance(boxes, name, canals):
+    mesh = boxes[name]
     # the box vertebrae have canals but no transverse foramina
     assert set(cl.keepout_sets(mesh)) == canals
     c = cl.screw_clearance(mesh)

@@ -186,13 +186,29 @@ def test_exit_status_says_what_went_wrong():
     assert exit_code({"a": done}, report_ok=False) == 1
 
 
-@pytest.mark.parametrize("name", ["default.toml", "examples/grid.toml",
+@pytest.mark.parametrize("name", ["default.toml", "examples/full_demo.toml",
+                                  "examples/demo_boxes.toml", "examples/grid.toml",
                                   "examples/published_reference.toml", "examples/postop.toml"])
 def test_bundled_studies_expand_without_errors(name, tmp_path):
     root = Path(__file__).resolve().parents[1] / "studies"
     plan = plan_of(root / name, tmp_path)
     assert plan.jobs and not [g.error for g in plan.groups if g.error]
-    if name == "default.toml":  # the demo: both construct families, fused and post-op
+    if name in ("default.toml", "examples/full_demo.toml"):
+        # issue 19's demo: the intact occiput-C3 and both constructs built on it, TET10, ROM
+        # reduction against that intact model (not published C1-C3 stand-ins)
+        builders = {g.model_label: g.spec["mesh"]["builder"] for g in plan.groups}
+        assert builders == {"intact": "occiput_c3", "c2_avb": "anatomy_c2_avb",
+                            "aad_cages": "anatomy_aad_cages"}
+        assert all(g.spec["mesh"]["element_order"] == 2 for g in plan.groups)
+        assert plan.reference == {"variant": "intact"}
+        states = {(g.model_label, g.state) for g in plan.groups}
+        assert ("c2_avb", "immediate") in states and ("aad_cages", "immediate") in states
+    if name == "examples/full_demo.toml":  # six directions, both states: 3 x 6 + 2 x 6 cases
+        assert {lc.name for lc in plan.loadcases} == {
+            "flexion", "extension", "lateral_bending_left", "lateral_bending_right",
+            "axial_rotation_left", "axial_rotation_right"}
+        assert len(plan.jobs) == 30
+    if name == "examples/demo_boxes.toml":  # the former demo: box-bone constructs, TET4
         assert {g.model_label for g in plan.groups} == {
             "c2_avb", "aad_cages", "c2_avb_postop", "aad_cages_postop"}
         postop = [g for g in plan.groups if g.model_label.endswith("_postop")]

@@ -25,7 +25,8 @@ def test_undersized_avb_footprint_rates_a_higher_subsidence_risk(tmp_path):
     study.write_text(coarse_construct_study(
         "subsidence_avb", [f"{ROOT}/loadcases/flexion.toml"], ["immediate"], f"""
 [[models]]
-file = "{ROOT}/models/c2_avb.toml"
+file = "{ROOT}/models/examples/c2_avb_boxes.toml"
+name = "c2_avb"
 variants = ["base", "footprint_small"]
 """))
     assert main(["run", str(study), "--out", str(tmp_path / "out"), "--no-figures", "-q"]) == 0
