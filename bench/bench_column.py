@@ -10,9 +10,7 @@ ROM per level at the end, so that a change of the solver is judged on its counts
 named contact interfaces: a sub-model of one level on the same mesh, e.g. C0 on a held C1-C3
 (docs/validation.md "Calibration of the column": ~10x cheaper per case, and its C0-C1 flexion
 and extension within 3-9 % of the column's; not its axial rotation and lateral bending, where
-the alar ligaments couple C0-C1 to the motion of C1-C2). The C2-C3 sub-model holds C0 and C1,
-cuts the ligaments that join them to C2 (--cut) and moves the load's coupling onto C2
-(--load-on C2_cortical; docs/validation.md "The C2-C3 sub-model").
+the alar ligaments couple C0-C1 to the motion of C1-C2).
 
 One process, one set-up (assembly, constraints, first factor) shared by the cases in the order
 given, as `validate` and a study's worker run them; the mesh comes from the mesh cache
@@ -36,8 +34,7 @@ CASES = ("flexion", "extension", "lateral_bending_left", "lateral_bending_right"
          "axial_rotation_left", "axial_rotation_right", "compression")
 
 
-def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None, cut=None,
-        load_on=None) -> dict:
+def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None) -> dict:
     from fea.config import load_loadcase, load_model
     from fea.contact.term import ContactSettings
     from fea.mesh_cache import MeshCache
@@ -50,17 +47,6 @@ def run(model_path: Path, cases, reuse: bool, predictor: bool, held=None, cut=No
         from fea.calibration import held_submodel
 
         model = held_submodel(model, held[0].split(","), held[1].split(","), "--hold")
-    if cut:  # ligaments that would tie the free level to held bones
-        from fea.calibration import without_ligaments
-        model = without_ligaments(model, cut.split(","), "--cut")
-    if load_on:  # the load's coupling moved to a free bone; its line of action kept
-        import dataclasses
-        from fea.errors import ConfigError
-        if load_on not in model.mesh.face_sets:
-            raise ConfigError(f"--load-on: no face set named '{load_on}'")
-        refs = dict(model.ref_points)
-        refs["load"] = dataclasses.replace(refs["load"], surface=load_on)
-        model = dataclasses.replace(model, ref_points=refs)
     an = make_analysis(model, contact=ContactSettings(reuse_steps=reuse, predictor=predictor))
     out = {"model": str(model_path), "reuse_steps": reuse, "predictor": predictor,
            "load1": os.getloadavg()[0], "setup": {"wall_s": time.perf_counter() - t0,
@@ -130,14 +116,9 @@ def main() -> None:
                     "'C1_*,C2_*,C3_*,disc_*,facet_C1C2_*,facet_C2C3_*'")
     ap.add_argument("--contacts", default="*", help="contact interfaces kept with --hold, "
                     "e.g. 'facet_C0C1_*'")
-    ap.add_argument("--cut", help="ligaments removed (shell patterns), e.g. those joining a "
-                    "held bone to the free level")
-    ap.add_argument("--load-on", help="face set the load's distributing coupling acts on "
-                    "instead (its position, the line of a preload, kept), e.g. 'C2_cortical' "
-                    "for C2-C3 on a held C0-C1")
     a = ap.parse_args()
     out = run(a.model, a.cases.split(","), not a.no_reuse, a.predictor,
-              None if a.hold is None else (a.hold, a.contacts), a.cut, a.load_on)
+              None if a.hold is None else (a.hold, a.contacts))
     if a.json:
         a.json.write_text(json.dumps(out, indent=1, default=float))
     print(table(out))
