@@ -246,6 +246,10 @@ def build(mesh, af: AnnulusFibres, where: str) -> tuple[list, dict]:
         xa, xb = pts[:-1].reshape(-1, 3), pts[1:].reshape(-1, 3)
         na, wa, ga = _locate(mesh, cells, xa)
         nb, wb, gb = _locate(mesh, cells, xb)
+        # the points the mesh carries (curved TET10, clamped points): each piece acts along the
+        # line between them, so its end forces balance in moment too
+        xa = (wa[..., None] * mesh.nodes[na]).sum(axis=1)
+        xb = (wb[..., None] * mesh.nodes[nb]).sum(axis=1)
         span = xb - xa
         L = np.linalg.norm(span, axis=1)
         angle = np.degrees(np.arcsin(np.abs(span @ fl.normal) / L))
