@@ -321,6 +321,24 @@ class LigamentSpec(Strict):
         return self
 
 
+class AnnulusFibresSpec(Strict):
+    """[[annulus_fibres]]: two crossing families of tension-only collagen fibres between a
+    disc's endplate faces (fea.annulus)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              populate_by_name=True)
+    name: str
+    cell_set: str  # the annulus's elements, the fibres embedded in them
+    from_: str = Field(alias="from")  # the annulus's face set on one endplate
+    to: str  # ... on the other
+    angle_deg: float = Field(gt=0, lt=90)  # to the transverse plane, + and - families
+    fibre_modulus_MPa: float = Field(gt=0)
+    volume_fraction: float = Field(gt=0, lt=1)
+    rings: int = Field(default=2, ge=1, le=20)
+    fibres_per_ring: int = Field(default=24, ge=3, le=1000)
+    segments: int = Field(default=4, ge=1, le=100)  # straight pieces along each fibre's helix
+
+
 class ModelHeader(Strict):
     name: str
     description: str = ""
@@ -337,6 +355,7 @@ class ModelFile(Strict):
     ligaments: list[LigamentSpec] = Field(default_factory=list)
     embedded: list[EmbeddedSpec] = Field(default_factory=list)
     membranes: list[MembraneSpec] = Field(default_factory=list)
+    annulus_fibres: list[AnnulusFibresSpec] = Field(default_factory=list)
     variants: dict[str, dict] = Field(default_factory=dict)  # expanded by fea.variants
 
 
@@ -613,6 +632,8 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
             it.adjust_mm, po.slope_N_per_mm3 if po is not None else None,
             it.stick_slope_N_per_mm3, po.law() if po is not None else None))
     ligaments = ligaments_from_spec(spec.ligaments, path, mesh, sections)
+    ligaments += annulus_from_spec(spec.annulus_fibres, path, mesh,
+                                   {lg.name for lg in ligaments})
     from .embedded import Embedded, check_names
 
     embedded = [Embedded(e.name or e.cell_set, e.cell_set, tuple(e.hosts)) for e in spec.embedded]
@@ -691,6 +712,23 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
                             lg.share or "area",
                             None if lg.direction is None else np.array(lg.direction, float),
                             lg.library or ""))
+    return out
+
+
+def annulus_from_spec(specs: list[AnnulusFibresSpec], path: Path, mesh, taken: set) -> list:
+    """[[annulus_fibres]] entries as Model.ligaments (two crossing families each)."""
+    from .annulus import AnnulusFibres, annulus_ligaments
+
+    entries = [AnnulusFibres(a.name, a.cell_set, a.from_, a.to, a.angle_deg,
+                             a.fibre_modulus_MPa, a.volume_fraction, a.rings, a.fibres_per_ring,
+                             a.segments) for a in specs]
+    out = annulus_ligaments(mesh, entries, str(path))
+    seen = set(taken)
+    for lg in out:
+        if lg.name in seen:
+            raise ConfigError(f"{path}: annulus_fibres '{lg.name.rsplit('_', 1)[0]}' makes "
+                              f"ligament '{lg.name}', a name already used; rename the entry")
+        seen.add(lg.name)
     return out
 
 

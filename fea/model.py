@@ -130,8 +130,9 @@ class Ligament:
     direction: np.ndarray | None = None  # (3,) unit vector, fixed (springs, SPRING1/SPRING2)
     library: str = ""  # name of the library default it was built from
     element: str = ""  # deck element it came from: "SPRINGA" | "SPRING1" | "SPRING2" | ""
-    # explicit ends of a one-fibre ligament, (end A or None for ground, end B), each
-    # (node indices, weights[, position mm]): a deck's spring end tied by *EQUATION
+    # explicit ends, (end A or None for ground, end B), each (node indices, weights[, position
+    # mm]): a deck's spring end tied by *EQUATION; for `fibres` > 1 one row per fibre
+    # (annulus fibres, fea.annulus)
     ends: tuple | None = None
 
 

@@ -88,6 +88,10 @@ def _drop_bodies(data: dict, patterns: list, where: str) -> dict:
     # a ligament or spring attached to a removed body goes with it
     out["ligaments"] = [lg for lg in data.get("ligaments", [])
                         if not any(touches(str(lg.get(k, ""))) for k in ("from", "to"))]
+    # annulus fibres go with their disc (or either endplate's bone)
+    out["annulus_fibres"] = [a for a in data.get("annulus_fibres", [])
+                             if not any(touches(str(a.get(k, "")))
+                                        for k in ("cell_set", "from", "to"))]
     for k, r in data.get("ref_points", {}).items():
         if touches(r["surface"]):
             raise ConfigError(f"{where}: removes the surface of reference point '{k}'")

@@ -197,6 +197,14 @@ def test_a_variant_removing_a_body_drops_its_ligaments():
                           {"name": "lib_only", "library": "ISL"}]}
     out = _drop_bodies(data, ["rod_*"], "m.toml: variants.x.remove_bodies")
     assert [lg["name"] for lg in out["ligaments"]] == ["keep", "lib_only"]
+    # annulus fibres go with their disc
+    data = {"sections": [{"cell_set": "C2_cancellous", "body": "C2"},
+                         {"cell_set": "disc_C2C3_annulus", "body": "disc_C2C3"}],
+            "annulus_fibres": [{"name": "af", "cell_set": "disc_C2C3_annulus",
+                                "from": "C3_cancellous|disc_C2C3_annulus",
+                                "to": "C2_cancellous|disc_C2C3_annulus"}]}
+    assert _drop_bodies(data, ["disc_*"], "w")["annulus_fibres"] == []
+    assert _drop_bodies(data, ["C2"], "w")["annulus_fibres"] == []
 
 
 @pytest.mark.parametrize("name", ["transverse", "alar_L", "alar_R"])
@@ -250,3 +258,24 @@ def test_the_anatomy_constructs_keep_the_intact_model_s_calibrated_ligament_laws
             ref = intact[lg["name"]]
             for key in law_keys:
                 assert lg.get(key) == ref.get(key), (path.name, lg["name"], key)
+
+
+def test_the_constructs_with_the_c2c3_disc_carry_the_intact_model_s_annulus_fibres():
+    """A construct that keeps the C2-C3 disc (its annulus section) carries the intact model's
+    [[annulus_fibres]] entry unchanged, key for key: the disc of the construct and of its intact
+    reference is one disc."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1] / "models"
+    with open(root / "intact.toml", "rb") as fh:
+        (ref,) = tomllib.load(fh)["annulus_fibres"]
+    with_disc = 0
+    for path in sorted((root / "anatomy").glob("*.toml")):
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        if not any(s["cell_set"] == ref["cell_set"] for s in data["sections"]):
+            assert not data.get("annulus_fibres"), path.name  # no disc, no fibres
+            continue
+        with_disc += 1
+        assert data.get("annulus_fibres") == [ref], path.name
+    assert with_disc >= 2  # aad_cages and aad_cages_occipital keep the disc

@@ -95,17 +95,21 @@ def _side(model: Model, name: str, where: str) -> _Side:
     raise ConfigError(f"{where}: no face or node set named '{base}'.{did}")
 
 
-def _explicit(model: Model, end, where: str) -> _Side:
+def _explicit(model: Model, end, where: str, n: int = 1) -> _Side:
     """An end given as (nodes, weights[, position]): the position defaults to the weighted
-    mean of the nodes (a deck may place a tied end node elsewhere)."""
+    mean of the nodes (a deck may place a tied end node elsewhere). For n fibres each is a
+    row: nodes (n, k), weights (n, k), positions (n, 3) (fea.annulus)."""
     nodes, w = np.asarray(end[0]).astype(np.int64), np.asarray(end[1], float)
-    if len(nodes) == 0 or nodes.min() < 0 or nodes.max() >= model.mesh.n_nodes:
+    nodes, w = nodes.reshape(-1, nodes.shape[-1]), w.reshape(-1, w.shape[-1])
+    if len(nodes) != n or w.shape != nodes.shape:
+        raise ConfigError(f"{where}: explicit ends give {len(nodes)} fibre(s) for {n}")
+    if nodes.size == 0 or nodes.min() < 0 or nodes.max() >= model.mesh.n_nodes:
         raise ConfigError(f"{where}: explicit end refers to nodes outside the mesh")
-    if abs(w.sum() - 1.0) > 1e-6:
-        raise ConfigError(f"{where}: explicit end weights sum to {w.sum():.6g}, not 1")
-    x = (w[:, None] * model.mesh.nodes[nodes]).sum(axis=0) if len(end) < 3 else \
-        np.asarray(end[2], float)
-    return _Side(x[None], np.ones(1), nodes[None], w[None])
+    if np.abs(w.sum(axis=1) - 1.0).max() > 1e-6:
+        raise ConfigError(f"{where}: explicit end weights sum to {w.sum(axis=1)[0]:.6g}, not 1")
+    x = (w[..., None] * model.mesh.nodes[nodes]).sum(axis=1) if len(end) < 3 else \
+        np.asarray(end[2], float).reshape(-1, 3)
+    return _Side(x, np.ones(n), nodes, w)
 
 
 def _split(values: np.ndarray, weights: np.ndarray, frac: float) -> np.ndarray:
@@ -200,11 +204,9 @@ def build_fibres(model: Model) -> Fibres:
         if lig.share not in SHARES:
             raise ConfigError(f"{where}: share must be one of {', '.join(SHARES)}")
         d = _direction(lig, where)
-        if lig.ends is not None:
-            if n != 1:
-                raise ConfigError(f"{where}: explicit end weights make one fibre")
-            sa = None if lig.ends[0] is None else _explicit(model, lig.ends[0], where)
-            sb = _explicit(model, lig.ends[1], where)
+        if lig.ends is not None:  # one point per fibre and end: no partition
+            sa = None if lig.ends[0] is None else _explicit(model, lig.ends[0], where, n)
+            sb = _explicit(model, lig.ends[1], where, n)
         else:
             sb = _side(model, lig.from_set if lig.to_set is None else lig.to_set, where)
             sa = None if lig.to_set is None else _side(model, lig.from_set, where)
@@ -217,7 +219,11 @@ def build_fibres(model: Model) -> Fibres:
             raise ConfigError(f"{where}: the attachment sets '{lig.from_set}' and "
                               f"'{lig.to_set}' have the same centroid; give a direction")
         axis = axis / np.linalg.norm(axis)
-        la, lb = _partition(sa, sb, n, axis, where)
+        if lig.ends is not None:
+            lb = np.arange(n)
+            la = None if sa is None else lb
+        else:
+            la, lb = _partition(sa, sb, n, axis, where)
         xb, area_b, rb, cbn, vb = _ends(sb, lb, n)
         if sa is not None:
             xa, area_a, ra, can, va = _ends(sa, la, n)
