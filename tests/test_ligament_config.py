@@ -236,23 +236,31 @@ to = "xmax"
     assert alar.law.failure_force == lib["failure_force_N"]
 
 
+def _bundled_model_files() -> tuple[dict, dict]:
+    """models/intact.toml and the bundled constructs beside it (path -> file), as parsed TOML."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1] / "models"
+    with open(root / "intact.toml", "rb") as fh:
+        intact = tomllib.load(fh)
+    constructs = {}
+    for path in sorted(p for p in root.glob("*.toml") if p.name != "intact.toml"):
+        with open(path, "rb") as fh:
+            constructs[path] = tomllib.load(fh)
+    return intact, constructs
+
+
 def test_the_anatomy_constructs_keep_the_intact_model_s_calibrated_ligament_laws():
     """A construct's ligament that the intact occiput-C3 also has carries the same law keys
     (force_scale, laxity, curve ...): calibrating models/intact.toml must reach every construct
     built on it, or the construct's ROM reduction compares two different spines."""
-    import tomllib
-
-    root = Path(__file__).resolve().parents[1] / "models"
     law_keys = ("library", "law", "stiffness_N_per_mm", "toe_strain", "curve", "laxity_mm",
                 "prestrain", "force_scale", "fibres", "share")
-    with open(root / "intact.toml", "rb") as fh:
-        intact = {lg["name"]: lg for lg in tomllib.load(fh)["ligaments"]}
-    files = sorted(p for p in root.glob("*.toml") if p.name != "intact.toml")  # the constructs
-    assert len(files) == 4
-    for path in files:
-        with open(path, "rb") as fh:
-            ligs = tomllib.load(fh).get("ligaments", [])
-        shared = [lg for lg in ligs if lg["name"] in intact]
+    intact_file, constructs = _bundled_model_files()
+    intact = {lg["name"]: lg for lg in intact_file["ligaments"]}
+    assert len(constructs) == 4
+    for path, data in constructs.items():
+        shared = [lg for lg in data.get("ligaments", []) if lg["name"] in intact]
         assert shared, path
         for lg in shared:
             ref = intact[lg["name"]]
@@ -264,15 +272,10 @@ def test_the_constructs_with_the_c2c3_disc_carry_the_intact_model_s_annulus_fibr
     """A construct that keeps the C2-C3 disc (its annulus section) carries the intact model's
     [[annulus_fibres]] entry unchanged, key for key: the disc of the construct and of its intact
     reference is one disc."""
-    import tomllib
-
-    root = Path(__file__).resolve().parents[1] / "models"
-    with open(root / "intact.toml", "rb") as fh:
-        (ref,) = tomllib.load(fh)["annulus_fibres"]
+    intact_file, constructs = _bundled_model_files()
+    (ref,) = intact_file["annulus_fibres"]
     with_disc = 0
-    for path in sorted(p for p in root.glob("*.toml") if p.name != "intact.toml"):
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+    for path, data in constructs.items():
         if not any(s["cell_set"] == ref["cell_set"] for s in data["sections"]):
             assert not data.get("annulus_fibres"), path.name  # no disc, no fibres
             continue
