@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, FeaError
 from .model import check_loadcase_against  # noqa: F401  (its home; kept importable here)
 
 DOF_NAMES = {"ux": 0, "uy": 1, "uz": 2, "rx": 3, "ry": 4, "rz": 5}
@@ -342,6 +342,9 @@ class AnnulusFibresSpec(Strict):
 class ModelHeader(Strict):
     name: str
     description: str = ""
+    # the levels a construct fixes, "<upper bone>-<lower bone>" (e.g. "C1-C3"): its stability is
+    # judged by the rotation over them against the intact model's (fea.metrics.instrumented)
+    instrumented_span: str | None = None
 
 
 class ModelFile(Strict):
@@ -644,8 +647,18 @@ def model_from_spec(spec: ModelFile, path: Path, mesh_cache=None):
     membranes = [Membrane(m.face_set, m.material, m.thickness_mm, m.body) for m in spec.membranes]
     for i, m in enumerate(membranes):
         check_membrane(mesh, materials, m, f"{path}: membranes[{i}] '{m.face_set}'")
-    return Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces, str(path),
-                 ligaments, embedded=embedded, membranes=membranes)
+    model = Model(spec.model.name, mesh, materials, sections, supports, refs, interfaces,
+                  str(path), ligaments, embedded=embedded, membranes=membranes,
+                  instrumented_span=spec.model.instrumented_span)
+    if model.instrumented_span is not None:
+        from .metrics.instrumented import bone_centroid_z, check_span
+
+        try:
+            check_span(model.instrumented_span, bone_centroid_z(model),
+                       "model.instrumented_span")
+        except FeaError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    return model
 
 
 def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -> list:

@@ -153,6 +153,8 @@ class Model:
     # fea.transforms.Transform (*TRANSFORM): supports, nodal forces and equation terms on these
     # nodes act in their local axes
     transforms: list = field(default_factory=list)
+    # "<upper>-<lower>" bone bodies a construct fixes (fea.metrics.instrumented), or None
+    instrumented_span: str | None = None
 
     @property
     def n_full(self) -> int:

@@ -222,6 +222,8 @@ def case_summary(result: Result, peaks: dict, extra: dict | None = None) -> dict
     ct = ct_summary(model)
     if ct:
         out["ct_materials"] = ct
+    if model.instrumented_span:
+        out["instrumented_span"] = model.instrumented_span
     if result.warnings:
         out["warnings"] = list(result.warnings)
     if not result.converged:

@@ -8,6 +8,8 @@ a missing case must never look like a good one.
 study.json keys read here (all optional): "thresholds" (fea.metrics.Thresholds fields), and
 "rom_reference": {"variant": "<intact variant>"} or {"published_deg": {"<loadcase>": deg},
 "source": "..."}. Without them a variant named "intact" is the ROM reference if there is one.
+A reference variant also gives each construct row with an instrumented span its reduction over
+that span (fea.metrics.instrumented); published values are whole-model only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from . import atomic
 from .errors import FeaError
 from .metrics.case_files import metrics_from_case_dir, read_summary
 from .metrics.columns import CLASS_RANK, flat_row
+from .metrics.instrumented import apply_span_reference
 from .metrics.thresholds import Thresholds
 
 KEY_COLUMNS = ("variant", "loadcase", "converged")
@@ -102,6 +105,7 @@ def _apply_rom_reference(rows: list[dict], study: dict) -> None:
         name = f"variant '{variant}' (same study)"
     else:
         table, name = dict(ref.get("published_deg") or {}), ref.get("source") or "published"
+    apply_span_reference(rows, variant)
     if not table:
         return
     for r in rows:

@@ -251,7 +251,8 @@ def test_console_prints_one_verdict_line_per_design(study):
     print_verdicts(study, console)
     lines = console.export_text().splitlines()
     assert len(lines) == 2  # cage_a, cage_b; the intact reference is not judged
-    assert lines[1].startswith("cage_b fail: stability fail (flexion), micromotion not converged "
+    assert lines[1].startswith("cage_b fail: stability over the whole model fail (flexion), "
+                               "micromotion not converged "
                                "(axial_rotation)")
     assert "screws not computed" in lines[0]
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import FeaError
 from .ligaments import ligament_flags, ligament_metrics
+from .instrumented import SPAN_KEYS, span_metrics
 from .segmental import segmental_rom
 from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
 from .screws import WARNING_PREFIX, screw_flags, screw_metrics
@@ -274,7 +275,8 @@ def interface_metrics(interfaces: dict, meta_all: dict, regions: dict, th: Thres
 
 
 def _segmental(nodal: dict, body_role: dict, st: dict) -> dict:
-    """ROM per level between the bone bodies present (fea.metrics.segmental); {} with < 2."""
+    """ROM between every pair of the bone bodies present (fea.metrics.segmental; "adjacent" marks
+    the levels); {} with < 2 bones."""
     bones = [b for b, r in body_role.items() if r == "bone"]
     if len(bones) < 2:
         return {}
@@ -282,7 +284,7 @@ def _segmental(nodal: dict, body_role: dict, st: dict) -> dict:
     if st.get("moment_axis") is not None:
         M = np.asarray(st["moment_axis"], float) * st["moment_Nm"] * 1000.0
     return segmental_rom(nodal["points"], nodal["displacement"], nodal["body"], bones,
-                         nodal.get("reference_displacement"), M)
+                         nodal.get("reference_displacement"), M, all_pairs=True)
 
 
 def _bonded_micromotion(th: Thresholds) -> dict:
@@ -395,7 +397,9 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
       published value, named by rom_reference_name); else Thresholds.intact_rom_deg by load case.
 
     Returns a JSON-safe dict: converged, reference_step, stability, implant_translation,
-    segmental {level: ...} (ROM per level, fea.metrics.segmental; needs nodal),
+    segmental {level: ...} (ROM per level, fea.metrics.segmental; needs nodal), spans
+    {"<upper>-<lower>": ...} (the same over two bones that are not adjacent), instrumented
+    (the ROM over summary["instrumented_span"], fea.metrics.instrumented),
     micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies,
     cortex (bone cortex membranes: fea.metrics.strength.cortex_stress)}, ligaments
     {ligament: ...} (fea.metrics.ligaments), screws {screw: clearances} (fea.metrics.screws),
@@ -420,13 +424,19 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
                                   rom_reference_name, where),
         "implant_translation": {},
         "segmental": {},
+        "spans": {},
+        "instrumented": {},
     }
     if nodal is not None:
         body_role = {info["body"]: info["role"] for info in regions.values()}
         out["implant_translation"] = implant_bone_translation(
             nodal["points"], nodal["displacement"], nodal["body"], body_role,
             nodal.get("reference_displacement"))
-        out["segmental"] = _segmental(nodal, body_role, out["stability"])
+        pairs = _segmental(nodal, body_role, out["stability"])
+        out["segmental"] = {k: v for k, v in pairs.items() if v["adjacent"]}
+        out["spans"] = {k: {key: v[key] for key in SPAN_KEYS}
+                        for k, v in pairs.items() if not v["adjacent"]}
+        out["instrumented"] = span_metrics(summary.get("instrumented_span"), pairs)
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
     out["strength"]["cortex"] = cortex_stress(regions, summary.get("membranes") or {}, th)

@@ -24,7 +24,8 @@ STABILITY_COLUMNS = ("rom_deg", "stiffness_Nm_per_deg", "rom_reduction_pct", "ro
                      "coupled_rotation_deg", "rotation_x_deg", "rotation_y_deg", "rotation_z_deg",
                      "moment_Nm")
 
-# per level (fea.metrics.segmental): `segmental_rom_deg@C1-C2`, ...
+# per level (fea.metrics.segmental): `segmental_rom_deg@C1-C2`, ...; over two bones that are not
+# adjacent (a span): `span_rom_deg@C1-C3`
 SEGMENTAL_COLUMNS = ("rom_deg", "coupled_rotation_deg", "flexion_deg", "lateral_bending_left_deg",
                      "axial_rotation_left_deg")
 
@@ -66,6 +67,10 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
     st = metrics.get("stability") or {}
     for k in STABILITY_COLUMNS:
         row[k] = st.get(k)
+    inst = metrics.get("instrumented") or {}
+    if inst:  # the model's instrumented span (fea.metrics.instrumented); its reference: the study
+        row["instrumented_span"] = inst.get("span")
+        row["instrumented_rom_deg"] = inst.get("rom_deg")
     tr = metrics.get("implant_translation") or {}
     row["implant_translation_max_um"] = _worst([t["max_um"] for t in tr.values()], "max_um")
     micro = metrics.get("micromotion") or {}
@@ -106,6 +111,8 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
     for level, lv in (metrics.get("segmental") or {}).items():
         for key in SEGMENTAL_COLUMNS:
             row[f"segmental_{key}@{level}"] = lv.get(key)
+    for span, lv in (metrics.get("spans") or {}).items():
+        row[f"span_rom_deg@{span}"] = lv.get("rom_deg")
     for name, m in sorted(micro.items()):
         for key, stem in micromotion_keys(th):
             row[f"{stem}@{name}"] = m.get(key)

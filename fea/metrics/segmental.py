@@ -19,6 +19,10 @@ construct ROM of `fea.metrics.stability`), and the rest are its coupled motions.
 
 `fit_rms_um` is how far the bone's nodes are from its rigid fit (deformation of the bone
 itself): large values say the "rotation of the bone" is itself an approximation.
+
+A span of several levels (C1-C3 on an occiput-C3 model) is read the same way from its two end
+bones (`all_pairs`): it is what an instrumented construct is compared over, since a construct
+that removes C2 has C1-C3 as one level (fea.metrics.instrumented).
 """
 
 from __future__ import annotations
@@ -56,8 +60,9 @@ def bone_order(points, point_body, bones) -> list[str]:
 
 
 def segmental_rom(points, displacement, point_body, bones, reference_displacement=None,
-                  moment_Nmm=None, moment_tol_Nmm: float = 1e-6) -> dict:
-    """{level "<upper>-<lower>": {...}} for every pair of cranio-caudally adjacent bones.
+                  moment_Nmm=None, moment_tol_Nmm: float = 1e-6, all_pairs: bool = False) -> dict:
+    """{level "<upper>-<lower>": {...}} for every pair of cranio-caudally adjacent bones (with
+    all_pairs, for every pair of bones, upper above lower; the entry's "adjacent" says which).
 
     points (p, 3) mm, displacement (p, 3) mm, point_body (p,) body name of each point; bones:
     the bone body names (others, e.g. discs or implants, are ignored). reference_displacement
@@ -89,12 +94,15 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
 
     M = None if moment_Nmm is None else np.asarray(moment_Nmm, float).reshape(3)
     m = 0.0 if M is None else float(np.linalg.norm(M))
+    pairs = [(order[i], order[j]) for i in range(len(order))
+             for j in range(i + 1, len(order) if all_pairs else min(i + 2, len(order)))]
     out = {}
-    for upper, lower in zip(order[:-1], order[1:]):
+    for upper, lower in pairs:
         R = (Rotation.from_rotvec(fits[lower]["rotvec_rad"]).inv()
              * Rotation.from_rotvec(fits[upper]["rotvec_rad"]))
         theta = np.rad2deg(R.as_rotvec())
         level = {"upper": upper, "lower": lower,
+                 "adjacent": order.index(lower) == order.index(upper) + 1,
                  "rotation_x_deg": float(theta[0]), "rotation_y_deg": float(theta[1]),
                  "rotation_z_deg": float(theta[2]),
                  "rotation_magnitude_deg": float(np.linalg.norm(theta)),

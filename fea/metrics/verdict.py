@@ -4,7 +4,9 @@ or screw) that decided it.
 
 Criteria (CRITERIA, a registry: a new criterion is one entry):
   stability    ROM reduction (%) against the intact reference: pass at or above
-               `rom_reduction_pass_pct`, fail below `rom_reduction_fail_pct`
+               `rom_reduction_pass_pct`, fail below `rom_reduction_fail_pct`; over the model's
+               instrumented span (e.g. C1-C3) where it names one and the reference variant
+               has it, else over the whole model (the "where" says which)
   micromotion  each interface's `micromotion_statistic` (p95) against 28 / 150 µm (inclusive, as
                the micromotion classes); an open interface by its gap class
   subsidence   the subsidence risk class (low / moderate / high: peak pressure / bone yield and
@@ -104,8 +106,13 @@ def _worst_entity(grades: list[CaseGrade]) -> CaseGrade | None:
 
 
 def _stability(row: dict, th: Thresholds) -> CaseGrade | None:
+    # over the levels the construct fixes when the model names them and the reference has them
+    # (fea.metrics.instrumented); the whole-model rotation otherwise
+    v = _num(row.get("instrumented_rom_reduction_pct"))
+    if v is not None:
+        return CaseGrade(grade_rom_reduction(v, th), v, str(row["instrumented_span"]), -v)
     v = _num(row.get("rom_reduction_pct"))
-    return None if v is None else CaseGrade(grade_rom_reduction(v, th), v, None, -v)
+    return None if v is None else CaseGrade(grade_rom_reduction(v, th), v, "the whole model", -v)
 
 
 def _micromotion(row: dict, th: Thresholds) -> CaseGrade | None:
@@ -177,7 +184,8 @@ class Criterion:
 CRITERIA: dict[str, Criterion] = {
     "stability": Criterion(
         "stability", "% ROM reduction", _stability,
-        lambda th: (f"ROM reduction vs intact: pass >= {th.rom_reduction_pass_pct:g} %, fail < "
+        lambda th: (f"ROM reduction vs intact over the instrumented span (else the whole model): "
+                    f"pass >= {th.rom_reduction_pass_pct:g} %, fail < "
                     f"{th.rom_reduction_fail_pct:g} %"),
         "no intact reference ROM for its load cases (an 'intact' variant, rom_reference)"),
     "micromotion": Criterion(

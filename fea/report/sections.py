@@ -16,6 +16,7 @@ COMPARISON = [
     ("rom_deg", "ROM (deg)", None),
     ("stiffness_Nm_per_deg", "stiffness (Nm/deg)", None),
     ("rom_reduction_pct", "ROM reduction (%)", None),
+    ("instrumented_rom_reduction_pct", "ROM reduction over the instrumented span (%)", None),
     ("coupled_rotation_deg", "coupled rotation (deg)", None),
     ("implant_translation_max_um", "implant translation max (µm)", None),
     ("micromotion_p95_um_max", "micromotion p95 max (µm)", "micromotion"),

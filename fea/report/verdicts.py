@@ -66,7 +66,9 @@ def _badge(grade: str) -> str:
 
 def _item(v: Verdict) -> str:
     label = CRITERIA[v.criterion].label
-    where = " at ".join(esc(x) for x in (_value(v), v.where) if x)
+    # stability is judged over a span of levels ("C1-C3", "the whole model"), the rest at an entity
+    sep = " over " if v.criterion == "stability" else " at "
+    where = sep.join(esc(x) for x in (_value(v), v.where) if x)
     case = "" if not v.loadcase else (f"in {esc(v.loadcase)}" if v.grade == NOT_CONVERGED
                                       else f"worst: {esc(v.loadcase)}")
     tail = "; ".join(x for x in (where, case) if x)
@@ -99,6 +101,21 @@ def verdict_lines(verdicts: dict[str, VariantVerdict], study_dir: Path,
     return "".join(out)
 
 
+def _rom_cell(r: dict) -> str:
+    """A construct's ROM in one load case: over its instrumented span against the intact model's
+    over the same bones, then over the whole model against the whole intact model."""
+    red = r.get("rom_reduction_pct")
+    whole = esc(fmt(r.get("rom_deg"), 3)) + (f" (−{esc(fmt(red, 3))} %)" if red is not None
+                                              else "")
+    span_red = r.get("instrumented_rom_reduction_pct")
+    if span_red is None:
+        return whole
+    return (f"{esc(fmt(r.get('instrumented_rom_deg'), 3))} vs "
+            f"{esc(fmt(r.get('instrumented_rom_reference_deg'), 3))} over "
+            f"{esc(str(r.get('instrumented_span')))} <small>(−{esc(fmt(span_red, 3))} %)</small>"
+            f"<br><small>whole model {whole}</small>")
+
+
 def rom_side_by_side(rows: list[dict], verdicts: dict[str, VariantVerdict]) -> str:
     """One row for the intact reference, one per design variant; a column per load case: ROM
     (deg) and its reduction against the reference."""
@@ -124,15 +141,15 @@ def rom_side_by_side(rows: list[dict], verdicts: dict[str, VariantVerdict]) -> s
                 cells.append("<b>NOT CONVERGED</b>")
                 cls.append("bad")
             else:
-                red = r.get("rom_reduction_pct")
-                cells.append(esc(fmt(r.get("rom_deg"), 3)) +
-                             (f" <small>(−{esc(fmt(red, 3))} %)</small>" if red is not None
-                              else ""))
+                cells.append(_rom_cell(r))
                 g = (cases.get(lc) or {}).get("grade")
                 cls.append({"pass": "good", "borderline": "warn", "fail": "bad"}.get(g, ""))
         body.append([esc(name), _badge(vv.criteria["stability"].grade)] + cells)
         classes.append(["", ""] + cls)
     return ("<p>ROM (deg) per load case, the construct's reduction against the intact "
-            "reference in brackets.</p>" +
+            "reference in brackets: over the levels the construct fixes (its model's "
+            "<code>instrumented_span</code>, against the intact model's rotation over the same "
+            "two bones, shown after 'vs'), which is what stability is graded on; below it the "
+            "whole-model rotation.</p>" +
             table(["variant", "stability"] + [f"{lc} ROM (deg)" for lc in lcs], body,
                   cell_classes=classes))

@@ -24,7 +24,9 @@ def print_verdicts(out_dir, console) -> None:
         for key, c in v["criteria"].items():
             g = c["grade"]
             case = f" ({escape(c['loadcase'])})" if c["loadcase"] and g != "pass" else ""
-            parts.append(f"{key} [{COLOUR[g]}]{g}[/]{case}")
+            # stability is judged over a span of levels: say which (fea.metrics.instrumented)
+            span = f" over {escape(c['where'])}" if key == "stability" and c.get("where") else ""
+            parts.append(f"{key}{span} [{COLOUR[g]}]{g}[/]{case}")
         console.print(f"[bold]{escape(name)}[/] [{COLOUR[v['overall']]}]{v['overall']}[/]: "
                       + ", ".join(parts), highlight=False, soft_wrap=True)
 
