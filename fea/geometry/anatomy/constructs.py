@@ -10,7 +10,11 @@ registered as `[mesh] builder = "anatomy_c2_avb"` and `"anatomy_aad_cages"`:
   porous cages in place of their cartilage, posterior C1 lateral-mass and C2 pedicle screws with
   rods; the median joint, C0-C1 and C2-C3 stay intact.
 
-Both take `occipital = {enabled = true}`: an occipital plate on the squama over the keel with
+A third, `anatomy_c1c2_screw_rod`, is for validation only: the intact column with nothing removed
+plus the posterior C1 lateral-mass / C2 pedicle screws and rods of `anatomy_aad_cages` (the Harms
+construct, models/validation/harms_c1c2.toml, docs/validation.md).
+
+All take `occipital = {enabled = true}`: an occipital plate on the squama over the keel with
 midline screws into the keel, the rods running from the plate through the cervical screw heads.
 C0 is in every model (the load acts on it, as in the intact column, so ROM compares directly).
 
