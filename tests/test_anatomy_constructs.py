@@ -3,7 +3,10 @@ their meshes: the AVB spans C1 to C3 and bears on both over its designed footpri
 in the lateral atlantoaxial joints, no screw of the base designs enters the canal or a transverse
 foramen and a misdirected one is flagged, the occipital plate lies on the squama, every screw and
 rod is held by the hosts it is embedded in; and both states of a construct solve. Meshed once per
-module, coarse TET4: each mesh takes minutes, so these run with SPINEFEA_COLUMN_TESTS=1 only."""
+module, coarse TET4: each mesh takes minutes, so these run with SPINEFEA_COLUMN_TESTS=1 only.
+The C1-C2 screw-rod (Harms) validation construct is tested ungated (slow): its mesh is ~45 CPU-s
+at 5 mm TET4 and the intact column's beside it is the one tests/test_column.py builds (one shared
+cache)."""
 
 from __future__ import annotations
 
@@ -299,3 +302,95 @@ def test_fused_cages_hold_c1_c2_while_c0_c1_and_c2_c3_move_in_flexion():
                         res.displacement(pre)[idx], moment_Nmm=(-1500.0, 0.0, 0.0))
     assert rom["C2-C3"]["rom_deg"] > 1.0 and rom["C0-C1"]["rom_deg"] > 1.0
     assert abs(rom["C1-C2"]["rom_deg"]) < 0.25 * rom["C2-C3"]["rom_deg"]
+
+
+# ------------------------------------------------------ C1-C2 screw-rod (Harms), validation model
+HARMS = ROOT / "models/validation/harms_c1c2.toml"
+HARDWARE = ("screw_C1_L", "screw_C1_R", "screw_C2_L", "screw_C2_R", "rod_L", "rod_R")
+
+
+def test_the_harms_model_is_the_intact_model_plus_embedded_c1c2_hardware():
+    """models/validation/harms_c1c2.toml is models/intact.toml with the posterior C1-C2 screws
+    and rods added and nothing taken away: the same joints (frictionless, same faces), ligaments
+    (same laws), membranes, disc fibres, supports and load point, the builder's mesh parameters
+    the intact model's plus the hardware switches; its span is C1-C2. The instrumented
+    validation (docs/validation.md) compares its C1-C2 rotation with the intact model's, so any
+    other difference would be measured as the screws' effect."""
+    from fea.config import read_toml
+    from fea.variants import expand_variants
+
+    intact, harms = read_toml(ROOT / "models/intact.toml"), read_toml(HARMS)
+    assert harms["mesh"]["builder"] == "anatomy_c1c2_screw_rod"
+    assert harms["model"]["instrumented_span"] == "C1-C2"
+    for key in ("interfaces", "ligaments", "membranes", "annulus_fibres", "supports",
+                "ref_points"):
+        assert harms[key] == intact[key], key
+    params = dict(harms["mesh"]["params"])
+    assert params.pop("posterior") == {"enabled": True}
+    assert params.pop("occipital") == {"enabled": False}
+    assert params == intact["mesh"]["params"]
+    hw = [s for s in harms["sections"] if s["cell_set"] in HARDWARE]
+    assert [s for s in harms["sections"] if s not in hw] == intact["sections"]
+    assert sorted(s["cell_set"] for s in hw) == sorted(HARDWARE)
+    assert {s["role"] for s in hw} == {"hardware"}
+    hosts = {e["cell_set"]: e["hosts"] for e in harms["embedded"]}
+    assert hosts == {"screw_C1_L": ["C1"], "screw_C1_R": ["C1"], "screw_C2_L": ["C2"],
+                     "screw_C2_R": ["C2"], "rod_L": ["screw_C1_L", "screw_C2_L"],
+                     "rod_R": ["screw_C1_R", "screw_C2_R"]}
+    spec = expand_variants(HARMS)["base"]  # validates against the schema
+    assert spec.model.instrumented_span == "C1-C2"
+
+
+def _tet4_model(path, cache):
+    from fea.config import model_from_spec
+    from fea.variants import expand_variants
+
+    spec = expand_variants(path)["base"]
+    mesh = spec.mesh.model_copy(update={"element_order": 1})
+    t = time.process_time()
+    model = model_from_spec(spec.model_copy(update={"mesh": mesh}), path, cache)
+    TIMES[path.name] = time.process_time() - t
+    return model
+
+
+@pytest.fixture(scope="module")
+def harms_and_intact(shared_mesh_cache):
+    # 5 mm TET4, the coarsest the column meshes at: the intact one is the mesh tests/test_column.py
+    # builds (one shared cache), the construct ~1 CPU-min more
+    return (_tet4_model(HARMS, shared_mesh_cache),
+            _tet4_model(ROOT / "models/intact.toml", shared_mesh_cache))
+
+
+@pytest.mark.slow
+def test_the_harms_construct_keeps_the_whole_intact_column_and_holds_its_screws(harms_and_intact):
+    """Meshed, the construct is the intact column (the same bones, each of the same volume, every
+    joint with its cartilage and contact faces, the disc, every ligament) plus four screws and two
+    rods; every screw clears the canal and the transverse foramina (fea/geometry/clearance.py,
+    docs/screw_safety.md) and is held by its bone, every rod by both screw heads."""
+    from fea.contact.sides import resolve_faces
+    from fea.embedded import Embedded, embed
+
+    harms, intact = harms_and_intact
+    hm, im = harms.mesh, intact.mesh
+    assert set(hm.cell_sets) == set(im.cell_sets) | set(HARDWARE)
+    for body in ("C0", "C1", "C2", "C3", "disc_C2C3", "facet_C1C2_L", "facet_C1C2_R",
+                 "facet_C1C2_M"):
+        # the screws are meshed apart, overlapping the bone: no bone is cut or removed
+        assert hm.volume(body) == pytest.approx(im.volume(body), rel=0.01), body
+    assert [i.name for i in harms.interfaces] == [i.name for i in intact.interfaces]
+    for hi, ii in zip(harms.interfaces, intact.interfaces):
+        assert hi.law == ii.law == "frictionless", hi.name
+        for side in (hi.slave, hi.master):  # each joint's faces, as many as the intact mesh's
+            n, n0 = (len(resolve_faces(m, side, "test")) for m in (harms, intact))
+            assert n == pytest.approx(n0, rel=0.25) and n > 10, (hi.name, side, n, n0)
+    assert [lg.name for lg in harms.ligaments] == [lg.name for lg in intact.ligaments]
+    clear = screw_clearance(hm)
+    assert sorted(clear) == ["screw_C1_L", "screw_C1_R", "screw_C2_L", "screw_C2_R"]
+    for s, v in clear.items():
+        assert not v["breach"] and v["min_mm"] > 0.0, (s, v)
+        assert v["nearest"] == f"{s[6:8]}_canal", (s, v)  # the canal is the nearest wall
+    for e in harms.embedded:
+        for h in e.hosts:
+            assert len(embed(hm, Embedded(e.name, e.cell_set, (h,))).nodes) >= 3, (e.cell_set, h)
+        if e.cell_set.startswith("screw_"):
+            assert embed(hm, e).free > 0, e.cell_set  # the head stands out of the bone

@@ -152,8 +152,9 @@ def test_the_bundled_constructs_name_a_span_of_their_own_bones():
     root = Path(__file__).parents[1] / "models"
     expected = {"c2_avb": "C1-C3", "c2_avb_occipital": "C0-C3", "aad_cages": "C1-C2",
                 "aad_cages_occipital": "C0-C2", "c2_avb_boxes": "C1-C3",
-                "aad_cages_boxes": "C1-C2"}
-    for f in sorted(root.glob("*.toml")) + sorted(root.glob("examples/*.toml")):
+                "aad_cages_boxes": "C1-C2", "harms_c1c2": "C1-C2"}
+    for f in (sorted(root.glob("*.toml")) + sorted(root.glob("examples/*.toml"))
+              + sorted(root.glob("validation/*.toml"))):
         spec = tomllib.loads(f.read_text())
         name = spec["model"]["name"]
         span = spec["model"].get("instrumented_span")

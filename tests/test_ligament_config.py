@@ -237,14 +237,16 @@ to = "xmax"
 
 
 def _bundled_model_files() -> tuple[dict, dict]:
-    """models/intact.toml and the bundled constructs beside it (path -> file), as parsed TOML."""
+    """models/intact.toml and the bundled constructs built on it (path -> file), as parsed TOML:
+    those beside it and the validation constructs in models/validation/."""
     import tomllib
 
     root = Path(__file__).resolve().parents[1] / "models"
     with open(root / "intact.toml", "rb") as fh:
         intact = tomllib.load(fh)
     constructs = {}
-    for path in sorted(p for p in root.glob("*.toml") if p.name != "intact.toml"):
+    paths = sorted(p for p in root.glob("*.toml") if p.name != "intact.toml")
+    for path in paths + sorted(root.glob("validation/*.toml")):
         with open(path, "rb") as fh:
             constructs[path] = tomllib.load(fh)
     return intact, constructs
@@ -258,7 +260,7 @@ def test_the_anatomy_constructs_keep_the_intact_model_s_calibrated_ligament_laws
                 "prestrain", "force_scale", "fibres", "share")
     intact_file, constructs = _bundled_model_files()
     intact = {lg["name"]: lg for lg in intact_file["ligaments"]}
-    assert len(constructs) == 4
+    assert len(constructs) == 5  # the four paper constructs and harms_c1c2
     for path, data in constructs.items():
         shared = [lg for lg in data.get("ligaments", []) if lg["name"] in intact]
         assert shared, path

@@ -10,7 +10,11 @@ registered as `[mesh] builder = "anatomy_c2_avb"` and `"anatomy_aad_cages"`:
   porous cages in place of their cartilage, posterior C1 lateral-mass and C2 pedicle screws with
   rods; the median joint, C0-C1 and C2-C3 stay intact.
 
-Both take `occipital = {enabled = true}`: an occipital plate on the squama over the keel with
+A third, `anatomy_c1c2_screw_rod`, is for validation only: the intact column with nothing removed
+plus the posterior C1 lateral-mass / C2 pedicle screws and rods of `anatomy_aad_cages` (the Harms
+construct, models/validation/harms_c1c2.toml, docs/validation.md).
+
+All take `occipital = {enabled = true}`: an occipital plate on the squama over the keel with
 midline screws into the keel, the rods running from the plate through the cervical screw heads.
 C0 is in every model (the load acts on it, as in the intact column, so ROM compares directly).
 
@@ -407,3 +411,27 @@ def anatomy_aad_cages(size_mm: float, order: int, scale: float = 1.0, C0: dict |
 
     return column.mesh_column("anatomy_aad_cages", an, L, mesh, size_mm, order,
                               {"facet_C1C2_L", "facet_C1C2_R"}, extra)
+
+
+@register("anatomy_c1c2_screw_rod")
+def anatomy_c1c2_screw_rod(size_mm: float, order: int, scale: float = 1.0,
+                           C0: dict | None = None, C1: dict | None = None,
+                           C2: dict | None = None, C3: dict | None = None,
+                           joints: dict | None = None, posterior: dict | None = None,
+                           occipital: dict | None = None, mesh: dict | None = None) -> Mesh:
+    """C1-C2 posterior screw-rod fixation (Harms) on the intact column, for the instrumented
+    validation (docs/validation.md): every joint, cartilage and disc of `occiput_c3` kept (nothing
+    removed, no cage), the C1 lateral-mass and C2 pedicle screws and rods of `anatomy_aad_cages`
+    added (meshed on their own, embedded by the model file), optionally the occipital plate."""
+    an = column.anatomy(scale, C0, C1, C2, C3, joints)
+    L = column.layout(an)
+    post = P.make(Posterior, posterior, "mesh.params.posterior", scale)
+    oc = P.make(Occipital, occipital, "mesh.params.occipital", scale)
+
+    def extra(asm: Assembly, L):
+        plate = occipital_plate(asm, an, L, oc) if oc.enabled else None
+        if post.enabled:
+            rods(asm, post, plate, c1_screws(asm, an, L, post), c2_screws(asm, an, L, post))
+
+    return column.mesh_column("anatomy_c1c2_screw_rod", an, L, mesh, size_mm, order,
+                              frozenset(), extra)
