@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
 
 from fea.errors import ConfigError, FeaError
 from fea.metrics import verdict as V
@@ -31,12 +30,13 @@ def _blocks(bones):
 
 
 def _flexion(x, body, deg_by_bone):
-    """Each bone turned in flexion (about -x) by its angle (deg) about its own centre."""
+    """Each bone turned in flexion (about -x) by its angle (deg) about its own centre, as the
+    small-displacement field of the solver (u = w x (x - c))."""
     u = np.zeros_like(x)
     for b, deg in deg_by_bone.items():
         m = body == b
         c = np.array([0.0, 0.0, Z[b]])
-        u[m] = Rotation.from_rotvec([-np.deg2rad(deg), 0, 0]).apply(x[m] - c) + c - x[m]
+        u[m] = np.cross([-np.deg2rad(deg), 0.0, 0.0], x[m] - c)
     return u
 
 

@@ -22,12 +22,16 @@ def _column():
     return x, body
 
 
-def _move(x, body, motions):
-    """Displacements of a rigid motion per body: {body: (rotvec rad, centre mm, translation)}."""
+def _move(x, body, motions, finite=False):
+    """Displacements of a rigid motion per body: {body: (rotvec rad, centre mm, translation)}:
+    the small-displacement field t + w x (x - c) of the solver, or a finite rotation."""
     u = np.zeros_like(x)
     for b, (rv, c, t) in motions.items():
         m = body == b
-        u[m] = Rotation.from_rotvec(rv).apply(x[m] - c) + c + t - x[m]
+        if finite:
+            u[m] = Rotation.from_rotvec(rv).apply(x[m] - c) + c + t - x[m]
+        else:
+            u[m] = np.asarray(t, float) + np.cross(rv, x[m] - np.asarray(c, float))
     return u
 
 
@@ -61,15 +65,15 @@ def test_anatomical_signs(rotvec_deg, key, value):
     assert lv["C2-C3"][key] == pytest.approx(value, abs=1e-9)
 
 
-def test_relative_rotation_is_composed_not_subtracted():
+def test_finite_relative_rotation_is_composed_not_subtracted():
     """Finite rotations about different axes: C1 seen from C2 is R2^-1 R1, not rv1 - rv2."""
     x, body = _column()
     r2 = Rotation.from_euler("z", 30, degrees=True)
     rel = Rotation.from_euler("x", -10, degrees=True)  # 10 deg flexion in C2's frame
     r1 = r2 * rel
     u = _move(x, body, {"C2": (r2.as_rotvec(), [0, 0, 22], [0, 0, 0]),
-                        "C1": (r1.as_rotvec(), [0, 0, 40], [0, 0, 0])})
-    lv = segmental_rom(x, u, body, ["C1", "C2", "C3"])
+                        "C1": (r1.as_rotvec(), [0, 0, 40], [0, 0, 0])}, finite=True)
+    lv = segmental_rom(x, u, body, ["C1", "C2", "C3"], rotation_measure="finite")
     assert lv["C1-C2"]["flexion_deg"] == pytest.approx(10.0, abs=1e-9)
     assert lv["C1-C2"]["axial_rotation_left_deg"] == pytest.approx(0.0, abs=1e-9)
     assert lv["C2-C3"]["axial_rotation_left_deg"] == pytest.approx(-30.0, abs=1e-9)
@@ -79,12 +83,59 @@ def test_measured_from_the_preloaded_state():
     x, body = _column()
     pre = _move(x, body, {"C1": ([0.05, 0, 0], [0, 0, 40], [0, 0, -0.2]),
                           "C2": ([0.02, 0, 0], [0, 0, 22], [0, 0, -0.1])})
-    xp = x + pre
-    # from the preloaded positions, C1 turns 5 deg more in flexion, C2 stays
-    step = _move(xp, body, {"C1": ([-np.deg2rad(5), 0, 0], [0, 0, 40], [0, 0, 0])})
+    # linear: increments add on the undeformed positions; C1 turns 5 deg more, C2 stays
+    step = _move(x, body, {"C1": ([-np.deg2rad(5), 0, 0], [0, 0, 40], [0, 0, 0])})
     lv = segmental_rom(x, pre + step, body, ["C1", "C2", "C3"], reference_displacement=pre)
     assert lv["C1-C2"]["flexion_deg"] == pytest.approx(5.0, abs=1e-9)
     assert lv["C2-C3"]["flexion_deg"] == pytest.approx(0.0, abs=1e-9)
+    # finite: from the preloaded positions
+    pre = _move(x, body, {"C1": ([0.05, 0, 0], [0, 0, 40], [0, 0, -0.2]),
+                          "C2": ([0.02, 0, 0], [0, 0, 22], [0, 0, -0.1])}, finite=True)
+    step = _move(x + pre, body, {"C1": ([-np.deg2rad(5), 0, 0], [0, 0, 40], [0, 0, 0])},
+                 finite=True)
+    lv = segmental_rom(x, pre + step, body, ["C1", "C2", "C3"], reference_displacement=pre,
+                       rotation_measure="finite")
+    assert lv["C1-C2"]["flexion_deg"] == pytest.approx(5.0, abs=1e-9)
+    assert lv["C2-C3"]["flexion_deg"] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("big_deg", [10.0, 45.0, 68.0])
+def test_linear_measure_recovers_a_small_rotation_riding_on_a_large_one(big_deg):
+    """The C0-C1-on-C1-C2 axial-rotation case: in a small-displacement field C2 is fixed, C1 turns
+    big_deg about z and C0 3 deg more. The linear measure gives 3 and big_deg back exactly and the
+    levels add to the span; the finite (Kabsch) fit reads atan: C1-C2 = atan(big) and C0-C1 =
+    atan(big + 3) - atan(big), about 3 / (1 + tan(big)^2) (docs/validation.md)."""
+    parts = {"C0": _block([0, 0, 58]), "C1": _block([0, 0, 40]), "C2": _block([0, 0, 22])}
+    x = np.concatenate(list(parts.values()))
+    body = np.concatenate([[b] * len(p) for b, p in parts.items()])
+    d = np.deg2rad
+    u = _move(x, body, {"C1": ([0, 0, -d(big_deg)], [0, 0, 40], [0, 0, 0]),
+                        "C0": ([0, 0, -d(big_deg + 3)], [0, 0, 58], [0, 0, 0])})
+    M = [0, 0, -1500.0]  # axial rotation left
+    lin = segmental_rom(x, u, body, ["C0", "C1", "C2"], moment_Nmm=M, all_pairs=True)
+    assert lin["C0-C1"]["rom_deg"] == pytest.approx(3.0, abs=1e-9)
+    assert lin["C1-C2"]["rom_deg"] == pytest.approx(big_deg, abs=1e-9)
+    assert lin["C0-C2"]["rom_deg"] == pytest.approx(big_deg + 3.0, abs=1e-9)
+    assert lin["C0-C1"]["fit_rms_um"] < 1e-6
+    fin = segmental_rom(x, u, body, ["C0", "C1", "C2"], moment_Nmm=M, rotation_measure="finite")
+    assert fin["C1-C2"]["rom_deg"] == pytest.approx(np.rad2deg(np.arctan(d(big_deg))), rel=1e-9)
+    assert fin["C0-C1"]["rom_deg"] == pytest.approx(
+        np.rad2deg(np.arctan(d(big_deg + 3)) - np.arctan(d(big_deg))), rel=1e-9)
+    assert fin["C0-C1"]["rom_deg"] < 3.0 / (1 + d(big_deg) ** 2) * 1.05
+
+
+def test_linear_fit_of_a_solver_field_matches_the_reference_point_rotation():
+    """A small-displacement field and a reference-point rotation of the same motion agree: the
+    relative rotation is the difference of the rotation vectors (what fea.metrics.stability
+    reports for the whole model), not their composition."""
+    x, body = _column()
+    w1, w2 = np.deg2rad([-20.0, 5.0, 30.0]), np.deg2rad([4.0, -8.0, 12.0])
+    u = _move(x, body, {"C1": (w1, [1, 2, 41], [0.5, 0, 0]), "C2": (w2, [0, -1, 20], [0, 0.2, 0])})
+    lv = segmental_rom(x, u, body, ["C1", "C2", "C3"], all_pairs=True)
+    got = {k: np.array([lv[k][f"rotation_{a}_deg"] for a in "xyz"]) for k in lv}
+    assert got["C1-C2"] == pytest.approx(np.rad2deg(w1 - w2), abs=1e-9)
+    assert got["C2-C3"] == pytest.approx(np.rad2deg(w2), abs=1e-9)
+    assert got["C1-C3"] == pytest.approx(got["C1-C2"] + got["C2-C3"], abs=1e-9)
 
 
 def test_non_rigid_field_gives_the_least_squares_rotation():
@@ -137,6 +188,12 @@ def test_bad_input_names_the_problem():
     x, body = _column()
     with pytest.raises(FeaError, match="bone 'C0' has no points"):
         segmental_rom(x, np.zeros_like(x), body, ["C0", "C1"])
+    with pytest.raises(FeaError, match="rotation_measure 'euler' is not one of linear, finite"):
+        segmental_rom(x, np.zeros_like(x), body, ["C1", "C2"], rotation_measure="euler")
+    with pytest.raises(FeaError, match="collinear"):
+        line = np.c_[np.zeros(4), np.zeros(4), np.arange(4.0)]
+        segmental_rom(np.r_[line, line + 10], np.zeros((8, 3)), np.array(["C1"] * 4 + ["C2"] * 4),
+                      ["C1", "C2"])
     with pytest.raises(FeaError, match="do not match"):
         segmental_rom(x, np.zeros((3, 3)), body, ["C1", "C2"])
 

@@ -1,21 +1,29 @@
 """Range of motion per level: the rotation of each bone relative to the bone below it.
 
 Each bone body's displacement field (from the end of the preload) is reduced to its best rigid
-motion by a least-squares fit (Kabsch/SVD, `fea.metrics.stability.rigid_fit`); a level is a pair
-of bones adjacent in the cranio-caudal order of the bodies present (C0-C1, C1-C2, C2-C3 on an
-occiput-C3 model; C1-C3 on a model whose C2 was replaced). The relative rotation is
-R_lower^-1 R_upper as a rotation vector (deg) in the anatomical frame (+x patient left, +y
-anterior, +z cranial), read as
+motion by least squares; a level is a pair of bones adjacent in the cranio-caudal order of the
+bodies present (C0-C1, C1-C2, C2-C3 on an occiput-C3 model; C1-C3 on a model whose C2 was
+replaced). Two measures (ROTATION_MEASURES):
+
+- "linear" (default): the fit u ~ t + w x (x - c) (`fea.metrics.stability.linear_rigid_fit`),
+  relative rotation w_upper - w_lower. It is the measure of this solver, whose kinematics are
+  small-displacement: its reference-point rotations are such w, a rigid field of the solve is
+  exactly of this form at any size, and the levels add up to the whole-model rotation.
+- "finite": a Kabsch/SVD fit of a finite rotation (`rigid_fit`), relative rotation
+  R_lower^-1 R_upper, for fields from a large-rotation solve. Applied to a linear field it reads
+  a rotation t as atan(t), so a small relative rotation riding on a large one (C0-C1 on C1-C2 in
+  axial rotation) shrinks by about 1/(1 + t^2) (docs/validation.md).
+
+The relative rotation vector (deg) in the anatomical frame (+x patient left, +y anterior,
++z cranial) is read as
 
     flexion_deg               = -rotation_x   (flexion tips the upper body anteriorly: about -x)
     lateral_bending_left_deg  = +rotation_y   (about +y: +z toward +x, the patient's left)
     axial_rotation_left_deg   = -rotation_z   (about -z: +y, the face, toward +x)
 
-(negative values are extension, right bending, right rotation). The rotation-vector components
-equal Cardan angles to first order; at the tens of degrees of C1-C2 axial rotation they differ
-at second order, which is why the helical magnitude is reported beside them. Under a moment the
-level's ROM is the component along the unit moment (positive in the loaded direction, as the
-construct ROM of `fea.metrics.stability`), and the rest are its coupled motions.
+(negative values are extension, right bending, right rotation). Under a moment the level's ROM is
+the component along the unit moment (positive in the loaded direction, as the construct ROM of
+`fea.metrics.stability`), and the rest are its coupled motions; the magnitude is reported beside.
 
 `fit_rms_um` is how far the bone's nodes are from its rigid fit (deformation of the bone
 itself): large values say the "rotation of the bone" is itself an approximation.
@@ -30,25 +38,40 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FeaError
-from .stability import rigid_fit
+from .stability import linear_rigid_fit, rigid_fit
 
 # anatomical reading of the relative rotation vector: name -> (axis index, sign)
 ANATOMICAL_ANGLES = {"flexion_deg": (0, -1.0), "lateral_bending_left_deg": (1, 1.0),
                      "axial_rotation_left_deg": (2, -1.0)}
 
 
-def rigid_motion(points, displacement) -> dict:
+ROTATION_MEASURES = ("linear", "finite")
+
+
+def rigid_motion(points, displacement, measure: str = "linear") -> dict:
     """Best rigid motion of one body: rotation vector (rad), translation (mm), fit residual."""
     x = np.asarray(points, float)
     u = np.asarray(displacement, float)
-    from scipy.spatial.transform import Rotation  # here: scipy.spatial costs ~0.3 s to import
-
-    rotvec, t = rigid_fit(x, u)
-    R = Rotation.from_rotvec(rotvec)
     c = x.mean(axis=0)
-    resid = (x + u) - (R.apply(x - c) + c + t)
-    rms = float(np.sqrt((resid ** 2).sum(axis=1).mean()))
+    if measure == "linear":
+        rotvec, t = linear_rigid_fit(x, u)
+        fitted = t + np.cross(rotvec, x - c)
+    else:
+        from scipy.spatial.transform import Rotation  # here: scipy.spatial costs ~0.3 s to import
+
+        rotvec, t = rigid_fit(x, u)
+        fitted = Rotation.from_rotvec(rotvec).apply(x - c) + c + t - x
+    rms = float(np.sqrt(((u - fitted) ** 2).sum(axis=1).mean()))
     return {"rotvec_rad": rotvec, "translation_mm": t, "centroid_mm": c, "fit_rms_um": rms * 1e3}
+
+
+def _relative_rotvec(upper: np.ndarray, lower: np.ndarray, measure: str) -> np.ndarray:
+    """Rotation vector (rad) of the upper bone seen from the lower one."""
+    if measure == "linear":
+        return upper - lower
+    from scipy.spatial.transform import Rotation
+
+    return (Rotation.from_rotvec(lower).inv() * Rotation.from_rotvec(upper)).as_rotvec()
 
 
 def bone_order(points, point_body, bones) -> list[str]:
@@ -60,16 +83,20 @@ def bone_order(points, point_body, bones) -> list[str]:
 
 
 def segmental_rom(points, displacement, point_body, bones, reference_displacement=None,
-                  moment_Nmm=None, moment_tol_Nmm: float = 1e-6, all_pairs: bool = False) -> dict:
+                  moment_Nmm=None, moment_tol_Nmm: float = 1e-6, all_pairs: bool = False,
+                  rotation_measure: str = "linear") -> dict:
     """{level "<upper>-<lower>": {...}} for every pair of cranio-caudally adjacent bones (with
     all_pairs, for every pair of bones, upper above lower; the entry's "adjacent" says which).
 
     points (p, 3) mm, displacement (p, 3) mm, point_body (p,) body name of each point; bones:
     the bone body names (others, e.g. discs or implants, are ignored). reference_displacement
-    (the end of the preload) is the state motion is measured from: the fit then takes the
-    preloaded positions to the loaded ones. moment_Nmm (3,): the applied moment, for the ROM
-    along its axis.
+    (the end of the preload) is the state motion is measured from: the fit then reads the
+    increment from it (for "finite", from the preloaded positions). moment_Nmm (3,): the applied moment, for the ROM
+    along its axis. rotation_measure: one of ROTATION_MEASURES (module docstring).
     """
+    if rotation_measure not in ROTATION_MEASURES:
+        raise FeaError(f"segmental ROM: rotation_measure '{rotation_measure}' is not one of "
+                       f"{', '.join(ROTATION_MEASURES)}")
     x = np.asarray(points, float)
     u = np.asarray(displacement, float)
     body = np.asarray(point_body).astype(str)
@@ -78,7 +105,9 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
                        f"{len(body)} body labels do not match")
     if reference_displacement is not None:
         u0 = np.asarray(reference_displacement, float)
-        x, u = x + u0, u - u0
+        # a linear solve's increments live on the undeformed positions; a finite one's start
+        # from the preloaded positions
+        x, u = (x if rotation_measure == "linear" else x + u0), u - u0
     missing = [b for b in bones if not (body == b).any()]
     if missing:
         raise FeaError(f"segmental ROM: bone '{missing[0]}' has no points "
@@ -89,8 +118,7 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
         # a node listed once per region it touches (result files) is one point of the fit
         xb, ub = x[body == b], u[body == b]
         keep = np.unique(xb, axis=0, return_index=True)[1]
-        fits[b] = rigid_motion(xb[keep], ub[keep])
-    from scipy.spatial.transform import Rotation
+        fits[b] = rigid_motion(xb[keep], ub[keep], rotation_measure)
 
     M = None if moment_Nmm is None else np.asarray(moment_Nmm, float).reshape(3)
     m = 0.0 if M is None else float(np.linalg.norm(M))
@@ -98,9 +126,8 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
              for j in range(i + 1, len(order) if all_pairs else min(i + 2, len(order)))]
     out = {}
     for upper, lower in pairs:
-        R = (Rotation.from_rotvec(fits[lower]["rotvec_rad"]).inv()
-             * Rotation.from_rotvec(fits[upper]["rotvec_rad"]))
-        theta = np.rad2deg(R.as_rotvec())
+        theta = np.rad2deg(_relative_rotvec(fits[upper]["rotvec_rad"], fits[lower]["rotvec_rad"],
+                                            rotation_measure))
         level = {"upper": upper, "lower": lower,
                  "adjacent": order.index(lower) == order.index(upper) + 1,
                  "rotation_x_deg": float(theta[0]), "rotation_y_deg": float(theta[1]),

@@ -35,6 +35,31 @@ def rigid_fit(x: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return Rotation.from_matrix(R).as_rotvec(), cy - cx
 
 
+def linear_rigid_fit(x: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best small (linearised) rigid motion u ~ t + w x (x - c): rotation vector w (rad) and the
+    centroid translation t (mm), by least squares.
+
+    The measure of a small-displacement solve: its rotation degrees of freedom are such w, and a
+    rigid field of the solve is exactly u = t + w x (x - c) at any |w|, so w is recovered exactly
+    and the rotations of adjacent levels add. (A finite-rotation fit of the same field reads
+    atan(|w|) and shrinks a small rotation riding on a large one; docs/validation.md.)
+    Normal equations: J w = sum r x (u - mean u), J = sum(|r|^2 I - r r^T), r = x - c.
+    """
+    x = np.asarray(x, float)
+    u = np.asarray(u, float)
+    if x.ndim != 2 or x.shape[1] != 3 or len(x) < 3 or u.shape != x.shape:
+        raise FeaError(f"rigid fit needs at least 3 points (n, 3) and as many displacements, "
+                       f"got shapes {x.shape} and {u.shape}")
+    r = x - x.mean(axis=0)
+    t = u.mean(axis=0)
+    J = (r * r).sum() * np.eye(3) - r.T @ r
+    b = np.cross(r, u - t).sum(axis=0)
+    if np.linalg.cond(J) > 1e12:
+        raise FeaError(f"rigid fit: the {len(x)} points are collinear, a rotation about their "
+                       "line is undefined")
+    return np.linalg.solve(J, b), t
+
+
 def relative_rotation(rot_loaded_rad, rot_fixed_rad=None) -> np.ndarray:
     """Rotation vector (rad) of the loaded body seen from the fixed body: R_fixed^-1 R_loaded.
 
