@@ -49,7 +49,8 @@ ROTATION_MEASURES = ("linear", "finite")
 
 
 def rigid_motion(points, displacement, measure: str = "linear") -> dict:
-    """Best rigid motion of one body: rotation vector (rad), translation (mm), fit residual."""
+    """Best rigid motion of one body by `measure` ("linear" or "finite"): rotation vector (rad),
+    translation (mm), fit residual."""
     x = np.asarray(points, float)
     u = np.asarray(displacement, float)
     c = x.mean(axis=0)
@@ -91,8 +92,9 @@ def segmental_rom(points, displacement, point_body, bones, reference_displacemen
     points (p, 3) mm, displacement (p, 3) mm, point_body (p,) body name of each point; bones:
     the bone body names (others, e.g. discs or implants, are ignored). reference_displacement
     (the end of the preload) is the state motion is measured from: the fit then reads the
-    increment from it (for "finite", from the preloaded positions). moment_Nmm (3,): the applied moment, for the ROM
-    along its axis. rotation_measure: one of ROTATION_MEASURES (module docstring).
+    increment from it (for "finite", from the preloaded positions). moment_Nmm (3,): the
+    applied moment, for the ROM along its axis. rotation_measure: one of ROTATION_MEASURES
+    (module docstring).
     """
     if rotation_measure not in ROTATION_MEASURES:
         raise FeaError(f"segmental ROM: rotation_measure '{rotation_measure}' is not one of "
