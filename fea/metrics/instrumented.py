@@ -36,10 +36,10 @@ def check_span(span: str, bone_z: dict[str, float], where: str) -> tuple[str, st
     upper, lower = parse_span(span, where)
     for b in (upper, lower):
         if b not in bone_z:
-            import difflib
+            from ..config import suggest
 
-            hint = difflib.get_close_matches(b, sorted(bone_z), n=1)
-            did = f" Did you mean '{hint[0]}'?" if hint else ""
+            hint = suggest(b, sorted(bone_z))
+            did = f" Did you mean '{hint}'?" if hint else ""
             raise FeaError(f"{where}: '{b}' of span '{span}' is not a bone body of the model "
                            f"(bones: {', '.join(sorted(bone_z))}).{did}")
     if bone_z[upper] <= bone_z[lower]:
