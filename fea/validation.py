@@ -563,13 +563,20 @@ def span_value(rom: dict, span: str, direction: str) -> float | None:
     return total
 
 
+def injury_levels(entry: dict) -> list[str]:
+    """An entry's level, or its list of levels when the source gives the same increase at each
+    (Panjabi et al. 1991: "1.9 degrees to each side and at each level")."""
+    lv = entry["level"]
+    return [lv] if isinstance(lv, str) else list(lv)
+
+
 def injury_rows(entry: dict, intact_rom: dict, injured_rom: dict) -> list[dict]:
-    """Per published direction of an injury entry: our ROM over its level intact and injured,
-    the increase (deg, %) and the published increase (deg, %)."""
-    level = entry["level"]
+    """Per level and published direction of an injury entry: our ROM over that level intact and
+    injured, the increase (deg, %) and the published increase (deg, %)."""
     rows = []
     pub_pct = entry.get("increase_pct", {})
-    for key, pub in entry["increase_deg"].items():
+    for level, (key, pub) in ((lv, kv) for lv in injury_levels(entry)
+                              for kv in entry["increase_deg"].items()):
         ran = [d for d in DIRECTIONS if any(d in lv for lv in injured_rom.values())]
         a = {d: span_value(intact_rom, level, d) for d in ran}
         b = {d: span_value(injured_rom, level, d) for d in ran}
@@ -599,6 +606,11 @@ def check_injury(ref: Reference, inj: dict, where: str) -> dict:
     if "increase_deg" not in entry or "level" not in entry:
         raise ConfigError(f"{where}: injury '{inj['key']}' gives no ROM increase (increase_deg "
                           "and level) to compare with")
+    lv = entry["level"]
+    if not (isinstance(lv, str) or (isinstance(lv, list) and lv
+                                    and all(isinstance(x, str) for x in lv))):
+        raise ConfigError(f"{ref.path}: [[injuries]] {inj['key']}: level must be a level name "
+                          f"('C0-C2') or a non-empty list of them, got {lv!r}")
     for k in entry["increase_deg"]:
         if k not in REFERENCE_KEYS or k in UNSTATED:
             raise ConfigError(f"{ref.path}: [[injuries]] {inj['key']}: increase_deg key '{k}' is "

@@ -256,7 +256,7 @@ def test_validate_refuses_a_misspelt_injury_ligament_before_solving(blocks, tmp_
     assert not (tmp_path / "o").exists()
 
 
-def test_bundled_occiput_file_names_library_ligaments_and_oda_injury():
+def test_bundled_occiput_file_names_library_ligaments_and_injuries():
     """The occiput-C3 validation file loads, names an [[injuries]] entry of the reference file
     with ROM increases, and every ligament it cuts or tunes is a library ligament (the column
     names its [[ligaments]] after their library entries)."""
@@ -269,8 +269,10 @@ def test_bundled_occiput_file_names_library_ligaments_and_oda_injury():
     cfg = load_validation(root / "studies/validation/occiput_c3.toml")
     ref = load_reference(cfg["reference"])
     lib = list(library())
+    published = {inj["key"]: check_injury(ref, inj, "t") for inj in cfg["injuries"]}
+    assert published["oda1992_tectorial"]["increase_deg"]["flexion"] == 6.7
+    assert published["panjabi1991_alar"]["increase_deg"]["axial_rotation"] == 1.9
     for inj in cfg["injuries"]:
-        assert check_injury(ref, inj, "t")["increase_deg"]["flexion"] == 6.7
         assert all(n in lib for n in inj["remove_ligaments"])
     cal = cfg["calibration"]
     assert set(cal["directions"]).isdisjoint({"lateral_bending_left", "axial_rotation_left"})
@@ -344,6 +346,30 @@ def test_injury_rows_span_levels_and_either_side():
     lrow = {r["direction"]: r for r in injury_rows(entry, intact, left)}["axial_rotation"]
     assert lrow["intact_deg"] == 34.0 and lrow["increase_deg"] == pytest.approx(2.0)
     assert lrow["ours_basis"] == "left side only"
+
+
+def test_injury_rows_per_level_list_and_bad_level_refused(tmp_path):
+    """A list of levels (Panjabi 1991: the same increase at each level) gives one row per level,
+    each from that level alone; a level that is neither a name nor a list of names is refused,
+    naming the file and the entry."""
+    from fea.validation import Reference, check_injury, injury_rows
+
+    intact = {"C0-C1": {"axial_rotation_left": 4.0, "axial_rotation_right": 6.0},
+              "C1-C2": {"axial_rotation_left": 30.0, "axial_rotation_right": 34.0}}
+    injured = {"C0-C1": {"axial_rotation_left": 7.0, "axial_rotation_right": 7.0},
+               "C1-C2": {"axial_rotation_left": 31.0, "axial_rotation_right": 34.0}}
+    entry = {"key": "alar", "level": ["C0-C1", "C1-C2"], "increase_deg": {"axial_rotation": 1.9}}
+    rows = {r["level"]: r for r in injury_rows(entry, intact, injured)}
+    assert set(rows) == {"C0-C1", "C1-C2"}
+    assert rows["C0-C1"]["increase_deg"] == pytest.approx(2.0)   # (3 + 1) / 2
+    assert rows["C1-C2"]["increase_deg"] == pytest.approx(0.5)   # (1 + 0) / 2
+    assert rows["C1-C2"]["difference_deg"] == pytest.approx(0.5 - 1.9)
+    ref = Reference(tmp_path / "ref.toml", injuries=[{**entry, "level": 3}])
+    with pytest.raises(ConfigError, match=r"ref.toml: \[\[injuries\]\] alar: level must be"):
+        check_injury(ref, {"key": "alar"}, "v")
+    ref.injuries[0]["level"] = []
+    with pytest.raises(ConfigError, match="non-empty list"):
+        check_injury(ref, {"key": "alar"}, "v")
 
 
 def test_calibrate_without_a_calibration_table_is_refused(tmp_path, capsys):
