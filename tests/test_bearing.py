@@ -88,3 +88,16 @@ def test_a_bearing_over_yield_is_flagged_by_the_case_metrics():
     flags = case._flags(out, Thresholds())
     assert any(f.startswith("bearing of AVB on C3: mean pressure 3 MPa") and "1.9 MPa" in f
                for f in flags), flags
+
+
+def test_the_report_names_a_bearing_verdict_by_its_ratio_and_shows_no_single_face_map():
+    """A verdict decided by a whole footprint reads 'mean p / core yield' and asks for no
+    interface pressure map (it spans faces); one decided by a face keeps 'peak / yield' and
+    its face's map."""
+    from fea.metrics.verdict import Verdict
+    from fea.report.verdicts import _figure_name, _value
+
+    whole = Verdict("subsidence", "pass", "flexion", 0.304, "", "AVB on C3 (whole footprint)", "")
+    face = Verdict("subsidence", "pass", "flexion", 0.058, "", "AVB_solid-C3", "")
+    assert _value(whole) == "mean p / core yield 0.304" and _figure_name(whole) is None
+    assert _value(face).startswith("peak / yield") and _figure_name(face)

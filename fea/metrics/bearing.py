@@ -14,6 +14,14 @@ from __future__ import annotations
 
 from .subsidence import HIGH, LOW
 
+# how a verdict names an implant's bearing on a bone, beside the interfaces it names plainly
+WHOLE_FOOTPRINT = " (whole footprint)"
+
+
+def is_bearing(where: str | None) -> bool:
+    """A verdict's `where` names an implant's whole footprint on a bone, not one interface."""
+    return bool(where) and where.endswith(WHOLE_FOOTPRINT)
+
 
 def classify_bearing(mean_to_core: float | None) -> str:
     """low: the footprint's mean pressure is below the yield of the bone beneath it; high: the

@@ -33,6 +33,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+from .bearing import WHOLE_FOOTPRINT
 from .columns import CLASS_RANK
 from .micromotion import classify_micromotion
 from .thresholds import Thresholds
@@ -151,7 +152,7 @@ def _subsidence(row: dict, th: Thresholds) -> CaseGrade | None:
         g = _class_grade(row.get(f"bearing_risk@{name}"))
         v = _num(row.get(f"bearing_mean_to_core@{name}"))
         if g is not None:
-            grades.append(CaseGrade(g, v, f"{name} (whole footprint)", v or 0.0))
+            grades.append(CaseGrade(g, v, f"{name}{WHOLE_FOOTPRINT}", v or 0.0))
     if not grades:
         g = _class_grade(row.get("subsidence_risk_worst"))
         v = _num(row.get("subsidence_peak_to_yield_max"))
