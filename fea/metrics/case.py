@@ -18,6 +18,7 @@ from .micromotion import FAVOURABLE, FIBROUS, GAP_CLASSES, micromotion, um_label
 from .screws import WARNING_PREFIX, screw_flags, screw_metrics
 from .stability import relative_rotation, rotation_increment, stability
 from .strength import STRUCTURAL_ROLES, cortex_stress, strength
+from .bearing import implant_bearing
 from .subsidence import HIGH, subsidence
 from .thresholds import Thresholds
 from .translation import implant_bone_translation
@@ -347,6 +348,11 @@ def _flags(out: dict, th: Thresholds) -> list[str]:
             flags.append(f"contact patch at '{name}': mean pressure {s['mean_contact_MPa']:.3g} "
                          f"MPa over {s['contact_area_mm2']:.3g} mm2 exceeds the yield of the "
                          f"cancellous bone beneath ({s['core_yield_MPa']:g} MPa)")
+    for name, b in out.get("bearing", {}).items():
+        if b["risk"] == HIGH:
+            flags.append(f"bearing of {name}: mean pressure {b['mean_MPa']:.3g} MPa over the "
+                         f"whole footprint's {b['contact_area_mm2']:.3g} mm2 of contact exceeds "
+                         f"the yield of the cancellous bone beneath ({b['core_yield_MPa']:g} MPa)")
     for name, r in out["strength"]["regions"].items():
         if r["yield_exceeded"]:
             flags.append(f"{r['role']} region '{name}': von Mises {r['peak_MPa']:.0f} MPa over "
@@ -400,7 +406,8 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
     segmental {level: ...} (ROM per level, fea.metrics.segmental; needs nodal), spans
     {"<upper>-<lower>": ...} (the same over two bones that are not adjacent), instrumented
     (the ROM over summary["instrumented_span"], fea.metrics.instrumented),
-    micromotion {interface: ...}, subsidence {interface: ...}, strength {regions, bodies,
+    micromotion {interface: ...}, subsidence {interface: ...}, bearing {"<implant> on <bone>":
+    ...} (fea.metrics.bearing: the implant's faces on that bone together), strength {regions, bodies,
     cortex (bone cortex membranes: fea.metrics.strength.cortex_stress)}, ligaments
     {ligament: ...} (fea.metrics.ligaments), screws {screw: clearances} (fea.metrics.screws),
     flags, thresholds.
@@ -438,6 +445,7 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
                         for k, v in pairs.items() if not v["adjacent"]}
         out["instrumented"] = span_metrics(summary.get("instrumented_span"), pairs)
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
+    out["bearing"] = implant_bearing(out["subsidence"])
     out["strength"] = strength(regions, vm_qp_by_region, th)
     out["strength"]["cortex"] = cortex_stress(regions, summary.get("membranes") or {}, th)
     out["ligaments"] = ligament_metrics(summary)

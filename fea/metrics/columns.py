@@ -51,6 +51,9 @@ SUBSIDENCE_KEYS = ("peak_MPa", "p95_MPa", "bone_yield_MPa", "peak_to_yield", "p9
                    "area_over_yield_pct", "contact_area_mm2", "contact_area_pct",
                    "max_penetration_um", "mean_contact_MPa", "mean_contact_to_core", "risk")
 
+BEARING_KEYS = ("normal_force_N", "contact_area_mm2", "mean_MPa", "core_yield_MPa",
+                "mean_to_core", "risk")
+
 
 def _worst(values, key: str, higher_is_worse: bool = True):
     vals = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
@@ -89,6 +92,10 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
         suffix = "worst" if key == "risk" else ("min" if lower_worse else "max")
         row[f"subsidence_{key}_{suffix}"] = _worst(
             [s.get(key) for s in subs.values()], "class" if key == "risk" else key, not lower_worse)
+    bearing = metrics.get("bearing") or {}
+    row["bearing_mean_to_core_max"] = _worst([b.get("mean_to_core") for b in bearing.values()],
+                                             "mean_to_core")
+    row["bearing_risk_worst"] = _worst([b.get("risk") for b in bearing.values()], "class")
     bodies = (metrics.get("strength") or {}).get("bodies") or {}
     for role in ("implant", "hardware"):
         bs = [b for b in bodies.values() if b["role"] == role]
@@ -119,6 +126,9 @@ def flat_row(metrics: dict, th: Thresholds | None = None) -> dict:
     for name, s in sorted(subs.items()):
         for key in SUBSIDENCE_KEYS:
             row[f"subsidence_{key}@{name}"] = s.get(key)
+    for name, b in sorted(bearing.items()):
+        for key in BEARING_KEYS:
+            row[f"bearing_{key}@{name}"] = b.get(key)
     for name, r in sorted(((metrics.get("strength") or {}).get("regions") or {}).items()):
         row[f"von_mises_peak_MPa@{name}"] = r["peak_MPa"]
         row[f"von_mises_p99_MPa@{name}"] = r["p99_MPa"]

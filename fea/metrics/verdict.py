@@ -9,8 +9,11 @@ Criteria (CRITERIA, a registry: a new criterion is one entry):
                has it, else over the whole model (the "where" says which)
   micromotion  each interface's `micromotion_statistic` (p95) against 28 / 150 µm (inclusive, as
                the micromotion classes); an open interface by its gap class
-  subsidence   the subsidence risk class (low / moderate / high: peak pressure / bone yield and
-               the area over yield), the peak ratio as the value
+  subsidence   the worst of each face's subsidence risk class (low / moderate / high: peak
+               pressure / bone yield and the area over yield; the peak ratio as the value) and
+               each implant's bearing on a bone as a whole (fea.metrics.bearing: low / high by
+               its mean pressure / the cancellous yield beneath; that ratio as the value); of
+               two of the same class the larger ratio decides
   strength     the smallest implant or hardware safety factor: fail below `min_safety_factor`,
                pass at or above `pass_safety_factor`
   screws       the smallest screw clearance to the canal and the transverse foramina: fail when
@@ -30,6 +33,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+from .bearing import WHOLE_FOOTPRINT
 from .columns import CLASS_RANK
 from .micromotion import classify_micromotion
 from .thresholds import Thresholds
@@ -144,6 +148,11 @@ def _subsidence(row: dict, th: Thresholds) -> CaseGrade | None:
         v = _num(row.get(f"subsidence_peak_to_yield@{name}"))
         if g is not None:
             grades.append(CaseGrade(g, v, name, v or 0.0))
+    for name in _entities(row, "bearing_risk"):  # an implant's faces on one bone together
+        g = _class_grade(row.get(f"bearing_risk@{name}"))
+        v = _num(row.get(f"bearing_mean_to_core@{name}"))
+        if g is not None:
+            grades.append(CaseGrade(g, v, f"{name}{WHOLE_FOOTPRINT}", v or 0.0))
     if not grades:
         g = _class_grade(row.get("subsidence_risk_worst"))
         v = _num(row.get("subsidence_peak_to_yield_max"))
@@ -194,9 +203,11 @@ CRITERIA: dict[str, Criterion] = {
                     f"{th.ingrowth_um:g} µm, fail >= {th.fibrous_um:g} µm"),
         "no frictional bone-implant interface (bonded, fused state or no contact output)"),
     "subsidence": Criterion(
-        "subsidence", "peak pressure / bone yield", _subsidence,
-        lambda th: ("risk class: pass 'low' (peak < yield), borderline 'moderate', fail 'high' "
-                    f"(>= {th.subsidence_area_over_yield_pct:g} % of the footprint over yield)"),
+        "subsidence", "pressure / bone yield", _subsidence,
+        lambda th: ("risk class per face: pass 'low' (peak < yield), borderline 'moderate', "
+                    f"fail 'high' (>= {th.subsidence_area_over_yield_pct:g} % of the footprint "
+                    "over yield); per implant on a bone: fail when the whole footprint's mean "
+                    "pressure reaches the yield of the cancellous bone beneath"),
         "no implant-bone contact interface with pressures"),
     "strength": Criterion(
         "implant strength", "safety factor", _strength,

@@ -128,7 +128,7 @@ def write_report(study_dir: str | Path, with_figures: bool = True) -> Path:
         ("<p>One row per variant and load case. Green / amber / red: below, between or over the "
         "thresholds listed at the end.</p>"), sections.comparison(rows, th),
         "<h2>Ranking</h2>", sections.rankings(rows),
-        "<h2>Interfaces</h2>", sections.per_interface(rows, th),
+        "<h2>Interfaces</h2>", sections.per_interface(rows, th), sections.per_bearing(rows, th),
         "<h2>Screw safety</h2>", sections.screw_safety(rows, th),
         "<h2>Charts</h2>", charts,
         "<h2>Figures</h2>", case_figs or "<p>No case figures.</p>",

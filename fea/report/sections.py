@@ -25,6 +25,7 @@ COMPARISON = [
     ("subsidence_peak_to_yield_max", "pressure / yield peak", "ratio"),
     ("subsidence_area_over_yield_pct_max", "area over yield max (%)", None),
     ("subsidence_risk_worst", "subsidence risk", "class"),
+    ("bearing_mean_to_core_max", "footprint mean p / core yield max", "ratio"),
     ("implant_safety_factor_min", "implant SF min", "sf"),
     ("hardware_safety_factor_min", "screw/rod SF min", "sf"),
     ("screw_clearance_min_mm_min", "screw clearance min (mm)", "clearance"),
@@ -34,6 +35,8 @@ COMPARISON = [
 RANKED_METRICS = [("rom_deg", "ROM"), ("stiffness_Nm_per_deg", "stiffness"),
                   ("micromotion_p95_um_max", "micromotion (p95, worst interface)"),
                   ("subsidence_peak_to_yield_max", "peak pressure / bone yield"),
+                  ("bearing_mean_to_core_max",
+                   "footprint mean pressure / cancellous yield (worst implant on a bone)"),
                   ("implant_safety_factor_min", "implant safety factor")]
 
 
@@ -161,6 +164,33 @@ def per_interface(rows: list[dict], th: Thresholds) -> str:
         out.append(table(["variant", "load case"] + [h for _, h, _ in present], body,
                          cell_classes=classes))
     return "".join(out)
+
+
+def per_bearing(rows: list[dict], th: Thresholds) -> str:
+    """Each implant's bearing on each bone, its faces together (fea.metrics.bearing): normal
+    force, contact area, mean pressure and its ratio to the cancellous yield beneath."""
+    names = sorted({c.split("@", 1)[1] for r in rows for c in r if c.startswith("bearing_risk@")})
+    if not names:
+        return ""
+    stems = [("bearing_normal_force_N", "normal force (N)", None),
+             ("bearing_contact_area_mm2", "contact area (mm²)", None),
+             ("bearing_mean_MPa", "mean p (MPa)", None),
+             ("bearing_core_yield_MPa", "core yield (MPa)", None),
+             ("bearing_mean_to_core", "mean p / core yield", "ratio"),
+             ("bearing_risk", "risk", "class")]
+    body, classes = [], []
+    for name in names:
+        for r in rows:
+            if r.get(f"bearing_risk@{name}") is None:
+                continue
+            body.append([esc(name), esc(r["variant"]), esc(r["loadcase"])] +
+                        [esc(fmt(r.get(f"{s}@{name}"))) for s, _, _ in stems])
+            classes.append(["", "", ""] + [_grade(k, r.get(f"{s}@{name}"), th)
+                                           for s, _, k in stems])
+    return ("<h3>Implant bearing on bone, whole footprint <small>(all faces of the implant on "
+            "that bone: what an undersized footprint changes)</small></h3>"
+            + table(["implant on bone", "variant", "load case"] + [h for _, h, _ in stems], body,
+                    cell_classes=classes))
 
 
 def screw_safety(rows: list[dict], th: Thresholds) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..metrics.verdict import (
     CRITERIA, NOT_COMPUTED, NOT_CONVERGED, SEVERITY, VariantVerdict, Verdict,
 )
+from ..metrics.bearing import is_bearing
 from ..names import interface_figure
 from .html_util import esc, fmt, img, table
 
@@ -16,8 +17,8 @@ def _figure_name(v: Verdict) -> str | None:
     """The case figure (fea.plot.figures) that shows where a criterion was decided."""
     if v.criterion == "micromotion" and v.where:
         return interface_figure("micromotion", v.where)
-    if v.criterion == "subsidence" and v.where:
-        return interface_figure("pressure", v.where)
+    if v.criterion == "subsidence" and v.where and not is_bearing(v.where):
+        return interface_figure("pressure", v.where)  # a bearing spans faces: no one map
     return {"stability": "von_mises.png", "strength": "section.png"}.get(v.criterion)
 
 
@@ -54,7 +55,8 @@ def _value(v: Verdict) -> str:
     if v.criterion == "micromotion":
         return f"{fmt(v.value, 3)} µm"
     if v.criterion == "subsidence":
-        return f"peak / yield {fmt(v.value, 3)}"
+        what = "mean p / core yield" if is_bearing(v.where) else "peak / yield"
+        return f"{what} {fmt(v.value, 3)}"
     if v.criterion == "strength":
         return f"SF {fmt(v.value, 3)}"
     return f"{fmt(v.value, 3)} {v.unit}"
