@@ -575,9 +575,10 @@ def injury_rows(entry: dict, intact_rom: dict, injured_rom: dict) -> list[dict]:
     injured, the increase (deg, %) and the published increase (deg, %)."""
     rows = []
     pub_pct = entry.get("increase_pct", {})
-    for level, (key, pub) in ((lv, kv) for lv in injury_levels(entry)
-                              for kv in entry["increase_deg"].items()):
-        ran = [d for d in DIRECTIONS if any(d in lv for lv in injured_rom.values())]
+    ran = [d for d in DIRECTIONS if any(d in by_dir for by_dir in injured_rom.values())]
+    pairs = [(level, key, pub) for level in injury_levels(entry)
+             for key, pub in entry["increase_deg"].items()]
+    for level, key, pub in pairs:
         a = {d: span_value(intact_rom, level, d) for d in ran}
         b = {d: span_value(injured_rom, level, d) for d in ran}
         intact, basis = ours_for(key, a)
