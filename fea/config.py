@@ -304,6 +304,7 @@ class LigamentSpec(Strict):
     force_scale: float | None = Field(default=None, gt=0)
     share: Literal["area", "length", "equal"] | None = None
     direction: Vec3 | None = None  # fixed line of action (springs); default: along each fibre
+    via: str | None = None  # SET or SET@BODY each fibre passes over between 'from' and 'to'
 
     @model_validator(mode="after")
     def one_law(self):
@@ -688,7 +689,11 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
             raise ConfigError(f"{where}: give 'from' and 'to' (sets as SET or SET@BODY; 'to' may "
                               "be \"ground\"), or a library entry that names them")
         ground = lg.to == "ground"
-        for key, name in (("from", lg.from_), ("to", None if ground else lg.to)):
+        if lg.via is not None and (ground or lg.direction is not None):
+            raise ConfigError(f"{where}: via '{lg.via}' needs a fibre between two sets along its "
+                              "own path: not a spring to ground, and no direction")
+        for key, name in (("from", lg.from_), ("to", None if ground else lg.to),
+                          ("via", lg.via)):
             if name is None:
                 continue
             base, _, sel = name.partition("@")
@@ -724,7 +729,7 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
         out.append(Ligament(lg.name, lg.from_, None if ground else lg.to, law, lg.fibres or 1,
                             lg.share or "area",
                             None if lg.direction is None else np.array(lg.direction, float),
-                            lg.library or ""))
+                            lg.library or "", via=lg.via))
     return out
 
 

@@ -119,6 +119,8 @@ class Ligament:
     `from_set` / `to_set` name face or node sets (`SET@BODY` keeps one body's side); `to_set`
     None is ground (a spring to ground, which needs `direction`). A spring to ground stretches when
     its set moves along `direction`. `direction` None: each fibre acts along its own line.
+    `via` names a set the fibres pass over on their way (a wrap, e.g. the tectorial membrane over
+    the back of the dens): each fibre runs A -> its via point -> B.
     """
 
     name: str
@@ -134,6 +136,7 @@ class Ligament:
     # mm]): a deck's spring end tied by *EQUATION; for `fibres` > 1 one row per fibre
     # (annulus fibres, fea.annulus)
     ends: tuple | None = None
+    via: str | None = None  # SET or SET@BODY the fibres pass over (None: straight)
 
 
 @dataclass

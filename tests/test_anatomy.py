@@ -276,9 +276,13 @@ def test_axis_dens_height_canal_and_facet_slope_measured_on_the_mesh(c2_mesh):
         ang = np.degrees(np.arccos(abs(nn[2])))
         assert abs(ang - d.superior_facet_slope_deg) < 3.0, ang
         assert np.sign(nn[0] * nn[2]) == sg  # slopes down laterally
-    for name in ("apical_C2", "alar_C2", "tectorial_C2", "PLL_C2", "ALL_C2", "AAAM_C2",
-                 "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
+    for name in ("apical_C2", "alar_C2", "tectorial_C2", "tectorial_dens", "PLL_C2", "ALL_C2",
+                 "AAAM_C2", "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
         assert len(m.faces(name)) > 0, name
+    # the tectorial membrane's via set is the back of the dens, above the transverse ligament
+    via = m.nodes[np.unique(m.face_connectivity(m.faces("tectorial_dens"), corners_only=True))]
+    assert via[:, 1].max() < L["C2"]["dens_y"] - 0.5 * d.dens_depth_mm + 1.5
+    assert via[:, 2].min() > L["C1"]["arch_z"]
 
 
 @pytest.mark.slow

@@ -151,11 +151,13 @@ AGREED_SITES = {
     "ALL_C2", "ALL_C3", "PLL_C2", "PLL_C3", "LF_C1C2_C1", "LF_C1C2_C2", "LF_C2C3_C2",
     "LF_C2C3_C3", "ISL_C2", "ISL_C3",
 }
+AGREED_VIA = {"tectorial_dens"}  # sets a ligament passes over (the tectorial membrane's dens)
 
 
 def test_library_sites_are_the_agreed_face_sets():
     sites = [s for e in library().values() for s in e["sites"]]
     assert set(sites) == AGREED_SITES
+    assert {e["via"] for e in library().values() if "via" in e} == AGREED_VIA
     for s in sites:
         m = re.fullmatch(r"[A-Za-z]+_(C[0-3]C[0-3]_)?(C[0-3])(_[LR])?", s)
         assert m, s
@@ -170,6 +172,10 @@ def test_library_sites_are_the_agreed_face_sets():
      r"Did you mean 'body'"),
     ('from = "xmin"\nto = "xmax"', r"give stiffness_N_per_mm"),
     ('from = "xmin"\nto = "ground"\nstiffness_N_per_mm = 1.0', r"direction"),
+    ('from = "xmin"\nto = "xmax"\nvia = "ymn"\nstiffness_N_per_mm = 1.0',
+     r"via: no face or node set named 'ymn'. Did you mean 'ymin'"),
+    ('from = "xmin"\nto = "ground"\nvia = "ymin"\ndirection = [1, 0, 0]\n'
+     'stiffness_N_per_mm = 1.0', r"via 'ymin' needs a fibre between two sets"),
     ('from = "xmin"\nto = "xmax"\nlibrary = "alar"', r"unknown ligament library entry 'alar'. "
      r"Did you mean 'alar_[LR]'"),
     ('from = "xmin"\nto = "xmax"\nstifness_N_per_mm = 1.0', r"unknown key 'stifness_N_per_mm'; "

@@ -269,3 +269,52 @@ def test_ccx_displacements_match_ours(ccx_springs):
     rel = np.abs(u - u_ccx).max() / np.abs(u_ccx).max()
     print(f"\nmax |ours - ccx| / max |u| = {rel:.2e}")
     assert rel <= 5e-3
+
+
+def _wrapped(via):
+    m, lc = spring_model()
+    from tests.helpers import structured_box
+
+    lower = structured_box((4, 4, 2), (10.0, 8.0, 4.0)).to_tet10()
+    m.mesh.face_sets["lower_xmax"] = lower.face_sets["xmax"]  # the lower block's cells come first
+    m.mesh.face_sets["upper_xmax"] = lower.face_sets["xmax"] + [lower.n_cells, 0]
+    m.ligaments = [Ligament("wrap", "lower_top", "upper_bottom",
+                            LigamentLaw("toe_linear", stiffness=300.0, toe_strain=0.1),
+                            fibres=2, via=via)]
+    return m, lc
+
+
+def test_a_wrapped_fibre_is_written_as_its_last_segment(tmp_path):
+    m, lc = _wrapped("lower_xmax")
+    write_deck(m, lc, tmp_path / "wrap.inp")
+    back = read_deck(tmp_path / "wrap.inp")
+    f0, f1 = build_fibres(m), build_fibres(back.model)
+    assert f1.n == f0.n == 2 and np.all(np.isnan(f1.end_v))
+    np.testing.assert_allclose(f1.end_a, f0.end_v, atol=1e-12)  # the spring starts at V
+    np.testing.assert_allclose(f1.L0, np.linalg.norm(f0.end_b - f0.end_v, axis=1), rtol=1e-12)
+    # the lower block (A and V) moving rigidly, the upper one anyhow: the same elongations
+    X = m.mesh.nodes
+    lower = X[:, 2] < 5
+    rng = np.random.default_rng(2)
+    w, t = rng.normal(size=3) * 1e-3, rng.normal(size=3) * 1e-2
+    u = np.where(lower[:, None], t + np.cross(w, X - [5, 4, 2]),
+                 1e-2 * np.sin(X / 3.0))
+    np.testing.assert_allclose(f1.B @ u.ravel(), f0.B @ u.ravel(), rtol=1e-9, atol=1e-14)
+    # the law of the whole wrapped fibre (its toe strain of the path length), in mm: in the
+    # toe within the table's sampling error (as above), past it exactly
+    bound = f0.law.share * f0.law.K * f0.law.toe / (8 * 8**2) + 1e-9
+    for delta in (np.array([0.05, 0.4]), np.array([0.7, 1.0])):
+        assert np.all(np.abs(_forces(f1, delta) - _forces(f0, delta)) <= bound)
+    past = np.full(2, 3.0)  # beyond the 0.1 toe strain of fibres about 14 mm long
+    assert np.all(f0.law.toe / f0.law.c < 3.0)
+    np.testing.assert_allclose(_forces(f1, past), _forces(f0, past), rtol=1e-12)
+
+
+def test_a_via_point_on_another_body_is_refused_for_decks(tmp_path):
+    from fea.errors import FeaError
+
+    m, lc = _wrapped("upper_xmax")
+    with pytest.raises(FeaError, match=r"ligament 'wrap'.*via point lies on \['upper'\].*"
+                                       r"end A on \['lower'\]"):
+        write_deck(m, lc, tmp_path / "wrap.inp")
+    assert not (tmp_path / "wrap.inp").exists()

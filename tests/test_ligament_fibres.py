@@ -158,3 +158,71 @@ def test_coincident_ends_need_a_direction():
     m.ligaments = [Ligament("zero", "p", "q", LAW)]
     with pytest.raises(ConfigError, match="same centroid; give a direction"):
         build_fibres(m)
+
+
+def _tent(fibres=3):
+    """A fibre from the box's -x face over its top (the via set) to its +x face."""
+    return _model([Ligament("tent", "xmin", "xmax", LAW, fibres=fibres, via="zmax")])
+
+
+def _path_length(fb, u):
+    """Each fibre's length A -> V -> B with its ends and via point moved by u (exact)."""
+    U = u.reshape(-1, 3)
+    a, b, v = (fb.end_a + fb.WA @ U, fb.end_b + fb.WB @ U, fb.end_v + fb.WV @ U)
+    return np.linalg.norm(v - a, axis=1) + np.linalg.norm(b - v, axis=1)
+
+
+def test_a_via_point_fibre_stretches_as_its_path_length():
+    m = _tent()
+    fb = build_fibres(m)
+    # reference length: the two segments over the top (each end a patch centroid)
+    np.testing.assert_allclose(fb.L0, _path_length(fb, np.zeros(3 * m.mesh.n_nodes)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(fb.end_v[:, 2], 12.0, atol=1e-12)  # via points on the top face
+    assert np.all(fb.L0 > np.linalg.norm(fb.end_b - fb.end_a, axis=1) + 1.0)  # longer than straight
+    # a general smooth field: B u is the derivative of the path length at the reference
+    # (central difference: error O(h^2), far below the 1e-3 mm elongations)
+    u = _u(m, lambda x: 1e-3 * np.stack([x[:, 2] ** 2 / 12, x[:, 0] * x[:, 1] / 10,
+                                         np.sin(x[:, 0] / 3) * x[:, 2]], 1))
+    h = 1e-4
+    fd = (_path_length(fb, h * u) - _path_length(fb, -h * u)) / (2 * h)
+    assert np.abs(fd).min() > 1e-4
+    np.testing.assert_allclose(fb.B @ u, fd, rtol=1e-6)
+    # lifting the top face 0.01 mm (with the nodes of the ends' top edge) lengthens the path as
+    # the exact path length does, to first order
+    lift = np.zeros((m.mesh.n_nodes, 3))
+    lift[m.mesh.nodes_of("zmax"), 2] = 0.01
+    np.testing.assert_allclose(fb.B @ lift.ravel(), _path_length(fb, lift.ravel()) - fb.L0,
+                               rtol=1e-3)
+    assert np.all(fb.B @ lift.ravel() > 0)
+
+
+def test_a_via_point_fibre_is_in_equilibrium_and_rotates_freely():
+    m = _tent(fibres=4)
+    fb = build_fibres(m)
+    X = m.mesh.nodes
+    f = (fb.B.T @ np.ones(fb.n)).reshape(-1, 3)  # unit tension in every fibre
+    # the band's pull on its ends and the via point: no resultant force or moment on the body
+    assert np.abs(f.sum(axis=0)).max() < 1e-12
+    assert np.abs(np.cross(X, f).sum(axis=0)).max() < 1e-10
+    # the band presses its via point into the top face: the force on the body, -B^T F, is
+    # F (n_B - n_A) there, downward
+    assert (fb.direction - fb.direction_a)[:, 2].max() < 0
+    assert np.count_nonzero(fb.WV.T @ np.ones(fb.n)) > 4  # spread over the via patch's nodes
+    rng = np.random.default_rng(5)
+    w, c = rng.normal(size=3) * 1e-3, rng.normal(size=3) * 5
+    assert np.abs(fb.B @ _u(m, lambda x: np.cross(w, x - c))).max() < 1e-13
+
+
+def test_bad_via_points_are_named():
+    m = _model([Ligament("v", "xmin", "xmax", LAW, via="zmx")])
+    with pytest.raises(ConfigError, match=r"'v'.*no face or node set named 'zmx'.*'zmax'"):
+        build_fibres(m)
+    m = _model([Ligament("g", "zmax", None, LAW, direction=np.array([0, 0, 1.0]), via="xmin")])
+    with pytest.raises(ConfigError, match=r"'g'.*via 'xmin' needs a fibre between two sets"):
+        build_fibres(m)
+    m = _model([])
+    m.mesh.node_sets.update({"p": np.array([0]), "q": np.array([5])})
+    m.ligaments = [Ligament("z", "p", "q", LAW, via="p")]
+    with pytest.raises(ConfigError, match=r"'z'.*zero-length segment \(its via point lies on"):
+        build_fibres(m)

@@ -1,6 +1,6 @@
 """Ligament outputs: per-ligament summary against the law (two blocks pulled apart: every fibre
 at the same strain), taut fractions under a rotation, the failure flag, and ligaments.vtu read
-back by meshio."""
+back by meshio (a fibre over a via point as its two segments)."""
 
 import meshio
 import numpy as np
@@ -83,3 +83,29 @@ def test_ligaments_vtu_reads_back(tmp_path):
     np.testing.assert_array_equal(back.cell_data["ligament_id"][0], [0, 0, 0, 1])
     assert np.isnan(back.cell_data["strain_pct"][0][3])  # a spring to ground has no length
     assert list(back.cell_data["taut"][0]) == [1, 1, 1, 1]
+
+
+def test_a_wrapped_fibre_is_written_as_two_segments(tmp_path):
+    from tests.helpers import structured_box
+
+    m = two_blocks()
+    m.mesh.face_sets["lower_xmax"] = structured_box((4, 4, 2), (10.0, 8.0, 4.0)).face_sets["xmax"]
+    m.ligaments = [Ligament("straight", "lower_top", "upper_bottom",
+                            LigamentLaw("toe_linear", stiffness=10.0), fibres=2),
+                   Ligament("wrap", "lower_top", "upper_bottom",
+                            LigamentLaw("toe_linear", stiffness=10.0), fibres=2,
+                            via="lower_xmax")]
+    fb = build_fibres(m)
+    fields = fibre_fields(fb, fb.B @ _pulled(m, [0.2, 0.1, 0.5]))
+    write_ligaments_vtu(tmp_path / "ligaments.vtu", fb, fields)
+    back = meshio.read(tmp_path / "ligaments.vtu")
+    lines, fibre = back.cells_dict["line"], back.cell_data["fibre"][0]
+    np.testing.assert_array_equal(fibre, [0, 1, 2, 2, 3, 3])  # one segment, or two over V
+    p = back.points
+    np.testing.assert_allclose(p[lines[2:, 0]][::2], fb.end_a[2:])  # A -> V
+    np.testing.assert_allclose(p[lines[2:, 1]][::2], fb.end_v[2:])
+    np.testing.assert_allclose(p[lines[2:, 0]][1::2], fb.end_v[2:])  # V -> B
+    np.testing.assert_allclose(p[lines[2:, 1]][1::2], fb.end_b[2:])
+    np.testing.assert_allclose(back.cell_data["force_N"][0], fields["force_N"][fibre])
+    seg = np.linalg.norm(p[lines[:, 1]] - p[lines[:, 0]], axis=1)
+    np.testing.assert_allclose(np.bincount(fibre, seg), fb.L0, rtol=1e-12)  # path lengths

@@ -5,7 +5,11 @@ Writing: every fibre becomes one spring element with its own *SPRING (its law sc
 fibre: force against the fibre's elongation, mm). A fibre end spread over a patch of surface
 nodes gets a node of its own, tied to the patch by three *EQUATION rows
 (u_end - sum w_n u_n = 0 per direction); a single-node end uses the node itself. Along the fibre:
-SPRINGA; a fixed direction along an axis: SPRING2 between two ends, SPRING1 to ground. Laws
+SPRINGA; a fixed direction along an axis: SPRING2 between two ends, SPRING1 to ground. A fibre
+over a via point (A -> V -> B) is written as its last segment, a SPRINGA from V to B with the
+whole fibre's law: V and A lie on one bone, and the dropped segment's pull on it (F along A -> V
+at A, its opposite at V) has no resultant force or moment, so the deck's bones move as ours
+while the bone between A and V is spared that pair of forces. Laws
 with a toe or a table are written `*SPRING, NONLINEAR` (force, elongation pairs; CalculiX holds
 the force constant beyond the table, so the table runs on along the linear part far past any
 elongation of a small-displacement solve) and need NLGEOM on the step, which the writer adds.
@@ -62,6 +66,23 @@ def _equations(label: int, node_labels: np.ndarray, w: np.ndarray) -> str:
     return "".join(out)
 
 
+def _body_finder(model: Model):
+    """body_of(nodes) -> the names of the bodies whose cells hold any of the nodes."""
+    mesh = model.mesh
+    cells = mesh.padded_cells()
+    body_cells = {}
+    for sec in model.sections:
+        body_cells.setdefault(sec.body_name, []).append(mesh.elements(sec.cell_set))
+
+    def body_of(nodes: np.ndarray) -> set[str]:
+        mark = np.zeros(mesh.n_nodes, bool)
+        mark[nodes] = True
+        hit = mark[cells].any(axis=1)
+        return {b for b, parts in body_cells.items() if any(hit[p].any() for p in parts)}
+
+    return body_of
+
+
 def _axis_dof(d: np.ndarray, where: str) -> int:
     k = int(np.argmax(np.abs(d)))
     if not (abs(d[k] - 1.0) < 1e-12 and np.allclose(np.delete(d, k), 0.0, atol=1e-12)):
@@ -95,10 +116,20 @@ def spring_text(model: Model, node_label0: int, elem_label0: int, fresh_elset) -
         props.append(_equations(label, ids[nodes], w))
         return label
 
+    wrapped = np.diff(fb.WV.indptr) > 0
+    body_of = _body_finder(model) if wrapped.any() else None
     for i in range(fb.n):
         lig = model.ligaments[int(fb.ligament[i])]
         where = f"{model.source}: ligament '{lig.name}'"
-        a, b = end_label(fb.WA, i), end_label(fb.WB, i)
+        if wrapped[i]:
+            a_bodies, v_bodies = body_of(_end(fb.WA, i)[0]), body_of(_end(fb.WV, i)[0])
+            if len(v_bodies) != 1 or v_bodies != a_bodies:
+                raise FeaError(f"{where}: its via point lies on {sorted(v_bodies)} and its end "
+                               f"A on {sorted(a_bodies)}; a deck spring can only stand for a "
+                               "wrapped fibre whose via point lies on the bone of end A")
+            a, b = end_label(fb.WV, i), end_label(fb.WB, i)
+        else:
+            a, b = end_label(fb.WA, i), end_label(fb.WB, i)
         if lig.direction is None:
             etype, head, conn = "SPRINGA", "\n", [a, b]
         else:

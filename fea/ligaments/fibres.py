@@ -11,6 +11,10 @@ a single node (a point end, as a SPRINGA between two nodes).
 Small-displacement kinematics, direction fixed in the reference configuration:
     delta_f = n_f . (u_end_B - u_end_A) = (B u)_f,    n_f = (x_B - x_A) / |x_B - x_A|
 or n_f = the ligament's `direction` for springs (SPRING1/SPRING2, springs to ground).
+A ligament with a `via` set wraps: fibre f runs A -> V_f -> B (V_f a patch of the via set, split
+with the ends), its length is the sum of the two segments, and
+    delta_f = n_B . (u_B - u_V) + n_A . (u_V - u_A),    n_A = unit(V - A), n_B = unit(B - V),
+so the via point is pressed by F (n_B - n_A): the pull of a band over a fixed pulley.
 """
 
 from __future__ import annotations
@@ -36,10 +40,13 @@ class Fibres:
     B: sp.csr_matrix  # (n, n_dof): elongation delta = B u (mm), u the full DOF vector
     WA: sp.csr_matrix  # (n, n_nodes): end A's node weights (rows sum to 1; empty for ground)
     WB: sp.csr_matrix  # (n, n_nodes): end B's node weights
+    WV: sp.csr_matrix  # (n, n_nodes): via point's node weights (empty rows: a straight fibre)
     L0: np.ndarray  # (n,) reference length, mm (nan: a spring without length, e.g. to ground)
     end_a: np.ndarray  # (n, 3) reference position of end A (= end_b for springs to ground)
     end_b: np.ndarray  # (n, 3)
-    direction: np.ndarray  # (n, 3) unit vector n_f
+    end_v: np.ndarray  # (n, 3) reference position of the via point (nan: a straight fibre)
+    direction: np.ndarray  # (n, 3) unit vector n_f; with a via point, the segment V -> B
+    direction_a: np.ndarray  # (n, 3) the segment leaving end A (= direction when straight)
     ligament: np.ndarray  # (n,) int64 index into names
     share: np.ndarray  # (n,) fraction of its ligament's force (sums to 1 per ligament)
     names: list[str]  # (n_lig,)
@@ -124,12 +131,12 @@ def _split(values: np.ndarray, weights: np.ndarray, frac: float) -> np.ndarray:
     return low
 
 
-def _partition(sa: _Side | None, sb: _Side, n: int, axis: np.ndarray, where: str
-               ) -> tuple[np.ndarray | None, np.ndarray]:
-    """Patch label (0..n-1) of every point of both sides, patch i of A facing patch i of B."""
+def _partition(sides: list[_Side], labels_of: tuple[str, ...], n: int, axis: np.ndarray,
+               where: str) -> list[np.ndarray]:
+    """Patch label (0..n-1) of every point of each side, patch i of one side facing patch i of
+    the others (the two ends, and the via set when there is one)."""
     P = np.eye(3) - np.outer(axis, axis)  # in-plane projector
-    sides = [s for s in (sa, sb) if s is not None]
-    for s, nm in zip(sides, ("from", "to") if sa is not None else ("from",)):
+    for s, nm in zip(sides, labels_of):
         if 1 < len(s.w) < n:
             raise ConfigError(f"{where}: the '{nm}' set has {len(s.w)} attachment points for "
                               f"{n} fibres; use fewer fibres or a finer mesh")
@@ -162,7 +169,7 @@ def _partition(sa: _Side | None, sb: _Side, n: int, axis: np.ndarray, where: str
             lo.append(m[low])
             hi.append(m[~low])
         groups += [(first, k1, lo), (first + k1, k - k1, hi)]
-    return (labels[0] if sa is not None else None), labels[-1]
+    return labels
 
 
 def _ends(s: _Side, labels: np.ndarray, n: int):
@@ -192,9 +199,10 @@ def _direction(lig: Ligament, where: str) -> np.ndarray | None:
 def build_fibres(model: Model) -> Fibres:
     """The fibres of every ligament of the model (vectorised over points and nodes)."""
     n_dof, n_nodes = model.n_full, model.mesh.n_nodes
-    wrows, wcols, wvals = ([], []), ([], []), ([], [])
-    L0s, ea, eb, dirs, lig_of, shares, lengths, fails = [], [], [], [], [], [], [], []
+    trip = {k: ([], [], []) for k in "ABV"}  # (rows, node columns, weights) per end
+    L0s, ea, eb, ev, dirs, dirs_a, lig_of, shares, lengths, fails = ([] for _ in range(10))
     offset = 0
+    scale = max(np.ptp(model.mesh.nodes, axis=0).max(), 1e-300)
     for j, lig in enumerate(model.ligaments):
         where = f"{model.source}: ligaments[{j}] '{lig.name}'"
         check_law(lig.law, where)
@@ -204,12 +212,17 @@ def build_fibres(model: Model) -> Fibres:
         if lig.share not in SHARES:
             raise ConfigError(f"{where}: share must be one of {', '.join(SHARES)}")
         d = _direction(lig, where)
+        via = getattr(lig, "via", None)
+        if via is not None and (lig.to_set is None or d is not None or lig.ends is not None):
+            raise ConfigError(f"{where}: via '{via}' needs a fibre between two sets along its own "
+                              "path (not a spring to ground, a fixed direction or explicit ends)")
         if lig.ends is not None:  # one point per fibre and end: no partition
             sa = None if lig.ends[0] is None else _explicit(model, lig.ends[0], where, n)
             sb = _explicit(model, lig.ends[1], where, n)
         else:
             sb = _side(model, lig.from_set if lig.to_set is None else lig.to_set, where)
             sa = None if lig.to_set is None else _side(model, lig.from_set, where)
+        sv = None if via is None else _side(model, via, where)
         if sa is None and d is None:
             raise ConfigError(f"{where}: a spring to ground needs a direction [x, y, z]")
         ca = None if sa is None else np.average(sa.x, axis=0, weights=sa.w)
@@ -220,35 +233,44 @@ def build_fibres(model: Model) -> Fibres:
                               f"'{lig.to_set}' have the same centroid; give a direction")
         axis = axis / np.linalg.norm(axis)
         if lig.ends is not None:
-            lb = np.arange(n)
-            la = None if sa is None else lb
+            la = lb = np.arange(n)
         else:
-            la, lb = _partition(sa, sb, n, axis, where)
-        xb, area_b, rb, cbn, vb = _ends(sb, lb, n)
+            sides = [s for s in (sa, sb, sv) if s is not None]
+            names = ("from", "to", "via") if sa is not None else ("from",)
+            labels = dict(zip([k for k, s in zip("ABV", (sa, sb, sv)) if s is not None],
+                              _partition(sides, names, n, axis, where)))
+            la, lb, lv = labels.get("A"), labels["B"], labels.get("V")
+        xb, area_b, *tb = _ends(sb, lb, n)
+        _trip_add(trip["B"], offset, tb)
         if sa is not None:
-            xa, area_a, ra, can, va = _ends(sa, la, n)
-            span = xb - xa
-            L = np.linalg.norm(span, axis=1)
+            xa, area_a, *ta = _ends(sa, la, n)
+            _trip_add(trip["A"], offset, ta)
         else:
-            xa, area_a, span, L = xb.copy(), None, np.zeros((n, 3)), np.full(n, np.nan)
-        scale = max(np.ptp(model.mesh.nodes, axis=0).max(), 1e-300)
+            xa, area_a = xb.copy(), None
+        if sv is not None:
+            xv, _, *tv = _ends(sv, lv, n)
+            _trip_add(trip["V"], offset, tv)
+            seg_a, seg_b = xv - xa, xb - xv
+        else:
+            xv = np.full((n, 3), np.nan)
+            seg_a = seg_b = (xb - xa if sa is not None else np.zeros((n, 3)))
+        la_len, lb_len = np.linalg.norm(seg_a, axis=1), np.linalg.norm(seg_b, axis=1)
+        L = la_len + lb_len if sv is not None else lb_len
+        if sa is None:
+            L = np.full(n, np.nan)
         if d is None:
-            if np.any(L <= 1e-9 * scale):
-                f = int(np.flatnonzero(L <= 1e-9 * scale)[0])
-                raise ConfigError(f"{where}: fibre {f + 1} has zero length (its two ends "
-                                  "coincide); give a direction for a spring between coincident "
-                                  "points")
-            nf = span / L[:, None]
+            short = np.minimum(la_len, lb_len) <= 1e-9 * scale
+            if np.any(short):
+                f = int(np.flatnonzero(short)[0])
+                what = ("its via point lies on one of its ends" if sv is not None else
+                        "its two ends coincide")
+                raise ConfigError(f"{where}: fibre {f + 1} has a zero-length segment ({what}); "
+                                  "give a direction for a spring between coincident points")
+            nf, na = seg_b / lb_len[:, None], seg_a / la_len[:, None]
         else:
             nf = np.broadcast_to(d, (n, 3)).copy()
+            na = nf
             L = np.where(L <= 1e-9 * scale, np.nan, L)  # coincident ends: a spring, no length
-        wrows[1].append(offset + rb)
-        wcols[1].append(cbn)
-        wvals[1].append(vb)
-        if sa is not None:
-            wrows[0].append(offset + ra)
-            wcols[0].append(can)
-            wvals[0].append(va)
         if lig.share == "area":
             s = area_b / area_b.sum()
             if area_a is not None:
@@ -262,34 +284,51 @@ def build_fibres(model: Model) -> Fibres:
         L0s.append(L)
         ea.append(xa)
         eb.append(xb)
+        ev.append(xv)
         dirs.append(nf)
+        dirs_a.append(na)
         lig_of.append(np.full(n, j, np.int64))
         shares.append(s)
         lengths.append(float(s @ L) if np.all(np.isfinite(L)) else np.nan)
         fails.append(np.nan if lig.law.failure_force is None else lig.law.failure_force)
         offset += n
     cat = (lambda parts, shape: np.concatenate(parts) if parts else np.zeros(shape))
-    WA, WB = (sp.coo_matrix((cat(wvals[k], 0), (cat(wrows[k], 0).astype(np.int64),
-                                                cat(wcols[k], 0).astype(np.int64))),
-                            shape=(offset, n_nodes)).tocsr() for k in (0, 1))
+    WA, WB, WV = (sp.coo_matrix((cat(trip[k][2], 0), (cat(trip[k][0], 0).astype(np.int64),
+                                                      cat(trip[k][1], 0).astype(np.int64))),
+                                shape=(offset, n_nodes)).tocsr() for k in "ABV")
     direction = cat(dirs, (0, 3)).reshape(-1, 3)
-    B = _elongation_operator(WB - WA, direction, n_dof)
+    direction_a = cat(dirs_a, (0, 3)).reshape(-1, 3)
+    B = _elongation_operator([(WB, direction), (WA, -direction_a),
+                              (WV, direction_a - direction)], n_dof)
     L0 = cat(L0s, 0)
     lig = cat(lig_of, 0).astype(np.int64)
     share = cat(shares, 0)
     names = [lg.name for lg in model.ligaments]
     lig_length = np.array(lengths, float)
     law = fibre_law_arrays([lg.law for lg in model.ligaments], lig, L0, share, lig_length, names)
-    return Fibres(B, WA, WB, L0, cat(ea, (0, 3)).reshape(-1, 3), cat(eb, (0, 3)).reshape(-1, 3),
-                  direction, lig, share, names, lig_length, np.array(fails, float), law)
+    return Fibres(B, WA, WB, WV, L0, cat(ea, (0, 3)).reshape(-1, 3),
+                  cat(eb, (0, 3)).reshape(-1, 3), cat(ev, (0, 3)).reshape(-1, 3), direction,
+                  direction_a, lig, share, names, lig_length, np.array(fails, float), law)
 
 
-def _elongation_operator(W: sp.csr_matrix, direction: np.ndarray, n_dof: int) -> sp.csr_matrix:
-    """B[f, 3 n + c] = W[f, n] * direction[f, c]: delta_f = n_f . sum_n W[f, n] u_n."""
-    W = W.tocoo()
-    rows = np.repeat(W.row, 3)
-    cols = (3 * W.col[:, None] + np.arange(3)).ravel()
-    vals = (W.data[:, None] * direction[W.row]).ravel()
-    B = sp.coo_matrix((vals, (rows, cols)), shape=(W.shape[0], n_dof)).tocsr()
+def _trip_add(into: tuple, offset: int, t) -> None:
+    """Append one end's (patch, node, weight) triplets, the patches offset to global fibres."""
+    rows, cols, vals = t
+    into[0].append(offset + rows)
+    into[1].append(cols)
+    into[2].append(vals)
+
+
+def _elongation_operator(parts, n_dof: int) -> sp.csr_matrix:
+    """B[f, 3 n + c] = sum over (W, d) of W[f, n] * d[f, c]: delta_f = sum n_f . W u."""
+    rows, cols, vals = [], [], []
+    for W, direction in parts:
+        W = W.tocoo()
+        rows.append(np.repeat(W.row, 3))
+        cols.append((3 * W.col[:, None] + np.arange(3)).ravel())
+        vals.append((W.data[:, None] * direction[W.row]).ravel())
+    n = parts[0][0].shape[0]
+    B = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(n, n_dof)).tocsr()
     B.sum_duplicates()
     return B

@@ -36,12 +36,15 @@ def library_entry(name: str, where: str) -> dict:
 
 def merged(user: dict, name: str, where: str) -> dict:
     """The user's keys over the library's. A law given by the user replaces the library's whole
-    law (a stiffness does not mix with a library curve); other keys fall back one by one."""
+    law (a stiffness does not mix with a library curve); other keys fall back one by one, except
+    the library's `via`, which goes with its sites: it is dropped when the user names the ends."""
     base = library_entry(name, where)
     if any(k in user for k in LAW_KEYS):
         base = {k: v for k, v in base.items() if k not in LAW_KEYS}
     sites = base.get("sites", [None, None])
     out = {k: v for k, v in base.items() if k not in INFO_KEYS}
+    if "from" in user or "to" in user:  # the library's via point belongs to its own sites
+        out.pop("via", None)
     out.setdefault("from", sites[0])
     out.setdefault("to", sites[1])
     out.update(user)

@@ -52,7 +52,7 @@ class LigamentTerm:
         # coupling (every node of one end with every node of the other) more than doubled the
         # matrix of a 10k-DOF case with 200 fibres (0.95 M entries beside K's 0.70 M) and each
         # factorisation's cost with it; PCG with the exact operator makes up the difference
-        self.operator_pre = _lumped_ends(fibres, model.mesh.n_nodes)
+        self.operator_pre = _lumped_ends(fibres)
         self.k_lin = _stiffest_slope(fibres)
         # slack fibres' tangent regularisation, on the scale of the bodies (E h of the stiffest
         # material, h the mean element edge) like contact's (reg x E/h x area): relative to a
@@ -216,25 +216,24 @@ def _row_links(B, n_nodes: int):
     return first, node
 
 
-def _lumped_ends(fb: Fibres, n_nodes: int) -> sp.csr_matrix:
-    """B with each fibre end moved onto the node that carries most of it: +n_f there for end B,
-    -n_f for end A (none for springs to ground)."""
-    B = fb.B.tocoo()
-    node = B.col // 3
-    keep = node < n_nodes
-    r, node, comp, d = B.row[keep], node[keep], B.col[keep] % 3, B.data[keep]
-    # each node's weight in its fibre: its coefficients along the fibre direction
-    W = sp.csr_matrix((d * fb.direction[r, comp], (r, node)), shape=(fb.n, n_nodes))
-    W.sum_duplicates()
-    rows = np.arange(fb.n)
-    end_b = np.asarray(W.argmax(axis=1)).ravel()
-    end_a = np.asarray(W.argmin(axis=1)).ravel()
-    has_a = np.asarray(W.min(axis=1).todense()).ravel() < 0
-    rr = np.concatenate([np.repeat(rows, 3), np.repeat(rows[has_a], 3)])
-    cc = np.concatenate([(3 * end_b[:, None] + np.arange(3)).ravel(),
-                         (3 * end_a[has_a][:, None] + np.arange(3)).ravel()])
-    vv = np.concatenate([fb.direction.ravel(), -fb.direction[has_a].ravel()])
-    return sp.csr_matrix((vv, (rr, cc)), shape=fb.B.shape)
+def _lumped_ends(fb: Fibres) -> sp.csr_matrix:
+    """B with each fibre end (and via point) moved onto the node that carries most of it: +n_f
+    at end B, -n_A at end A, n_A - n_f at the via point (none for springs to ground)."""
+    rows, cols, vals = [], [], []
+    for W, d in ((fb.WB, fb.direction), (fb.WA, -fb.direction_a),
+                 (fb.WV, fb.direction_a - fb.direction)):
+        has = np.diff(W.indptr) > 0
+        if not has.any():
+            continue
+        heavy = np.asarray(W.argmax(axis=1)).ravel()[has]
+        r = np.flatnonzero(has)
+        rows.append(np.repeat(r, 3))
+        cols.append((3 * heavy[:, None] + np.arange(3)).ravel())
+        vals.append(d[r].ravel())
+    if not rows:
+        return sp.csr_matrix(fb.B.shape)
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=fb.B.shape)
 
 
 def _ground_supports(fb: Fibres, which: np.ndarray, n_nodes: int):

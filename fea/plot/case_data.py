@@ -19,7 +19,7 @@ class CaseData:
     grid: object  # pyvista.UnstructuredGrid of result.vtu
     interfaces: object | None  # pyvista.PolyData of interfaces.vtu (None without interfaces)
     regions: dict = field(default_factory=dict)  # region -> {"role", "body", ...}
-    ligaments: object | None = None  # pyvista.PolyData of ligaments.vtu: one line per fibre
+    ligaments: object | None = None  # pyvista.PolyData of ligaments.vtu: one line per fibre segment
 
     def displacement_at(self, points) -> np.ndarray:
         """Displacement at points on the mesh, from the nearest result node (for drawing)."""
@@ -98,7 +98,7 @@ def _fibre_lines(pv, grid, path: Path):
             raise FeaError(f"{path}: cell data '{key}' missing")
     ends = np.asarray(grid.cells_dict.get(pv.CellType.LINE, np.zeros((0, 2), int)))
     if len(ends) != grid.n_cells:
-        raise FeaError(f"{path}: every cell must be a line (one per fibre)")
+        raise FeaError(f"{path}: every cell must be a line (one per fibre segment)")
     if not len(ends):
         return None
     poly = pv.PolyData(np.asarray(grid.points),

@@ -103,6 +103,10 @@ def features_and_sites(asm: Assembly, d: C2Dims, L: dict) -> None:
     # the alar ligaments leave both sides of the upper dens: one set for both
     asm.site("alar_C2", "C2", (0, y - 1.0, apex - 4.0), 5.5)
     asm.site("tectorial_C2", "C2", (0, -b, z0 + 0.6 * (z1 - z0)), 5.0, facing=(0, -1, 0))
+    # where the tectorial membrane passes over the back of the dens (behind the cruciform
+    # ligament) on its way to the clivus: its via set (the top of the median joint's facet zone)
+    asm.site("tectorial_dens", "C2", (0, y - d.dens_depth_mm / 2, L["facet_z"][1]), 3.0,
+             facing=(0, -1, 0.2))
     asm.site("PLL_C2", "C2", (0, -b, z0 + 3.0), 4.0, facing=(0, -1, 0))
     asm.site("ALL_C2", "C2", (0, b, z0 + 4.0), 4.5, facing=(0, 1, 0))
     asm.site("AAAM_C2", "C2", (0, b, z1 - 2.5), 4.0, facing=(0, 1, 0))
