@@ -305,6 +305,8 @@ class LigamentSpec(Strict):
     share: Literal["area", "length", "equal"] | None = None
     direction: Vec3 | None = None  # fixed line of action (springs); default: along each fibre
     via: str | None = None  # SET or SET@BODY each fibre passes over between 'from' and 'to'
+    # "current_length": the fibre stretches as its current length (ends moving across it too)
+    kinematics: Literal["small", "current_length"] | None = None
 
     @model_validator(mode="after")
     def one_law(self):
@@ -729,7 +731,7 @@ def ligaments_from_spec(specs: list[LigamentSpec], path: Path, mesh, sections) -
         out.append(Ligament(lg.name, lg.from_, None if ground else lg.to, law, lg.fibres or 1,
                             lg.share or "area",
                             None if lg.direction is None else np.array(lg.direction, float),
-                            lg.library or "", via=lg.via))
+                            lg.library or "", via=lg.via, kinematics=lg.kinematics or "small"))
     return out
 
 

@@ -137,6 +137,9 @@ class Ligament:
     # (annulus fibres, fea.annulus)
     ends: tuple | None = None
     via: str | None = None  # SET or SET@BODY the fibres pass over (None: straight)
+    # "small": elongation n0 . (u_B - u_A); "current_length": |span + u_B - u_A| - L0
+    # (fea.ligaments.current_length)
+    kinematics: str = "small"
 
 
 @dataclass

@@ -252,4 +252,9 @@ def make_term(model, newton: NewtonSettings | None = None, progress=None):
         return None
     if progress is not None:
         progress("ligaments", f"{len(model.ligaments)} ligament(s)")
-    return LigamentTerm(model, build_fibres(model))
+    fibres = build_fibres(model)
+    from .current_length import CurrentLengthTerm, current_fibres
+
+    if current_fibres(model, fibres).any():  # the truss kinematics needs three rows a fibre
+        return CurrentLengthTerm(model, fibres)
+    return LigamentTerm(model, fibres)
