@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from ..errors import ConfigError
 from ..newton import Evaluation
 from .law import taut
-from .term import SLACK, TAUT, LigamentTerm
+from .term import SLACK, TAUT, LigamentTerm, heaviest
 
 KINEMATICS = ("small", "current_length")
 
@@ -68,14 +68,6 @@ def _first_rows(B: sp.csr_matrix, fibre_rows: np.ndarray, n_items: int) -> sp.cs
     return (P @ B).tocsr()
 
 
-def _heaviest(W: sp.csr_matrix) -> sp.csr_matrix:
-    """Each row's weight moved onto its heaviest node (rows sum to one as before)."""
-    has = np.diff(W.indptr) > 0
-    node = np.asarray(W.argmax(axis=1)).ravel()
-    r = np.flatnonzero(has)
-    return sp.csr_matrix((np.ones(len(r)), (r, node[r])), shape=W.shape)
-
-
 class CurrentLengthTerm(LigamentTerm):
     block = 3
 
@@ -84,13 +76,12 @@ class CurrentLengthTerm(LigamentTerm):
         n, n_dof = fibres.n, model.n_full
         self.current = current_fibres(model, fibres)
         cur, lin = np.flatnonzero(self.current), np.flatnonzero(~self.current)
-        self.lin_B = fibres.B
         self.operator = (_first_rows(fibres.B, lin, n)
                          + _span_rows(fibres.WB, cur, n, n_dof, 1.0)
                          + _span_rows(fibres.WA, cur, n, n_dof, -1.0)).tocsr()
         self.operator_pre = (_first_rows(self.operator_pre, lin, n)
-                             + _span_rows(_heaviest(fibres.WB), cur, n, n_dof, 1.0)
-                             + _span_rows(_heaviest(fibres.WA), cur, n, n_dof, -1.0)).tocsr()
+                             + _span_rows(heaviest(fibres.WB), cur, n, n_dof, 1.0)
+                             + _span_rows(heaviest(fibres.WA), cur, n, n_dof, -1.0)).tocsr()
         self.y0 = np.zeros((n, 3))
         self.y0[cur] = fibres.end_b[cur] - fibres.end_a[cur]
         self.n0 = np.zeros((n, 3))

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..newton import Evaluation, NewtonSettings, PassCheck, TermOutputs
-from .fibres import Fibres, build_fibres
+from .fibres import Fibres, _elongation_operator, build_fibres
 from .law import LINEAR, TABLE, evaluate, taut
 
 TAUT, SLACK = 1, 0
@@ -216,24 +216,22 @@ def _row_links(B, n_nodes: int):
     return first, node
 
 
+def heaviest(W: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row's weight moved onto its heaviest node (rows sum to one as before; empty rows
+    stay empty)."""
+    has = np.diff(W.indptr) > 0
+    r = np.flatnonzero(has)
+    node = np.asarray(W.argmax(axis=1)).ravel()[r]
+    return sp.csr_matrix((np.ones(len(r)), (r, node)), shape=W.shape)
+
+
 def _lumped_ends(fb: Fibres) -> sp.csr_matrix:
     """B with each fibre end (and via point) moved onto the node that carries most of it: +n_f
     at end B, -n_A at end A, n_A - n_f at the via point (none for springs to ground)."""
-    rows, cols, vals = [], [], []
-    for W, d in ((fb.WB, fb.direction), (fb.WA, -fb.direction_a),
-                 (fb.WV, fb.direction_a - fb.direction)):
-        has = np.diff(W.indptr) > 0
-        if not has.any():
-            continue
-        heavy = np.asarray(W.argmax(axis=1)).ravel()[has]
-        r = np.flatnonzero(has)
-        rows.append(np.repeat(r, 3))
-        cols.append((3 * heavy[:, None] + np.arange(3)).ravel())
-        vals.append(d[r].ravel())
-    if not rows:
-        return sp.csr_matrix(fb.B.shape)
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=fb.B.shape)
+    return _elongation_operator([(heaviest(fb.WB), fb.direction),
+                                 (heaviest(fb.WA), -fb.direction_a),
+                                 (heaviest(fb.WV), fb.direction_a - fb.direction)],
+                                fb.B.shape[1])
 
 
 def _ground_supports(fb: Fibres, which: np.ndarray, n_nodes: int):
