@@ -14,6 +14,9 @@
     [variants.transverse_cut]
     remove_ligaments = ["transverse"]                # an injury case: named [[ligaments]] cut
 
+    [variants.capsules_current_length]               # keys set on the named [[ligaments]]
+    ligaments."capsule_C1C2_*" = { kinematics = "current_length", laxity_mm = 5.0 }
+
 A variant never adds bodies, so it cannot leave a section without its mesh region; `remove_bodies`
 (shell-style patterns on body and cell-set names) drops every section, interface, ligament and
 named set that belongs to a removed body. The base model is the variant "base".
@@ -29,7 +32,8 @@ from pathlib import Path
 from .config import ModelFile, read_toml, validate
 from .errors import ConfigError
 
-VARIANT_KEYS = ("description", "params", "materials", "remove_bodies", "remove_ligaments")
+VARIANT_KEYS = ("description", "params", "materials", "remove_bodies", "remove_ligaments",
+                "ligaments")
 BASE = "base"
 
 
@@ -112,6 +116,22 @@ def _drop_ligaments(data: dict, patterns, where: str) -> dict:
                                   if lg.get("name") not in gone]}
 
 
+def _patch_ligaments(data: dict, patches, where: str) -> dict:
+    """The model with keys set on named [[ligaments]] ({name pattern: {key: value}}); a pattern
+    that matches no ligament is refused, naming it (the keys are checked with the model)."""
+    from .calibration import match_names
+
+    if not isinstance(patches, dict) or not all(isinstance(v, dict) for v in patches.values()):
+        raise ConfigError(f"{where}: expected tables of keys per ligament name, e.g. "
+                          "ligaments.alar_L = { laxity_mm = 0.5 }")
+    have = [str(lg.get("name", "")) for lg in data.get("ligaments", [])]
+    ligs = [dict(lg) for lg in data.get("ligaments", [])]
+    for pattern, keys in patches.items():
+        for name in match_names([pattern], have, "ligament", where):
+            ligs[have.index(name)].update(copy.deepcopy(keys))
+    return {**data, "ligaments": ligs}
+
+
 def expand_variants(model_path: str | Path) -> dict[str, ModelFile]:
     """{"base": the model, NAME: the model patched by [variants.NAME], ...}, all validated."""
     path = Path(model_path)
@@ -140,6 +160,8 @@ def expand_variants(model_path: str | Path) -> dict[str, ModelFile]:
         if "materials" in v:
             data["materials"] = _merge(data.get("materials", {}), v["materials"],
                                        f"{where}.materials", known_keys=True)
+        if "ligaments" in v:
+            data = _patch_ligaments(data, v["ligaments"], f"{where}.ligaments")
         if "remove_bodies" in v:
             data = _drop_bodies(data, v["remove_bodies"], f"{where}.remove_bodies")
         if "remove_ligaments" in v:

@@ -77,3 +77,38 @@ def test_builder_parameter_mistake_names_file_and_key(tmp_path):
         load_variant(p, "x")
     with pytest.raises(ConfigError, match=r"no variant 'y'.*Variants: base, x"):
         load_variant(p, "y")
+
+
+def _intact_with(tmp_path, variants: str) -> Path:
+    p = tmp_path / "intact.toml"
+    p.write_text((ROOT / "models/intact.toml").read_text() + "\n" + variants)
+    return p
+
+
+def test_a_variant_sets_keys_on_named_ligaments(tmp_path):
+    p = _intact_with(tmp_path, '[variants.cl]\nligaments."capsule_C1C2_*" = '
+                               '{ kinematics = "current_length", laxity_mm = 5.0 }\n'
+                               'ligaments.PAOM = { force_scale = 1.2 }\n')
+    specs = expand_variants(p)
+    base = {lg.name: lg for lg in specs["base"].ligaments}
+    cl = {lg.name: lg for lg in specs["cl"].ligaments}
+    for side in "LR":
+        lg = cl[f"capsule_C1C2_{side}"]
+        assert lg.kinematics == "current_length" and lg.laxity_mm == 5.0
+        assert base[f"capsule_C1C2_{side}"].kinematics is None
+    assert cl["PAOM"].force_scale == 1.2 and base["PAOM"].force_scale == 1.7
+    assert [n for n in cl if cl[n] != base[n]] == ["PAOM", "capsule_C1C2_L", "capsule_C1C2_R"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ('ligaments.PAOMM = { laxity_mm = 1.0 }',
+     r"variants.cl.ligaments: no ligament named 'PAOMM' \(did you mean 'PAOM'"),
+    ('ligaments.PAOM = { laxity = 1.0 }', r"variants.cl: the model patched by \[variants.cl\] is "
+     r"invalid:\n  ligaments\[6\]\.laxity: unknown key 'laxity'; did you mean 'laxity_mm'"),
+    ('ligaments.PAOM = 1.0', r"variants.cl.ligaments: expected tables of keys per ligament"),
+])
+def test_bad_ligament_patches_in_variants_are_named(tmp_path, text, words):
+    p = _intact_with(tmp_path, f"[variants.cl]\n{text}\n")
+    with pytest.raises(ConfigError, match=words) as exc:
+        expand_variants(p)
+    assert str(p) in str(exc.value)
