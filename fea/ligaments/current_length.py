@@ -26,7 +26,6 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..newton import Evaluation
-from .law import taut
 from .term import SLACK, TAUT, LigamentTerm, heaviest
 
 KINEMATICS = ("small", "current_length")
@@ -88,9 +87,6 @@ class CurrentLengthTerm(LigamentTerm):
         self.n0[:, 0] = 1.0  # a small-displacement item's force sits in its first row
         self.n0[cur] = fibres.direction[cur]
 
-    def _is_taut(self, delta):
-        return taut(self.fibres.law, delta)
-
     # ---- kinematics and law at a span -------------------------------------------------
     def _at(self, y: np.ndarray):
         """(delta, unit vectors, length) of every item at y (n, 3)."""
@@ -145,22 +141,10 @@ class CurrentLengthTerm(LigamentTerm):
         _, nvec, _, F, _, _ = self._forces(self._y_last + a * d)
         return float(np.einsum("fi,fi->", F[:, None] * nvec, d))
 
-    def energy_change(self, dy: np.ndarray) -> float:
-        a = np.linspace(0.0, 1.0, 5)
-        s = np.array([float(self._s.ravel() @ dy)] + [self.slope(x, dy) for x in a[1:]])
-        return float((s[0] + 4 * s[1] + 2 * s[2] + 4 * s[3] + s[4]) / 12.0)
-
     def commit(self, ev) -> None:
         super().commit(ev)
         self.s = self._s
 
     # ---- what the driver and the outputs read ------------------------------------------
-    def force(self) -> np.ndarray:
-        return self.operator.T @ self.s.ravel()
-
-    def state(self) -> dict:
-        g = np.flatnonzero(self.grounded)
-        rows = (3 * g[:, None] + np.arange(3)).ravel()
-        ext = self.operator[rows].T @ self.s[g].ravel()
-        return {"elongation_mm": self.delta.copy(), "force_N": self.F.copy(),
-                "taut": self._is_taut(self.delta), "external_force": -ext}
+    def _generalised(self, last: bool = False) -> np.ndarray:
+        return (self._s if last else self.s).ravel()

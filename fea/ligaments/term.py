@@ -118,7 +118,7 @@ class LigamentTerm:
         # Simpson's rule on 4 intervals: exact for the quadratic toe and linear parts within
         # one piece; an Armijo test only needs the sign and the rough size
         a = np.linspace(0.0, 1.0, 5)
-        s = np.array([self._F @ dy] + [self.slope(x, dy) for x in a[1:]])
+        s = np.array([self._generalised(last=True) @ dy] + [self.slope(x, dy) for x in a[1:]])
         return float((s[0] + 4 * s[1] + 2 * s[2] + 4 * s[3] + s[4]) / 12.0)
 
     def end_pass(self, ev, du_max: float) -> PassCheck:
@@ -131,11 +131,18 @@ class LigamentTerm:
         self.delta, self.F = self._delta, self._F
 
     # ---- what the driver and the outputs read ------------------------------------------
+    def _generalised(self, last: bool = False) -> np.ndarray:
+        """The forces on the operator's rows: committed, or at the last evaluation (one per
+        fibre here; fea.ligaments.current_length carries three)."""
+        return self._F if last else self.F
+
     def force(self) -> np.ndarray:
-        return self.operator.T @ self.F
+        return self.operator.T @ self._generalised()
 
     def state(self) -> dict:
-        ext = self.operator[self.grounded].T @ self.F[self.grounded]
+        g = np.flatnonzero(self.grounded)
+        rows = (self.block * g[:, None] + np.arange(self.block)).ravel()
+        ext = self.operator[rows].T @ self._generalised()[rows]
         return {"elongation_mm": self.delta.copy(), "force_N": self.F.copy(),
                 "taut": taut(self.fibres.law, self.delta), "external_force": -ext}
 
