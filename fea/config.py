@@ -305,8 +305,9 @@ class LigamentSpec(Strict):
     share: Literal["area", "length", "equal"] | None = None
     direction: Vec3 | None = None  # fixed line of action (springs); default: along each fibre
     via: str | None = None  # SET or SET@BODY each fibre passes over between 'from' and 'to'
-    # "current_length": the fibre stretches as its current length (ends moving across it too)
-    kinematics: Literal["small", "current_length"] | None = None
+    # "current_length": the fibre stretches as its current length (ends moving across it too);
+    # "co_rotated": the same with its ends turned by their bone's finite rotation
+    kinematics: Literal["small", "current_length", "co_rotated"] | None = None
 
     @model_validator(mode="after")
     def one_law(self):

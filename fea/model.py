@@ -138,7 +138,8 @@ class Ligament:
     ends: tuple | None = None
     via: str | None = None  # SET or SET@BODY the fibres pass over (None: straight)
     # "small": elongation n0 . (u_B - u_A); "current_length": |span + u_B - u_A| - L0
-    # (fea.ligaments.current_length)
+    # (fea.ligaments.current_length); "co_rotated": the same with the ends following their
+    # bones' finite rotation (fea.ligaments.co_rotated)
     kinematics: str = "small"
 
 

@@ -16,7 +16,7 @@ What it leaves out: the bones' own rotation. A small-displacement solve moves a 
 turned by w to x + w x r, which lies |w|^2 |r| / 2 further from the axis than the turned point:
 a fibre running radially from the axis (the alar ligaments in axial rotation) would stretch
 falsely, so give this kinematics to fibres that run across the motion (joint capsules), not
-along a radius.
+along a radius; fea.ligaments.co_rotated turns the ends with their bones instead.
 """
 
 from __future__ import annotations
@@ -28,24 +28,25 @@ from ..errors import ConfigError
 from ..newton import Evaluation
 from .term import SLACK, TAUT, LigamentTerm, heaviest
 
-KINEMATICS = ("small", "current_length")
+KINEMATICS = ("small", "current_length", "co_rotated")
 
 
-def current_fibres(model, fibres) -> np.ndarray:
-    """(n,) bool: the fibres of current-length ligaments (checked: two ends, own line, no via)."""
+def current_fibres(model, fibres, kinds=("current_length", "co_rotated")) -> np.ndarray:
+    """(n,) bool: the fibres whose ligament's kinematics is one of `kinds` (the truss on its
+    current span; checked: two ends, own line, no via)."""
     flags = []
     for j, lg in enumerate(model.ligaments):
         kin = getattr(lg, "kinematics", "small")
         if kin not in KINEMATICS:
             raise ConfigError(f"{model.source}: ligament '{lg.name}': kinematics must be one of "
                               f"{', '.join(KINEMATICS)}, not '{kin}'")
-        if kin == "current_length" and (lg.to_set is None or lg.direction is not None
+        if kin != "small" and (lg.to_set is None or lg.direction is not None
                                         or getattr(lg, "via", None) is not None
                                         or (lg.ends is not None and lg.ends[0] is None)):
             raise ConfigError(f"{model.source}: ligament '{lg.name}': kinematics = "
-                              "'current_length' needs a fibre between two ends along its own "
+                              f"'{kin}' needs a fibre between two ends along its own "
                               "straight line (no spring to ground, fixed direction or via point)")
-        flags.append(kin == "current_length")
+        flags.append(kin in kinds)
     return np.asarray(flags, bool)[fibres.ligament] if fibres.n else np.zeros(0, bool)
 
 

@@ -260,6 +260,11 @@ def make_term(model, newton: NewtonSettings | None = None, progress=None):
     fibres = build_fibres(model)
     from .current_length import CurrentLengthTerm, current_fibres
 
+    rotated = current_fibres(model, fibres, ("co_rotated",))
+    if rotated.any():  # the ends' twists: twelve rows a fibre
+        from .co_rotated import CoRotatedTerm
+
+        return CoRotatedTerm(model, fibres, rotated)
     if current_fibres(model, fibres).any():  # the truss kinematics needs three rows a fibre
         return CurrentLengthTerm(model, fibres)
     return LigamentTerm(model, fibres)
