@@ -5,6 +5,7 @@ footprint rates worse; its place in the verdict, the flags and the study table."
 import numpy as np
 import pytest
 
+from fea.errors import ConfigError
 from fea.metrics.bearing import implant_bearing
 from fea.metrics.columns import flat_row
 from fea.metrics.subsidence import subsidence
@@ -48,6 +49,23 @@ def test_the_same_force_on_a_smaller_footprint_rates_worse_and_over_yield_is_hig
     assert small["mean_to_core"] / base["mean_to_core"] == pytest.approx(1 / 0.7, rel=1e-12)
     over = implant_bearing({"s": _face(3.8, 20.0)})["AVB on C3"]
     assert over["mean_to_core"] == pytest.approx(2.0) and over["risk"] == "high"
+
+
+@pytest.mark.parametrize("p_MPa, risk", [(0.55, "low"), (0.62, "moderate"), (1.85, "moderate"),
+                                         (1.95, "high")])
+def test_the_footprint_is_moderate_from_the_cyclic_failure_fraction_of_the_core(p_MPa, risk):
+    """Moderate from 0.31 of the core's 1.9 MPa (0.589 MPa: human vertebral trabecular bone failed
+    in cycles at sigma / E0 0.0026 against a yield strain of 0.84 %), high from 1.9 MPa; a study
+    may move the fraction and a fraction outside (0, 1] is refused by name."""
+    assert Thresholds().bearing_moderate_fraction == pytest.approx(0.0026 / 0.0084, abs=0.005)
+    faces = {"s": _face(p_MPa, 20.0)}
+    assert implant_bearing(faces)["AVB on C3"]["risk"] == risk
+    grade = CRITERIA["subsidence"].grade(_row(implant_bearing(faces), faces), Thresholds())
+    assert grade.grade == {"low": "pass", "moderate": "borderline", "high": "fail"}[risk]
+    th = Thresholds(bearing_moderate_fraction=0.5)
+    assert implant_bearing({"s": _face(0.9, 20.0)}, th)["AVB on C3"]["risk"] == "low"
+    with pytest.raises(ConfigError, match="bearing_moderate_fraction"):
+        Thresholds.from_dict({"bearing_moderate_fraction": 1.5})
 
 
 def test_no_core_under_a_face_gives_no_ratio():

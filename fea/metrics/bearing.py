@@ -12,7 +12,8 @@ footprint changes (docs/validation.md, "Subsidence: the footprint as a whole").
 
 from __future__ import annotations
 
-from .subsidence import HIGH, LOW
+from .subsidence import HIGH, LOW, MODERATE
+from .thresholds import Thresholds
 
 # how a verdict names an implant's bearing on a bone, beside the interfaces it names plainly
 WHOLE_FOOTPRINT = " (whole footprint)"
@@ -23,15 +24,18 @@ def is_bearing(where: str | None) -> bool:
     return bool(where) and where.endswith(WHOLE_FOOTPRINT)
 
 
-def classify_bearing(mean_to_core: float | None) -> str:
-    """low: the footprint's mean pressure is below the yield of the bone beneath it; high: the
-    bone under the whole contact patch is over yield on average (an indentation failure)."""
+def classify_bearing(mean_to_core: float | None, th: Thresholds | None = None) -> str:
+    """low: the footprint's mean pressure is below the fraction of the core's yield at which
+    cancellous bone has failed in cycles (th.bearing_moderate_fraction); moderate: between that
+    and the yield; high: the bone under the whole contact patch is over yield on average (an
+    indentation failure)."""
     if mean_to_core is None:
         return "n/a"
-    return LOW if mean_to_core < 1.0 else HIGH
+    frac = (th or Thresholds()).bearing_moderate_fraction
+    return LOW if mean_to_core < frac else MODERATE if mean_to_core < 1.0 else HIGH
 
 
-def implant_bearing(subsidence: dict) -> dict:
+def implant_bearing(subsidence: dict, th: Thresholds | None = None) -> dict:
     """{"<implant> on <bone>": {faces, implant, bone, normal_force_N, contact_area_mm2,
     footprint_mm2, contact_area_pct, mean_MPa, core_yield_MPa, mean_to_core, risk}} from the
     per-interface subsidence entries (each with implant, bone, contact_area_mm2, footprint_mm2,
@@ -57,5 +61,5 @@ def implant_bearing(subsidence: dict) -> dict:
             "normal_force_N": force, "contact_area_mm2": area, "footprint_mm2": footprint,
             "contact_area_pct": 100.0 * area / footprint if footprint > 0 else float("nan"),
             "mean_MPa": mean, "core_yield_MPa": core, "mean_to_core": ratio,
-            "risk": classify_bearing(ratio)}
+            "risk": classify_bearing(ratio, th)}
     return out

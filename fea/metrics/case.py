@@ -445,7 +445,7 @@ def case_metrics(summary: dict, interfaces: dict | None, vm_qp_by_region: dict,
                         for k, v in pairs.items() if not v["adjacent"]}
         out["instrumented"] = span_metrics(summary.get("instrumented_span"), pairs)
     out["micromotion"], out["subsidence"] = interface_metrics(interfaces, meta, regions, th)
-    out["bearing"] = implant_bearing(out["subsidence"])
+    out["bearing"] = implant_bearing(out["subsidence"], th)
     out["strength"] = strength(regions, vm_qp_by_region, th)
     out["strength"]["cortex"] = cortex_stress(regions, summary.get("membranes") or {}, th)
     out["ligaments"] = ligament_metrics(summary)

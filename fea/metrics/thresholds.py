@@ -67,6 +67,18 @@ BONE_APPOSITION_UM = (50.0, "Bloebaum et al. 1994 J Biomed Mater Res 28:537 (no 
 # flagged, with its source (fea.geometry.clearance, docs/screw_safety.md)
 SCREW_CLEARANCE_MM = CLEARANCE_FLAG_MM
 
+# An implant's whole footprint (fea.metrics.bearing): 'moderate' (borderline) from this fraction of
+# the cancellous core's yield. Elderly human vertebral trabecular bone failed in cyclic
+# compression at applied stress over initial modulus from 0.0026 to 0.0070 (Haddock, Yeh,
+# Mummaneni, Rosenberg & Keaveny 2004 J Biomech 37:181); its monotonic yield strain is 0.77-0.84 %
+# (Kopperdahl & Keaveny 1998 J Biomech 31:601; Morgan & Keaveny 2001): the lowest stress that
+# failed in cycles is 0.0026 / 0.0084 = 0.31 of yield. A neck loads its bearings millions of
+# times, so a mean pressure over that fraction is not safe only because it is below yield.
+BEARING_CYCLIC_FRACTION = (round(0.0026 / 0.0084, 2),
+                           "lowest cyclic-failure stress of human vertebral trabecular bone, "
+                           "sigma / E0 0.0026 (Haddock et al. 2004 J Biomech 37:181), over its "
+                           "yield strain 0.84 % (Kopperdahl & Keaveny 1998; Morgan & Keaveny 2001)")
+
 # Stability verdict: ROM reduction (%) of an instrumented C1-C2 against the intact spine. In an
 # upper-cervical FE model (intact, 1.5 Nm) the two rigid screw constructs reduced C1-C2 ROM by
 # at least 95 % in every direction (C1-C2 transarticular 99 / 100 / 99 %, C1 lateral mass-C2
@@ -99,6 +111,9 @@ class Thresholds:
     # yield is more than a local spike (tool convention: REFERENCES.md reports peak, p95 and area
     # over yield without a cut-off; 5 % matches the 95th percentile used elsewhere).
     subsidence_area_over_yield_pct: float = 5.0
+    # an implant's whole footprint: 'moderate' from this fraction of the core's yield (mean
+    # pressure; BEARING_CYCLIC_FRACTION above), 'high' from the yield itself
+    bearing_moderate_fraction: float = BEARING_CYCLIC_FRACTION[0]
     # an open point's gap above this is not bridged by bone (micromotion: gap classes)
     bone_apposition_um: float = BONE_APPOSITION_UM[0]
     # the weakest region: the conservative guess when the bone material has neither a yield_MPa
@@ -150,6 +165,9 @@ class Thresholds:
             raise ConfigError(f"thresholds: need 0 <= rom_reduction_fail_pct "
                               f"({self.rom_reduction_fail_pct}) <= rom_reduction_pass_pct "
                               f"({self.rom_reduction_pass_pct}) <= 100 %")
+        if not 0 < self.bearing_moderate_fraction <= 1:
+            raise ConfigError(f"thresholds.bearing_moderate_fraction: must be in (0, 1] of the "
+                              f"core's yield, got {self.bearing_moderate_fraction}")
         if not self.screw_clearance_mm >= 0:
             raise ConfigError(f"thresholds.screw_clearance_mm: must be >= 0 mm, got "
                               f"{self.screw_clearance_mm}")
@@ -229,6 +247,12 @@ class Thresholds:
         rows += [
             ("subsidence 'high': area over yield", f"{self.subsidence_area_over_yield_pct:g} %",
              "tool convention (matches the 95th percentile used elsewhere)"),
+            ("implant footprint 'moderate' from mean pressure / core yield",
+             f"{self.bearing_moderate_fraction:g}", BEARING_CYCLIC_FRACTION[1]
+             if self.bearing_moderate_fraction == BEARING_CYCLIC_FRACTION[0]
+             else "study thresholds"),
+            ("implant footprint 'high' from mean pressure / core yield", "1",
+             "the core's compressive yield (an indentation failure on average)"),
             ("implant safety factor flag below", f"{self.min_safety_factor:g}",
              "yield: material yield_MPa (Ti6Al4V ASTM F136; lattice by Gibson-Ashby)"),
             ("implant strength verdict passes at or above safety factor",

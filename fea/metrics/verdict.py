@@ -11,8 +11,9 @@ Criteria (CRITERIA, a registry: a new criterion is one entry):
                the micromotion classes); an open interface by its gap class
   subsidence   the worst of each face's subsidence risk class (low / moderate / high: peak
                pressure / bone yield and the area over yield; the peak ratio as the value) and
-               each implant's bearing on a bone as a whole (fea.metrics.bearing: low / high by
-               its mean pressure / the cancellous yield beneath; that ratio as the value); of
+               each implant's bearing on a bone as a whole (fea.metrics.bearing: low / moderate /
+               high by its mean pressure / the cancellous yield beneath, moderate from the
+               fraction at which that bone fails in cycles; that ratio as the value); of
                two of the same class the larger ratio decides
   strength     the smallest implant or hardware safety factor: fail below `min_safety_factor`,
                pass at or above `pass_safety_factor`
@@ -206,8 +207,9 @@ CRITERIA: dict[str, Criterion] = {
         "subsidence", "pressure / bone yield", _subsidence,
         lambda th: ("risk class per face: pass 'low' (peak < yield), borderline 'moderate', "
                     f"fail 'high' (>= {th.subsidence_area_over_yield_pct:g} % of the footprint "
-                    "over yield); per implant on a bone: fail when the whole footprint's mean "
-                    "pressure reaches the yield of the cancellous bone beneath"),
+                    "over yield); per implant on a bone, the whole footprint's mean pressure / "
+                    "the yield of the cancellous bone beneath: borderline from "
+                    f"{th.bearing_moderate_fraction:g} (cyclic failure), fail from 1"),
         "no implant-bone contact interface with pressures"),
     "strength": Criterion(
         "implant strength", "safety factor", _strength,
