@@ -260,10 +260,10 @@ def _bundled_model_files() -> tuple[dict, dict]:
 
 def test_the_anatomy_constructs_keep_the_intact_model_s_calibrated_ligament_laws():
     """A construct's ligament that the intact occiput-C3 also has carries the same law keys
-    (force_scale, laxity, curve ...): calibrating models/intact.toml must reach every construct
+    (force_scale, laxity, curve, kinematics ...): calibrating models/intact.toml must reach every construct
     built on it, or the construct's ROM reduction compares two different spines."""
     law_keys = ("library", "law", "stiffness_N_per_mm", "toe_strain", "curve", "laxity_mm",
-                "prestrain", "force_scale", "fibres", "share")
+                "prestrain", "force_scale", "fibres", "share", "kinematics")
     intact_file, constructs = _bundled_model_files()
     intact = {lg["name"]: lg for lg in intact_file["ligaments"]}
     assert len(constructs) == 5  # the four paper constructs and harms_c1c2
