@@ -95,7 +95,8 @@ def test_a_variant_sets_keys_on_named_ligaments(tmp_path):
     for side in "LR":
         lg = cl[f"capsule_C1C2_{side}"]
         assert lg.kinematics == "current_length" and lg.laxity_mm == 5.0
-        assert base[f"capsule_C1C2_{side}"].kinematics is None
+        assert base[f"capsule_C1C2_{side}"].kinematics == "co_rotated"
+        assert base[f"capsule_C1C2_{side}"].laxity_mm == 7.0
     assert cl["PAOM"].force_scale == 1.2 and base["PAOM"].force_scale == 1.7
     assert [n for n in cl if cl[n] != base[n]] == ["PAOM", "capsule_C1C2_L", "capsule_C1C2_R"]
 
