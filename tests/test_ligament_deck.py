@@ -4,6 +4,7 @@ CalculiX's meaning; bad spring input is named by line; and (marked ccx) CalculiX
 block-plus-nonlinear-springs deck, whose spring forces (our law at ccx's displacements) hold the
 pulled block in equilibrium."""
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -85,6 +86,19 @@ def test_write_read_keeps_fibres_and_laws(tmp_path):
     # and a second round trip changes nothing
     assert deck_text(back.model, back.loadcase) == deck_text(
         read_deck(tmp_path / "lig.inp").model, back.loadcase)
+
+
+def test_a_ligament_on_its_current_length_is_said_so_in_the_deck(tmp_path):
+    """A co-rotated (or current-length) ligament is written as the same SPRINGA with a comment
+    naming its kinematics, once per ligament; the deck reads back with small kinematics."""
+    m, lc = spring_model()
+    m.ligaments[0] = dataclasses.replace(m.ligaments[0], kinematics="co_rotated")
+    write_deck(m, lc, tmp_path / "k.inp")
+    text = (tmp_path / "k.inp").read_text()
+    assert text.count("** ligament 'patch': kinematics 'co_rotated'") == 1
+    assert "** ligament 'point'" not in text
+    back = read_deck(tmp_path / "k.inp")
+    assert {lg.kinematics for lg in back.model.ligaments} == {"small"}
 
 
 USER_DECK = """*HEADING

@@ -140,6 +140,12 @@ def spring_text(model: Model, node_label0: int, elem_label0: int, fresh_elset) -
                 etype, head, conn = "SPRING2", f"{dof}, {dof}\n", [a, b]
         name = fresh_elset(lig.name if lig.fibres == 1 else f"{lig.name}_F{i + 1}")
         label = elem_label0 + i
+        kin = getattr(lig, "kinematics", "small")
+        if kin != "small" and (i == 0 or fb.ligament[i - 1] != fb.ligament[i]):
+            # a SPRINGA follows its ends' current positions only in a geometrically nonlinear
+            # step: say so where a reader of the deck meets the ligament
+            elem.append(f"** ligament '{lig.name}': kinematics '{kin}' in spinefea (its fibres "
+                        "on their current length); as SPRINGA exact only with NLGEOM\n")
         elem.append(f"*ELEMENT, TYPE={etype}, ELSET={name}\n{label}, "
                     + ", ".join(str(c) for c in conn) + "\n")
         law = fb.law
