@@ -13,14 +13,20 @@ motion); at any rotation it is the point turned on its circle about the twist's 
 fibre between two bones that turn together does not stretch at all. The fibre is then the
 truss of fea.ligaments.current_length on those ends.
 
-Each item has twelve rows: t_A, w_A, t_B, w_B. The ends' translations are the fibre's patch
-displacements (WA u, WB u); their rotation is the least-squares rotation of the ligament's
-whole attachment set on that side (one per ligament side, so that a patch of a few nodes is not
-asked for a rotation). A current-length fibre keeps w = 0 (empty rows: V = I), a
+Each item has six rows: the relative twist of end B's bone with respect to end A's, read at c_B,
+    t_r = u_B(c_B) - u_A(c_B) = t_B - t_A + [d0]x w_A,    w_r = w_B - w_A,    d0 = c_B - c_A,
+and the span is y = d0 + V(w_r) t_r: end B placed by the relative motion, in A's frame. Both are
+linear in u, and both vanish for any rigid motion of the linear field, so the fibre's energy is
+unchanged by it: its forces have no resultant force or moment (the ligament pulls its two bones
+equally and oppositely), which placing each end by its own bone's twist does not give. Swapping
+A and B gives the inverse motion and the same length. The ends' translations are the fibre's
+patch displacements (WA u, WB u); their rotation is the least-squares rotation of the
+ligament's whole attachment set on that side (one per ligament side, so that a patch of a few
+nodes is not asked for a rotation). A current-length fibre keeps w_r = 0 (empty rows: V = I), a
 small-displacement fibre its elongation in the first row, so all three kinds share one term.
 
-The tangent: J^T (k n n^T + F / l (I - n n^T)) J plus the second derivative of the ends'
-positions along the force, sum_k f_k d2y_k / dq2 (the twist's own geometric stiffness). J is
+The tangent: J^T (k n n^T + F / l (I - n n^T)) J plus the second derivative of the span along
+the force, sum_k f_k d2y_k / dq2 (the twist's own geometric stiffness). J is
 taken by complex step (exact to round-off), the second derivative by central differences of it.
 """
 
@@ -34,7 +40,7 @@ from ..newton import Evaluation
 from .current_length import CurrentLengthTerm, _first_rows, _span_rows
 from .term import SLACK, TAUT, _lumped_ends, heaviest
 
-BLOCK = 12
+BLOCK = 6
 _CS = 1e-30  # complex step
 _FD = 1e-6  # central differences of the complex-step Jacobian (relative to the end's scale)
 
@@ -116,26 +122,37 @@ def rotation_fit(W: sp.csr_matrix, nodes: np.ndarray, where: str) -> sp.csr_matr
 
 
 def _rotation_rows(fibres, which: np.ndarray, W: sp.csr_matrix, offset: int, n_dof: int,
-                   model) -> sp.csr_matrix:
-    """The rotation rows (offset..offset+2 of each item) of the co-rotated fibres: each
-    ligament side's fitted rotation, the same for every fibre of that ligament."""
+                   model, left=None) -> sp.csr_matrix:
+    """Rows offset..offset+2 of each co-rotated item: its ligament side's fitted rotation w (the
+    same for every fibre of that ligament), or left[f] @ w with a (3, 3) matrix per fibre."""
     n = fibres.n
     parts = []
     for j in np.unique(fibres.ligament[which]):
         mine = np.flatnonzero(which & (fibres.ligament == j))
         G = rotation_fit(W[mine], model.mesh.nodes,
-                         f"{model.source}: ligament '{fibres.names[j]}'").tocoo()
-        f = np.repeat(mine, G.nnz)
-        parts.append((BLOCK * f + offset + np.tile(G.row, len(mine)), np.tile(G.col, len(mine)),
-                      np.tile(G.data, len(mine))))
+                         f"{model.source}: ligament '{fibres.names[j]}'").tocsr()
+        cols = np.unique(G.indices)  # the set's DOFs only: G is dense on them
+        L = np.broadcast_to(np.eye(3), (len(mine), 3, 3)) if left is None else left[mine]
+        rows_of = L @ G[:, cols].toarray()  # (m, 3, k)
+        f, r, c = np.nonzero(rows_of)
+        parts.append((BLOCK * mine[f] + offset + r, cols[c], rows_of[f, r, c]))
     if not parts:
         return sp.csr_matrix((BLOCK * n, n_dof))
     r, c, v = (np.concatenate(p) for p in zip(*parts))
     return sp.csr_matrix((v, (r, c)), shape=(BLOCK * n, n_dof))
 
 
+def _cross_matrices(d: np.ndarray) -> np.ndarray:
+    """[d]x per row of d (m, 3): [d]x w = d x w."""
+    out = np.zeros((len(d), 3, 3))
+    out[:, 0, 1], out[:, 0, 2] = -d[:, 2], d[:, 1]
+    out[:, 1, 0], out[:, 1, 2] = d[:, 2], -d[:, 0]
+    out[:, 2, 0], out[:, 2, 1] = -d[:, 1], d[:, 0]
+    return out
+
+
 def _spread(M3: sp.csr_matrix, offset: int, n: int) -> sp.csr_matrix:
-    """Rows of a three-rows-per-item operator moved to rows offset..offset+2 of twelve."""
+    """Rows of a three-rows-per-item operator moved to rows offset..offset+2 of BLOCK."""
     rows = np.arange(3 * n)
     to = BLOCK * (rows // 3) + offset + rows % 3
     P = sp.csr_matrix((np.ones(3 * n), (to, rows)), shape=(BLOCK * n, 3 * n))
@@ -150,33 +167,33 @@ class CoRotatedTerm(CurrentLengthTerm):
         n, n_dof = fibres.n, model.n_full
         self.co_rotated = co_rotated
         cur, lin = np.flatnonzero(self.current), np.flatnonzero(~self.current)
-        self.operator = (_spread(_first_rows(fibres.B, lin, n), 0, n)
-                         + _spread(_span_rows(fibres.WA, cur, n, n_dof, 1.0), 0, n)
-                         + _spread(_span_rows(fibres.WB, cur, n, n_dof, 1.0), 6, n)
-                         + _rotation_rows(fibres, co_rotated, fibres.WA, 3, n_dof, model)
-                         + _rotation_rows(fibres, co_rotated, fibres.WB, 9, n_dof, model)
+        d0 = fibres.end_b - fibres.end_a
+        cur_span = _span_rows(fibres.WB, cur, n, n_dof, 1.0) + _span_rows(fibres.WA, cur, n,
+                                                                          n_dof, -1.0)
+        self.operator = (_spread(_first_rows(fibres.B, lin, n), 0, n) + _spread(cur_span, 0, n)
+                         + _rotation_rows(fibres, co_rotated, fibres.WA, 0, n_dof, model,
+                                          left=_cross_matrices(d0))
+                         + _rotation_rows(fibres, co_rotated, fibres.WB, 3, n_dof, model)
+                         - _rotation_rows(fibres, co_rotated, fibres.WA, 3, n_dof, model)
                          ).tocsr()
         # the factored tangent: the ends' translations on their heaviest nodes, no rotation
-        lin_pre = _first_rows(_lumped_ends(fibres), lin, n)
-        self.operator_pre = (_spread(lin_pre, 0, n)
-                             + _spread(_span_rows(heaviest(fibres.WA), cur, n, n_dof, 1.0), 0, n)
-                             + _spread(_span_rows(heaviest(fibres.WB), cur, n, n_dof, 1.0), 6, n)
-                             ).tocsr()
-        self.offset = fibres.end_b - fibres.end_a  # y at q = 0 for the current-length items
+        pre_span = (_span_rows(heaviest(fibres.WB), cur, n, n_dof, 1.0)
+                    + _span_rows(heaviest(fibres.WA), cur, n, n_dof, -1.0))
+        self.operator_pre = (_spread(_first_rows(_lumped_ends(fibres), lin, n), 0, n)
+                             + _spread(pre_span, 0, n)).tocsr()
+        self.offset = d0  # y at q = 0 for the current-length items
 
     # ---- the span and its derivatives at q ---------------------------------------------
     def _y(self, u) -> np.ndarray:
         return (self.operator @ u).reshape(-1, BLOCK)
 
     def _span(self, q: np.ndarray):
-        """y (n, 3) and J = dy/dq (n, 3, 12) of the current-length items (zeros elsewhere)."""
+        """y (n, 3) and J = dy/dq (n, 3, 6) of the current-length items (zeros elsewhere)."""
         cur = self.current
         y = np.zeros((len(q), 3))
         J = np.zeros((len(q), 3, BLOCK))
-        zA, zB = q[cur, :6], q[cur, 6:]
-        y[cur] = self.offset[cur] + end_motion(zB) - end_motion(zA)
-        J[cur, :, :6] = -end_jacobian(zA)
-        J[cur, :, 6:] = end_jacobian(zB)
+        y[cur] = self.offset[cur] + end_motion(q[cur])
+        J[cur] = end_jacobian(q[cur])
         return y, J
 
     def _state_at(self, q: np.ndarray):
@@ -226,10 +243,7 @@ class CoRotatedTerm(CurrentLengthTerm):
             D[cur] = np.einsum("fia,fij,fjb->fab", J[cur], Kt, J[cur])
             rot = cur & self.co_rotated  # only these move w away from zero
             if rot.any():
-                fr = F[rot, None] * nvec[rot]
-                sub = np.flatnonzero(rot)
-                D[sub, :6, :6] -= end_hessian(q[rot, :6], fr)
-                D[sub, 6:, 6:] += end_hessian(q[rot, 6:], fr)
+                D[rot] += end_hessian(q[rot], F[rot, None] * nvec[rot])
         return Evaluation(self._s.ravel(), D, np.where(is_taut, TAUT, SLACK).astype(np.int64))
 
     def slope(self, a: float, dy: np.ndarray) -> float:
