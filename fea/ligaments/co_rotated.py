@@ -6,12 +6,13 @@ radially from the axis (the alar ligaments in axial rotation) then stretches by 
 and a fibre across the motion (a joint capsule) by the hypotenuse of the false path
 (docs/validation.md, "The lateral C1-C2 capsules' wind-up, measured"). Here each fibre end
 reads its bone's motion as a twist (t, w) of its attachment set, fitted to the solve's
-displacements (linear in u), and places itself with the twist's exponential: the end at c moves
-to c + V(w) t, V(w) = a I + b [w]x + c w w^T with a = sin th / th, b = (1 - cos th) / th^2,
+displacements (linear in u), and a twist (t, w) moves a point at c to c + V(w) t, its
+exponential, V(w) = a I + b [w]x + c w w^T with a = sin th / th, b = (1 - cos th) / th^2,
 c = (th - sin th) / th^3, th = |w|. To first order that is c + t (the small-displacement
-motion); at any rotation it is the point turned on its circle about the twist's own axis, so a
-fibre between two bones that turn together does not stretch at all. The fibre is then the
-truss of fea.ligaments.current_length on those ends.
+motion); at any rotation it is the point turned on its circle about the twist's own axis. The
+fibre places end B by the relative twist of its two bones (below), so a fibre between two
+bones that turn together does not stretch at all, and is then the truss of
+fea.ligaments.current_length on that span.
 
 Each item has six rows: the relative twist of end B's bone with respect to end A's, read at c_B,
     t_r = u_B(c_B) - u_A(c_B) = t_B - t_A + [d0]x w_A,    w_r = w_B - w_A,    d0 = c_B - c_A,

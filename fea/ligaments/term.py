@@ -261,7 +261,7 @@ def make_term(model, newton: NewtonSettings | None = None, progress=None):
     from .current_length import CurrentLengthTerm, current_fibres
 
     rotated = current_fibres(model, fibres, ("co_rotated",))
-    if rotated.any():  # the ends' twists: twelve rows a fibre
+    if rotated.any():  # the bones' relative twist: six rows a fibre
         from .co_rotated import CoRotatedTerm
 
         return CoRotatedTerm(model, fibres, rotated)
