@@ -38,8 +38,8 @@ import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..newton import Evaluation
-from .current_length import CurrentLengthTerm, _first_rows, _span_rows
-from .term import SLACK, TAUT, _lumped_ends, heaviest
+from .current_length import CurrentLengthTerm
+from .term import SLACK, TAUT
 
 BLOCK = 6
 _CS = 1e-30  # complex step
@@ -152,10 +152,10 @@ def _cross_matrices(d: np.ndarray) -> np.ndarray:
     return out
 
 
-def _spread(M3: sp.csr_matrix, offset: int, n: int) -> sp.csr_matrix:
-    """Rows of a three-rows-per-item operator moved to rows offset..offset+2 of BLOCK."""
+def _spread(M3: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Rows of a three-rows-per-item operator moved to the first three rows of BLOCK."""
     rows = np.arange(3 * n)
-    to = BLOCK * (rows // 3) + offset + rows % 3
+    to = BLOCK * (rows // 3) + rows % 3
     P = sp.csr_matrix((np.ones(3 * n), (to, rows)), shape=(BLOCK * n, 3 * n))
     return (P @ M3).tocsr()
 
@@ -164,25 +164,20 @@ class CoRotatedTerm(CurrentLengthTerm):
     block = BLOCK
 
     def __init__(self, model, fibres, co_rotated: np.ndarray):
-        super().__init__(model, fibres)  # three-row operators: the current-length layout
+        # the current-length layout (three rows an item: a small item's elongation, or the span
+        # t_B - t_A) becomes the first three rows here; the rotation rows are added to it
+        super().__init__(model, fibres)
         n, n_dof = fibres.n, model.n_full
         self.co_rotated = co_rotated
-        cur, lin = np.flatnonzero(self.current), np.flatnonzero(~self.current)
         d0 = fibres.end_b - fibres.end_a
-        cur_span = _span_rows(fibres.WB, cur, n, n_dof, 1.0) + _span_rows(fibres.WA, cur, n,
-                                                                          n_dof, -1.0)
-        self.operator = (_spread(_first_rows(fibres.B, lin, n), 0, n) + _spread(cur_span, 0, n)
+        self.operator = (_spread(self.operator, n)
                          + _rotation_rows(fibres, co_rotated, fibres.WA, 0, n_dof, model,
                                           left=_cross_matrices(d0))
                          + _rotation_rows(fibres, co_rotated, fibres.WB, 3, n_dof, model)
                          - _rotation_rows(fibres, co_rotated, fibres.WA, 3, n_dof, model)
                          ).tocsr()
         # the factored tangent: the ends' translations on their heaviest nodes, no rotation
-        pre_span = (_span_rows(heaviest(fibres.WB), cur, n, n_dof, 1.0)
-                    + _span_rows(heaviest(fibres.WA), cur, n, n_dof, -1.0))
-        self.operator_pre = (_spread(_first_rows(_lumped_ends(fibres), lin, n), 0, n)
-                             + _spread(pre_span, 0, n)).tocsr()
-        self.offset = d0  # y at q = 0 for the current-length items
+        self.operator_pre = _spread(self.operator_pre, n)
 
     # ---- the span and its derivatives at q ---------------------------------------------
     def _y(self, u) -> np.ndarray:
@@ -193,7 +188,7 @@ class CoRotatedTerm(CurrentLengthTerm):
         cur = self.current
         y = np.zeros((len(q), 3))
         J = np.zeros((len(q), 3, BLOCK))
-        y[cur] = self.offset[cur] + end_motion(q[cur])
+        y[cur] = self.y0[cur] + end_motion(q[cur])
         J[cur] = end_jacobian(q[cur])
         return y, J
 
@@ -212,25 +207,21 @@ class CoRotatedTerm(CurrentLengthTerm):
 
     # ---- set-up and history --------------------------------------------------------------
     def bonded(self):
-        n = self.fibres.n
-        q0 = np.zeros((n, BLOCK))
-        _, J = self._span(q0)
-        D = np.zeros((n, BLOCK, BLOCK))
-        cur = self.current
-        D[~cur, 0, 0] = self.k_lin[~cur]
-        Kc = self.k_lin[cur, None, None] * np.einsum("fi,fj->fij", self.n0[cur], self.n0[cur])
-        D[cur] = np.einsum("fia,fij,fjb->fab", J[cur], Kc, J[cur])
-        return D, np.full(n, TAUT)
+        D3, status = super().bonded()  # at q = 0 the span's Jacobian is [I, 0]
+        D = np.zeros((self.fibres.n, BLOCK, BLOCK))
+        D[:, :3, :3] = D3
+        return D, status
 
     def start_case(self, loadcase) -> None:
         super().start_case(loadcase)
-        _, J = self._span(np.zeros((self.fibres.n, BLOCK)))
-        self.s = self._generalised_forces(J, self.F, self.n0)
+        s = np.zeros((self.fibres.n, BLOCK))
+        s[:, :3] = self.s  # F n0: at rest no end has turned
+        self.s = s
 
     # ---- Newton steps -------------------------------------------------------------------
     def evaluate(self, u, it: int) -> Evaluation:
         q = self._y(u)
-        y, J, delta, nvec, length, F, dF, is_taut = self._state_at(q)
+        _, J, delta, nvec, length, F, dF, is_taut = self._state_at(q)
         self._y_last, self._delta, self._F, self._taut = q, delta, F, is_taut
         self._s = self._generalised_forces(J, F, nvec)
         k = np.where(is_taut, dF, dF + self.k_reg)
