@@ -77,6 +77,17 @@ def _skip_exit_collection() -> None:
     gc.freeze()
 
 
+def freeze_imports(args) -> None:
+    """Called by a command once its modules are imported: when it is the process's own command,
+    the ~100k objects of those imports (scipy, numba, meshio) are left out of the cyclic
+    collector's full passes, which otherwise walk them again and again as the run allocates:
+    0.07-0.08 -> 0.02 s CPU of full collections in a 110k-DOF deck solve (issue 18)."""
+    if getattr(args, "process_entry", False):
+        import gc
+
+        gc.freeze()
+
+
 def _main(argv: list[str] | None) -> int:
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     _no_hugepage_madvise()
@@ -89,6 +100,7 @@ def _main(argv: list[str] | None) -> int:
             parser.print_help()
             return 0
         args = parser.parse_args(["run"])
+    args.process_entry = argv is None  # the process's own command line (see freeze_imports)
     try:
         return int(args._run(args) or 0)
     except FeaError as exc:

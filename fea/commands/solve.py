@@ -48,6 +48,7 @@ def run(args) -> int:
     from rich.console import Console
 
     from ..atomic import check_replaceable
+    from ..cli import freeze_imports
     from ..errors import ConfigError
     from ..linsolve import SolverSettings
     from ..model import check_loadcase_against
@@ -55,6 +56,7 @@ def run(args) -> int:
     from ..results import write_case
     from ..solve_case import case_metrics_hook, solve_case
 
+    freeze_imports(args)
     console = Console(stderr=True)
     check_replaceable(args.out)  # before the solve: refused now rather than after it
     settings = SolverSettings(backend=args.backend, rtol=args.rtol,
