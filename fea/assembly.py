@@ -72,17 +72,25 @@ def _node_graph(cells, n_nodes, n2c_ptr, n2c):
     return ptr, idx
 
 
-@njit(parallel=True, cache=True)
-def _block_positions(cells, gptr, gidx):
+@njit(cache=True)
+def _block_positions(cells, gptr, gidx, n2c_ptr, n2c):
+    """pos[e, a, b]: where node b of element e sits in node a's neighbour list. Row by row: the
+    row's neighbours are marked with their positions once, then read for every element of the
+    node (n2c: the node's elements in cells). 0.014 s CPU for the 23.9k-element TET10 cantilever
+    of the 110k-DOF deck against 0.065 s for a binary search per (element, a, b) (issue 18)."""
     m, nn = cells.shape
     pos = np.empty((m, nn, nn), np.int32)
-    for e in prange(m):
-        for a in range(nn):
-            row = cells[e, a]
-            lo, hi = gptr[row], gptr[row + 1]
-            for b in range(nn):
-                col = cells[e, b]
-                pos[e, a, b] = np.searchsorted(gidx[lo:hi], col)
+    where = np.empty(len(gptr) - 1, np.int32)
+    for i in range(len(gptr) - 1):
+        lo = gptr[i]
+        for k in range(lo, gptr[i + 1]):
+            where[gidx[k]] = k - lo
+        for p in range(n2c_ptr[i], n2c_ptr[i + 1]):
+            e = n2c[p]
+            for a in range(nn):
+                if cells[e, a] == i:
+                    for b in range(nn):
+                        pos[e, a, b] = where[cells[e, b]]
     return pos
 
 
@@ -209,7 +217,8 @@ def build_pattern(cells, n_nodes: int) -> Pattern:
     out = []
     for b in blocks:
         c = np.ascontiguousarray(b.cells, dtype=np.int64)
-        pos = _block_positions(c, gptr, gidx)
+        bptr, bn2c = (ptr, n2c) if len(blocks) == 1 else _node_to_cells(c, n_nodes)
+        pos = _block_positions(c, gptr, gidx, bptr, bn2c)
         color = _color_cells(c, n_nodes, b.type.n_corners)
         order = np.argsort(color, kind="stable")
         color_ptr = np.searchsorted(color[order], np.arange(color.max() + 2)) if len(c) else \
