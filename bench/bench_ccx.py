@@ -128,6 +128,18 @@ node graph (a third of the rows, a ninth of the entries) handed to PARDISO as it
 (iparm[4] = 1) instead of METIS on the DOF graph, and a condition check that reuses the solve's
 own CG iterations instead of its own solves.
 
+**On a quiet machine, s16** (2026-12-07 15:58-16:05, main cf116de, no other job: load 0.9-1.8;
+`--dof 110000 --repeats 2 --no-write`, then `--dof 300000 --no-write`; displacements within
+1.2e-7 of ccx's at both sizes):
+
+| free DOF | ours wall / CPU s (peak GB) | ccx wall / CPU s (peak GB) | ratio wall | ratio CPU |
+| --- | --- | --- | --- | --- |
+| 109,341 | 5.0 / 7.1 (1.04) | 12.4 / 19.8 (1.27) | 0.41 | 0.36 |
+| 318,057 | 20.5 / 33.6 (3.18) | 86.8 / 152.2 (5.44) | 0.24 | 0.22 |
+
+Unchanged since the quiet run of 2026-12-06 (0.44 / 0.37 at 110k): the target 0.3 is met at
+318k DOF and not at 110k, for the fixed costs itemised above.
+
 **Node-graph ordering, measured and not kept** (s12, 2026-12-07, the 110k deck's reduced matrix saved from a solve and ordered in one process at load ~9, CPU s; 109,341 DOF, 8.63 M entries):
 - METIS on the DOF graph (today, iparm[1]=2): analysis 1.78 s CPU; L 74.6 M entries, 122 GFlop.
 - the same METIS permutation fed back (iparm[4]=1): analysis 0.92 s -> METIS itself ~0.86 s, symbolic ~0.9 s.
@@ -136,6 +148,64 @@ own CG iterations instead of its own solves.
   fed back: 0.77 s; L 75.6 M (+1.4 %), 124 GFlop (+1.9 %). Building the quotient graph took 1.6 s (COO via scipy; a
   representative-row build would take ~0.1-0.2 s).
 - Net: 1.78 -> ~1.45 s analysis, +0.07 s factorisation: ~0.25 s of 8.7 s (3 %). Not kept: too small for the code it adds.
+
+**110k DOF, session 19** (2026-12-08 00:08-00:19, the same 109,341-DOF deck, code ef19155 -> 1508346).
+What changed, CPU per item on that deck: PARDISO's analysis asks for MKL 2026's level-1
+data-structure optimisations (iparm[1] = 12, "10 L + K" in the oneMKL 2026.0 developer reference,
+pardiso iparm parameter; plain METIS on older MKL): factorisation 2.78-3.12 -> 2.47-2.67 s (318k
+deck 21.8-22.4 -> 19.0-19.4 s) for 1.6 % more factor entries; the single-factor check reuses the
+factor's own answer as CG's start (7 solves with the factor instead of 8) and ||K||_1 is summed in
+chunks, condition estimate and check 0.94-0.97 -> 0.68-0.74 s; `csr.select`/`upper` keep int32
+indices and drop two index copies, 0.23 -> 0.14 s (page faults of the whole solve 360k -> 292k);
+the pattern's node graph (marker array, 0.17 -> 0.04 s) and block positions (row by row, 0.065 ->
+0.014 s); the mesh quality of summary.json is the one measured when the deck was read (0.06 s);
+the interpreter's shutdown no longer runs the cyclic collector over ~125k live objects and the
+solve's imports are left out of its full passes (`gc.freeze`, only when the command is the
+process's own: 0.18-0.26 -> 0.05 s at exit, 0.10-0.12 -> 0.05 s during the run). The bench now
+byte-compiles its code snapshot as an installation does (PYTHONDONTWRITEBYTECODE is set here, so
+every child compiled fea's ~100 modules: 0.10-0.12 s). Displacements unchanged (max |du| / max |u|
+= 1.2e-12 against ef19155, 1.2e-7 against ccx at every run); condition estimate 2.9706e7 ->
+2.9688e7 (the factor differs in its last bits).
+Where the CPU goes, `solve -v`, both snapshots byte-compiled, two runs each alternating, load 1.6:
+
+| phase (CPU s) | imports | reading | assembly | constraints | PARDISO + condition | solve | writing | exit | total |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| ef19155 | 0.41-0.50 | 0.30-0.34 | 0.96-1.08 | 0.26-0.27 | 4.49-4.57 | 0.32-0.37 | 0.21-0.23 | 0.20-0.26 | 7.22-7.55 |
+| 1508346 | 0.41-0.42 | 0.31 | 0.77-0.82 | 0.17 | 4.15-4.23 | 0.35 | 0.15-0.16 | 0.05 | 6.37-6.50 |
+
+Whole command alternated on the deck (`run_sim.py solve deck.inp -q`, both byte-compiled, load
+2.4-3.7, CPU s): 7.73, 7.92, 7.86, 8.09 before against 6.97, 7.08, 7.42, 7.06 after (mean -0.77 s,
+-10 %); wall 5.35-5.69 -> 4.78-5.07 s. Against ccx in the same windows (`bench_ccx.py --dof 110000
+--repeats 2 --no-write`, the before rows run on the old snapshot exactly as the bench ran it):
+
+| window | code | ours wall / CPU s | ccx wall / CPU s | ratio wall | ratio CPU |
+| --- | --- | --- | --- | --- | --- |
+| 00:16-00:18, load 1.5-1.8 | 1508346 | 5.07 / 7.30 (5.08 / 7.06) | 14.47 / 23.63 (14.49 / 23.33) | 0.35 | 0.30-0.31 |
+| same, 00:17 | ef19155 | 5.82 / 7.88 (6.08 / 8.44) | 12.67 / 20.68 (13.71 / 22.41) | 0.46 | 0.38 |
+| 00:08-00:12, load 4.2-5.3 | 4597549 | 6.37 / 6.08, 6.56 / 6.19, 6.57 / 6.16, 6.61 / 6.13 | 20.7-21.5 / 19.98-20.70 | 0.30-0.32 | 0.30-0.31 |
+| same, 00:10 | ef19155 | 7.13 / 6.85 (8.44 / 7.49) | 20.69 / 20.08 (21.00 / 20.30) | 0.34 | 0.34-0.37 |
+
+(4597549 is 1508346 without the block-position change, 0.05 s.) So the CPU ratio went from
+0.34-0.38 to 0.30-0.31, at the target rather than under it, and the wall ratio on a quiet machine
+from 0.46 to 0.35: there PARDISO's METIS (~0.6 s, one thread) and the Python phases run on one core
+while ccx's SPOOLES keeps both busy. Measured and not kept (saved 110k matrix, alternating, CPU s): iparm[1] = 22 or 32
+(more fill, no gain over 12), 52 and 102 (79 M entries, 137 GFlop); variable-block format with
+L = 1 (iparm[36] = -80/-90: analysis 0.6 s, factorisation +0.5-0.7 s); parallel METIS with L = 1
+(iparm[1] = 13) and the two-level factorisation (iparm[23] = 1, which also drops L's gain);
+MKL_THREADING_LAYER=INTEL instead of the GNU layer mkl_rt picks, MKL_ENABLE_INSTRUCTIONS=AVX2 or
+AVX512 (all within noise); a sequential forward/backward solve (iparm[24] = 1: 12 % less CPU per
+solve, 1.7x its wall time); PARDISO's own two right-hand sides at once (2.2x one, so the
+condition estimate's solves cannot be batched); the node (supervariable) ordering again, now with
+the quotient found in 0.025 s (36,447 groups): METIS on it through PARDISO 0.35-0.38 s, the
+analysis with that permutation 0.55 s (L = 1 kept: the permutation path still applies it), 76.3 M
+entries, factorisation 2.54-2.69 s: ~0.1 s net, not kept; splitting the assembly kernel by element
+kind (its cached load is 0.01-0.03 s; the 0.13 s cProfile showed is the profiler's). What is left
+at 110k DOF (CPU): PARDISO 3.6-3.8 s (analysis 1.1, of which METIS 0.6; factorisation 2.5 at ~48
+GFlop per CPU second, MKL's generic library with its Zen kernels); 292k page faults, ~0.6 s of
+system time, 130k of them inside PARDISO; imports 0.42 s (numba 0.15 s and its first dispatch
+0.16 s; scipy's array-API shim clones numpy and so imports numpy.f2py, numpy.testing and numpy.ma,
+0.06-0.08 s); reading 0.30 s (the exporter's per-node *CLOAD lines become ~540 automatic node
+sets, ~0.04 s).
 """
 
 
