@@ -268,6 +268,9 @@ def test_the_anatomy_constructs_keep_the_intact_model_s_calibrated_ligament_laws
     intact = {lg["name"]: lg for lg in intact_file["ligaments"]}
     assert len(constructs) == 5  # the four paper constructs and harms_c1c2
     for path, data in constructs.items():
+        # a construct removes ligaments (with the tissue it replaces), it never adds one
+        extra = [lg["name"] for lg in data.get("ligaments", []) if lg["name"] not in intact]
+        assert not extra, (path.name, extra)
         shared = [lg for lg in data.get("ligaments", []) if lg["name"] in intact]
         assert shared, path
         for lg in shared:
