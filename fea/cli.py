@@ -60,18 +60,15 @@ def _no_hugepage_madvise() -> None:
 def main(argv: list[str] | None = None) -> int:
     rc = _main(argv)
     if argv is None:  # the process's own command line: the process ends next
-        _skip_exit_collection()
+        # the interpreter's shutdown would run the cyclic collector over the ~125k objects
+        # still alive (0.23-0.28 s CPU after a 110k-DOF deck solve, issue 18); the atexit
+        # handlers (PARDISO's release) still run. A caller in the same process keeps it.
+        _freeze_collected_objects()
     return rc
 
 
-def _skip_exit_collection() -> None:
-    """The interpreter's shutdown runs the cyclic garbage collector over every object still
-    alive (~125k after a solve: numba's type registries, scipy, the modules): 0.23-0.28 s of CPU
-    after a 110k-DOF deck solve, a twentieth of the whole command (issue 18). Frozen objects are
-    left out of every collection; the process ends next and gives all its memory back anyway.
-    The command's files are closed by then and the atexit handlers (PARDISO's release) still
-    run. Only when main() runs as the program: a caller in the same process keeps a normal
-    collector."""
+def _freeze_collected_objects() -> None:
+    """Leave every object alive now out of the cyclic collector's passes (gc.freeze)."""
     import gc
 
     gc.freeze()
@@ -83,9 +80,7 @@ def freeze_imports(args) -> None:
     collector's full passes, which otherwise walk them again and again as the run allocates:
     0.07-0.08 -> 0.02 s CPU of full collections in a 110k-DOF deck solve (issue 18)."""
     if getattr(args, "process_entry", False):
-        import gc
-
-        gc.freeze()
+        _freeze_collected_objects()
 
 
 def _main(argv: list[str] | None) -> int:
