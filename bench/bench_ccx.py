@@ -206,6 +206,22 @@ system time, 130k of them inside PARDISO; imports 0.42 s (numba 0.15 s and its f
 0.16 s; scipy's array-API shim clones numpy and so imports numpy.f2py, numpy.testing and numpy.ma,
 0.06-0.08 s); reading 0.30 s (the exporter's per-node *CLOAD lines become ~540 automatic node
 sets, ~0.04 s).
+
+**Before / after in one window, session 19** (2026-12-08 01:48-02:00, quiet machine, load
+0.1-1.8; the two code snapshots run one after the other from their own worktrees, ef19155 before
+and 0d96278 after; `bench_ccx.py --no-write`, `bench_contact.py --no-write`):
+
+| bench | before: ours wall / CPU s | after: ours wall / CPU s | ccx wall / CPU s (before; after) | ratio wall, before -> after | ratio CPU, before -> after |
+| --- | --- | --- | --- | --- | --- |
+| CalculiX, 109,341 DOF (best of 2) | 5.3 / 7.3 | 4.6 / 6.5 | 12.6 / 20.6; 12.7 / 20.7 | 0.42 -> 0.36 | 0.35 -> 0.32 |
+| CalculiX, 318,057 DOF (1 run) | 21.5 / 35.4 | 19.0 / 31.6 | 92.6 / 160.3; 94.5 / 163.7 | 0.23 -> 0.20 | 0.22 -> 0.19 |
+
+Displacements within 1.2e-7 of ccx's in all four; peak memory 1.04 -> 0.94 GB (110k) and 3.18 ->
+2.89 GB (318k). So the 0.3 target holds at 318k and not yet at 110k (0.36 wall, 0.32 CPU).
+Contact bench (default `--size 0.18`, 50,607 DOF, same window): the frictional solve 11.3 ->
+11.4 s (57 Newton steps, 216 -> 206 PCG iterations, 7 -> 8 factorisations: the refresh rule
+follows measured times), the tied one 3.4 -> 3.2 s; ratio 3.38 -> 3.57, peak RSS 1.09 / 1.04 ->
+1.00 / 1.00 GB: the fixed-cost changes do not touch the contact loop.
 """
 
 
