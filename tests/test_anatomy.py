@@ -248,6 +248,13 @@ def test_atlas_width_canal_and_transverse_foramina_measured_on_the_mesh(c1_mesh)
     for name in ("transverse_C1_L", "transverse_C1_R", "AAOM_C1", "AAAM_C1", "PAOM_C1",
                  "PAAM_C1", "LF_C1C2_C1"):
         assert len(m.faces(name)) > 0, name
+    # the transverse ligament's tubercles: on the lateral masses' medial faces, level with the
+    # dens axis, so that the ligament arches around the back of the dens (Cattrysse 2007)
+    for sg, side in ((1, "L"), (-1, "R")):
+        tb = m.nodes[np.unique(m.face_connectivity(m.faces(f"transverse_C1_{side}"),
+                                                   corners_only=True))]
+        assert abs(tb[:, 1].mean() - L["C2"]["dens_y"]) < 1.0
+        assert np.all(sg * tb[:, 0] > 0.5 * an.c2.dens_width_mm + 3.0)  # clear of the dens
 
 
 @pytest.mark.slow
@@ -276,8 +283,8 @@ def test_axis_dens_height_canal_and_facet_slope_measured_on_the_mesh(c2_mesh):
         ang = np.degrees(np.arccos(abs(nn[2])))
         assert abs(ang - d.superior_facet_slope_deg) < 3.0, ang
         assert np.sign(nn[0] * nn[2]) == sg  # slopes down laterally
-    for name in ("apical_C2", "alar_C2", "tectorial_C2", "tectorial_dens", "PLL_C2", "ALL_C2",
-                 "AAAM_C2", "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
+    for name in ("apical_C2", "alar_C2", "tectorial_C2", "tectorial_dens", "transverse_dens",
+                 "PLL_C2", "ALL_C2", "AAAM_C2", "PAAM_C2", "LF_C1C2_C2", "LF_C2C3_C2", "ISL_C2"):
         assert len(m.faces(name)) > 0, name
     # the tectorial membrane's via set is the back of the dens, above the transverse ligament
     via = m.nodes[np.unique(m.face_connectivity(m.faces("tectorial_dens"), corners_only=True))]
@@ -285,6 +292,13 @@ def test_axis_dens_height_canal_and_facet_slope_measured_on_the_mesh(c2_mesh):
     assert via[:, 1].max() < L["C2"]["dens_y"]  # all of it behind the dens axis
     assert abs(via[:, 1].mean() - back) < 2.0  # on the back of the dens (its tip curves in)
     assert via[:, 2].min() > L["C1"]["arch_z"]
+    # the transverse ligament's: the back of the dens's neck, within the atlas ring and below
+    # the tectorial membrane's (the ligament is horizontal, at the anterior arch's level)
+    tv = m.nodes[np.unique(m.face_connectivity(m.faces("transverse_dens"), corners_only=True))]
+    assert tv[:, 1].max() < L["C2"]["dens_y"] and abs(tv[:, 1].mean() - back) < 2.0
+    assert L["C1"]["bottom_z"] < tv[:, 2].min() and tv[:, 2].max() < L["C1"]["top_z"]
+    assert abs(tv[:, 2].mean() - L["C1"]["arch_z"]) < 2.0
+    assert tv[:, 2].mean() < via[:, 2].mean() - 2.0
 
 
 @pytest.mark.slow

@@ -110,8 +110,11 @@ def features_and_sites(asm: Assembly, d: C1Dims, L: dict) -> None:
     x, y = L["mass_x"], L["mass_y"]
     z0, z1 = L["bottom_z"], L["top_z"]
     zm = 0.5 * (z0 + z1)
+    # the transverse ligament's tubercles, level with the dens axis: the ligament arches around
+    # the back of the dens (Cattrysse et al. 2007 Clin Anat 20:892, 119 +- 17 deg between its
+    # halves; ours ~130 deg over the via set on the dens, fea/ligaments/library.toml)
     for sg, side in ((1, "L"), (-1, "R")):
-        asm.site(f"transverse_C1_{side}", "C1", (sg * (x - L["mass_waist"] - 1.5), y - 1.5,
+        asm.site(f"transverse_C1_{side}", "C1", (sg * (x - L["mass_waist"] - 1.5), L["dens_y"],
                                                  zm - 0.5), 3.0, facing=(-sg, 0, 0))
     # the spinal canal: the ring's posterior two thirds (Steel's rule of thirds: dens, cord, free
     # space); the foramina as cut in build()

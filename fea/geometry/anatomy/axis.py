@@ -107,6 +107,11 @@ def features_and_sites(asm: Assembly, d: C2Dims, L: dict) -> None:
     # ligament) on its way to the clivus: its via set (the top of the median joint's facet zone)
     asm.site("tectorial_dens", "C2", (0, y - d.dens_depth_mm / 2, L["facet_z"][1]), 3.0,
              facing=(0, -1, 0.2))
+    # where the transverse ligament embraces the neck of the dens from behind (Gray's Anatomy,
+    # 1918; its front "in contact with the posterior aspect of the dens", Offiah & Day 2017
+    # Insights Imaging 8:29): its via set, at the anterior arch's level (mid median facet)
+    asm.site("transverse_dens", "C2", (0, y - d.dens_depth_mm / 2, 0.5 * sum(L["facet_z"])), 3.0,
+             facing=(0, -1, 0))
     asm.site("PLL_C2", "C2", (0, -b, z0 + 3.0), 4.0, facing=(0, -1, 0))
     asm.site("ALL_C2", "C2", (0, b, z0 + 4.0), 4.5, facing=(0, 1, 0))
     asm.site("AAAM_C2", "C2", (0, b, z1 - 2.5), 4.0, facing=(0, 1, 0))

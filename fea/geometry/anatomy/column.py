@@ -75,6 +75,7 @@ def layout(an: Anatomy) -> dict:
     z_inf, z_sup = J["L"]["z_c1_inf"], J["L"]["q01"][2]
     dens_front = dens_y + d2.dens_depth_mm / 2
     L1 = atlas.layout(d1, z_inf, z_sup, dens_front, j.median_cartilage_mm, mass_y)
+    L1["dens_y"] = dens_y  # the transverse ligament's tubercles are level with the dens axis
     zf0 = L1["arch_z"] - d1.dens_facet_height_mm / 2
     zf1 = L1["arch_z"] + d1.dens_facet_height_mm / 2
     apex = z2t + d2.dens_height_mm
