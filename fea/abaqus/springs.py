@@ -7,9 +7,13 @@ nodes gets a node of its own, tied to the patch by three *EQUATION rows
 (u_end - sum w_n u_n = 0 per direction); a single-node end uses the node itself. Along the fibre:
 SPRINGA; a fixed direction along an axis: SPRING2 between two ends, SPRING1 to ground. A fibre
 over a via point (A -> V -> B) is written as its last segment, a SPRINGA from V to B with the
-whole fibre's law: V and A lie on one bone, and the dropped segment's pull on it (F along A -> V
-at A, its opposite at V) has no resultant force or moment, so the deck's bones move as ours
-while the bone between A and V is spared that pair of forces. Laws
+whole fibre's law, when V and A lie on one bone: the dropped segment's pull on it (F along
+A -> V at A, its opposite at V) has no resultant force or moment, so the deck's bones move as
+ours while the bone between A and V is spared that pair of forces. Over another bone's via
+point (the transverse ligament, C1 to C1 over the dens) the fibre is a SPRINGA from a node of
+the via patch to a node of its own that *EQUATION rows make follow it, displaced along x by
+the fibre's first-order elongation over the three patches' nodes: our kinematics exactly;
+such a deck is not read back. Laws
 with a toe or a table are written `*SPRING, NONLINEAR` (force, elongation pairs; CalculiX holds
 the force constant beyond the table, so the table runs on along the linear part far past any
 elongation of a small-displacement solve) and need NLGEOM on the step, which the writer adds.
@@ -64,6 +68,33 @@ def _equations(label: int, node_labels: np.ndarray, w: np.ndarray) -> str:
                  for k in range(0, len(terms), 4)]
         out.append(f"*EQUATION\n{len(terms)}\n" + "\n".join(lines) + "\n")
     return "".join(out)
+
+
+def _elongation_node(label: int, fb: Fibres, i: int, ids: np.ndarray) -> tuple[str, int]:
+    """(*EQUATION text, label of a mesh node n0) that make node `label` follow n0 displaced by a
+    wrapped fibre's first-order elongation along x, u = u_n0 + delta e_x with
+    delta = n_B . (u_B - u_V) + n_A . (u_V - u_A) over the three patches' nodes
+    (fea.ligaments.fibres): a SPRINGA from n0 to that node, placed one fibre length from n0 along
+    x, is then the fibre, its length L0 + delta even under NLGEOM, whichever bones its ends and
+    its via point lie on. (Not a SPRING1 to ground on that dof: CalculiX 2.20 reads a
+    *SPRING, NONLINEAR table of a SPRING1 only beside a SPRING2, and did not converge with
+    nonlinear SPRING2 tables on such a node.)"""
+    n_b, n_a = fb.direction[i], fb.direction_a[i]
+    n0 = int(_end(fb.WV, i)[0][0])
+    terms: dict[tuple[int, int], float] = {(n0, 1): 1.0}
+    for W, vec in ((fb.WA, -n_a), (fb.WV, n_a - n_b), (fb.WB, n_b)):
+        nodes, w = _end(W, i)
+        for n, wn in zip(nodes.tolist(), w.tolist()):
+            for c in range(3):
+                terms[(n, c + 1)] = terms.get((n, c + 1), 0.0) + wn * vec[c]
+    scale = max(abs(v) for v in terms.values())
+    items = [(str(label), "1", "1.0")] + [
+        (str(int(ids[n])), str(c), fnum(-v)) for (n, c), v in sorted(terms.items())
+        if abs(v) > 1e-12 * scale]
+    lines = [", ".join(", ".join(x) for x in items[k:k + 4]) for k in range(0, len(items), 4)]
+    v0 = int(ids[n0])
+    follow = "".join(f"*EQUATION\n2\n{label}, {c}, 1.0, {v0}, {c}, -1.0\n" for c in (2, 3))
+    return f"*EQUATION\n{len(items)}\n" + "\n".join(lines) + "\n" + follow, v0
 
 
 def _body_finder(model: Model):
@@ -121,13 +152,20 @@ def spring_text(model: Model, node_label0: int, elem_label0: int, fresh_elset) -
     for i in range(fb.n):
         lig = model.ligaments[int(fb.ligament[i])]
         where = f"{model.source}: ligament '{lig.name}'"
+        on_own_line = True
         if wrapped[i]:
             a_bodies, v_bodies = body_of(_end(fb.WA, i)[0]), body_of(_end(fb.WV, i)[0])
-            if len(v_bodies) != 1 or v_bodies != a_bodies:
-                raise FeaError(f"{where}: its via point lies on {sorted(v_bodies)} and its end "
-                               f"A on {sorted(a_bodies)}; a deck spring can only stand for a "
-                               "wrapped fibre whose via point lies on the bone of end A")
+            on_own_line = len(v_bodies) == 1 and v_bodies == a_bodies
+        if on_own_line and wrapped[i]:
             a, b = end_label(fb.WV, i), end_label(fb.WB, i)
+        elif wrapped[i]:  # over another bone's via point: its elongation on a node of its own
+            b = next_node
+            next_node += 1
+            text, a = _elongation_node(b, fb, i, ids)
+            # placed one fibre length from n0 along x: the SPRINGA's length is then L0 + delta
+            x0 = model.mesh.nodes[_end(fb.WV, i)[0][0]] + [fb.L0[i], 0.0, 0.0]
+            node_lines.append(rows(np.array([b]), x0[None]))
+            props.append(text)
         else:
             a, b = end_label(fb.WA, i), end_label(fb.WB, i)
         if lig.direction is None:
@@ -259,6 +297,11 @@ def parse_equations(raw: list[RawEquation]) -> dict[int, dict[int, tuple[list, l
     out: dict[int, dict] = {}
     for e in raw:
         b, line, dofs = e.block, e.line, e.dofs
+        if (dofs != dofs[0]).any() and 1 <= dofs[0] <= 3:
+            raise b.error(f"node {int(e.labels[0])}: a spring on an equation mixing dofs (how "
+                          "spinefea writes a fibre wrapped over another bone's via point, e.g. "
+                          "the transverse ligament over the dens) cannot be read back; read the "
+                          "model .toml instead", line)
         if (dofs != dofs[0]).any() or not 1 <= dofs[0] <= 3:
             raise b.error("an equation tying a spring end node must tie it to mesh nodes in "
                           "one direction (u_end - sum w u_n = 0, dof 1-3)", line)
