@@ -52,8 +52,8 @@ def test_column_is_the_intact_model_with_every_upper_cervical_ligament():
                      "AAAM", "PAAM", "ALL", "PLL", "LF_C2C3", "ISL"} | {
         f"capsule_{j}_{s}" for j in ("C0C1", "C1C2", "C2C3") for s in "LR"}
     # every fibre between two bones follows its bones' finite rotation but the two whose path
-    # this kinematics does not take: the transverse ligament (both ends on C1) and the tectorial
-    # membrane (over its via point on the dens)
+    # this kinematics does not take: the transverse ligament and the tectorial membrane, both
+    # over a via point on the dens
     small = {lig.name for lig in spec.ligaments if lig.kinematics != "co_rotated"}
     assert small == {"transverse", "tectorial"}
 

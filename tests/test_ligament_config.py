@@ -151,7 +151,8 @@ AGREED_SITES = {
     "ALL_C2", "ALL_C3", "PLL_C2", "PLL_C3", "LF_C1C2_C1", "LF_C1C2_C2", "LF_C2C3_C2",
     "LF_C2C3_C3", "ISL_C2", "ISL_C3",
 }
-AGREED_VIA = {"tectorial_dens", "transverse_dens"}  # sets a ligament passes over (the back of the dens)
+# sets a ligament passes over: the back of the dens (tectorial membrane, transverse ligament)
+AGREED_VIA = {"tectorial_dens", "transverse_dens"}
 
 
 def test_library_sites_are_the_agreed_face_sets():

@@ -70,8 +70,13 @@ def _equations(label: int, node_labels: np.ndarray, w: np.ndarray) -> str:
     return "".join(out)
 
 
-def _elongation_node(label: int, fb: Fibres, i: int, ids: np.ndarray) -> tuple[str, int]:
-    """(*EQUATION text, label of a mesh node n0) that make node `label` follow n0 displaced by a
+def _via_on_bone_of_a(body_of, fb: Fibres, i: int) -> bool:
+    v_bodies = body_of(_end(fb.WV, i)[0])
+    return len(v_bodies) == 1 and v_bodies == body_of(_end(fb.WA, i)[0])
+
+
+def _elongation_equations(label: int, n0: int, fb: Fibres, i: int, ids: np.ndarray) -> str:
+    """*EQUATION text that makes node `label` follow mesh node n0 (an index) displaced by a
     wrapped fibre's first-order elongation along x, u = u_n0 + delta e_x with
     delta = n_B . (u_B - u_V) + n_A . (u_V - u_A) over the three patches' nodes
     (fea.ligaments.fibres): a SPRINGA from n0 to that node, placed one fibre length from n0 along
@@ -80,7 +85,6 @@ def _elongation_node(label: int, fb: Fibres, i: int, ids: np.ndarray) -> tuple[s
     *SPRING, NONLINEAR table of a SPRING1 only beside a SPRING2, and did not converge with
     nonlinear SPRING2 tables on such a node.)"""
     n_b, n_a = fb.direction[i], fb.direction_a[i]
-    n0 = int(_end(fb.WV, i)[0][0])
     terms: dict[tuple[int, int], float] = {(n0, 1): 1.0}
     for W, vec in ((fb.WA, -n_a), (fb.WV, n_a - n_b), (fb.WB, n_b)):
         nodes, w = _end(W, i)
@@ -94,7 +98,7 @@ def _elongation_node(label: int, fb: Fibres, i: int, ids: np.ndarray) -> tuple[s
     lines = [", ".join(", ".join(x) for x in items[k:k + 4]) for k in range(0, len(items), 4)]
     v0 = int(ids[n0])
     follow = "".join(f"*EQUATION\n2\n{label}, {c}, 1.0, {v0}, {c}, -1.0\n" for c in (2, 3))
-    return f"*EQUATION\n{len(items)}\n" + "\n".join(lines) + "\n" + follow, v0
+    return f"*EQUATION\n{len(items)}\n" + "\n".join(lines) + "\n" + follow
 
 
 def _body_finder(model: Model):
@@ -152,22 +156,18 @@ def spring_text(model: Model, node_label0: int, elem_label0: int, fresh_elset) -
     for i in range(fb.n):
         lig = model.ligaments[int(fb.ligament[i])]
         where = f"{model.source}: ligament '{lig.name}'"
-        on_own_line = True
-        if wrapped[i]:
-            a_bodies, v_bodies = body_of(_end(fb.WA, i)[0]), body_of(_end(fb.WV, i)[0])
-            on_own_line = len(v_bodies) == 1 and v_bodies == a_bodies
-        if on_own_line and wrapped[i]:
-            a, b = end_label(fb.WV, i), end_label(fb.WB, i)
-        elif wrapped[i]:  # over another bone's via point: its elongation on a node of its own
-            b = next_node
-            next_node += 1
-            text, a = _elongation_node(b, fb, i, ids)
-            # placed one fibre length from n0 along x: the SPRINGA's length is then L0 + delta
-            x0 = model.mesh.nodes[_end(fb.WV, i)[0][0]] + [fb.L0[i], 0.0, 0.0]
-            node_lines.append(rows(np.array([b]), x0[None]))
-            props.append(text)
-        else:
+        if not wrapped[i]:
             a, b = end_label(fb.WA, i), end_label(fb.WB, i)
+        elif _via_on_bone_of_a(body_of, fb, i):  # the last segment stands for the fibre
+            a, b = end_label(fb.WV, i), end_label(fb.WB, i)
+        else:  # over another bone's via point: its elongation on a node of its own
+            n0 = int(_end(fb.WV, i)[0][0])
+            a, b = int(ids[n0]), next_node
+            next_node += 1
+            # placed one fibre length from n0 along x: the SPRINGA's length is then L0 + delta
+            node_lines.append(rows(np.array([b]),
+                                   (model.mesh.nodes[n0] + [fb.L0[i], 0.0, 0.0])[None]))
+            props.append(_elongation_equations(b, n0, fb, i, ids))
         if lig.direction is None:
             etype, head, conn = "SPRINGA", "\n", [a, b]
         else:
